@@ -1,0 +1,124 @@
+import { createHash } from "node:crypto";
+import path from "node:path";
+
+/**
+ * Where every component of the local federation listens and keeps its files. Pure:
+ * derived from the options alone, so `up`, `status` and `down` agree without talking.
+ */
+
+export interface MemberSpec {
+  name: string;
+  region: string;
+  zones: string[];
+}
+
+/** Provider regions of the members we ship examples for; any other member gets eu-<name>. */
+const KNOWN_REGIONS: Record<string, string> = {
+  fr: "eu-west-par",
+  de: "eu-central-fra",
+  it: "eu-south-mil",
+  es: "eu-south-mad",
+  nl: "eu-west-ams",
+  be: "eu-west-bru",
+  pl: "eu-central-waw",
+  at: "eu-central-vie",
+};
+
+export function memberSpec(name: string): MemberSpec {
+  const region = KNOWN_REGIONS[name] ?? `eu-${name}`;
+  return { name, region, zones: ["a", "b", "c"].map((z) => `${region}-${z}`) };
+}
+
+export interface Ports {
+  etcdClient: number;
+  etcdPeer: number;
+  nats: number;
+  natsMonitor: number;
+  grpc: number;
+  apiserver: number;
+  controllerManager: number;
+  scheduler: number;
+}
+
+export interface ClusterLayout {
+  name: string;
+  /** "host" or a member name. */
+  role: "host" | "member";
+  member?: MemberSpec;
+  apiserverPort: number;
+  controllerManagerPort: number;
+  schedulerPort: number;
+  etcdPrefix: string;
+  dir: string;
+  kubeconfig: string;
+}
+
+export interface Layout {
+  root: string;
+  stateDir: string;
+  logDir: string;
+  basePort: number;
+  etcdClientPort: number;
+  etcdPeerPort: number;
+  natsPort: number;
+  natsMonitorPort: number;
+  /** Reserved for the control plane's gRPC server in demos and tests. */
+  grpcPort: number;
+  nodesPerMember: number;
+  clusters: ClusterLayout[];
+}
+
+export const PORTS_PER_FEDERATION = 100;
+const MEMBER_PORT_STRIDE = 10;
+const MAX_MEMBERS = 8;
+
+export const MEMBER_NAME = /^[a-z][a-z0-9]{1,14}$/;
+
+/**
+ * A base port derived from the checkout's path, so two checkouts on one machine pick
+ * different blocks without anyone choosing. Kept inside 20000..39999, below the
+ * Linux ephemeral range (32768+ is shared, so stay under it where we can).
+ */
+export function defaultBasePort(root: string): number {
+  const h = createHash("sha256").update(root).digest().readUInt32BE(0);
+  return 20000 + (h % 120) * PORTS_PER_FEDERATION;
+}
+
+export function makeLayout(opts: { root: string; stateDir: string; basePort: number; members: string[]; nodesPerMember: number }): Layout {
+  if (opts.members.length === 0 || opts.members.length > MAX_MEMBERS) {
+    throw new Error(`--members: between 1 and ${MAX_MEMBERS} members, got ${opts.members.length}`);
+  }
+  for (const m of opts.members) {
+    if (!MEMBER_NAME.test(m) || m === "host") throw new Error(`--members: "${m}" is not a valid member name (lowercase letters and digits, 2-15 characters, not "host")`);
+  }
+  if (new Set(opts.members).size !== opts.members.length) throw new Error(`--members: duplicate names in ${opts.members.join(",")}`);
+  const stateDir = path.resolve(opts.stateDir);
+  const b = opts.basePort;
+  const cluster = (name: string, role: "host" | "member", offset: number): ClusterLayout => ({
+    name,
+    role,
+    ...(role === "member" ? { member: memberSpec(name) } : {}),
+    apiserverPort: b + offset,
+    controllerManagerPort: b + offset + 1,
+    schedulerPort: b + offset + 2,
+    etcdPrefix: `/sovereign-federation/${name}`,
+    dir: path.join(stateDir, name),
+    kubeconfig: path.join(stateDir, `${name}.kubeconfig`),
+  });
+  return {
+    root: opts.root,
+    stateDir,
+    logDir: path.join(stateDir, "logs"),
+    basePort: b,
+    etcdClientPort: b,
+    etcdPeerPort: b + 1,
+    natsPort: b + 2,
+    natsMonitorPort: b + 3,
+    grpcPort: b + 4,
+    nodesPerMember: opts.nodesPerMember,
+    clusters: [
+      cluster("host", "host", 10),
+      ...opts.members.map((m, i) => cluster(m, "member", 20 + i * MEMBER_PORT_STRIDE)),
+    ],
+  };
+}

@@ -1,0 +1,83 @@
+import { spawn } from "node:child_process";
+import { closeSync, existsSync, openSync, readFileSync } from "node:fs";
+import { waitFor } from "../../../operator/src/runtime/wait.ts";
+
+/** A process the federation started, as recorded in the state file. */
+export interface RecordedProcess {
+  component: string;
+  pid: number;
+  binary: string;
+  log: string;
+}
+
+/** A component did not come up; the message names it and its log. Not retried. */
+export class ComponentStartError extends Error {
+  override readonly name = "ComponentStartError";
+  readonly component: string;
+  readonly log: string;
+  constructor(opts: { component: string; log: string; reason: string; cause?: unknown }) {
+    super(`${opts.component} did not start: ${opts.reason}; see its log ${opts.log}${tail(opts.log)}`, { cause: opts.cause });
+    this.component = opts.component;
+    this.log = opts.log;
+  }
+}
+
+function tail(log: string): string {
+  if (!existsSync(log)) return "";
+  const lines = readFileSync(log, "utf8").trimEnd().split("\n").slice(-8);
+  return lines.length ? `\n  last lines:\n    ${lines.join("\n    ")}` : "";
+}
+
+/**
+ * Starts a server detached from this process (it outlives `hack/federation up`),
+ * its output appended to its own log file.
+ */
+export function startDetached(opts: { component: string; binary: string; args: string[]; log: string; cwd?: string }): RecordedProcess {
+  const fd = openSync(opts.log, "a");
+  try {
+    const child = spawn(opts.binary, opts.args, {
+      detached: true,
+      stdio: ["ignore", fd, fd],
+      cwd: opts.cwd,
+      env: { ...process.env, GOMAXPROCS: process.env.GOMAXPROCS ?? "2" },
+    });
+    if (child.pid === undefined) throw new ComponentStartError({ component: opts.component, log: opts.log, reason: `could not spawn ${opts.binary}` });
+    child.unref();
+    return { component: opts.component, pid: child.pid, binary: opts.binary, log: opts.log };
+  } finally {
+    closeSync(fd);
+  }
+}
+
+/** True when the pid is alive AND still runs our binary (pids get reused). */
+export function isRunning(p: Pick<RecordedProcess, "pid" | "binary">): boolean {
+  try {
+    const cmdline = readFileSync(`/proc/${p.pid}/cmdline`, "utf8");
+    const stat = readFileSync(`/proc/${p.pid}/stat`, "utf8");
+    // A zombie has exited; it only waits to be reaped by its parent.
+    if (/^\d+ \(.*\) Z/.test(stat)) return false;
+    return cmdline.split("\0")[0] === p.binary;
+  } catch {
+    return false;
+  }
+}
+
+/** SIGTERM, then SIGKILL if the process outlives the grace period. */
+export async function stopProcess(p: RecordedProcess, graceMs = 10_000): Promise<void> {
+  if (!isRunning(p)) return;
+  try {
+    process.kill(p.pid, "SIGTERM");
+  } catch {
+    return;
+  }
+  try {
+    await waitFor(() => !isRunning(p), { what: `${p.component} (pid ${p.pid}) to exit`, timeoutMs: graceMs, intervalMs: 100 });
+  } catch {
+    try {
+      process.kill(p.pid, "SIGKILL");
+    } catch {
+      /* already gone */
+    }
+    await waitFor(() => !isRunning(p), { what: `${p.component} (pid ${p.pid}) to die after SIGKILL`, timeoutMs: 5000, intervalMs: 50 });
+  }
+}
