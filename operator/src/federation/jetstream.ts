@@ -1,0 +1,408 @@
+/**
+ * Talking JetStream the federation's way: connect as one identity, publish typed
+ * messages with a Nats-Msg-Id, consume a durable consumer as an async iterable, make
+ * sure the streams exist, read the audit trail, and drain on shutdown.
+ */
+import { AckPolicy, DeliverPolicy, JetStreamApiError, jetstream, jetstreamManager } from "@nats-io/jetstream";
+import type { ConsumerMessages, JetStreamClient, JetStreamManager, JsMsg, PubAck } from "@nats-io/jetstream";
+import { connect, credsAuthenticator, nkeyAuthenticator, nuid, PermissionViolationError } from "@nats-io/transport-node";
+import type { NatsConnection, NodeConnectionOptions } from "@nats-io/transport-node";
+import type { Logger } from "pino";
+import type { AuditRecord } from "../gen/sovereign/v1/audit.ts";
+import type { Heartbeat } from "../gen/sovereign/v1/heartbeat.ts";
+import type { PlacementIntent } from "../gen/sovereign/v1/intent.ts";
+import type { WorkloadStatus } from "../gen/sovereign/v1/status.ts";
+import { codecs } from "./codecs.ts";
+import type { Codec } from "./codecs.ts";
+import { ContractViolationError, FederationError, PermissionDeniedError, PublishError } from "./errors.ts";
+import {
+  auditStreamConfig,
+  heartbeatsStreamConfig,
+  inboxPrefix,
+  intentsConsumerConfig,
+  intentsStreamConfig,
+  parseSubject,
+  statusStreamConfig,
+  streams,
+  subjects,
+  validateClusterName,
+} from "./protocol.ts";
+import type { ConsumerOptions, StreamOptions } from "./protocol.ts";
+
+/** Who is connecting: decides the inbox prefix, hence what replies it can receive. */
+export type Identity = { member: string } | "control-plane";
+
+/** Either a NATS creds file's text (user JWT + seed) or a bare nkey seed ("SU..."). */
+export type NatsSecret = { creds: string } | { nkeySeed: string };
+
+/** Recognises a creds file or a bare seed from its text, so env vars can name either. */
+export function parseNatsSecret(text: string): NatsSecret {
+  if (text.includes("-----BEGIN NATS USER JWT-----")) return { creds: text };
+  const seed = text.split("\n").map((l) => l.trim()).find((l) => /^SU[A-Z2-7]+$/.test(l));
+  if (!seed) throw new FederationError("NATS secret is neither a creds file nor an nkey user seed (SU...)", { retryable: false });
+  return { nkeySeed: seed };
+}
+
+export interface FederationConnectOptions {
+  servers: string | string[];
+  identity: Identity;
+  secret?: NatsSecret;
+  /** PEM of the CA that signed the server certificate; TLS is required when set. */
+  caPem?: string;
+  /** Connection name shown in the server's monitoring. */
+  name?: string;
+  log?: Logger;
+  /** Injected for tests. */
+  connectFn?: (options: NodeConnectionOptions) => Promise<NatsConnection>;
+}
+
+/** Maps the client's errors onto ours, so callers decide on retry by type. */
+function classify(err: unknown, operation: string, subject: string): FederationError {
+  for (let e: unknown = err; e instanceof Error; e = e.cause) {
+    if (e instanceof PermissionViolationError) return new PermissionDeniedError(operation, e.subject || subject, err);
+    if (e instanceof FederationError) return e;
+  }
+  return new PublishError(subject, err);
+}
+
+export interface PublishResult {
+  stream: string;
+  seq: number;
+  /** True when the stream already held a message with this Nats-Msg-Id. */
+  duplicate: boolean;
+}
+
+/**
+ * Idempotency keys. A retry of the same publish must carry the same id; a new
+ * decision must not, even at the same generation (a failover moves replicas without a
+ * spec change, and may move them back within the duplicate window), hence decidedAt.
+ */
+export const msgIds = {
+  intent(i: Pick<PlacementIntent, "cluster" | "generation" | "replicas" | "decidedAt"> & { workloadUid: string }): string {
+    return `intent:${i.cluster}:${i.workloadUid}:g${i.generation}:r${i.replicas}:${i.decidedAt?.getTime() ?? 0}`;
+  },
+  heartbeat(h: Pick<Heartbeat, "cluster" | "sequence" | "sentAt">): string {
+    // The sequence restarts with the agent; the time keeps ids unique across restarts.
+    return `heartbeat:${h.cluster}:${h.sentAt?.getTime() ?? 0}:${h.sequence}`;
+  },
+  status(s: Pick<WorkloadStatus, "cluster" | "observedGeneration" | "reportedAt"> & { workloadUid: string }): string {
+    return `status:${s.cluster}:${s.workloadUid}:g${s.observedGeneration}:${s.reportedAt?.getTime() ?? 0}`;
+  },
+};
+
+/** Typed publishes; each sets Nats-Msg-Id and waits for the stream's acknowledgement. */
+export class FederationPublisher {
+  readonly #js: JetStreamClient;
+  readonly #timeoutMs: number;
+
+  constructor(params: { js: JetStreamClient; timeoutMs?: number }) {
+    this.#js = params.js;
+    this.#timeoutMs = params.timeoutMs ?? 5000;
+  }
+
+  async #publish<T>(codec: Codec<T>, subject: string, message: T, msgID: string): Promise<PublishResult> {
+    let ack: PubAck;
+    try {
+      ack = await this.#js.publish(subject, codec.encode(message), { msgID, timeout: this.#timeoutMs });
+    } catch (err) {
+      throw classify(err, "publish", subject);
+    }
+    return { stream: ack.stream, seq: ack.seq, duplicate: ack.duplicate };
+  }
+
+  /** Publishes an intent; fills intentId when empty. Returns the id used. */
+  async intent(intent: PlacementIntent): Promise<PublishResult & { intentId: string }> {
+    const uid = intent.workload?.uid ?? "";
+    const subject = subjects.intent(intent.cluster, uid);
+    const intentId = intent.intentId || msgIds.intent({ ...intent, workloadUid: uid });
+    const result = await this.#publish(codecs.intent, subject, { ...intent, intentId }, intentId);
+    return { ...result, intentId };
+  }
+
+  heartbeat(heartbeat: Heartbeat): Promise<PublishResult> {
+    return this.#publish(codecs.heartbeat, subjects.heartbeat(heartbeat.cluster), heartbeat, msgIds.heartbeat(heartbeat));
+  }
+
+  status(status: WorkloadStatus): Promise<PublishResult> {
+    const uid = status.workload?.uid ?? "";
+    return this.#publish(codecs.status, subjects.status(status.cluster, uid), status, msgIds.status({ ...status, workloadUid: uid }));
+  }
+
+  audit(record: AuditRecord): Promise<PublishResult> {
+    if (!record.recordId) throw new ContractViolationError("audit record has no recordId: it is the Nats-Msg-Id that keeps retries from duplicating evidence");
+    return this.#publish(codecs.audit, subjects.audit(record.country), record, record.recordId);
+  }
+}
+
+/** One message received from a durable consumer, decoded. Ack only after acting on it. */
+export interface Delivery<T> {
+  readonly message: T;
+  readonly subject: string;
+  readonly streamSequence: number;
+  readonly deliveryCount: number;
+  readonly redelivered: boolean;
+  /** Acknowledges and waits for the server to confirm, so an ack is never silently lost. */
+  ack(): Promise<void>;
+  /** Asks for redelivery, after `delayMs` if given. */
+  nak(delayMs?: number): void;
+}
+
+/** A durable consumer as an async iterable; `stop()` ends the iteration. */
+export class DurableSubscription<T> implements AsyncIterable<Delivery<T>> {
+  readonly #js: JetStreamClient;
+  readonly #stream: string;
+  readonly #consumer: string;
+  readonly #codec: Codec<T>;
+  readonly #check: (message: T, subject: string) => void;
+  readonly #log: Logger | undefined;
+  readonly #maxMessages: number;
+  #messages: ConsumerMessages | undefined;
+  #stopped = false;
+
+  constructor(params: {
+    js: JetStreamClient;
+    stream: string;
+    consumer: string;
+    codec: Codec<T>;
+    /** Throws ContractViolationError for a message that contradicts its subject. */
+    check?: (message: T, subject: string) => void;
+    log?: Logger;
+    maxMessages?: number;
+  }) {
+    this.#js = params.js;
+    this.#stream = params.stream;
+    this.#consumer = params.consumer;
+    this.#codec = params.codec;
+    this.#check = params.check ?? (() => undefined);
+    this.#log = params.log;
+    this.#maxMessages = params.maxMessages ?? 64;
+  }
+
+  async *[Symbol.asyncIterator](): AsyncIterator<Delivery<T>> {
+    if (this.#stopped) return;
+    try {
+      const consumer = await this.#js.consumers.get(this.#stream, this.#consumer);
+      this.#messages = await consumer.consume({ max_messages: this.#maxMessages });
+    } catch (err) {
+      throw classify(err, "consume", `${this.#stream}/${this.#consumer}`);
+    }
+    if (this.#stopped) await this.#messages.close();
+    for await (const m of this.#messages) {
+      const delivery = this.#toDelivery(m);
+      if (delivery) yield delivery;
+    }
+  }
+
+  #toDelivery(m: JsMsg): Delivery<T> | undefined {
+    let message: T;
+    try {
+      message = this.#codec.decode(m.data, m.subject);
+      this.#check(message, m.subject);
+    } catch (err) {
+      // A poison message would be redelivered forever: terminate it, say so loudly.
+      this.#log?.error({ err, subject: m.subject, seq: m.seq }, "terminating a message that breaks the federation contract");
+      m.term(err instanceof Error ? err.message : String(err));
+      return undefined;
+    }
+    return {
+      message,
+      subject: m.subject,
+      streamSequence: m.seq,
+      deliveryCount: m.info.deliveryCount,
+      redelivered: m.redelivered,
+      ack: async () => {
+        try {
+          await m.ackAck();
+        } catch (err) {
+          throw classify(err, "ack", m.subject);
+        }
+      },
+      nak: (delayMs) => m.nak(delayMs),
+    };
+  }
+
+  async stop(): Promise<void> {
+    this.#stopped = true;
+    await this.#messages?.close();
+  }
+}
+
+/**
+ * Checks that an intent arriving on `cluster`'s consumer is for `cluster` and for the
+ * workload its subject names: the subject is what permissions enforce, the payload is
+ * what the agent acts on, and the two must agree.
+ */
+export function checkIntentFor(cluster: string) {
+  return (intent: PlacementIntent, subject: string): void => {
+    const parsed = parseSubject(subject);
+    if (!parsed || parsed.kind !== "intent" || parsed.cluster !== cluster) {
+      throw new ContractViolationError(`intent arrived on ${subject}, which is not an intents subject of ${cluster}`);
+    }
+    if (intent.cluster !== cluster) throw new ContractViolationError(`intent on ${subject} is addressed to cluster ${JSON.stringify(intent.cluster)}`);
+    if (intent.workload?.uid !== parsed.workloadUid) {
+      throw new ContractViolationError(`intent on ${subject} is for workload uid ${JSON.stringify(intent.workload?.uid)}`);
+    }
+  };
+}
+
+/** Checks that heartbeats and status claim the cluster their subject (hence their sender's permission) names. */
+export function checkSenderCluster(message: { cluster: string }, subject: string): void {
+  const parsed = parseSubject(subject);
+  if (!parsed || parsed.kind === "audit" || parsed.cluster !== message.cluster) {
+    throw new ContractViolationError(`message on ${subject} claims cluster ${JSON.stringify(message.cluster)}`);
+  }
+}
+
+/** Creates a stream, or updates it when it exists with another configuration. Idempotent. */
+async function ensureStream(jsm: JetStreamManager, config: ReturnType<typeof intentsStreamConfig>): Promise<void> {
+  try {
+    await jsm.streams.info(config.name);
+  } catch (err) {
+    if (err instanceof JetStreamApiError && err.code === 10059 /* stream not found */) {
+      await jsm.streams.add(config);
+      return;
+    }
+    throw err;
+  }
+  await jsm.streams.update(config.name, config);
+}
+
+export interface EnsureOptions {
+  streams?: StreamOptions;
+  consumers?: ConsumerOptions;
+}
+
+/** The control plane's setup of one member: its intents stream and the durable consumer its agent pulls. */
+export async function ensureMemberStreams(jsm: JetStreamManager, cluster: string, options: EnsureOptions = {}): Promise<void> {
+  validateClusterName(cluster);
+  await ensureStream(jsm, intentsStreamConfig(cluster, options.streams));
+  await jsm.consumers.add(streams.intents(cluster), intentsConsumerConfig(cluster, options.consumers));
+}
+
+/** The streams shared by all members: heartbeats, status, audit. */
+export async function ensureSharedStreams(jsm: JetStreamManager, options: EnsureOptions = {}): Promise<void> {
+  await ensureStream(jsm, heartbeatsStreamConfig(options.streams));
+  await ensureStream(jsm, statusStreamConfig(options.streams));
+  await ensureStream(jsm, auditStreamConfig(options.streams));
+}
+
+export interface AuditReadOptions {
+  /** Only records of this country's subject. */
+  country?: string;
+  since?: Date;
+  until?: Date;
+  limit?: number;
+}
+
+/**
+ * Reads the audit stream from `since` to the moment of the call, oldest first, then
+ * ends: an ephemeral consumer counts what is pending when it is created, so a query
+ * always terminates even while new records arrive.
+ */
+export async function* readAudit(
+  params: { jsm: JetStreamManager; js: JetStreamClient } & AuditReadOptions,
+): AsyncGenerator<{ record: AuditRecord; streamSequence: number; storedAt: Date }> {
+  const name = `audit-query-${nuid.next()}`;
+  const info = await params.jsm.consumers.add(streams.audit, {
+    name,
+    ack_policy: AckPolicy.None,
+    filter_subject: params.country ? subjects.audit(params.country) : subjects.allAudit,
+    ...(params.since ? { deliver_policy: DeliverPolicy.StartTime, opt_start_time: params.since.toISOString() } : { deliver_policy: DeliverPolicy.All }),
+    mem_storage: true,
+    // Cleaned up by the server if this reader dies mid-way.
+    inactive_threshold: 60_000 * 1_000_000,
+  });
+  let remaining = params.limit ? Math.min(params.limit, info.num_pending) : info.num_pending;
+  try {
+    const consumer = await params.js.consumers.get(streams.audit, name);
+    let emptyBatches = 0;
+    while (remaining > 0) {
+      const batch = await consumer.fetch({ max_messages: Math.min(remaining, 256), expires: 2000 });
+      let got = 0;
+      for await (const m of batch) {
+        got++;
+        if (params.until && m.time > params.until) return;
+        remaining--;
+        yield { record: codecs.audit.decode(m.data, m.subject), streamSequence: m.seq, storedAt: m.time };
+        if (remaining === 0) break;
+      }
+      // The messages were counted as pending; if they stop coming the stream changed under us.
+      emptyBatches = got === 0 ? emptyBatches + 1 : 0;
+      if (emptyBatches >= 3) throw new FederationError(`audit query stalled with ${remaining} records pending`, { retryable: true });
+    }
+  } finally {
+    await params.jsm.consumers.delete(streams.audit, name).catch(() => undefined);
+  }
+}
+
+/** One identity's connection to the federation's NATS. */
+export class FederationClient {
+  readonly nc: NatsConnection;
+  readonly js: JetStreamClient;
+  readonly identity: Identity;
+  readonly publish: FederationPublisher;
+  readonly #log: Logger | undefined;
+  readonly #subscriptions = new Set<{ stop(): Promise<void> }>();
+
+  private constructor(params: { nc: NatsConnection; identity: Identity; log?: Logger }) {
+    this.nc = params.nc;
+    this.identity = params.identity;
+    this.#log = params.log;
+    this.js = jetstream(params.nc);
+    this.publish = new FederationPublisher({ js: this.js });
+  }
+
+  static async connect(options: FederationConnectOptions): Promise<FederationClient> {
+    const identity = options.identity;
+    if (identity !== "control-plane") validateClusterName(identity.member, "identity.member");
+    const secret = options.secret;
+    const nc = await (options.connectFn ?? connect)({
+      servers: options.servers,
+      name: options.name ?? (identity === "control-plane" ? "sovereign-control-plane" : `sovereign-agent-${identity.member}`),
+      inboxPrefix: inboxPrefix(identity),
+      ...(options.caPem ? { tls: { ca: options.caPem } } : {}),
+      ...(secret && "creds" in secret ? { authenticator: credsAuthenticator(new TextEncoder().encode(secret.creds)) } : {}),
+      ...(secret && "nkeySeed" in secret ? { authenticator: nkeyAuthenticator(new TextEncoder().encode(secret.nkeySeed)) } : {}),
+    });
+    return new FederationClient({ nc, identity, ...(options.log ? { log: options.log } : {}) });
+  }
+
+  /** JetStream management: only the control plane's identity is permitted this. */
+  manager(): Promise<JetStreamManager> {
+    return jetstreamManager(this.nc, { checkAPI: false });
+  }
+
+  #track<T extends { stop(): Promise<void> }>(sub: T): T {
+    this.#subscriptions.add(sub);
+    return sub;
+  }
+
+  /** The member agent's view: its own intents, checked against its own cluster. */
+  intents(cluster: string, options: { maxMessages?: number } = {}): DurableSubscription<PlacementIntent> {
+    return this.#track(new DurableSubscription({
+      js: this.js,
+      stream: streams.intents(cluster),
+      consumer: streams.intentsConsumer(cluster),
+      codec: codecs.intent,
+      check: checkIntentFor(cluster),
+      ...(this.#log ? { log: this.#log } : {}),
+      ...options,
+    }));
+  }
+
+  /** The control plane's view of heartbeats or status, through a durable consumer it created. */
+  reports<K extends "heartbeat" | "status">(kind: K, consumer: string): DurableSubscription<K extends "heartbeat" ? Heartbeat : WorkloadStatus> {
+    const stream = kind === "heartbeat" ? streams.heartbeats : streams.status;
+    const codec = (kind === "heartbeat" ? codecs.heartbeat : codecs.status) as Codec<K extends "heartbeat" ? Heartbeat : WorkloadStatus>;
+    return this.#track(new DurableSubscription({
+      js: this.js, stream, consumer, codec, check: checkSenderCluster,
+      ...(this.#log ? { log: this.#log } : {}),
+    }));
+  }
+
+  /** Stops every consumer, delivers what is buffered, then closes. */
+  async drain(): Promise<void> {
+    await Promise.allSettled([...this.#subscriptions].map((s) => s.stop()));
+    if (!this.nc.isClosed()) await this.nc.drain();
+  }
+}

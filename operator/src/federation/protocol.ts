@@ -1,0 +1,303 @@
+/**
+ * The one place that knows the federation's NATS subjects, JetStream stream and
+ * consumer definitions, and the per-identity permissions derived from them. Everything
+ * else (publishers, consumers, hack/federation's server config, the Join RPC) asks here,
+ * so a renamed subject cannot leave a permission behind.
+ *
+ * Subjects (prefix sov.v1):
+ *   sov.v1.<cluster>.intents.<workload-uid>   control plane -> member (stream per cluster)
+ *   sov.v1.<cluster>.heartbeat                member -> control plane
+ *   sov.v1.<cluster>.status.<workload-uid>    member -> control plane
+ *   sov.v1.audit.<COUNTRY>                    control plane -> audit stream (append-only)
+ *
+ * The workload uid is the last token of intents and status so that the streams keep
+ * only the newest message per workload (max_msgs_per_subject = 1): a member back from a
+ * long outage catches up with the current state, not with a backlog.
+ */
+import { AckPolicy, DeliverPolicy, DiscardPolicy, RetentionPolicy, StorageType } from "@nats-io/jetstream";
+import type { ConsumerConfig, StreamConfig } from "@nats-io/jetstream";
+import { InvalidNameError } from "./errors.ts";
+
+export const SUBJECT_PREFIX = "sov.v1";
+
+/**
+ * Words a cluster may not be called because they occupy the cluster position of
+ * another subject (sov.v1.audit.*) or of an identity.
+ */
+export const RESERVED_CLUSTER_NAMES: ReadonlySet<string> = new Set(["audit", "control-plane", "all"]);
+
+// A DNS-1123 label: what Kubernetes allows for most names, minus dots. Dots would split
+// the subject into extra tokens; '*', '>' and whitespace would make it a wildcard or
+// break the protocol line. Lowercase only, so `FR` and `fr` cannot be two identities.
+const CLUSTER_NAME = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
+const MAX_CLUSTER_NAME = 63;
+// metadata.uid is a UUID; accept any single token of safe characters so tests and
+// other id schemes work, but never a separator or wildcard.
+const UID = /^[A-Za-z0-9]([-A-Za-z0-9_]*[A-Za-z0-9])?$/;
+const COUNTRY = /^[A-Z]{2}$/;
+
+/** Throws InvalidNameError unless `name` can be a cluster's subject token and stream suffix. */
+export function validateClusterName(name: string, field = "cluster"): string {
+  if (typeof name !== "string" || name.length === 0) throw new InvalidNameError(field, String(name), "is empty");
+  if (name.length > MAX_CLUSTER_NAME) throw new InvalidNameError(field, name, `is longer than ${MAX_CLUSTER_NAME} characters`);
+  if (!CLUSTER_NAME.test(name)) {
+    throw new InvalidNameError(field, name, "is not a DNS-1123 label (lowercase letters, digits and '-', no dots, wildcards or spaces)");
+  }
+  if (RESERVED_CLUSTER_NAMES.has(name)) throw new InvalidNameError(field, name, "is reserved by the federation protocol");
+  return name;
+}
+
+export function validateWorkloadUid(uid: string, field = "workload.uid"): string {
+  if (typeof uid !== "string" || uid.length === 0) throw new InvalidNameError(field, String(uid), "is empty");
+  if (uid.length > 128 || !UID.test(uid)) throw new InvalidNameError(field, uid, "is not a single subject token (letters, digits, '-', '_')");
+  return uid;
+}
+
+export function validateCountry(country: string, field = "country"): string {
+  if (typeof country !== "string" || !COUNTRY.test(country)) {
+    throw new InvalidNameError(field, String(country), "is not an ISO 3166-1 alpha-2 code in capitals");
+  }
+  return country;
+}
+
+/** Subjects of one member cluster. */
+export const subjects = {
+  /** Every intent for `cluster` (the intents stream's subject filter). */
+  intentsAll(cluster: string): string {
+    return `${SUBJECT_PREFIX}.${validateClusterName(cluster)}.intents.*`;
+  },
+  intent(cluster: string, workloadUid: string): string {
+    return `${SUBJECT_PREFIX}.${validateClusterName(cluster)}.intents.${validateWorkloadUid(workloadUid)}`;
+  },
+  heartbeat(cluster: string): string {
+    return `${SUBJECT_PREFIX}.${validateClusterName(cluster)}.heartbeat`;
+  },
+  statusAll(cluster: string): string {
+    return `${SUBJECT_PREFIX}.${validateClusterName(cluster)}.status.*`;
+  },
+  status(cluster: string, workloadUid: string): string {
+    return `${SUBJECT_PREFIX}.${validateClusterName(cluster)}.status.${validateWorkloadUid(workloadUid)}`;
+  },
+  audit(country: string): string {
+    return `${SUBJECT_PREFIX}.audit.${validateCountry(country)}`;
+  },
+  /** Filters that span clusters; only the control plane reads these. */
+  allHeartbeats: `${SUBJECT_PREFIX}.*.heartbeat`,
+  allStatus: `${SUBJECT_PREFIX}.*.status.*`,
+  allAudit: `${SUBJECT_PREFIX}.audit.*`,
+} as const;
+
+/**
+ * Parses a subject this protocol produced. Returns undefined for anything else, so a
+ * consumer can refuse a message whose subject does not match the cluster it claims.
+ */
+export function parseSubject(subject: string):
+  | { kind: "intent" | "status"; cluster: string; workloadUid: string }
+  | { kind: "heartbeat"; cluster: string }
+  | { kind: "audit"; country: string }
+  | undefined {
+  const t = subject.split(".");
+  if (t[0] !== "sov" || t[1] !== "v1") return undefined;
+  try {
+    if (t.length === 4 && t[2] === "audit") return { kind: "audit", country: validateCountry(t[3]!) };
+    if (t.length === 4 && t[3] === "heartbeat") return { kind: "heartbeat", cluster: validateClusterName(t[2]!) };
+    if (t.length === 5 && (t[3] === "intents" || t[3] === "status")) {
+      return { kind: t[3] === "intents" ? "intent" : "status", cluster: validateClusterName(t[2]!), workloadUid: validateWorkloadUid(t[4]!) };
+    }
+  } catch {
+    return undefined;
+  }
+  return undefined;
+}
+
+/** JetStream names. Stream and consumer names may not contain '.', '*', '>' or spaces; cluster names never do. */
+export const streams = {
+  intents(cluster: string): string {
+    return `sov-intents-${validateClusterName(cluster)}`;
+  },
+  /** The durable consumer the member agent of `cluster` pulls from. */
+  intentsConsumer(cluster: string): string {
+    return `sov-agent-${validateClusterName(cluster)}`;
+  },
+  heartbeats: "sov-heartbeats",
+  status: "sov-status",
+  audit: "sov-audit",
+} as const;
+
+/**
+ * Inbox prefix of each identity. Replies (publish acks, pulled messages) go to inbox
+ * subjects; a member allowed to subscribe to `_INBOX.>` could read the messages pulled
+ * by every other member. Each member gets its own prefix and may subscribe only there.
+ */
+export function inboxPrefix(identity: { member: string } | "control-plane"): string {
+  return identity === "control-plane" ? "_INBOX_sov_cp" : `_INBOX_sov_${validateClusterName(identity.member)}`;
+}
+
+const MINUTE_NS = 60 * 1_000_000_000;
+const DAY_NS = 24 * 60 * MINUTE_NS;
+
+export interface StreamOptions {
+  /** Window in which a repeated Nats-Msg-Id is stored once. */
+  duplicateWindowMs?: number;
+  /** How long audit records are kept. */
+  auditRetentionDays?: number;
+  /** Memory storage for throwaway test streams; the default is file storage. */
+  storage?: StorageType;
+}
+
+const ms2ns = (ms: number) => ms * 1_000_000;
+
+/** The intents stream of one member cluster. */
+export function intentsStreamConfig(cluster: string, options: StreamOptions = {}): Partial<StreamConfig> & { name: string } {
+  return {
+    name: streams.intents(cluster),
+    description: `Placement intents for member cluster ${cluster}`,
+    subjects: [subjects.intentsAll(cluster)],
+    retention: RetentionPolicy.Limits,
+    storage: options.storage ?? StorageType.File,
+    // Level-based: only the newest intent per workload matters; the older one is
+    // dropped even if unacknowledged, and the member never applies stale state.
+    max_msgs_per_subject: 1,
+    discard: DiscardPolicy.Old,
+    duplicate_window: ms2ns(options.duplicateWindowMs ?? 2 * 60_000),
+    num_replicas: 1,
+    // Intents are instructions, never deleted by a member: only the control plane
+    // (which owns the stream) can purge, and members have no stream API access.
+    allow_rollup_hdrs: false,
+  };
+}
+
+export interface ConsumerOptions {
+  /** How long an unacknowledged intent waits before it is delivered again. */
+  ackWaitMs?: number;
+  maxDeliver?: number;
+}
+
+/**
+ * The member's durable pull consumer on its intents stream. Created by the control
+ * plane (members cannot create or change consumers); explicit acks so an agent that
+ * dies before applying an intent gets it again after `ack_wait`.
+ */
+export function intentsConsumerConfig(cluster: string, options: ConsumerOptions = {}): Partial<ConsumerConfig> & { durable_name: string } {
+  return {
+    durable_name: streams.intentsConsumer(cluster),
+    description: `Member agent of ${cluster}`,
+    ack_policy: AckPolicy.Explicit,
+    deliver_policy: DeliverPolicy.All,
+    ack_wait: ms2ns(options.ackWaitMs ?? 30_000),
+    // Unlimited redeliveries: an intent must never be dropped because an agent was
+    // crash-looping; the per-subject limit keeps the backlog at one per workload.
+    max_deliver: options.maxDeliver ?? -1,
+    filter_subject: subjects.intentsAll(cluster),
+  };
+}
+
+export function heartbeatsStreamConfig(options: StreamOptions = {}): Partial<StreamConfig> & { name: string } {
+  return {
+    name: streams.heartbeats,
+    description: "Member heartbeats (newest per cluster)",
+    subjects: [subjects.allHeartbeats],
+    retention: RetentionPolicy.Limits,
+    storage: options.storage ?? StorageType.File,
+    max_msgs_per_subject: 1,
+    // An hour-old heartbeat says only that the cluster is gone; keep the stream small.
+    max_age: 60 * MINUTE_NS,
+    discard: DiscardPolicy.Old,
+    duplicate_window: ms2ns(options.duplicateWindowMs ?? 2 * 60_000),
+    num_replicas: 1,
+    // Direct get lets the control plane read the last heartbeat of a cluster without a consumer.
+    allow_direct: true,
+  };
+}
+
+export function statusStreamConfig(options: StreamOptions = {}): Partial<StreamConfig> & { name: string } {
+  return {
+    name: streams.status,
+    description: "Per-cluster workload status (newest per cluster and workload)",
+    subjects: [subjects.allStatus],
+    retention: RetentionPolicy.Limits,
+    storage: options.storage ?? StorageType.File,
+    max_msgs_per_subject: 1,
+    discard: DiscardPolicy.Old,
+    duplicate_window: ms2ns(options.duplicateWindowMs ?? 2 * 60_000),
+    num_replicas: 1,
+    allow_direct: true,
+  };
+}
+
+/**
+ * The audit stream: append-only evidence for auditors. File storage retained by age;
+ * deletes and purges are refused by the server itself. Durability: JetStream fsyncs
+ * every `sync_interval` (2 minutes by default), so an acknowledged record could be lost
+ * on an OS crash; the server that hosts this stream must run with
+ * `jetstream { sync_interval: always }` (hack/federation does; the chart must too).
+ */
+export function auditStreamConfig(options: StreamOptions = {}): Partial<StreamConfig> & { name: string } {
+  return {
+    name: streams.audit,
+    description: "Placement audit trail: every placement, move and eviction",
+    subjects: [subjects.allAudit],
+    retention: RetentionPolicy.Limits,
+    storage: options.storage ?? StorageType.File,
+    max_age: (options.auditRetentionDays ?? 400) * DAY_NS,
+    discard: DiscardPolicy.Old,
+    duplicate_window: ms2ns(options.duplicateWindowMs ?? 2 * 60_000),
+    num_replicas: 1,
+    deny_delete: true,
+    deny_purge: true,
+    allow_rollup_hdrs: false,
+  };
+}
+
+/** NATS publish/subscribe permissions, in nats-server config terms. */
+export interface NatsPermissions {
+  publish: { allow: string[]; deny?: string[] };
+  subscribe: { allow: string[]; deny?: string[] };
+}
+
+/**
+ * What a member agent may do: pull and ack its own intents, publish its own heartbeat
+ * and status, receive replies on its own inbox. Nothing else: no `$JS.API.>` (that would
+ * let it read any stream), no `allow_responses` (that would let it publish to any reply
+ * subject it learns), no stream or consumer management.
+ */
+export function memberPermissions(cluster: string): NatsPermissions {
+  const stream = streams.intents(cluster);
+  const consumer = streams.intentsConsumer(cluster);
+  return {
+    publish: {
+      allow: [
+        subjects.heartbeat(cluster),
+        subjects.statusAll(cluster),
+        `$JS.API.CONSUMER.INFO.${stream}.${consumer}`,
+        `$JS.API.CONSUMER.MSG.NEXT.${stream}.${consumer}`,
+        `$JS.ACK.${stream}.${consumer}.>`,
+      ],
+    },
+    subscribe: {
+      allow: [`${inboxPrefix({ member: cluster })}.>`],
+    },
+  };
+}
+
+/**
+ * The control plane publishes intents and audit records, manages streams and
+ * consumers, and reads everything. It may NOT publish heartbeats or status: it must not
+ * be able to speak for a member either (deny wins over allow in nats-server).
+ */
+export function controlPlanePermissions(): NatsPermissions {
+  return {
+    publish: {
+      allow: [
+        `${SUBJECT_PREFIX}.*.intents.*`,
+        subjects.allAudit,
+        "$JS.API.>",
+        "$JS.ACK.>",
+      ],
+      deny: [subjects.allHeartbeats, subjects.allStatus],
+    },
+    subscribe: {
+      allow: [`${SUBJECT_PREFIX}.>`, `${inboxPrefix("control-plane")}.>`],
+    },
+  };
+}

@@ -1,0 +1,146 @@
+import assert from "node:assert/strict";
+import fc from "fast-check";
+import {
+  auditStreamConfig, controlPlanePermissions, inboxPrefix, intentsConsumerConfig, intentsStreamConfig, InvalidNameError,
+  memberPermissions, parseSubject, streams, subjects, validateClusterName, validateCountry, validateWorkloadUid,
+} from "../../../operator/src/federation/index.ts";
+
+/** NATS wildcard match: '*' one token, '>' one or more trailing tokens. */
+function matches(pattern: string, subject: string): boolean {
+  const p = pattern.split(".");
+  const s = subject.split(".");
+  for (let i = 0; i < p.length; i++) {
+    if (p[i] === ">") return s.length > i;
+    if (i >= s.length || (p[i] !== "*" && p[i] !== s[i])) return false;
+  }
+  return p.length === s.length;
+}
+
+function permitted(list: { allow: string[]; deny?: string[] }, subject: string): boolean {
+  // nats-server: deny wins over allow.
+  return list.allow.some((a) => matches(a, subject)) && !(list.deny ?? []).some((d) => matches(d, subject));
+}
+
+const UID = "3f1c2a4e-7b7d-4a55-9c1e-0d8f6b9a1c20";
+
+describe("federation subjects", () => {
+  it("names every subject under sov.v1.<cluster>", () => {
+    assert.equal(subjects.intent("fr", UID), `sov.v1.fr.intents.${UID}`);
+    assert.equal(subjects.intentsAll("fr"), "sov.v1.fr.intents.*");
+    assert.equal(subjects.heartbeat("ovh-par-1"), "sov.v1.ovh-par-1.heartbeat");
+    assert.equal(subjects.status("de", UID), `sov.v1.de.status.${UID}`);
+    assert.equal(subjects.audit("FR"), "sov.v1.audit.FR");
+    assert.equal(streams.intents("fr"), "sov-intents-fr");
+    assert.equal(streams.intentsConsumer("fr"), "sov-agent-fr");
+  });
+
+  it("parses back what it produces, and nothing else", () => {
+    assert.deepEqual(parseSubject(subjects.intent("fr", UID)), { kind: "intent", cluster: "fr", workloadUid: UID });
+    assert.deepEqual(parseSubject(subjects.status("de", UID)), { kind: "status", cluster: "de", workloadUid: UID });
+    assert.deepEqual(parseSubject(subjects.heartbeat("fr")), { kind: "heartbeat", cluster: "fr" });
+    assert.deepEqual(parseSubject(subjects.audit("DE")), { kind: "audit", country: "DE" });
+    for (const s of ["sov.v1.fr.intents", "sov.v2.fr.heartbeat", "sov.v1.FR.heartbeat", "sov.v1.fr.intents.a.b", "sov.v1.*.heartbeat", "sov.v1.audit.fr", "x.v1.fr.heartbeat"]) {
+      assert.equal(parseSubject(s), undefined, s);
+    }
+  });
+
+  for (const [bad, why] of [
+    ["", /empty/], ["fr.de", /DNS-1123/], ["fr*", /DNS-1123/], ["*", /DNS-1123/], [">", /DNS-1123/], ["fr >", /DNS-1123/],
+    ["FR", /DNS-1123/], ["-fr", /DNS-1123/], ["fr-", /DNS-1123/], ["fr\n", /DNS-1123/], ["fr\tde", /DNS-1123/], ["a".repeat(64), /longer than 63/],
+    ["audit", /reserved/], ["control-plane", /reserved/],
+  ] as const) {
+    it(`refuses cluster name ${JSON.stringify(bad)} before it reaches a subject`, () => {
+      for (const make of [() => subjects.heartbeat(bad), () => subjects.intent(bad, UID), () => streams.intents(bad), () => memberPermissions(bad), () => inboxPrefix({ member: bad })]) {
+        assert.throws(make, (err: unknown) => err instanceof InvalidNameError && err.retryable === false && why.test(err.message) && err.field === "cluster");
+      }
+    });
+  }
+
+  it("refuses workload uids and countries that are not single safe tokens", () => {
+    for (const bad of ["", "a.b", "*", ">", "a b", "a\r\nPUB x 1"]) assert.throws(() => validateWorkloadUid(bad), InvalidNameError);
+    for (const bad of ["fr", "FRA", "F", "*", "F.R", ""]) assert.throws(() => validateCountry(bad), InvalidNameError);
+    assert.equal(validateWorkloadUid(UID), UID);
+    assert.equal(validateCountry("FR"), "FR");
+  });
+
+  it("never yields a subject with a wildcard or an extra token, whatever the input (property)", () => {
+    fc.assert(fc.property(fc.string(), fc.string(), (cluster, uid) => {
+      let subject: string;
+      try {
+        subject = subjects.intent(cluster, uid);
+      } catch (err) {
+        assert.ok(err instanceof InvalidNameError);
+        return;
+      }
+      assert.equal(subject.split(".").length, 5);
+      assert.doesNotMatch(subject, /[*>\s]/);
+      assert.equal(validateClusterName(cluster), cluster);
+    }));
+  });
+});
+
+describe("federation permissions", () => {
+  const fr = memberPermissions("fr");
+  const cp = controlPlanePermissions();
+
+  it("lets member fr publish only its own heartbeat and status, and pull and ack only its own intents", () => {
+    for (const s of [subjects.heartbeat("fr"), subjects.status("fr", UID), "$JS.API.CONSUMER.MSG.NEXT.sov-intents-fr.sov-agent-fr",
+      "$JS.API.CONSUMER.INFO.sov-intents-fr.sov-agent-fr", "$JS.ACK.sov-intents-fr.sov-agent-fr.1.5.5.1700000000000000000.0"]) {
+      assert.ok(permitted(fr.publish, s), `fr should publish ${s}`);
+    }
+    for (const s of [subjects.heartbeat("de"), subjects.status("de", UID), subjects.intent("fr", UID), subjects.intent("de", UID), subjects.audit("FR"),
+      "$JS.API.CONSUMER.MSG.NEXT.sov-intents-de.sov-agent-de", "$JS.API.CONSUMER.INFO.sov-intents-de.sov-agent-de",
+      "$JS.ACK.sov-intents-de.sov-agent-de.1.5.5.1.0", "$JS.API.STREAM.INFO.sov-intents-de", "$JS.API.STREAM.MSG.GET.sov-intents-de",
+      "$JS.API.CONSUMER.CREATE.sov-intents-fr.x", "$JS.API.STREAM.PURGE.sov-intents-fr", "$JS.API.DIRECT.GET.sov-intents-de", "_INBOX.abc"]) {
+      assert.ok(!permitted(fr.publish, s), `fr must not publish ${s}`);
+    }
+  });
+
+  it("lets member fr subscribe only to its own inbox: never another member's inbox or any sov subject", () => {
+    assert.ok(permitted(fr.subscribe, `${inboxPrefix({ member: "fr" })}.abc.1`));
+    for (const s of [`${inboxPrefix({ member: "de" })}.abc.1`, `${inboxPrefix("control-plane")}.x`, "_INBOX.abc", subjects.intent("de", UID), subjects.intent("fr", UID), subjects.heartbeat("de"), "sov.v1.>", ">"]) {
+      assert.ok(!permitted(fr.subscribe, s), `fr must not subscribe ${s}`);
+    }
+  });
+
+  it("does not confuse members whose names share a prefix (fr and fr-2)", () => {
+    const fr2 = memberPermissions("fr-2");
+    assert.ok(!permitted(fr.publish, subjects.heartbeat("fr-2")));
+    assert.ok(!permitted(fr2.publish, subjects.heartbeat("fr")));
+    assert.ok(!permitted(fr.subscribe, `${inboxPrefix({ member: "fr-2" })}.x`));
+  });
+
+  it("lets the control plane publish intents and audit and read everything, but never speak for a member", () => {
+    for (const s of [subjects.intent("de", UID), subjects.audit("DE"), "$JS.API.STREAM.CREATE.sov-audit", "$JS.ACK.sov-status.cp.1.1.1.1.0"]) {
+      assert.ok(permitted(cp.publish, s), s);
+    }
+    for (const s of [subjects.heartbeat("fr"), subjects.status("fr", UID)]) assert.ok(!permitted(cp.publish, s), s);
+    for (const s of [subjects.heartbeat("fr"), subjects.status("de", UID), subjects.intent("fr", UID), `${inboxPrefix("control-plane")}.x`]) {
+      assert.ok(permitted(cp.subscribe, s), s);
+    }
+  });
+});
+
+describe("federation streams", () => {
+  it("keeps the newest intent per workload, durably on file, acked explicitly and redelivered without limit", () => {
+    const s = intentsStreamConfig("fr");
+    assert.equal(s.name, "sov-intents-fr");
+    assert.deepEqual(s.subjects, ["sov.v1.fr.intents.*"]);
+    assert.equal(s.storage, "file");
+    assert.equal(s.max_msgs_per_subject, 1);
+    const c = intentsConsumerConfig("fr", { ackWaitMs: 1500 });
+    assert.equal(c.durable_name, "sov-agent-fr");
+    assert.equal(c.ack_policy, "explicit");
+    assert.equal(c.ack_wait, 1_500_000_000);
+    assert.equal(c.max_deliver, -1);
+  });
+
+  it("keeps audit records on file by age, refusing deletes and purges", () => {
+    const a = auditStreamConfig({ auditRetentionDays: 10 });
+    assert.equal(a.storage, "file");
+    assert.equal(a.max_age, 10 * 86_400 * 1e9);
+    assert.equal(a.deny_delete, true);
+    assert.equal(a.deny_purge, true);
+    assert.deepEqual(a.subjects, ["sov.v1.audit.*"]);
+  });
+});
