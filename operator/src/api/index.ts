@@ -2,3 +2,5 @@
 export * from "./types.ts";
 export { ApiValidationError, decodeMemberCluster, decodeObject, decodeResidencyPolicy, decodeSovereignWorkload } from "./decode.ts";
 export type { DecodeOptions, Issue } from "./decode.ts";
+export { formatTime, getCondition, isConditionTrue, removeCondition, setCondition } from "./conditions.ts";
+export type { ConditionUpdate } from "./conditions.ts";
