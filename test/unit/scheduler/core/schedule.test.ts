@@ -1,0 +1,160 @@
+import assert from "node:assert/strict";
+import { decide, type ClusterView, type Decision, type PlacementRequest } from "../../../../operator/src/scheduler/index.ts";
+import { cluster, GiB, NOW, request } from "../builders.ts";
+
+const fr = (name: string, extra: Partial<ClusterView> = {}) => cluster({ name, country: "FR", region: `fr-${name}`, ...extra });
+const de = (name: string, extra: Partial<ClusterView> = {}) => cluster({ name, country: "DE", region: `de-${name}`, ...extra });
+const room = (pods: number) => ({ free: { cpuMilli: Infinity, memoryBytes: Infinity, pods } });
+
+function run(clusters: ClusterView[], req: Partial<PlacementRequest>): Decision {
+  return decide({ clusters, request: request(req), now: NOW });
+}
+const placed = (d: Decision) => Object.fromEntries(d.placements.map((p) => [p.cluster, p.replicas]));
+
+describe("schedule", () => {
+  describe("with no eligible cluster", () => {
+    it("places nothing anywhere and says NoCompliantCluster with a histogram of reasons", () => {
+      const d = run(
+        [fr("a", { ready: false }), de("b"), de("c"), cluster({ name: "d", country: "NL", ready: false })],
+        { constraints: [{ allowedCountries: ["FR"] }] },
+      );
+      assert.equal(d.scheduled, false);
+      assert.equal(d.reason, "NoCompliantCluster");
+      assert.deepEqual(d.placements, []);
+      assert.equal(d.message, "0/4 clusters are available: 3 CountryNotAllowed, 2 NotReady.");
+      assert.deepEqual(d.rejected.map((r) => r.cluster), ["a", "b", "c", "d"]);
+    });
+
+    it("is NoCompliantCluster when there are no clusters at all", () => {
+      const d = run([], {});
+      assert.equal(d.reason, "NoCompliantCluster");
+      assert.equal(d.message, "0/0 clusters are available.");
+    });
+  });
+
+  describe("in Divided mode", () => {
+    it("places exactly spec.replicas, in proportion to free capacity", () => {
+      const d = run([fr("a", room(300)), fr("b", room(100))], { replicas: 8 });
+      assert.deepEqual(placed(d), { a: 6, b: 2 });
+      assert.equal(d.reason, "Scheduled");
+    });
+
+    it("breaks ties by cluster name", () => {
+      const d = run([fr("b", room(100)), fr("a", room(100))], { replicas: 3 });
+      assert.deepEqual(placed(d), { a: 2, b: 1 });
+    });
+
+    it("never gives a cluster more than fits, and moves the rest elsewhere", () => {
+      // Equal shares (a has not reported capacity) would give b 5; it has room for 2.
+      const d = run([fr("a", { free: undefined }), fr("b", room(2))], { replicas: 10 });
+      assert.deepEqual(placed(d), { a: 8, b: 2 });
+    });
+
+    it("is unschedulable with InsufficientCapacity when the eligible clusters cannot hold spec.replicas", () => {
+      const d = run([fr("a", room(2)), fr("b", room(3))], { replicas: 6 });
+      assert.equal(d.scheduled, false);
+      assert.equal(d.reason, "InsufficientCapacity");
+      assert.deepEqual(d.placements, []);
+      assert.deepEqual(d.rejected, [{ cluster: "a", reasons: ["InsufficientCapacity"] }, { cluster: "b", reasons: ["InsufficientCapacity"] }]);
+    });
+
+    it("uses at most maxClusters clusters, preferring the roomiest", () => {
+      const d = run([fr("a", room(10)), fr("b", room(50)), fr("c", room(40))], { replicas: 9, maxClusters: 2 });
+      assert.deepEqual(Object.keys(placed(d)), ["b", "c"]);
+      assert.equal(d.placements.reduce((s, p) => s + p.replicas, 0), 9);
+    });
+
+    it("uses no more clusters than replicas", () => {
+      const d = run([fr("a"), fr("b"), fr("c")], { replicas: 2 });
+      assert.equal(d.placements.length, 2);
+    });
+
+    it("covers spread.minCountries even when another country has more room", () => {
+      const d = run([fr("a", room(1000)), fr("b", room(1000)), de("c", room(5))], { replicas: 4, maxClusters: 2, minCountries: 2 });
+      assert.deepEqual(d.placements.map((p) => p.country).sort(), ["DE", "FR"]);
+    });
+
+    it("is SpreadUnsatisfiable when the eligible clusters span too few countries, rejecting them all", () => {
+      const d = run([fr("a"), fr("b"), de("c", { ready: false })], { replicas: 4, minCountries: 2 });
+      assert.equal(d.reason, "SpreadUnsatisfiable");
+      assert.deepEqual(d.placements, []);
+      assert.deepEqual(d.rejected, [
+        { cluster: "a", reasons: ["SpreadUnsatisfiable"] },
+        { cluster: "b", reasons: ["SpreadUnsatisfiable"] },
+        { cluster: "c", reasons: ["NotReady"] },
+      ]);
+      assert.match(d.message, /^0\/3 clusters are available: 2 SpreadUnsatisfiable, 1 NotReady\. The eligible clusters span 1 country \(FR\); spread\.minCountries is 2\.$/);
+    });
+
+    it("is SpreadUnsatisfiable when there are fewer replicas than countries to cover", () => {
+      const d = run([fr("a"), de("b")], { replicas: 1, minCountries: 2 });
+      assert.equal(d.reason, "SpreadUnsatisfiable");
+    });
+
+    it("is SpreadUnsatisfiable when maxClusters is below spread.minCountries", () => {
+      const d = run([fr("a"), de("b")], { replicas: 4, maxClusters: 1, minCountries: 2 });
+      assert.equal(d.reason, "SpreadUnsatisfiable");
+    });
+
+    it("spreads over countries by default when capacity is equal", () => {
+      const d = run([fr("a"), fr("b"), de("c")], { replicas: 2 });
+      assert.deepEqual(d.placements.map((p) => p.country).sort(), ["DE", "FR"]);
+    });
+
+    it("schedules zero replicas with no placement", () => {
+      const d = run([fr("a")], { replicas: 0 });
+      assert.equal(d.scheduled, true);
+      assert.deepEqual(d.placements, []);
+    });
+
+    it("shares equally when a chosen cluster has not reported capacity", () => {
+      const d = run([fr("a", { free: undefined }), fr("b", room(1000))], { replicas: 6 });
+      assert.deepEqual(placed(d), { a: 3, b: 3 });
+    });
+
+    it("counts cpu and memory requests against free capacity", () => {
+      const free = { cpuMilli: 4_000, memoryBytes: 64 * GiB, pods: 100 };
+      const d = run([fr("a", { free }), fr("b", { free: { ...free, cpuMilli: 1_000 } })], { replicas: 5, perReplica: { cpuMilli: 1_000, memoryBytes: GiB } });
+      assert.deepEqual(placed(d), { a: 4, b: 1 });
+    });
+  });
+
+  describe("in Duplicated mode", () => {
+    it("places spec.replicas in each eligible cluster", () => {
+      const d = run([fr("a"), de("b"), cluster({ name: "c", country: "US", jurisdiction: "NONE" })], { mode: "Duplicated", replicas: 3, constraints: [{ allowedJurisdictions: ["EU"] }] });
+      assert.deepEqual(placed(d), { a: 3, b: 3 });
+      assert.deepEqual(d.rejected, [{ cluster: "c", reasons: ["JurisdictionNotAllowed"] }]);
+    });
+
+    it("honours maxClusters, covering spread.minCountries first", () => {
+      const d = run([fr("a", room(100)), fr("b", room(100)), de("c", room(10))], { mode: "Duplicated", replicas: 2, maxClusters: 2, minCountries: 2 });
+      assert.deepEqual(Object.keys(placed(d)), ["a", "c"]);
+    });
+
+    it("rejects clusters that cannot hold all the replicas", () => {
+      const d = run([fr("a", room(2)), fr("b", room(3))], { mode: "Duplicated", replicas: 3 });
+      assert.deepEqual(placed(d), { b: 3 });
+      assert.deepEqual(d.rejected, [{ cluster: "a", reasons: ["InsufficientCapacity"] }]);
+    });
+  });
+
+  describe("policy and inline constraints", () => {
+    it("apply together: a cluster must satisfy both", () => {
+      const d = run([fr("a"), de("b"), cluster({ name: "c", country: "NL" })], {
+        constraints: [{ allowedCountries: ["FR", "DE"] }, { allowedCountries: ["DE", "NL"] }],
+      });
+      assert.deepEqual(Object.keys(placed(d)), ["b"]);
+    });
+  });
+
+  it("lists every reason of a rejected cluster, in filter order", () => {
+    const d = run([de("a", { ready: false, extraterritorialExposure: ["US-CLOUD-Act"] }), fr("b")], {
+      constraints: [{ allowedCountries: ["FR"], forbidExtraterritorialExposure: true }],
+    });
+    assert.deepEqual(d.rejected, [{ cluster: "a", reasons: ["NotReady", "CountryNotAllowed", "ExtraterritorialExposure"] }]);
+  });
+
+  it("refuses a snapshot with two clusters of one name", () => {
+    assert.throws(() => run([fr("a"), de("a")], {}), { name: "DuplicateClusterError" });
+  });
+});
