@@ -1,5 +1,5 @@
 #!/usr/bin/env node
-// Writes crds/*.yaml from the schema description in operator/src/api/schema/.
+// Writes crds/*.yaml and crds/VALIDATION.md from the schema description in operator/src/api/schema/.
 // `--check` writes nothing and exits 1 if a committed file differs (for CI).
 import { readFileSync, writeFileSync } from "node:fs";
 import path from "node:path";

@@ -6,6 +6,7 @@ import type { Rule, Schema } from "./openapi.ts";
 import { KIND_DEFINITIONS } from "./schema/index.ts";
 import type { KindDefinition } from "./schema/index.ts";
 import { GROUP, KINDS, VERSION } from "./types.ts";
+import { renderValidationDoc } from "./validation-doc.ts";
 import type { Kind } from "./types.ts";
 
 export const CATEGORY = "sovereign";
@@ -143,7 +144,7 @@ export function renderCrd(kind: Kind): string {
   return HEADER + doc.toString({ lineWidth: 0 });
 }
 
-/** Every CRD file: name relative to crds/, and content. */
+/** Every generated file: name relative to crds/, and content. */
 export function renderAllCrds(): Array<{ file: string; content: string }> {
-  return KINDS.map((kind) => ({ file: crdFileName(kind), content: renderCrd(kind) }));
+  return [...KINDS.map((kind) => ({ file: crdFileName(kind), content: renderCrd(kind) })), { file: "VALIDATION.md", content: renderValidationDoc() }];
 }
