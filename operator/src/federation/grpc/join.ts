@@ -1,0 +1,112 @@
+import { status } from "@grpc/grpc-js";
+import type { Logger } from "pino";
+import { formatTime } from "../../api/conditions.ts";
+import type { MemberCluster } from "../../api/types.ts";
+import type { JoinRequest, JoinResponse } from "../../gen/sovereign/v1/federation.ts";
+import type { ResidencyFacts } from "../../gen/sovereign/v1/residency.ts";
+import type { HostApi } from "../../kube/index.ts";
+import type { NatsSecret } from "../jetstream.ts";
+import { streams, subjects, validateClusterName } from "../protocol.ts";
+import { consumeBootstrapToken } from "./bootstrap-tokens.ts";
+import { RpcError } from "./errors.ts";
+import type { Peer } from "./peer.ts";
+
+/** Where a member's NATS secret comes from (a Secret on the host, files in the local federation). */
+export type MemberCredentialSource = (cluster: string) => Promise<NatsSecret | undefined>;
+
+export interface JoinDeps {
+  host: HostApi;
+  credentials: MemberCredentialSource;
+  /** NATS URLs the agent should connect to. */
+  natsServers: string[];
+  /** PEM of the CA that signed the NATS server's certificate. */
+  natsCaPem: string;
+  /**
+   * Makes sure the member's intents stream and durable consumer exist, so the returned
+   * credentials work at once. Runs before the token is consumed: it can fail and be
+   * retried, a consumed token cannot.
+   */
+  prepareMember?: (cluster: string) => Promise<void>;
+  clock: () => Date;
+  log?: Logger;
+  tokenNamespace?: string;
+}
+
+export const JOIN_FIELD_MANAGER = "sovereign-federation-join";
+
+export function residencyFactsOf(mc: MemberCluster): ResidencyFacts {
+  const r = mc.spec.residency;
+  return {
+    country: r.country,
+    jurisdiction: r.jurisdiction,
+    region: r.region ?? "",
+    provider: r.provider ?? "",
+    extraterritorialExposure: [...(r.extraterritorialExposure ?? [])],
+    certifications: (r.certifications ?? []).map((c) => ({ name: c.name, version: c.version ?? "", validUntil: c.validUntil })),
+  };
+}
+
+/**
+ * Binds an agent to its existing MemberCluster: never creates one and never touches
+ * spec (residency facts are the admin's declaration). Checks, in order: the name, that
+ * the MemberCluster exists, that the client certificate is that member's, and the
+ * single-use token; only then is the token consumed and the credentials returned.
+ */
+export async function handleJoin(req: JoinRequest, peer: Peer | undefined, deps: JoinDeps): Promise<JoinResponse> {
+  let cluster: string;
+  try {
+    cluster = validateClusterName(req.cluster);
+  } catch (err) {
+    throw new RpcError(status.INVALID_ARGUMENT, (err as Error).message, { cause: err });
+  }
+  const mc = await deps.host.getMemberCluster(cluster);
+  if (!mc) {
+    throw new RpcError(status.NOT_FOUND, `MemberCluster ${JSON.stringify(cluster)} does not exist on the host; the host's admin must declare it (with its residency) before its agent can join`);
+  }
+  if (peer?.kind !== "member" || peer.cluster !== cluster) {
+    throw new RpcError(status.PERMISSION_DENIED, `the client certificate (${peer?.subject ?? "not a federation identity"}) may not join as member ${JSON.stringify(cluster)}`);
+  }
+  const secret = await deps.credentials(cluster);
+  if (!secret) throw new RpcError(status.FAILED_PRECONDITION, `no NATS identity is provisioned for member ${JSON.stringify(cluster)}`, { retryable: true });
+  await deps.prepareMember?.(cluster);
+
+  const now = deps.clock();
+  await consumeBootstrapToken({
+    host: deps.host,
+    token: req.bootstrapToken,
+    cluster,
+    now,
+    usedBy: `${peer.subject}; agent ${req.agentVersion || "unknown"}`,
+    ...(deps.tokenNamespace ? { namespace: deps.tokenNamespace } : {}),
+  });
+  deps.log?.info({ cluster, agentVersion: req.agentVersion, peer: peer.subject }, "member agent joined");
+
+  // Best effort: the token is spent, so a failed status write must not fail the Join;
+  // heartbeats make the cluster Ready either way.
+  await deps.host.applyMemberClusterCondition(cluster, {
+    type: "Joined",
+    status: "True",
+    reason: "AgentJoined",
+    message: `agent ${req.agentVersion || "unknown"} joined with a bootstrap token`,
+    lastTransitionTime: formatTime(now),
+    ...(mc.metadata.generation !== undefined ? { observedGeneration: mc.metadata.generation } : {}),
+  }, JOIN_FIELD_MANAGER).catch((err: unknown) => deps.log?.warn({ err, cluster }, "could not record the Joined condition"));
+
+  return {
+    cluster,
+    nats: {
+      creds: "creds" in secret ? secret.creds : "",
+      nkeySeed: "nkeySeed" in secret ? secret.nkeySeed : "",
+      caPem: deps.natsCaPem,
+      servers: deps.natsServers,
+    },
+    subjects: {
+      intents: subjects.intentsAll(cluster),
+      heartbeat: subjects.heartbeat(cluster),
+      status: subjects.statusAll(cluster),
+      intentsStream: streams.intents(cluster),
+      intentsConsumer: streams.intentsConsumer(cluster),
+    },
+    residency: residencyFactsOf(mc),
+  };
+}

@@ -1,0 +1,156 @@
+import { CoreV1Api, CustomObjectsApi, PatchStrategy, setHeaderOptions } from "@kubernetes/client-node";
+import type { KubeConfig, V1Secret } from "@kubernetes/client-node";
+import { GROUP, VERSION } from "../api/types.ts";
+import type { Condition, MemberCluster, ResidencyPolicy, SovereignWorkload } from "../api/types.ts";
+import { loadKubeConfig } from "./config.ts";
+import type { KubeConfigSource } from "./config.ts";
+import { NotFoundError, toKubeError } from "./errors.ts";
+
+/** A Secret as this project uses it: string data (base64 is the client's business). */
+export interface Secret {
+  name: string;
+  namespace: string;
+  /** Required on replace: the write fails with ConflictError if the Secret changed since it was read. */
+  resourceVersion?: string;
+  type?: string;
+  labels?: Record<string, string>;
+  annotations?: Record<string, string>;
+  data: Record<string, string>;
+}
+
+/** What the federation's gRPC server needs from the host cluster, as a narrow interface tests can fake. */
+export interface HostApi {
+  getSecret(namespace: string, name: string): Promise<Secret | undefined>;
+  createSecret(secret: Secret): Promise<Secret>;
+  /** Optimistic write: fails with ConflictError when resourceVersion is stale. */
+  replaceSecret(secret: Secret): Promise<Secret>;
+  deleteSecret(namespace: string, name: string): Promise<void>;
+  getMemberCluster(name: string): Promise<MemberCluster | undefined>;
+  listMemberClusters(): Promise<MemberCluster[]>;
+  listResidencyPolicies(): Promise<ResidencyPolicy[]>;
+  listSovereignWorkloads(): Promise<SovereignWorkload[]>;
+  getSovereignWorkload(namespace: string, name: string): Promise<SovereignWorkload | undefined>;
+  /** Server-side applies one condition of a MemberCluster's status under `fieldManager`; other conditions stay. */
+  applyMemberClusterCondition(name: string, condition: Condition, fieldManager: string): Promise<void>;
+}
+
+const PLURALS = { MemberCluster: "memberclusters", ResidencyPolicy: "residencypolicies", SovereignWorkload: "sovereignworkloads" } as const;
+
+function fromV1(s: V1Secret): Secret {
+  const data: Record<string, string> = {};
+  for (const [k, v] of Object.entries(s.data ?? {})) data[k] = Buffer.from(v, "base64").toString("utf8");
+  return {
+    name: s.metadata?.name ?? "",
+    namespace: s.metadata?.namespace ?? "",
+    ...(s.metadata?.resourceVersion ? { resourceVersion: s.metadata.resourceVersion } : {}),
+    ...(s.type ? { type: s.type } : {}),
+    ...(s.metadata?.labels ? { labels: s.metadata.labels } : {}),
+    ...(s.metadata?.annotations ? { annotations: s.metadata.annotations } : {}),
+    data,
+  };
+}
+
+function toV1(s: Secret): V1Secret {
+  const data: Record<string, string> = {};
+  for (const [k, v] of Object.entries(s.data)) data[k] = Buffer.from(v, "utf8").toString("base64");
+  return {
+    apiVersion: "v1",
+    kind: "Secret",
+    metadata: {
+      name: s.name,
+      namespace: s.namespace,
+      ...(s.resourceVersion ? { resourceVersion: s.resourceVersion } : {}),
+      ...(s.labels ? { labels: s.labels } : {}),
+      ...(s.annotations ? { annotations: s.annotations } : {}),
+    },
+    ...(s.type ? { type: s.type } : {}),
+    data,
+  };
+}
+
+/** The host cluster's API through client-node; the only implementation of HostApi that does I/O. */
+export class KubeHostApi implements HostApi {
+  readonly #core: CoreV1Api;
+  readonly #custom: CustomObjectsApi;
+
+  constructor(params: { kubeConfig: KubeConfig } | { source: KubeConfigSource }) {
+    const kc = "kubeConfig" in params ? params.kubeConfig : loadKubeConfig(params.source);
+    this.#core = kc.makeApiClient(CoreV1Api);
+    this.#custom = kc.makeApiClient(CustomObjectsApi);
+  }
+
+  async #orUndefined<T>(what: string, call: () => Promise<T>): Promise<T | undefined> {
+    try {
+      return await call();
+    } catch (err) {
+      const e = toKubeError(err, what);
+      if (e instanceof NotFoundError) return undefined;
+      throw e;
+    }
+  }
+
+  async #call<T>(what: string, call: () => Promise<T>): Promise<T> {
+    try {
+      return await call();
+    } catch (err) {
+      throw toKubeError(err, what);
+    }
+  }
+
+  async getSecret(namespace: string, name: string): Promise<Secret | undefined> {
+    const s = await this.#orUndefined(`Secret ${namespace}/${name}`, () => this.#core.readNamespacedSecret({ namespace, name }));
+    return s && fromV1(s);
+  }
+
+  async createSecret(secret: Secret): Promise<Secret> {
+    return fromV1(await this.#call(`Secret ${secret.namespace}/${secret.name}`, () => this.#core.createNamespacedSecret({ namespace: secret.namespace, body: toV1(secret) })));
+  }
+
+  async replaceSecret(secret: Secret): Promise<Secret> {
+    return fromV1(await this.#call(`Secret ${secret.namespace}/${secret.name}`, () =>
+      this.#core.replaceNamespacedSecret({ namespace: secret.namespace, name: secret.name, body: toV1(secret) })));
+  }
+
+  async deleteSecret(namespace: string, name: string): Promise<void> {
+    await this.#orUndefined(`Secret ${namespace}/${name}`, () => this.#core.deleteNamespacedSecret({ namespace, name }));
+  }
+
+  getMemberCluster(name: string): Promise<MemberCluster | undefined> {
+    return this.#orUndefined(`MemberCluster ${name}`, async () =>
+      (await this.#custom.getClusterCustomObject({ group: GROUP, version: VERSION, plural: PLURALS.MemberCluster, name })) as MemberCluster);
+  }
+
+  async #listCluster<T>(plural: string): Promise<T[]> {
+    const list = await this.#call(`list ${plural}`, () => this.#custom.listClusterCustomObject({ group: GROUP, version: VERSION, plural }));
+    return ((list as { items?: T[] }).items ?? []);
+  }
+
+  listMemberClusters(): Promise<MemberCluster[]> {
+    return this.#listCluster<MemberCluster>(PLURALS.MemberCluster);
+  }
+
+  listResidencyPolicies(): Promise<ResidencyPolicy[]> {
+    return this.#listCluster<ResidencyPolicy>(PLURALS.ResidencyPolicy);
+  }
+
+  async listSovereignWorkloads(): Promise<SovereignWorkload[]> {
+    const list = await this.#call("list sovereignworkloads", () =>
+      this.#custom.listCustomObjectForAllNamespaces({ group: GROUP, version: VERSION, resourcePlural: PLURALS.SovereignWorkload }));
+    return ((list as { items?: SovereignWorkload[] }).items ?? []);
+  }
+
+  getSovereignWorkload(namespace: string, name: string): Promise<SovereignWorkload | undefined> {
+    return this.#orUndefined(`SovereignWorkload ${namespace}/${name}`, async () =>
+      (await this.#custom.getNamespacedCustomObject({ group: GROUP, version: VERSION, namespace, plural: PLURALS.SovereignWorkload, name })) as SovereignWorkload);
+  }
+
+  async applyMemberClusterCondition(name: string, condition: Condition, fieldManager: string): Promise<void> {
+    const body = { apiVersion: `${GROUP}/${VERSION}`, kind: "MemberCluster", metadata: { name }, status: { conditions: [condition] } };
+    await this.#call(`MemberCluster ${name} status`, () =>
+      this.#custom.patchClusterCustomObjectStatus(
+        { group: GROUP, version: VERSION, plural: PLURALS.MemberCluster, name, body, fieldManager, force: true },
+        // Server-side apply needs its own content type, or the API server answers 415.
+        setHeaderOptions("Content-Type", PatchStrategy.ServerSideApply),
+      ));
+  }
+}

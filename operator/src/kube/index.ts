@@ -1,0 +1,4 @@
+/** The only door to the Kubernetes API (an eslint rule keeps @kubernetes/client-node here). */
+export * from "./config.ts";
+export * from "./errors.ts";
+export * from "./host.ts";

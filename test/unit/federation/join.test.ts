@@ -1,0 +1,148 @@
+import assert from "node:assert/strict";
+import { status } from "@grpc/grpc-js";
+import {
+  BOOTSTRAP_ANNOTATIONS, BootstrapTokenError, consumeBootstrapToken, createBootstrapToken, handleJoin, newBootstrapToken, RpcError, TokenRefusal,
+} from "../../../operator/src/federation/grpc/index.ts";
+import type { JoinDeps, Peer } from "../../../operator/src/federation/grpc/index.ts";
+import { FakeHost, memberCluster } from "./fake-host.ts";
+
+const NOW = new Date("2026-11-28T10:00:00Z");
+const HOUR = 3_600_000;
+const frPeer: Peer = { kind: "member", cluster: "fr", subject: "O=sovereign-federation member, CN=fr" };
+
+function deps(host: FakeHost, over: Partial<JoinDeps> = {}): JoinDeps {
+  return {
+    host,
+    credentials: async (cluster) => (cluster === "fr" || cluster === "de" ? { nkeySeed: `SUSEED${cluster.toUpperCase()}` } : undefined),
+    natsServers: ["tls://127.0.0.1:4222"],
+    natsCaPem: "CA",
+    clock: () => NOW,
+    ...over,
+  };
+}
+
+async function refusal(p: Promise<unknown>): Promise<RpcError> {
+  const err = await p.then(() => undefined, (e: unknown) => e);
+  assert.ok(err instanceof RpcError, `expected RpcError, got ${String(err)}`);
+  return err;
+}
+
+describe("bootstrap tokens", () => {
+  it("makes tokens of the form <6>.<16> bound to one cluster, with an expiry", () => {
+    const { token, secret } = newBootstrapToken({ cluster: "fr", now: NOW, ttlMs: HOUR });
+    assert.match(token, /^[a-z0-9]{6}\.[a-z0-9]{16}$/);
+    assert.equal(secret.name, `bootstrap-token-${token.slice(0, 6)}`);
+    assert.equal(secret.namespace, "sovereign-system");
+    assert.equal(secret.data.cluster, "fr");
+    assert.equal(secret.data.expiration, "2026-11-28T11:00:00.000Z");
+  });
+
+  it("is accepted once, then refused as reused, the use recorded on the Secret", async () => {
+    const host = new FakeHost();
+    const token = await createBootstrapToken({ host, cluster: "fr", now: NOW, ttlMs: HOUR });
+    await consumeBootstrapToken({ host, token, cluster: "fr", now: NOW, usedBy: "CN=fr" });
+    const stored = [...host.secrets.values()][0]!;
+    assert.equal(stored.annotations?.[BOOTSTRAP_ANNOTATIONS.usedAt], NOW.toISOString());
+    assert.equal(stored.annotations?.[BOOTSTRAP_ANNOTATIONS.usedBy], "CN=fr");
+    const err = await refusal(consumeBootstrapToken({ host, token, cluster: "fr", now: NOW, usedBy: "CN=fr" }));
+    assert.ok(err instanceof BootstrapTokenError && err.refusal === TokenRefusal.Used);
+    assert.equal(err.code, status.UNAUTHENTICATED);
+    assert.match(err.message, /already used at 2026-11-28T10:00:00.000Z/);
+  });
+
+  it("lets only one of two concurrent Joins with the same token win", async () => {
+    const host = new FakeHost();
+    const token = await createBootstrapToken({ host, cluster: "fr", now: NOW, ttlMs: HOUR });
+    let interleaved = false;
+    // The first writer is overtaken by a second Join between its read and its write.
+    host.beforeReplace = async () => {
+      if (interleaved) return;
+      interleaved = true;
+      await consumeBootstrapToken({ host, token, cluster: "fr", now: NOW, usedBy: "second" });
+    };
+    const err = await refusal(consumeBootstrapToken({ host, token, cluster: "fr", now: NOW, usedBy: "first" }));
+    assert.ok(err instanceof BootstrapTokenError && err.refusal === TokenRefusal.Used);
+    assert.equal([...host.secrets.values()][0]!.annotations?.[BOOTSTRAP_ANNOTATIONS.usedBy], "second");
+  });
+
+  for (const [name, mutate, expected, code, message] of [
+    ["a malformed", (t: string) => `${t}x`, TokenRefusal.Malformed, status.UNAUTHENTICATED, /malformed/],
+    ["an unknown-id", (t: string) => `zzzzzz${t.slice(6)}`, TokenRefusal.Unknown, status.UNAUTHENTICATED, /not valid/],
+    ["a wrong-secret", (t: string) => `${t.slice(0, 7)}${"0".repeat(16)}`, TokenRefusal.WrongSecret, status.UNAUTHENTICATED, /not valid/],
+  ] as const) {
+    it(`refuses ${name} token without consuming the real one`, async () => {
+      const host = new FakeHost();
+      const token = await createBootstrapToken({ host, cluster: "fr", now: NOW, ttlMs: HOUR });
+      const err = await refusal(consumeBootstrapToken({ host, token: mutate(token), cluster: "fr", now: NOW, usedBy: "x" }));
+      assert.ok(err instanceof BootstrapTokenError && err.refusal === expected);
+      assert.equal(err.code, code);
+      assert.match(err.message, message);
+      await consumeBootstrapToken({ host, token, cluster: "fr", now: NOW, usedBy: "x" });
+    });
+  }
+
+  it("refuses an expired token, naming when it expired", async () => {
+    const host = new FakeHost();
+    const token = await createBootstrapToken({ host, cluster: "fr", now: NOW, ttlMs: HOUR });
+    const err = await refusal(consumeBootstrapToken({ host, token, cluster: "fr", now: new Date(NOW.getTime() + HOUR), usedBy: "x" }));
+    assert.ok(err instanceof BootstrapTokenError && err.refusal === TokenRefusal.Expired);
+    assert.match(err.message, /expired at 2026-11-28T11:00:00.000Z/);
+  });
+
+  it("refuses a token issued for another cluster with PERMISSION_DENIED", async () => {
+    const host = new FakeHost();
+    const token = await createBootstrapToken({ host, cluster: "de", now: NOW, ttlMs: HOUR });
+    const err = await refusal(consumeBootstrapToken({ host, token, cluster: "fr", now: NOW, usedBy: "x" }));
+    assert.equal(err.code, status.PERMISSION_DENIED);
+  });
+});
+
+describe("Join", () => {
+  it("binds an agent to its existing MemberCluster and returns its credentials, subjects and residency", async () => {
+    const host = new FakeHost();
+    host.clusters.set("fr", memberCluster("fr"));
+    const prepared: string[] = [];
+    const token = await createBootstrapToken({ host, cluster: "fr", now: NOW, ttlMs: HOUR });
+    const res = await handleJoin({ cluster: "fr", bootstrapToken: token, agentVersion: "0.1.0" }, frPeer, deps(host, { prepareMember: async (c) => void prepared.push(c) }));
+    assert.equal(res.nats?.nkeySeed, "SUSEEDFR");
+    assert.deepEqual(res.subjects, { intents: "sov.v1.fr.intents.*", heartbeat: "sov.v1.fr.heartbeat", status: "sov.v1.fr.status.*", intentsStream: "sov-intents-fr", intentsConsumer: "sov-agent-fr" });
+    assert.equal(res.residency?.country, "FR");
+    assert.deepEqual(prepared, ["fr"]);
+    assert.deepEqual(host.conditions.map((c) => [c.name, c.condition.type, c.condition.status]), [["fr", "Joined", "True"]]);
+    // Never creates or changes a MemberCluster's spec.
+    assert.deepEqual(host.clusters.get("fr"), memberCluster("fr"));
+  });
+
+  it("refuses an unknown cluster with NOT_FOUND and leaves the token unused", async () => {
+    const host = new FakeHost();
+    const token = await createBootstrapToken({ host, cluster: "fr", now: NOW, ttlMs: HOUR });
+    const err = await refusal(handleJoin({ cluster: "fr", bootstrapToken: token, agentVersion: "" }, frPeer, deps(host)));
+    assert.equal(err.code, status.NOT_FOUND);
+    assert.match(err.message, /MemberCluster "fr" does not exist/);
+    assert.equal([...host.secrets.values()][0]!.annotations, undefined);
+  });
+
+  it("refuses a member certificate of another cluster with PERMISSION_DENIED, before touching the token", async () => {
+    const host = new FakeHost();
+    host.clusters.set("de", memberCluster("de", "DE"));
+    const token = await createBootstrapToken({ host, cluster: "de", now: NOW, ttlMs: HOUR });
+    const err = await refusal(handleJoin({ cluster: "de", bootstrapToken: token, agentVersion: "" }, frPeer, deps(host)));
+    assert.equal(err.code, status.PERMISSION_DENIED);
+    assert.match(err.message, /may not join as member "de"/);
+    assert.equal([...host.secrets.values()][0]!.annotations, undefined);
+  });
+
+  it("refuses a cluster name that could not be a subject token with INVALID_ARGUMENT", async () => {
+    const err = await refusal(handleJoin({ cluster: "fr.>", bootstrapToken: "", agentVersion: "" }, frPeer, deps(new FakeHost())));
+    assert.equal(err.code, status.INVALID_ARGUMENT);
+  });
+
+  it("does not consume the token when the member's streams cannot be prepared", async () => {
+    const host = new FakeHost();
+    host.clusters.set("fr", memberCluster("fr"));
+    const token = await createBootstrapToken({ host, cluster: "fr", now: NOW, ttlMs: HOUR });
+    await assert.rejects(handleJoin({ cluster: "fr", bootstrapToken: token, agentVersion: "" }, frPeer, deps(host, { prepareMember: async () => { throw new Error("nats down"); } })), /nats down/);
+    const res = await handleJoin({ cluster: "fr", bootstrapToken: token, agentVersion: "" }, frPeer, deps(host));
+    assert.equal(res.cluster, "fr");
+  });
+});
