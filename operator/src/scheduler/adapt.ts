@@ -1,0 +1,157 @@
+// From the API objects (operator/src/api) to the scheduler core's plain types. This is
+// the only place the scheduler sees the CRD shapes; the core and plugins cannot (lint).
+import type { MemberCluster, PodSpec, ResidencyPolicy, SovereignWorkload } from "../api/index.ts";
+import { MEMBER_CLUSTER_CONDITIONS } from "../api/index.ts";
+import type { ClusterView, PlacementRequest, ResidencyConstraints, Resources } from "./core/index.ts";
+import { bytes, milliCores, podCount } from "./quantity.ts";
+
+/**
+ * A workload names a ResidencyPolicy that the caller did not supply. Scheduling on the
+ * inline constraints alone would be looser than asked, so there is no decision at all.
+ * Retryable: the policy may not have reached the cache yet.
+ */
+export class PolicyNotFoundError extends Error {
+  override readonly name = "PolicyNotFoundError";
+  readonly retryable = true;
+  readonly workload: string;
+  readonly policy: string;
+  constructor(workload: string, policy: string) {
+    super(`spec.residencyPolicy: ResidencyPolicy "${policy}" referenced by SovereignWorkload ${workload} does not exist`);
+    this.workload = workload;
+    this.policy = policy;
+  }
+}
+
+export function workloadKey(workload: SovereignWorkload): string {
+  return `${workload.metadata.namespace ?? "default"}/${workload.metadata.name}`;
+}
+
+export type PodRequests = PlacementRequest["perReplica"];
+
+function requestOf(resources: unknown, name: "cpu" | "memory"): unknown {
+  if (typeof resources !== "object" || resources === null) return undefined;
+  const { requests, limits } = resources as { requests?: Record<string, unknown>; limits?: Record<string, unknown> };
+  // Kubernetes defaults a missing request to the limit.
+  return requests?.[name] ?? limits?.[name];
+}
+
+function containerRequests(container: unknown, field: string): PodRequests {
+  const resources = (container as { resources?: unknown } | null)?.resources;
+  const cpu = requestOf(resources, "cpu");
+  const memory = requestOf(resources, "memory");
+  const source = (name: string) => `${field}.resources.${(resources as { requests?: Record<string, unknown> }).requests?.[name] !== undefined ? "requests" : "limits"}.${name}`;
+  return {
+    cpuMilli: cpu === undefined ? 0 : milliCores({ value: cpu, field: source("cpu"), rounding: "up" }),
+    memoryBytes: memory === undefined ? 0 : bytes({ value: memory, field: source("memory"), rounding: "up" }),
+  };
+}
+
+/**
+ * What one replica asks for, as kube-scheduler computes it: the larger of the sum over
+ * containers and the largest init container (they run one at a time, before the
+ * others). Pod overhead and restartable init containers are not counted: the member's
+ * scheduler has the last word; this only keeps us from choosing clusters that are full.
+ */
+export function podRequests(spec: PodSpec, field = "spec.template.spec"): PodRequests {
+  const sum: PodRequests = { cpuMilli: 0, memoryBytes: 0 };
+  spec.containers.forEach((c, i) => {
+    const r = containerRequests(c, `${field}.containers[${i}]`);
+    sum.cpuMilli += r.cpuMilli;
+    sum.memoryBytes += r.memoryBytes;
+  });
+  const inits = Array.isArray(spec.initContainers) ? (spec.initContainers as unknown[]) : [];
+  inits.forEach((c, i) => {
+    const r = containerRequests(c, `${field}.initContainers[${i}]`);
+    sum.cpuMilli = Math.max(sum.cpuMilli, r.cpuMilli);
+    sum.memoryBytes = Math.max(sum.memoryBytes, r.memoryBytes);
+  });
+  return sum;
+}
+
+/**
+ * The PlacementRequest for a workload. `policy` must be the ResidencyPolicy it names
+ * (if it names one); both the policy and the inline constraints go in, and the core
+ * intersects them.
+ */
+export function placementRequestOf({ workload, policy }: { workload: SovereignWorkload; policy?: ResidencyPolicy | undefined }): PlacementRequest {
+  const key = workloadKey(workload);
+  const spec = workload.spec;
+  const constraints: ResidencyConstraints[] = [];
+  if (spec.residencyPolicy !== undefined) {
+    if (!policy || policy.metadata.name !== spec.residencyPolicy) throw new PolicyNotFoundError(key, spec.residencyPolicy);
+    constraints.push(policy.spec);
+  }
+  if (spec.residency) constraints.push(spec.residency);
+  return {
+    workload: key,
+    replicas: spec.replicas,
+    mode: spec.placement.mode,
+    ...(spec.placement.maxClusters !== undefined ? { maxClusters: spec.placement.maxClusters } : {}),
+    ...(spec.placement.spread ? { minCountries: spec.placement.spread.minCountries } : {}),
+    constraints,
+    tolerations: spec.template.spec.tolerations ?? [],
+    perReplica: podRequests(spec.template.spec),
+  };
+}
+
+/** Resources a cluster has, from `status.allocatable`; a resource it does not report is unbounded. */
+export function allocatableOf(cluster: MemberCluster): Resources | undefined {
+  const a = cluster.status?.allocatable;
+  if (!a) return undefined;
+  const field = (name: string) => `status.allocatable.${name}`;
+  return {
+    cpuMilli: a.cpu === undefined ? Infinity : milliCores({ value: a.cpu, field: field("cpu"), rounding: "down" }),
+    memoryBytes: a.memory === undefined ? Infinity : bytes({ value: a.memory, field: field("memory"), rounding: "down" }),
+    pods: a.pods === undefined ? Infinity : podCount({ value: a.pods, field: field("pods"), rounding: "down" }),
+  };
+}
+
+/**
+ * What the other workloads' current placements take on each cluster: their
+ * `status.placements` replicas times their per-replica requests. The workload being
+ * decided is left out (`exclude`), so that rescheduling it does not count its own pods
+ * against it.
+ */
+export function usedByPlacements({ workloads, exclude }: { workloads: readonly SovereignWorkload[]; exclude?: string }): Map<string, Resources> {
+  const used = new Map<string, Resources>();
+  for (const w of workloads) {
+    if (workloadKey(w) === exclude) continue;
+    const placements = w.status?.placements ?? [];
+    if (placements.length === 0) continue;
+    const per = podRequests(w.spec.template.spec);
+    for (const p of placements) {
+      const u = used.get(p.cluster) ?? { cpuMilli: 0, memoryBytes: 0, pods: 0 };
+      u.cpuMilli += per.cpuMilli * p.replicas;
+      u.memoryBytes += per.memoryBytes * p.replicas;
+      u.pods += p.replicas;
+      used.set(p.cluster, u);
+    }
+  }
+  return used;
+}
+
+/** A MemberCluster as the core sees it; `used` is subtracted from `status.allocatable`. */
+export function clusterViewOf({ cluster, used }: { cluster: MemberCluster; used?: Resources | undefined }): ClusterView {
+  const residency = cluster.spec.residency;
+  const ready = cluster.status?.conditions?.some((c) => c.type === MEMBER_CLUSTER_CONDITIONS.Ready && c.status === "True") ?? false;
+  const allocatable = allocatableOf(cluster);
+  return {
+    name: cluster.metadata.name,
+    ready,
+    country: residency.country,
+    jurisdiction: residency.jurisdiction,
+    ...(residency.region !== undefined ? { region: residency.region } : {}),
+    ...(residency.provider !== undefined ? { provider: residency.provider } : {}),
+    extraterritorialExposure: residency.extraterritorialExposure ?? [],
+    certifications: (residency.certifications ?? []).map((c) => ({ name: c.name, version: c.version ?? "", validUntil: c.validUntil })),
+    taints: cluster.spec.taints ?? [],
+    labels: cluster.metadata.labels ?? {},
+    ...(allocatable
+      ? {
+          free: used
+            ? { cpuMilli: allocatable.cpuMilli - used.cpuMilli, memoryBytes: allocatable.memoryBytes - used.memoryBytes, pods: allocatable.pods - used.pods }
+            : allocatable,
+        }
+      : {}),
+  };
+}

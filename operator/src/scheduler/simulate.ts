@@ -1,0 +1,32 @@
+// Decisions for a set of API objects, as the control plane would take them: what
+// `kubectl sovereign simulate` and the gRPC Simulate call run. Pure; the caller reads and
+// validates the objects.
+import type { MemberCluster, ResidencyPolicy, SovereignWorkload } from "../api/index.ts";
+import { clusterViewOf, placementRequestOf, usedByPlacements, workloadKey } from "./adapt.ts";
+import type { Decision } from "./core/index.ts";
+import { decide } from "./index.ts";
+import { compareStrings } from "./core/order.ts";
+
+/**
+ * One decision per workload, in namespace/name order. Each workload is decided on its
+ * own against the clusters as given: capacity is what `status.allocatable` leaves after
+ * the other workloads' current `status.placements`, so two simulated workloads do not
+ * see each other's new placements.
+ */
+export function simulateObjects({ clusters, policies, workloads, now }: {
+  clusters: readonly MemberCluster[];
+  policies: readonly ResidencyPolicy[];
+  workloads: readonly SovereignWorkload[];
+  /** Epoch milliseconds. */
+  now: number;
+}): Decision[] {
+  const policyByName = new Map(policies.map((p) => [p.metadata.name, p]));
+  return [...workloads]
+    .sort((a, b) => compareStrings(workloadKey(a), workloadKey(b)))
+    .map((workload) => {
+      const used = usedByPlacements({ workloads, exclude: workloadKey(workload) });
+      const views = clusters.map((cluster) => clusterViewOf({ cluster, used: used.get(cluster.metadata.name) }));
+      const policy = workload.spec.residencyPolicy === undefined ? undefined : policyByName.get(workload.spec.residencyPolicy);
+      return decide({ clusters: views, request: placementRequestOf({ workload, policy }), now });
+    });
+}
