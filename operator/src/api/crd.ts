@@ -95,12 +95,11 @@ export function buildCrd(def: KindDefinition): Json {
     properties: {
       apiVersion: { type: "string", description: `${GROUP}/${VERSION}.` },
       kind: { type: "string", description: `${def.kind}.` },
-      metadata: { type: "object" },
+      metadata: def.metadataName ? { type: "object", properties: { name: toOpenApi(def.metadataName) } } : { type: "object" },
       spec: toOpenApi(def.spec),
       status: toOpenApi(def.status),
     },
     required: ["spec"],
-    ...validations(def.rootRules as readonly Rule<never>[] | undefined),
   };
   return {
     apiVersion: "apiextensions.k8s.io/v1",

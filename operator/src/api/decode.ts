@@ -8,7 +8,7 @@ import { KIND_DEFINITIONS } from "./schema/index.ts";
 import { API_VERSION, KINDS } from "./types.ts";
 import type { Kind, MemberCluster, ObjectMeta, ResidencyPolicy, SovereignObject, SovereignWorkload } from "./types.ts";
 import type { Issue } from "./validate.ts";
-import { describeType, isPlainObject, runRules, validateValue } from "./validate.ts";
+import { describeType, isPlainObject, validateValue } from "./validate.ts";
 
 export type { Issue } from "./validate.ts";
 
@@ -103,11 +103,7 @@ export function decodeObject(doc: unknown, opts: DecodeOptions): SovereignObject
   const metadata = decodeMetadata(doc.metadata, def.scope === "Namespaced", opts, issues);
   const spec = doc.spec === undefined || doc.spec === null ? (issues.push({ field: "spec", reason: "required field is missing" }), undefined) : validateValue(def.spec, doc.spec, "spec", issues);
   const status = doc.status === undefined || doc.status === null ? undefined : validateValue(def.status, doc.status, "status", issues);
-  if (issues.length === 0 && metadata && def.rootRules) {
-    const rootIssues: Issue[] = [];
-    runRules(def.rootRules, { metadata: { name: metadata.name } }, "", rootIssues);
-    issues.push(...rootIssues.map((i) => ({ ...i, field: i.field.replace(/^\./, "") })));
-  }
+  if (metadata && def.metadataName && typeof metadata.name === "string") validateValue(def.metadataName, metadata.name, "metadata.name", issues);
   if (issues.length > 0) fail(opts, issues, kind, displayName);
 
   const out: Record<string, unknown> = { apiVersion: API_VERSION, kind, metadata, spec };

@@ -112,16 +112,15 @@ export function renderValidationDoc(): string {
   for (const kind of KINDS) {
     const def = KIND_DEFINITIONS[kind];
     const rows: Row[] = [];
-    for (const r of (def.rootRules ?? []) as Rule<never>[]) rows.push(celRow("", r, false));
     rows.push({ field: "metadata.name", rule: "Kubernetes object name", rejects: "anything but a DNS subdomain (lowercase, digits, '-', '.'; at most 253)" });
+    if (def.metadataName) rowsFor(def.metadataName, "metadata.name", rows);
     rows.push({ field: "spec", rule: "required", rejects: "an object without spec" });
     rowsFor(def.spec, "spec", rows);
     rowsFor(def.status, "status", rows);
-    const fixed = rows.map((r) => ({ ...r, field: r.field.replace(/^\./, "") }));
     parts.push(
       `## ${kind} (${def.scope === "Cluster" ? "cluster-scoped" : "namespaced"}, short name ${def.shortNames.join(", ")})\n\n` +
         "| Field | Rule | Rejects |\n|---|---|---|\n" +
-        fixed.map((r) => `| ${code(r.field)} | ${r.rule} | ${r.rejects} |`).join("\n") +
+        rows.map((r) => `| ${code(r.field)} | ${r.rule} | ${r.rejects} |`).join("\n") +
         "\n",
     );
   }

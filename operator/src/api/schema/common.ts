@@ -42,7 +42,7 @@ export function labelMap(description: string, maxProperties = 64): MapSchema {
     maxProperties,
     rules: [
       {
-        rule: `self.all(k, size(k) <= ${MAX.qualifiedName} && k.matches('${QUALIFIED_NAME}'))`,
+        rule: `self.all(k, size(k) <= ${MAX.qualifiedName} && k.matches(r'${QUALIFIED_NAME}'))`,
         message: "keys must be qualified names such as example.com/key (at most 317 characters)",
         check: (self) => Object.keys(self).every((k) => k.length <= MAX.qualifiedName && new RegExp(QUALIFIED_NAME).test(k)),
       },

@@ -1,4 +1,4 @@
-import type { ObjectSchema, Rule } from "../openapi.ts";
+import type { ObjectSchema, StringSchema } from "../openapi.ts";
 import type { Kind } from "../types.ts";
 
 export interface PrinterColumn {
@@ -19,8 +19,8 @@ export interface KindDefinition {
   description: string;
   spec: ObjectSchema<unknown>;
   status: ObjectSchema<unknown>;
-  /** Rules on the whole object; CEL may read only metadata.name and generateName there. */
-  rootRules?: Rule<{ metadata: { name: string } }>[];
+  /** Restrictions on metadata.name beyond Kubernetes' own (a CRD may restrict only name and generateName). */
+  metadataName?: StringSchema;
   printerColumns: PrinterColumn[];
   scale?: { specReplicasPath: string; statusReplicasPath: string; labelSelectorPath: string };
 }

@@ -110,14 +110,16 @@ export const memberCluster: KindDefinition = {
     "A member cluster of the federation and its residency facts: country, jurisdiction, provider, certifications and exposure to extraterritorial laws. Declared by the host's admin; a member agent that joins binds to it and cannot change spec.residency.",
   spec,
   status,
-  rootRules: [
-    {
-      rule: `size(self.metadata.name) <= ${MAX.dnsLabel} && self.metadata.name.matches('${DNS_LABEL}')`,
-      message: "metadata.name must be a DNS label (lowercase letters, digits and '-', at most 63 characters): it is used in NATS subjects and labels",
-      fieldPath: ".metadata.name",
-      check: (self) => self.metadata.name.length <= MAX.dnsLabel && new RegExp(DNS_LABEL).test(self.metadata.name),
-    },
-  ],
+  metadataName: str("The cluster's name, a DNS label: it is used in NATS subjects and label values.", {
+    maxLength: MAX.dnsLabel,
+    rules: [
+      {
+        rule: `self.matches(r'${DNS_LABEL}')`,
+        message: "metadata.name must be a DNS label (lowercase letters, digits and '-', at most 63 characters): it is used in NATS subjects and labels",
+        check: (self) => new RegExp(DNS_LABEL).test(self),
+      },
+    ],
+  }),
   printerColumns: [
     { name: "Country", type: "string", jsonPath: ".spec.residency.country", description: "ISO 3166-1 alpha-2 code of the cluster's country." },
     { name: "Jurisdiction", type: "string", jsonPath: ".spec.residency.jurisdiction", description: "EU, EEA or NONE." },
