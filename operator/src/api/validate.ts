@@ -98,7 +98,9 @@ function validateString(schema: StringSchema, raw: unknown, path: string, issues
   // A YAML 1.1 parser turns an unquoted 2027-06-30 into a timestamp; the API server sees the string.
   const value = raw instanceof Date && schema.format === "date" ? raw.toISOString().slice(0, 10) : raw instanceof Date ? raw.toISOString() : raw;
   if (typeof value !== "string") {
-    issues.push({ field: path, reason: `must be a string, got ${describeType(value)}${typeof value === "number" ? ` (${value})` : ""}` });
+    // kubectl reads YAML 1.1, where unquoted NO (Norway), yes, on and off are booleans.
+    const hint = typeof value === "boolean" ? ' (unquoted yes/no/on/off, and NO for Norway, are booleans in YAML 1.1, which kubectl reads: quote the value)' : "";
+    issues.push({ field: path, reason: `must be a string, got ${describeType(value)}${typeof value === "number" ? ` (${value})` : ""}${hint}` });
     return value;
   }
   if (schema.enum && !schema.enum.includes(value)) {

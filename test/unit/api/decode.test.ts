@@ -110,6 +110,12 @@ describe("decodeObject", () => {
     assert.equal(decodeMemberCluster(mc, { source: SOURCE }).spec.residency.certifications?.[0]?.validUntil, "2027-06-30");
   });
 
+  it("explains a country read as a boolean: unquoted NO is false in YAML 1.1, as kubectl reads it", () => {
+    const err = rejection(() => decodeObject(set(memberCluster(), "spec.residency.country", false), { source: SOURCE }));
+    assert.equal(err.field, "spec.residency.country");
+    assert.match(err.reason, /must be a string, got a boolean \(unquoted .*NO for Norway.*quote the value\)/);
+  });
+
   it("rejects unknown fields (offline input is strict, as kubectl --validate=strict)", () => {
     const err = rejection(() => decodeObject(set(memberCluster(), "spec.residency.contry", "FR"), { source: SOURCE }));
     assert.equal(err.field, "spec.residency.contry");
