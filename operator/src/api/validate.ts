@@ -32,6 +32,11 @@ export function describeType(value: unknown): string {
   return `a ${typeof value}`;
 }
 
+/** Defines an own property, so a "__proto__" key from parsed YAML is data, never the prototype. */
+function put(target: Record<string, unknown>, key: string, value: unknown): void {
+  Object.defineProperty(target, key, { value, enumerable: true, writable: true, configurable: true });
+}
+
 const join = (path: string, key: string) => (path === "" ? key : `${path}.${key}`);
 const show = (v: unknown) => JSON.stringify(v);
 /** Kubernetes counts string lengths in characters (runes), not UTF-16 units. */
@@ -133,13 +138,21 @@ function validateArray(schema: ArraySchema, value: unknown, path: string, issues
   const out = value.map((item, i) => validateValue(schema.items, item, `${path}[${i}]`, issues));
   if (schema.listType === "set" || schema.listType === "map") {
     const seen = new Map<string, number>();
+    const keys = schema.listMapKeys ?? [];
     out.forEach((item, i) => {
-      const key = schema.listType === "map" && isPlainObject(item) ? show((schema.listMapKeys ?? []).map((k) => item[k])) : show(item);
+      let key: string;
+      let what: string;
+      if (schema.listType === "map") {
+        if (!isPlainObject(item)) return; // already reported as not an object
+        key = show(keys.map((k) => item[k]));
+        what = `${keys.join("+")} ${keys.map((k) => show(item[k])).join("+")}`;
+      } else {
+        key = show(item);
+        what = `value ${key}`;
+      }
       const first = seen.get(key);
-      if (first !== undefined) {
-        const what = schema.listType === "map" ? `${(schema.listMapKeys ?? []).join("+")} ${(schema.listMapKeys ?? []).map((k) => show((item as Record<string, unknown>)[k])).join("+")}` : `value ${show(item)}`;
-        issues.push({ field: `${path}[${i}]`, reason: `duplicate ${what} (already at [${first}])` });
-      } else seen.set(key, i);
+      if (first !== undefined) issues.push({ field: `${path}[${i}]`, reason: `duplicate ${what} (already at [${first}])` });
+      else seen.set(key, i);
     });
   }
   return out;
@@ -153,26 +166,26 @@ function validateObject(schema: ObjectSchema<unknown> | OpenObjectSchema, value:
   const out: Record<string, unknown> = {};
   for (const [key, child] of Object.entries(value)) {
     if (child === null) continue;
-    const childSchema = schema.properties[key];
+    const childSchema = Object.hasOwn(schema.properties, key) ? schema.properties[key] : undefined;
     if (childSchema) {
       const v = validateValue(childSchema, child, join(path, key), issues);
-      if (v !== undefined) out[key] = v;
+      if (v !== undefined) put(out, key, v);
     } else if (schema.type === "open-object") {
-      out[key] = child;
+      put(out, key, child);
     } else {
       issues.push({ field: join(path, key), reason: `unknown field ${show(key)}` });
     }
   }
   for (const [key, childSchema] of Object.entries(schema.properties)) {
-    if (key in out) continue;
+    if (Object.hasOwn(out, key)) continue;
     const fallback = "default" in childSchema ? childSchema.default : undefined;
     if (fallback !== undefined) {
       // Defaults are themselves defaulted: placement: {} gets mode: Divided.
-      out[key] = validateValue(childSchema, structuredClone(fallback), join(path, key), issues);
+      put(out, key, validateValue(childSchema, structuredClone(fallback), join(path, key), issues));
     }
   }
   for (const key of schema.required ?? []) {
-    if (!(key in out) && !(key in value && value[key] !== null)) issues.push({ field: join(path, key), reason: "required field is missing" });
+    if (!Object.hasOwn(out, key) && !(Object.hasOwn(value, key) && value[key] !== null)) issues.push({ field: join(path, key), reason: "required field is missing" });
   }
   return out;
 }
@@ -190,7 +203,7 @@ function validateMap(schema: MapSchema, value: unknown, path: string, issues: Is
   const out: Record<string, unknown> = {};
   for (const [key, child] of entries) {
     if (child === null) continue;
-    out[key] = validateValue(schema.values, child, `${path}[${key}]`, issues);
+    put(out, key, validateValue(schema.values, child, `${path}[${key}]`, issues));
   }
   return out;
 }
