@@ -32,7 +32,8 @@ if (crdFiles.length === 0) {
   console.log("(no CRDs in crds/ yet)");
 } else {
   run(kubectl, [...host, "apply", "--server-side", "-f", path.join(root, "crds")]);
-  run(kubectl, [...host, "wait", "--for=condition=Established", "--timeout=60s", "-f", path.join(root, "crds")]);
+  const names = ["memberclusters", "residencypolicies", "sovereignworkloads"].map((n) => `crd/${n}.sovereignty.eu`);
+  run(kubectl, [...host, "wait", "--for=condition=Established", "--timeout=60s", ...names]);
 }
 
 const examples = path.join(root, "crds", "examples");
