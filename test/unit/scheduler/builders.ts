@@ -1,5 +1,5 @@
 // Small builders so each test states only the facts it is about.
-import { clusterInfo, type ClusterInfo, type ClusterView, type FilterPlugin, type PlacementRequest, type Reason } from "../../../operator/src/scheduler/index.ts";
+import { createSnapshot, reasonsOf, type ClusterInfo, type ClusterView, type FilterPlugin, type PlacementRequest, type Reason } from "../../../operator/src/scheduler/index.ts";
 
 export const NOW = Date.parse("2026-11-28T00:00:00Z");
 export const GiB = 2 ** 30;
@@ -39,5 +39,8 @@ export function runFilter(plugin: FilterPlugin, { cluster: view, request: req = 
   now?: number;
 }): readonly Reason[] | null {
   const f = plugin.prepare({ request: req, now });
-  return f ? f("view" in view ? view : clusterInfo(view)) : null;
+  if (!f) return null;
+  const verdicts = new Int32Array(1);
+  f(createSnapshot(["view" in view ? view.view : view]), verdicts);
+  return reasonsOf(verdicts[0]!);
 }

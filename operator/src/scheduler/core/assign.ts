@@ -1,10 +1,11 @@
-import { replicasThatFit } from "./capacity.ts";
+import { fitOf } from "./capacity.ts";
 import type { ClusterInfo } from "./cluster-info.ts";
 import { divideProportionally } from "./divide.ts";
 import { clampScore, type ClusterScorer, type Locality, type ScorePlugin, type SelectionState } from "./framework.ts";
-import { byName, compareStrings } from "./order.ts";
+import { compareStrings } from "./order.ts";
 import { DecisionReason, Reason } from "./reasons.ts";
-import { selectClusters, type Candidate } from "./select.ts";
+import { selectClusters, type SelectionScore } from "./select.ts";
+import type { SnapshotColumns } from "./snapshot.ts";
 import { PlacementMode, type Placement, type PlacementRequest } from "./types.ts";
 
 export type Assignment =
@@ -22,34 +23,38 @@ function spreadUnsatisfiable(detail: string): Assignment {
   return { ok: false, reason: DecisionReason.SpreadUnsatisfiable, rejectAs: Reason.SpreadUnsatisfiable, detail };
 }
 
-function countriesOf(clusters: readonly ClusterInfo[]): string[] {
-  return [...new Set(clusters.map((c) => c.view.country))].sort(compareStrings);
-}
-
-function prepareScores({ scores, request, now, eligible }: {
+function prepareScores({ scores, request, now, eligible, fits }: {
   scores: readonly ScorePlugin[];
   request: PlacementRequest;
   now: number;
   eligible: readonly ClusterInfo[];
-}): { candidates: Candidate[]; selectionScore: (l: Locality, s: SelectionState) => number } {
-  const perCluster: { weight: number; scorer: Extract<ClusterScorer, { kind: "cluster" }> }[] = [];
+  fits: Float64Array;
+}): { staticScores: Float64Array; selectionScore: SelectionScore } {
   const perSelection: { weight: number; scorer: Extract<ClusterScorer, { kind: "selection" }> }[] = [];
+  const staticScores = new Float64Array(eligible.length);
   for (const plugin of scores) {
-    const scorer = plugin.prepare({ request, now, eligible });
-    if (scorer.kind === "cluster") perCluster.push({ weight: plugin.weight, scorer });
-    else perSelection.push({ weight: plugin.weight, scorer });
+    const scorer = plugin.prepare({ request, now, eligible, fits });
+    if (scorer.kind === "selection") {
+      perSelection.push({ weight: plugin.weight, scorer });
+      continue;
+    }
+    for (let i = 0; i < eligible.length; i++) staticScores[i]! += plugin.weight * clampScore(scorer.score(i));
   }
-  const candidates = eligible.map((info): Candidate => {
-    let staticScore = 0;
-    for (const { weight, scorer } of perCluster) staticScore += weight * clampScore(scorer.score(info));
-    return { info, staticScore, fit: replicasThatFit(info.view.free, request.perReplica) };
-  });
-  const selectionScore = (l: Locality, s: SelectionState): number => {
+  return { staticScores, selectionScore: sumOf(perSelection) };
+}
+
+/** The weighted sum of the selection scores, specialised for the usual single plugin: it runs once per locality per pick. */
+function sumOf(perSelection: readonly { weight: number; scorer: Extract<ClusterScorer, { kind: "selection" }> }[]): SelectionScore {
+  if (perSelection.length === 0) return () => 0;
+  if (perSelection.length === 1) {
+    const { weight, scorer } = perSelection[0]!;
+    return (l, s) => weight * clampScore(scorer.score(l, s));
+  }
+  return (l: Locality, s: SelectionState): number => {
     let total = 0;
-    for (const { weight, scorer } of perSelection) total += weight * clampScore(scorer.score(l, s));
+    for (let i = 0; i < perSelection.length; i++) total += perSelection[i]!.weight * clampScore(perSelection[i]!.scorer.score(l, s));
     return total;
   };
-  return { candidates, selectionScore };
 }
 
 /**
@@ -63,8 +68,12 @@ function prepareScores({ scores, request, now, eligible }: {
  * Duplicated: `replicas` in each of at most maxClusters clusters (the capacity filter
  * already dropped clusters that cannot hold them all).
  */
-export function assign({ request, eligible, scores, now }: {
+export function assign({ request, eligible, scores, now, localities, columns }: {
   request: PlacementRequest;
+  /** The snapshot's columns (free capacity is read from them). */
+  columns: Pick<SnapshotColumns, "freePods" | "freeCpuMilli" | "freeMemoryBytes">;
+  /** The snapshot's country and locality counts. */
+  localities: { countries: number; regions: number };
   /** In name order. */
   eligible: readonly ClusterInfo[];
   scores: readonly ScorePlugin[];
@@ -77,11 +86,19 @@ export function assign({ request, eligible, scores, now }: {
   const maxClusters = request.maxClusters ?? Infinity;
   const count = Math.min(maxClusters, eligible.length, divided ? replicas : Infinity);
 
-  const countries = countriesOf(eligible);
-  if (countries.length < minCountries) {
-    return spreadUnsatisfiable(
-      `The eligible clusters span ${countries.length} ${countries.length === 1 ? "country" : "countries"} (${countries.join(", ")}); spread.minCountries is ${minCountries}`,
-    );
+  // Plain loops and typed arrays below: this runs once per decision over up to every cluster.
+  const seen = new Uint8Array(localities.countries);
+  let countryCount = 0;
+  for (let i = 0; i < eligible.length; i++) {
+    const k = eligible[i]!.locality.countryIndex;
+    if (seen[k] === 0) {
+      seen[k] = 1;
+      countryCount++;
+    }
+  }
+  if (countryCount < minCountries) {
+    const list = [...new Set(eligible.map((c) => c.country))].sort(compareStrings).join(", ");
+    return spreadUnsatisfiable(`The eligible clusters span ${countryCount} ${countryCount === 1 ? "country" : "countries"} (${list}); spread.minCountries is ${minCountries}`);
   }
   if (maxClusters < minCountries) {
     return spreadUnsatisfiable(`At most ${maxClusters} cluster(s) (maxClusters) cannot cover ${minCountries} countries (spread.minCountries)`);
@@ -90,18 +107,28 @@ export function assign({ request, eligible, scores, now }: {
     return spreadUnsatisfiable(`${replicas} replica(s) cannot cover ${minCountries} countries (spread.minCountries)`);
   }
 
-  const { candidates, selectionScore } = prepareScores({ scores, request, now, eligible });
-  const chosen = selectClusters({ candidates, count, minCountries, selectionScore }).sort((a, b) => byName(a.info, b.info));
+  const fits = new Float64Array(eligible.length);
+  const { freePods, freeCpuMilli, freeMemoryBytes } = columns;
+  const perReplica = request.perReplica;
+  for (let i = 0; i < eligible.length; i++) {
+    const k = eligible[i]!.index;
+    fits[i] = fitOf({ pods: freePods[k]!, cpuMilli: freeCpuMilli[k]!, memoryBytes: freeMemoryBytes[k]!, perReplica });
+  }
+  // When every eligible cluster is used, their order does not matter: skip scoring.
+  const chosenIndexes =
+    count >= eligible.length
+      ? eligible.map((_, i) => i)
+      : selectClusters({ eligible, count, minCountries, localities, ...prepareScores({ scores, request, now, eligible, fits }) });
+  const chosen = chosenIndexes.map((i) => eligible[i]!);
 
   if (!divided) {
-    return { ok: true, placements: chosen.map((c) => ({ cluster: c.info.name, country: c.info.view.country, replicas })) };
+    return { ok: true, placements: chosen.map((c) => ({ cluster: c.name, country: c.country, replicas })) };
   }
-  const rest = replicas - chosen.length;
-  const caps = chosen.map((c) => c.fit - 1);
+  const caps = chosenIndexes.map((i) => fits[i]! - 1);
   const weights = caps.every(Number.isFinite) ? caps : caps.map(() => 1);
-  const shares = divideProportionally({ total: rest, weights, caps });
+  const shares = divideProportionally({ total: replicas - chosen.length, weights, caps });
   if (!shares) {
-    const room = chosen.reduce((sum, c) => sum + c.fit, 0);
+    const room = chosenIndexes.reduce((sum, i) => sum + fits[i]!, 0);
     return {
       ok: false,
       reason: DecisionReason.InsufficientCapacity,
@@ -109,8 +136,5 @@ export function assign({ request, eligible, scores, now }: {
       detail: `The ${chosen.length} cluster(s) that may be used have room for ${room} replica(s); ${replicas} are needed`,
     };
   }
-  return {
-    ok: true,
-    placements: chosen.map((c, i) => ({ cluster: c.info.name, country: c.info.view.country, replicas: 1 + shares[i]! })),
-  };
+  return { ok: true, placements: chosen.map((c, i) => ({ cluster: c.name, country: c.country, replicas: 1 + shares[i]! })) };
 }

@@ -13,8 +13,13 @@ function nonNegative(x: number): number {
  */
 export function replicasThatFit(free: Resources | undefined, perReplica: PlacementRequest["perReplica"]): number {
   if (!free) return Infinity;
-  let fit = Math.floor(nonNegative(free.pods));
-  if (perReplica.cpuMilli > 0) fit = Math.min(fit, Math.floor(nonNegative(free.cpuMilli) / perReplica.cpuMilli));
-  if (perReplica.memoryBytes > 0) fit = Math.min(fit, Math.floor(nonNegative(free.memoryBytes) / perReplica.memoryBytes));
+  return fitOf({ pods: free.pods, cpuMilli: free.cpuMilli, memoryBytes: free.memoryBytes, perReplica });
+}
+
+/** replicasThatFit on bare numbers (Infinity where not reported), for callers reading snapshot columns. */
+export function fitOf({ pods, cpuMilli, memoryBytes, perReplica }: { pods: number; cpuMilli: number; memoryBytes: number; perReplica: PlacementRequest["perReplica"] }): number {
+  let fit = Math.floor(nonNegative(pods));
+  if (perReplica.cpuMilli > 0) fit = Math.min(fit, Math.floor(nonNegative(cpuMilli) / perReplica.cpuMilli));
+  if (perReplica.memoryBytes > 0) fit = Math.min(fit, Math.floor(nonNegative(memoryBytes) / perReplica.memoryBytes));
   return fit;
 }

@@ -4,17 +4,17 @@ export { clusterInfo } from "./cluster-info.ts";
 export { replicasThatFit } from "./capacity.ts";
 export type { ClusterFilter, ClusterScorer, FilterContext, FilterPlugin, Locality, Profile, ScoreContext, ScorePlugin, SelectionState } from "./framework.ts";
 export { clampScore, MAX_SCORE, MIN_SCORE } from "./framework.ts";
-export { clusterLabels, ExposureLabel, isReservedLabelKey, LabelKey, labelValue, residencyLabels } from "./labels.ts";
-export { DecisionReason, only, PASS, Reason } from "./reasons.ts";
+export { clusterLabels, ExposureLabel, isReservedLabelKey, LabelKey, labelReader, residencyLabels } from "./labels.ts";
+export { countReasons, DecisionReason, PASS, Reason, ReasonBit, reasonsOf, type ReasonSet } from "./reasons.ts";
 export { filterClusters, type Filtered } from "./filter.ts";
 export { schedule } from "./schedule.ts";
-export { matchesLabels, matchesSelector, SelectorOperator } from "./selector.ts";
-export type { Snapshot } from "./snapshot.ts";
+export { compileClusterSelector, matchesLabels, matchesSelector, SelectorOperator } from "./selector.ts";
+export type { Snapshot, SnapshotColumns } from "./snapshot.ts";
 export { createSnapshot, DuplicateClusterError } from "./snapshot.ts";
 export { summarize } from "./summary.ts";
 export type {
   Certification, ClusterView, Decision, LabelSelector, LabelSelectorRequirement, Placement, PlacementRequest, Rejection,
   ResidencyConstraints, Resources, Taint, Toleration,
 } from "./types.ts";
-export { PlacementMode } from "./types.ts";
+export { PlacementMode, TaintEffect } from "./types.ts";
 export { validityEnd } from "./validity.ts";

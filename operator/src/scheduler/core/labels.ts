@@ -1,4 +1,5 @@
-import { clusterInfo, type ClusterInfo, type CertificationInfo } from "./cluster-info.ts";
+import { clusterInfo, type ClusterInfo } from "./cluster-info.ts";
+import type { Snapshot } from "./snapshot.ts";
 import type { ClusterView } from "./types.ts";
 import { isValidAt } from "./validity.ts";
 
@@ -23,34 +24,36 @@ export function isReservedLabelKey(key: string): boolean {
 
 export const ExposureLabel = { none: "none", exposed: "exposed" } as const;
 
-/** The valid certification that names the label when several share a name: latest end, then highest version. */
-function labelledCertification(certs: readonly CertificationInfo[], lowerName: string, now: number): CertificationInfo | undefined {
-  let best: CertificationInfo | undefined;
-  for (const c of certs) {
-    if (c.name.toLowerCase() !== lowerName || !isValidAt(c.end, now)) continue;
-    if (!best || c.end > best.end || (c.end === best.end && c.version > best.version)) best = c;
-  }
-  return best;
-}
+/** Reads one label of the snapshot's cluster `index`; undefined when absent. */
+export type ClusterLabelReader = (index: number) => string | undefined;
+
+const exposureLabel = (c: ClusterInfo): string => (c.exposed ? ExposureLabel.exposed : ExposureLabel.none);
 
 /**
- * One label of a cluster as a selector sees it at `now`, computed on demand so that a
- * selector costs a few lookups rather than a map per cluster per decision.
+ * How to read the label `key` on the snapshot's clusters at `now`, worked out once per
+ * key and decision so that a selector costs an array read per cluster, not string
+ * parsing. Reserved keys are computed from the residency facts, never read from the
+ * cluster's own labels.
  */
-export function labelValue(cluster: ClusterInfo, key: string, now: number): string | undefined {
-  if (!isReservedLabelKey(key)) return Object.hasOwn(cluster.view.labels, key) ? cluster.view.labels[key] : undefined;
+export function labelReader({ snapshot, key, now }: { snapshot: Snapshot; key: string; now: number }): ClusterLabelReader {
+  const clusters = snapshot.clusters;
   switch (key) {
     case LabelKey.country:
-      return cluster.view.country;
+      return (i) => clusters[i]!.country;
     case LabelKey.jurisdiction:
-      return cluster.view.jurisdiction;
+      return (i) => clusters[i]!.jurisdiction;
     case LabelKey.extraterritorialExposure:
-      return cluster.view.extraterritorialExposure.length === 0 ? ExposureLabel.none : ExposureLabel.exposed;
+      return (i) => exposureLabel(clusters[i]!);
   }
   if (key.startsWith(LabelKey.certificationPrefix)) {
-    return labelledCertification(cluster.certifications, key.slice(LabelKey.certificationPrefix.length), now)?.version;
+    const name = key.slice(LabelKey.certificationPrefix.length);
+    return (i) => {
+      const cert = clusters[i]!.labelledCertifications.get(name);
+      return cert && isValidAt(cert.end, now) ? cert.version : undefined;
+    };
   }
-  return undefined;
+  const column = snapshot.columns.ownLabel(key);
+  return (i) => column[i];
 }
 
 /**
@@ -60,14 +63,12 @@ export function labelValue(cluster: ClusterInfo, key: string, now: number): stri
 export function residencyLabels(cluster: ClusterView | ClusterInfo, now: number): Record<string, string> {
   const info = "view" in cluster ? cluster : clusterInfo(cluster);
   const labels: Record<string, string> = {
-    [LabelKey.country]: info.view.country,
-    [LabelKey.jurisdiction]: info.view.jurisdiction,
-    [LabelKey.extraterritorialExposure]: info.view.extraterritorialExposure.length === 0 ? ExposureLabel.none : ExposureLabel.exposed,
+    [LabelKey.country]: info.country,
+    [LabelKey.jurisdiction]: info.jurisdiction,
+    [LabelKey.extraterritorialExposure]: exposureLabel(info),
   };
-  for (const c of info.certifications) {
-    const lower = c.name.toLowerCase();
-    const chosen = labelledCertification(info.certifications, lower, now);
-    if (chosen) labels[LabelKey.certificationPrefix + lower] = chosen.version;
+  for (const [name, cert] of info.labelledCertifications) {
+    if (isValidAt(cert.end, now)) labels[LabelKey.certificationPrefix + name] = cert.version;
   }
   return labels;
 }

@@ -1,8 +1,7 @@
 import { assign } from "./assign.ts";
-import type { ClusterInfo } from "./cluster-info.ts";
 import { filterClusters } from "./filter.ts";
 import type { Profile } from "./framework.ts";
-import { DecisionReason, type Reason } from "./reasons.ts";
+import { DecisionReason, ReasonBit, reasonsOf } from "./reasons.ts";
 import type { Snapshot } from "./snapshot.ts";
 import { summarize } from "./summary.ts";
 import type { Decision, PlacementRequest, Rejection } from "./types.ts";
@@ -20,53 +19,51 @@ export function schedule({ snapshot, request, now, profile }: {
   profile: Profile;
 }): Decision {
   const { eligible, verdicts } = filterClusters({ snapshot, request, now, profile });
-  const clusters = snapshot.clusters;
-  const total = clusters.length;
+  const total = snapshot.clusters.length;
   if (eligible.length === 0) {
-    const rejected = rejections(clusters, verdicts);
     return {
       workload: request.workload,
       scheduled: false,
       reason: DecisionReason.NoCompliantCluster,
-      message: summarize({ total, available: 0, rejected }),
+      message: summarize({ total, available: 0, verdicts }),
       placements: [],
-      rejected,
+      rejected: rejections(snapshot, verdicts),
     };
   }
 
-  const assignment = assign({ request, eligible, scores: profile.scores, now });
+  const localities = { countries: snapshot.countryCount, regions: snapshot.localities.length };
+  const assignment = assign({ request, eligible, scores: profile.scores, now, localities, columns: snapshot.columns });
   if (!assignment.ok) {
     // Nothing is placed, so every cluster is rejected; the eligible ones for the
     // reason the assignment failed.
-    const failed = [assignment.rejectAs] as const;
-    for (let i = 0; i < clusters.length; i++) if (verdicts[i]!.length === 0) verdicts[i] = failed;
-    const rejected = rejections(clusters, verdicts);
+    const failed = ReasonBit[assignment.rejectAs];
+    for (let i = 0; i < verdicts.length; i++) if (verdicts[i] === 0) verdicts[i] = failed;
     return {
       workload: request.workload,
       scheduled: false,
       reason: assignment.reason,
-      message: `${summarize({ total, available: 0, rejected })} ${assignment.detail}.`,
+      message: `${summarize({ total, available: 0, verdicts })} ${assignment.detail}.`,
       placements: [],
-      rejected,
+      rejected: rejections(snapshot, verdicts),
     };
   }
 
-  const rejected = rejections(clusters, verdicts);
   return {
     workload: request.workload,
     scheduled: true,
     reason: DecisionReason.Scheduled,
-    message: summarize({ total, available: eligible.length, rejected }),
+    message: summarize({ total, available: eligible.length, verdicts }),
     placements: assignment.placements,
-    rejected,
+    rejected: rejections(snapshot, verdicts),
   };
 }
 
-function rejections(clusters: readonly ClusterInfo[], verdicts: readonly (readonly Reason[])[]): Rejection[] {
-  const out: Rejection[] = [];
-  for (let i = 0; i < clusters.length; i++) {
-    const reasons = verdicts[i]!;
-    if (reasons.length > 0) out.push({ cluster: clusters[i]!.name, reasons });
-  }
+function rejections(snapshot: Snapshot, verdicts: Int32Array): Rejection[] {
+  let count = 0;
+  for (let i = 0; i < verdicts.length; i++) if (verdicts[i] !== 0) count++;
+  // Sized up front: at 1,000 clusters, growing the array was a visible part of a decision.
+  const out = new Array<Rejection>(count);
+  const clusters = snapshot.clusters;
+  for (let i = 0, k = 0; i < verdicts.length; i++) if (verdicts[i] !== 0) out[k++] = { cluster: clusters[i]!.name, reasons: reasonsOf(verdicts[i]!) };
   return out;
 }

@@ -22,6 +22,12 @@ export interface Certification {
   validUntil: string;
 }
 
+export const TaintEffect = {
+  NoSchedule: "NoSchedule",
+  PreferNoSchedule: "PreferNoSchedule",
+  NoExecute: "NoExecute",
+} as const;
+
 export interface Taint {
   key: string;
   value?: string;

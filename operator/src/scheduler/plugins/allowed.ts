@@ -11,3 +11,8 @@ export function intersectAllowed(lists: readonly (readonly string[] | undefined)
   }
   return allowed;
 }
+
+/** For each of the snapshot's distinct values (a column's names), 1 when allowed. */
+export function allowedIndexes(names: readonly string[], allowed: ReadonlySet<string>): Uint8Array {
+  return Uint8Array.from(names, (name) => (allowed.has(name) ? 1 : 0));
+}

@@ -1,8 +1,6 @@
 import type { FilterPlugin } from "../core/framework.ts";
-import { only, PASS, Reason } from "../core/reasons.ts";
+import { ReasonBit } from "../core/reasons.ts";
 import { isValidAt } from "../core/validity.ts";
-
-const BOTH = Object.freeze([Reason.MissingCertification, Reason.CertificationExpired] as const);
 
 /**
  * Every required certification (from policy and inline alike) must be held with a
@@ -15,24 +13,15 @@ export const certification: FilterPlugin = {
   prepare: ({ request, now }) => {
     const required = [...new Set(request.constraints.flatMap((c) => c.requiredCertifications ?? []))];
     if (required.length === 0) return null;
-    return (cluster) => {
-      let missing = false;
-      let expired = false;
+    return (snapshot, verdicts) => {
       for (const name of required) {
-        let held = false;
-        let valid = false;
-        for (const c of cluster.certifications) {
-          if (c.name !== name) continue;
-          held = true;
-          if (isValidAt(c.end, now)) {
-            valid = true;
-            break;
-          }
+        const ends = snapshot.columns.certificationEnds(name);
+        for (let i = 0; i < ends.length; i++) {
+          const end = ends[i]!;
+          if (Number.isNaN(end)) verdicts[i]! |= ReasonBit.MissingCertification;
+          else if (!isValidAt(end, now)) verdicts[i]! |= ReasonBit.CertificationExpired;
         }
-        if (!held) missing = true;
-        else if (!valid) expired = true;
       }
-      return missing ? (expired ? BOTH : only.MissingCertification) : expired ? only.CertificationExpired : PASS;
     };
   },
 };

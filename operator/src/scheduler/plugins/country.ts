@@ -1,6 +1,6 @@
 import type { FilterPlugin } from "../core/framework.ts";
-import { only, PASS } from "../core/reasons.ts";
-import { intersectAllowed } from "./allowed.ts";
+import { ReasonBit } from "../core/reasons.ts";
+import { allowedIndexes, intersectAllowed } from "./allowed.ts";
 
 /** `country` must be in every non-empty `allowedCountries` (policy and inline). */
 export const country: FilterPlugin = {
@@ -8,6 +8,10 @@ export const country: FilterPlugin = {
   prepare: ({ request }) => {
     const allowed = intersectAllowed(request.constraints.map((c) => c.allowedCountries));
     if (!allowed) return null;
-    return (cluster) => (allowed.has(cluster.view.country) ? PASS : only.CountryNotAllowed);
+    return ({ columns }, verdicts) => {
+      const ok = allowedIndexes(columns.countries, allowed);
+      const country = columns.country;
+      for (let i = 0; i < country.length; i++) if (ok[country[i]!] === 0) verdicts[i]! |= ReasonBit.CountryNotAllowed;
+    };
   },
 };

@@ -1,11 +1,13 @@
 import type { FilterPlugin } from "../core/framework.ts";
-import { only, PASS } from "../core/reasons.ts";
+import { ReasonBit } from "../core/reasons.ts";
 
 /** Any one constraint forbidding exposure is enough: the stricter side wins. */
 export const exposure: FilterPlugin = {
   name: "ExtraterritorialExposure",
   prepare: ({ request }) => {
     if (!request.constraints.some((c) => c.forbidExtraterritorialExposure === true)) return null;
-    return (cluster) => (cluster.view.extraterritorialExposure.length === 0 ? PASS : only.ExtraterritorialExposure);
+    return ({ columns: { exposed } }, verdicts) => {
+      for (let i = 0; i < exposed.length; i++) if (exposed[i] === 1) verdicts[i]! |= ReasonBit.ExtraterritorialExposure;
+    };
   },
 };

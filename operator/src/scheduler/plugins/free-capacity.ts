@@ -1,4 +1,3 @@
-import { replicasThatFit } from "../core/capacity.ts";
 import { MAX_SCORE, type ScorePlugin } from "../core/framework.ts";
 
 /** What a cluster that has not reported capacity scores: usable, never preferred over known room. */
@@ -8,16 +7,13 @@ export const UNKNOWN_CAPACITY_SCORE = MAX_SCORE / 2;
 export const freeCapacity: ScorePlugin = {
   name: "FreeCapacity",
   weight: 1,
-  prepare: ({ request, eligible }) => {
+  prepare: ({ fits }) => {
     let most = 0;
-    for (const c of eligible) {
-      const fit = replicasThatFit(c.view.free, request.perReplica);
-      if (Number.isFinite(fit) && fit > most) most = fit;
-    }
+    for (const fit of fits) if (Number.isFinite(fit) && fit > most) most = fit;
     return {
       kind: "cluster",
-      score: (cluster) => {
-        const fit = replicasThatFit(cluster.view.free, request.perReplica);
+      score: (index) => {
+        const fit = fits[index]!;
         if (!Number.isFinite(fit)) return UNKNOWN_CAPACITY_SCORE;
         return most > 0 ? Math.floor((MAX_SCORE * fit) / most) : 0;
       },

@@ -1,6 +1,6 @@
 import type { FilterPlugin } from "../core/framework.ts";
-import { only, PASS } from "../core/reasons.ts";
-import { intersectAllowed } from "./allowed.ts";
+import { ReasonBit } from "../core/reasons.ts";
+import { allowedIndexes, intersectAllowed } from "./allowed.ts";
 
 /** `jurisdiction` must be in every non-empty `allowedJurisdictions` (policy and inline). */
 export const jurisdiction: FilterPlugin = {
@@ -8,6 +8,10 @@ export const jurisdiction: FilterPlugin = {
   prepare: ({ request }) => {
     const allowed = intersectAllowed(request.constraints.map((c) => c.allowedJurisdictions));
     if (!allowed) return null;
-    return (cluster) => (allowed.has(cluster.view.jurisdiction) ? PASS : only.JurisdictionNotAllowed);
+    return ({ columns }, verdicts) => {
+      const ok = allowedIndexes(columns.jurisdictions, allowed);
+      const jurisdiction = columns.jurisdiction;
+      for (let i = 0; i < jurisdiction.length; i++) if (ok[jurisdiction[i]!] === 0) verdicts[i]! |= ReasonBit.JurisdictionNotAllowed;
+    };
   },
 };

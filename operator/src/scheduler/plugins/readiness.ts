@@ -1,8 +1,10 @@
 import type { FilterPlugin } from "../core/framework.ts";
-import { only, PASS } from "../core/reasons.ts";
+import { ReasonBit } from "../core/reasons.ts";
 
 /** A cluster whose heartbeats are not fresh cannot be trusted to run anything. */
 export const readiness: FilterPlugin = {
   name: "Readiness",
-  prepare: () => (cluster) => (cluster.view.ready ? PASS : only.NotReady),
+  prepare: () => ({ columns: { ready } }, verdicts) => {
+    for (let i = 0; i < ready.length; i++) if (ready[i] === 0) verdicts[i]! |= ReasonBit.NotReady;
+  },
 };

@@ -1,7 +1,6 @@
 import type { FilterPlugin } from "../core/framework.ts";
-import { labelValue } from "../core/labels.ts";
-import { only, PASS } from "../core/reasons.ts";
-import { matchesSelector } from "../core/selector.ts";
+import { ReasonBit } from "../core/reasons.ts";
+import { compileClusterSelector } from "../core/selector.ts";
 import type { LabelSelector } from "../core/types.ts";
 
 /**
@@ -14,10 +13,11 @@ export const clusterSelector: FilterPlugin = {
   prepare: ({ request, now }) => {
     const selectors = request.constraints.map((c) => c.clusterSelector).filter((s): s is LabelSelector => s !== undefined);
     if (selectors.length === 0) return null;
-    return (cluster) => {
-      const lookup = (key: string): string | undefined => labelValue(cluster, key, now);
-      for (const s of selectors) if (!matchesSelector(s, lookup)) return only.SelectorMismatch;
-      return PASS;
+    return (snapshot, verdicts) => {
+      for (const selector of selectors) {
+        const matches = compileClusterSelector({ selector, snapshot, now });
+        for (let i = 0; i < snapshot.clusters.length; i++) if (!matches(i)) verdicts[i]! |= ReasonBit.SelectorMismatch;
+      }
     };
   },
 };

@@ -11,8 +11,8 @@ export const spreadBalance: ScorePlugin = {
     kind: "selection",
     score: (locality, selection) => {
       if (selection.size === 0) return MAX_SCORE;
-      const inCountry = selection.countries.get(locality.country) ?? 0;
-      const inRegion = selection.regions.get(locality.regionKey) ?? 0;
+      const inCountry = selection.perCountry[locality.countryIndex] ?? 0;
+      const inRegion = selection.perRegion[locality.regionIndex] ?? 0;
       return Math.round((MAX_SCORE / 2) * (2 - inCountry / selection.size - inRegion / selection.size));
     },
   }),

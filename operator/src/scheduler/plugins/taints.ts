@@ -1,12 +1,8 @@
 import type { FilterPlugin } from "../core/framework.ts";
-import { only, PASS } from "../core/reasons.ts";
+import { ReasonBit } from "../core/reasons.ts";
 import type { Taint, Toleration } from "../core/types.ts";
 
-export const TaintEffect = {
-  NoSchedule: "NoSchedule",
-  PreferNoSchedule: "PreferNoSchedule",
-  NoExecute: "NoExecute",
-} as const;
+export { TaintEffect } from "../core/types.ts";
 
 export const TolerationOperator = { Equal: "Equal", Exists: "Exists" } as const;
 
@@ -22,20 +18,18 @@ export function tolerates(toleration: Toleration, taint: Taint): boolean {
   return false;
 }
 
-function blocks(taint: Taint): boolean {
-  return taint.effect === TaintEffect.NoSchedule || taint.effect === TaintEffect.NoExecute;
-}
-
-/** Cluster taints work like node taints: NoSchedule/NoExecute keep out what does not tolerate them. */
+/**
+ * Cluster taints work like node taints: NoSchedule/NoExecute keep out what does not
+ * tolerate them (PreferNoSchedule only discourages, so it never rejects).
+ */
 export const taints: FilterPlugin = {
   name: "TaintToleration",
   prepare: ({ request }) => {
     const tolerations = request.tolerations;
-    return (cluster) => {
-      for (const taint of cluster.view.taints) {
-        if (blocks(taint) && !tolerations.some((t) => tolerates(t, taint))) return only.Tainted;
+    return ({ clusters, columns: { tainted } }, verdicts) => {
+      for (let i = 0; i < tainted.length; i++) {
+        if (tainted[i] === 1 && !clusters[i]!.blockingTaints.every((taint) => tolerations.some((t) => tolerates(t, taint)))) verdicts[i]! |= ReasonBit.Tainted;
       }
-      return PASS;
     };
   },
 };

@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { clusterInfo, type ClusterScorer, type Resources } from "../../../../operator/src/scheduler/index.ts";
+import { clusterInfo, replicasThatFit, type ClusterScorer, type Resources } from "../../../../operator/src/scheduler/index.ts";
 import { freeCapacity, UNKNOWN_CAPACITY_SCORE } from "../../../../operator/src/scheduler/plugins/free-capacity.ts";
 import { spreadBalance } from "../../../../operator/src/scheduler/plugins/spread-balance.ts";
 import { cluster, NOW, request } from "../builders.ts";
@@ -7,27 +7,32 @@ import { cluster, NOW, request } from "../builders.ts";
 describe("FreeCapacity score", () => {
   const pods = (n: number): Resources => ({ cpuMilli: 64_000, memoryBytes: 2 ** 40, pods: n });
   const eligible = [clusterInfo(cluster({ name: "a", free: pods(100) })), clusterInfo(cluster({ name: "b", free: pods(25) })), clusterInfo(cluster({ name: "c", free: undefined }))];
-  const scorer = freeCapacity.prepare({ request: request(), now: NOW, eligible }) as Extract<ClusterScorer, { kind: "cluster" }>;
+  const fits = Float64Array.from(eligible, (c) => replicasThatFit(c.free, request().perReplica));
+  const scorer = freeCapacity.prepare({ request: request(), now: NOW, eligible, fits }) as Extract<ClusterScorer, { kind: "cluster" }>;
   const cases = [
     { name: "gives the roomiest eligible cluster 100", cluster: "a", want: 100 },
     { name: "scores others in proportion to their room", cluster: "b", want: 25 },
     { name: "gives a cluster of unknown capacity a middle score", cluster: "c", want: UNKNOWN_CAPACITY_SCORE },
   ];
-  for (const c of cases) it(c.name, () => assert.equal(scorer.score(eligible.find((e) => e.name === c.cluster)!), c.want));
+  for (const c of cases) it(c.name, () => assert.equal(scorer.score(eligible.findIndex((e) => e.name === c.cluster)), c.want));
 });
 
 describe("SpreadBalance score", () => {
-  const scorer = spreadBalance.prepare({ request: request(), now: NOW, eligible: [] }) as Extract<ClusterScorer, { kind: "selection" }>;
-  const state = (countries: [string, number][], regions: [string, number][]) => ({
-    size: countries.reduce((s, [, n]) => s + n, 0),
-    countries: new Map(countries),
-    regions: new Map(regions),
+  const scorer = spreadBalance.prepare({ request: request(), now: NOW, eligible: [], fits: new Float64Array() }) as Extract<ClusterScorer, { kind: "selection" }>;
+  // Countries FR=0, DE=1; regions FR/par=0, FR/rbx=1, DE/fra=2.
+  const state = (perCountry: number[], perRegion: number[]) => ({
+    size: perCountry.reduce((s, n) => s + n, 0),
+    perCountry: Int32Array.from(perCountry),
+    perRegion: Int32Array.from(perRegion),
   });
+  const par = { country: "FR", regionKey: "FR/par", countryIndex: 0, regionIndex: 0 };
+  const rbx = { country: "FR", regionKey: "FR/rbx", countryIndex: 0, regionIndex: 1 };
+  const fra = { country: "DE", regionKey: "DE/fra", countryIndex: 1, regionIndex: 2 };
   const cases = [
-    { name: "gives 100 to the first pick", locality: { country: "FR", regionKey: "FR/par" }, selection: state([], []), want: 100 },
-    { name: "gives 100 to a country not yet chosen", locality: { country: "DE", regionKey: "DE/fra" }, selection: state([["FR", 2]], [["FR/par", 2]]), want: 100 },
-    { name: "prefers a new region in a chosen country over the same region", locality: { country: "FR", regionKey: "FR/rbx" }, selection: state([["FR", 2]], [["FR/par", 2]]), want: 50 },
-    { name: "gives 0 to the only country and region already chosen", locality: { country: "FR", regionKey: "FR/par" }, selection: state([["FR", 2]], [["FR/par", 2]]), want: 0 },
+    { name: "gives 100 to the first pick", locality: par, selection: state([0, 0], [0, 0, 0]), want: 100 },
+    { name: "gives 100 to a country not yet chosen", locality: fra, selection: state([2, 0], [2, 0, 0]), want: 100 },
+    { name: "prefers a new region in a chosen country over the same region", locality: rbx, selection: state([2, 0], [2, 0, 0]), want: 50 },
+    { name: "gives 0 to the only country and region already chosen", locality: par, selection: state([2, 0], [2, 0, 0]), want: 0 },
   ];
   for (const c of cases) it(c.name, () => assert.equal(scorer.score(c.locality, c.selection), c.want));
 });

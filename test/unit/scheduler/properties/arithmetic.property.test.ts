@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import fc from "fast-check";
 import { divideProportionally } from "../../../../operator/src/scheduler/core/divide.ts";
-import { clusterInfo, MAX_SCORE, MIN_SCORE, type ClusterScorer } from "../../../../operator/src/scheduler/index.ts";
+import { clusterInfo, MAX_SCORE, MIN_SCORE, replicasThatFit, type ClusterScorer } from "../../../../operator/src/scheduler/index.ts";
 import { freeCapacity } from "../../../../operator/src/scheduler/plugins/free-capacity.ts";
 import { spreadBalance } from "../../../../operator/src/scheduler/plugins/spread-balance.ts";
 import { clusters, COUNTRIES, NOW, placementRequest } from "./arbitraries.ts";
@@ -28,16 +28,19 @@ describe("assignment arithmetic properties", function () {
     const state = fc.record({ pickedCountries: fc.array(fc.constantFrom(...COUNTRIES), { maxLength: 6 }), country: fc.constantFrom(...COUNTRIES) });
     fc.assert(
       fc.property(clusters, placementRequest, state, (cs, request, s) => {
-        const eligible = cs.map(clusterInfo);
-        const capacity = freeCapacity.prepare({ request, now: NOW, eligible }) as Extract<ClusterScorer, { kind: "cluster" }>;
-        for (const c of eligible) {
-          const score = capacity.score(c);
+        const eligible = cs.map((c) => clusterInfo(c));
+        const fits = Float64Array.from(eligible, (c) => replicasThatFit(c.free, request.perReplica));
+        const capacity = freeCapacity.prepare({ request, now: NOW, eligible, fits }) as Extract<ClusterScorer, { kind: "cluster" }>;
+        for (let i = 0; i < eligible.length; i++) {
+          const score = capacity.score(i);
           assert.ok(score >= MIN_SCORE && score <= MAX_SCORE, String(score));
         }
-        const countries = new Map<string, number>();
-        for (const c of s.pickedCountries) countries.set(c, (countries.get(c) ?? 0) + 1);
-        const spread = spreadBalance.prepare({ request, now: NOW, eligible }) as Extract<ClusterScorer, { kind: "selection" }>;
-        const score = spread.score({ country: s.country, regionKey: `${s.country}/r1` }, { size: s.pickedCountries.length, countries, regions: new Map() });
+        const perCountry = new Int32Array(COUNTRIES.length);
+        for (const c of s.pickedCountries) perCountry[COUNTRIES.indexOf(c)]! += 1;
+        const spread = spreadBalance.prepare({ request, now: NOW, eligible, fits }) as Extract<ClusterScorer, { kind: "selection" }>;
+        const k = COUNTRIES.indexOf(s.country);
+        const locality = { country: s.country, regionKey: `${s.country}/r1`, countryIndex: k, regionIndex: k };
+        const score = spread.score(locality, { size: s.pickedCountries.length, perCountry, perRegion: perCountry });
         assert.ok(score >= MIN_SCORE && score <= MAX_SCORE, String(score));
       }),
       fcParams(),

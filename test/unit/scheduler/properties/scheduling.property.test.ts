@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import fc from "fast-check";
 import {
-  createSnapshot, decide, defaultProfile, filterClusters, Reason, type ClusterView, type Decision, type PlacementRequest,
+  createSnapshot, decide, defaultProfile, filterClusters, Reason, reasonsOf, type ClusterView, type Decision, type PlacementRequest,
 } from "../../../../operator/src/scheduler/index.ts";
 import { clusters, clusterView, constraints, now, placementRequest } from "./arbitraries.ts";
 import { certificationStillValid, oracleEligible, oracleReasons } from "./oracle.ts";
@@ -33,7 +33,7 @@ describe("scheduler properties", function () {
         const snapshot = createSnapshot(i.clusters);
         const { verdicts } = filterClusters({ snapshot, request: i.request, now: i.now, profile: defaultProfile });
         snapshot.clusters.forEach((c, k) => {
-          assert.deepEqual(new Set(verdicts[k]), oracleReasons(c.view, i.request, i.now), c.name);
+          assert.deepEqual(new Set(reasonsOf(verdicts[k]!)), oracleReasons(c.view, i.request, i.now), c.name);
         });
       }),
       fcParams(),
@@ -171,7 +171,7 @@ describe("scheduler properties", function () {
           assert.ok(names(onlyPolicy).has(name) && names(onlyInline).has(name), name);
         }
         snapshot.clusters.forEach((c, k) => {
-          for (const reason of [...onlyPolicy.verdicts[k]!, ...onlyInline.verdicts[k]!]) assert.ok(both.verdicts[k]!.includes(reason), `${c.name}: ${reason}`);
+          for (const reason of [...reasonsOf(onlyPolicy.verdicts[k]!), ...reasonsOf(onlyInline.verdicts[k]!)]) assert.ok(reasonsOf(both.verdicts[k]!).includes(reason), `${c.name}: ${reason}`);
         });
         const d = decide({ snapshot, request: { ...i.request, constraints: [policy, inline] }, now: i.now });
         for (const p of d.placements) assert.ok(names(onlyPolicy).has(p.cluster) && names(onlyInline).has(p.cluster), p.cluster);
