@@ -1,5 +1,6 @@
 import assert from "node:assert/strict";
-import type { MemberCluster, ResidencyPolicy, SovereignWorkload } from "../../../operator/src/api/index.ts";
+import { REASON_NO_COMPLIANT_CLUSTER, REJECTION_REASONS, type MemberCluster, type ResidencyPolicy, type SovereignWorkload } from "../../../operator/src/api/index.ts";
+import { DecisionReason, Reason } from "../../../operator/src/scheduler/index.ts";
 import { clusterViewOf, placementRequestOf, PolicyNotFoundError, podRequests, usedByPlacements } from "../../../operator/src/scheduler/adapt.ts";
 
 const GiB = 2 ** 30;
@@ -45,6 +46,11 @@ const policy: ResidencyPolicy = {
 };
 
 describe("adapters from the API to the scheduler core", () => {
+  it("speak the API's rejection reasons, in its order, and its NoCompliantCluster", () => {
+    assert.deepEqual(Object.values(Reason), [...REJECTION_REASONS]);
+    assert.equal(DecisionReason.NoCompliantCluster, REASON_NO_COMPLIANT_CLUSTER);
+  });
+
   describe("clusterViewOf", () => {
     it("carries the residency facts, taints, labels and Ready condition", () => {
       const v = clusterViewOf({ cluster: memberCluster() });

@@ -45,7 +45,7 @@ export const fileSystemReader: InputReader = {
   },
 };
 
-function describe(object: SovereignObject): string {
+function describeObject(object: SovereignObject): string {
   return object.kind === "SovereignWorkload" ? `SovereignWorkload ${workloadKey(object)}` : `${object.kind} ${object.metadata.name}`;
 }
 
@@ -105,7 +105,7 @@ function unique<T extends SovereignObject>(items: readonly Sourced<T>[], key: (o
   for (const { object, source } of items) {
     const k = key(object);
     const first = seen.get(k);
-    if (first) throw new InputError(`${source} (${describe(object)}): metadata.name: ${object.kind} ${k} is already defined in ${first}`);
+    if (first) throw new InputError(`${source} (${describeObject(object)}): metadata.name: ${object.kind} ${k} is already defined in ${first}`);
     seen.set(k, source);
   }
 }
@@ -116,7 +116,7 @@ function checkConsistency(clusters: Sourced<MemberCluster>[], policies: Sourced<
     try {
       read();
     } catch (err) {
-      if (err instanceof InvalidQuantityError) throw new InputError(`${item.source} (${describe(item.object)}): ${err.message}`, { cause: err });
+      if (err instanceof InvalidQuantityError) throw new InputError(`${item.source} (${describeObject(item.object)}): ${err.message}`, { cause: err });
       throw err;
     }
   };
@@ -126,7 +126,7 @@ function checkConsistency(clusters: Sourced<MemberCluster>[], policies: Sourced<
     withContext(w, () => podRequests(w.object.spec.template.spec));
     const ref = w.object.spec.residencyPolicy;
     if (ref !== undefined && !policyNames.has(ref)) {
-      throw new InputError(`${w.source} (${describe(w.object)}): spec.residencyPolicy: ResidencyPolicy "${ref}" is not in the input`);
+      throw new InputError(`${w.source} (${describeObject(w.object)}): spec.residencyPolicy: ResidencyPolicy "${ref}" is not in the input`);
     }
   }
 }

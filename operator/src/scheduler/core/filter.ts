@@ -27,7 +27,14 @@ export function filterClusters({ snapshot, request, now, profile }: {
   }
   const clusters = snapshot.clusters;
   const verdicts = new Int32Array(clusters.length);
-  for (const filter of filters) filter(snapshot, verdicts);
+  // Each plugin writes into its own zeroed array, which is then OR-ed in: whatever a
+  // plugin does, it can add reasons but never erase another plugin's.
+  const own = new Int32Array(clusters.length);
+  for (const filter of filters) {
+    own.fill(0);
+    filter(snapshot, own);
+    for (let i = 0; i < own.length; i++) verdicts[i]! |= own[i]!;
+  }
   const eligible: ClusterInfo[] = [];
   for (let i = 0; i < clusters.length; i++) if (verdicts[i] === 0) eligible.push(clusters[i]!);
   return { eligible, verdicts };

@@ -22,7 +22,7 @@ export interface FilterContext {
 }
 
 /**
- * Adds to `verdicts[i]` (a ReasonSet: ReasonBit.X | ...) every reason the snapshot's
+ * Adds to `verdicts[i]` (a ReasonSet: ReasonBit.X | ...; the array is the plugin's own, zeroed) every reason the snapshot's
  * cluster `i` fails this plugin for; leaves it alone when the cluster passes.
  */
 export type ClusterFilter = (snapshot: Snapshot, verdicts: Int32Array) => void;

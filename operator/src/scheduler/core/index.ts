@@ -8,7 +8,7 @@ export { clusterLabels, ExposureLabel, isReservedLabelKey, LabelKey, labelReader
 export { countReasons, DecisionReason, PASS, Reason, ReasonBit, reasonsOf, type ReasonSet } from "./reasons.ts";
 export { filterClusters, type Filtered } from "./filter.ts";
 export { schedule } from "./schedule.ts";
-export { compileClusterSelector, matchesLabels, matchesSelector, SelectorOperator } from "./selector.ts";
+export { compileClusterSelector, SelectorOperator } from "./selector.ts";
 export type { Snapshot, SnapshotColumns } from "./snapshot.ts";
 export { createSnapshot, DuplicateClusterError } from "./snapshot.ts";
 export { summarize } from "./summary.ts";
