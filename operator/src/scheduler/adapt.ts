@@ -28,21 +28,23 @@ export function workloadKey(workload: SovereignWorkload): string {
 
 export type PodRequests = PlacementRequest["perReplica"];
 
-function requestOf(resources: unknown, name: "cpu" | "memory"): unknown {
+/** A container's request for `name`, and where it was read, for error messages. */
+function requestOf(resources: unknown, name: "cpu" | "memory", field: string): { value: unknown; field: string } | undefined {
   if (typeof resources !== "object" || resources === null) return undefined;
   const { requests, limits } = resources as { requests?: Record<string, unknown>; limits?: Record<string, unknown> };
+  if (requests?.[name] !== undefined) return { value: requests[name], field: `${field}.resources.requests.${name}` };
   // Kubernetes defaults a missing request to the limit.
-  return requests?.[name] ?? limits?.[name];
+  if (limits?.[name] !== undefined) return { value: limits[name], field: `${field}.resources.limits.${name}` };
+  return undefined;
 }
 
 function containerRequests(container: unknown, field: string): PodRequests {
   const resources = (container as { resources?: unknown } | null)?.resources;
-  const cpu = requestOf(resources, "cpu");
-  const memory = requestOf(resources, "memory");
-  const source = (name: string) => `${field}.resources.${(resources as { requests?: Record<string, unknown> }).requests?.[name] !== undefined ? "requests" : "limits"}.${name}`;
+  const cpu = requestOf(resources, "cpu", field);
+  const memory = requestOf(resources, "memory", field);
   return {
-    cpuMilli: cpu === undefined ? 0 : milliCores({ value: cpu, field: source("cpu"), rounding: "up" }),
-    memoryBytes: memory === undefined ? 0 : bytes({ value: memory, field: source("memory"), rounding: "up" }),
+    cpuMilli: cpu ? milliCores({ ...cpu, rounding: "up" }) : 0,
+    memoryBytes: memory ? bytes({ ...memory, rounding: "up" }) : 0,
   };
 }
 
