@@ -60,7 +60,9 @@ function isNamespace(value: unknown): boolean {
 
 function documentsOf(text: string, file: string): Sourced<SovereignObject>[] {
   const out: Sourced<SovereignObject>[] = [];
-  parseAllDocuments(text).forEach((doc, i) => {
+  // kubectl reads YAML 1.1 (unquoted NO is false there); read it the same way so that
+  // simulate accepts exactly what `kubectl apply` would send.
+  parseAllDocuments(text, { version: "1.1" }).forEach((doc, i) => {
     const source = `${file} document ${i + 1}`;
     const error = doc.errors[0];
     if (error) {

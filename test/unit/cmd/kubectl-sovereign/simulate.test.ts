@@ -114,6 +114,7 @@ describe("kubectl sovereign simulate", function () {
       { name: "bad YAML", file: "bad-yaml.yaml", message: /bad-yaml\.yaml document 2: invalid YAML at line 9, column \d+: / },
       { name: "an unknown kind", file: "unknown-kind.yaml", message: /unknown-kind\.yaml document 2: kind: "DataClass" is not a kind of sovereignty\.eu\/v1alpha1/ },
       { name: "a field of the wrong type", file: "wrong-type.yaml", message: /wrong-type\.yaml document 1 \(SovereignWorkload lab\/lab-records\): spec\.replicas: must be an integer, got a string/ },
+      { name: "an unquoted NO, a boolean to kubectl's YAML 1.1", file: "unquoted-norway.yaml", message: /unquoted-norway\.yaml document 1 \(ResidencyPolicy nordic\): spec\.allowedCountries\[1\]: must be a string, got a boolean .*quote the value/ },
       { name: "a referenced policy that is missing", file: "missing-policy.yaml", message: /missing-policy\.yaml document 2 \(SovereignWorkload lab\/lab-records\): spec\.residencyPolicy: ResidencyPolicy "lab-restricted" is not in the input/ },
       { name: "a resource request that is not a quantity", file: "bad-request-quantity.yaml", message: /bad-request-quantity\.yaml document 1 \(SovereignWorkload lab\/lab-records\): spec\.template\.spec\.containers\[0\]\.resources\.requests\.cpu: "half-a-core" is not a resource quantity/ },
       { name: "two clusters of one name", file: "duplicate-cluster.yaml", message: /duplicate-cluster\.yaml document 2 \(MemberCluster lab-1\): metadata\.name: .* already defined in .*duplicate-cluster\.yaml document 1/ },
