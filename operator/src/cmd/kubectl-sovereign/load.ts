@@ -3,7 +3,7 @@
 // names is present. Any problem is an InputError naming the document and the field.
 import { readdir, readFile, stat } from "node:fs/promises";
 import { join } from "node:path";
-import { parseAllDocuments } from "yaml";
+import { parseAllDocuments, type Tags } from "yaml";
 import { ApiValidationError, decodeObject } from "../../api/index.ts";
 import type { MemberCluster, ResidencyPolicy, SovereignObject, SovereignWorkload } from "../../api/index.ts";
 import { allocatableOf, podRequests, workloadKey } from "../../scheduler/adapt.ts";
@@ -58,11 +58,20 @@ function isNamespace(value: unknown): boolean {
   return typeof value === "object" && value !== null && (value as { apiVersion?: unknown }).apiVersion === "v1" && (value as { kind?: unknown }).kind === "Namespace";
 }
 
+/**
+ * Read YAML as kubectl does, so that simulate accepts exactly what `kubectl apply` would
+ * send: YAML 1.1 (an unquoted NO is the boolean false), but timestamps stay strings
+ * (kubectl's YAML-to-JSON keeps their text; turning them into dates here would cut an
+ * unquoted `validUntil: 2026-11-27T23:00:00-05:00` to a day the API server never sees).
+ */
+const KUBECTL_YAML = {
+  version: "1.1",
+  customTags: (tags: Tags) => tags.filter((t) => typeof t === "string" || t.tag !== "tag:yaml.org,2002:timestamp"),
+} as const;
+
 function documentsOf(text: string, file: string): Sourced<SovereignObject>[] {
   const out: Sourced<SovereignObject>[] = [];
-  // kubectl reads YAML 1.1 (unquoted NO is false there); read it the same way so that
-  // simulate accepts exactly what `kubectl apply` would send.
-  parseAllDocuments(text, { version: "1.1" }).forEach((doc, i) => {
+  parseAllDocuments(text, KUBECTL_YAML).forEach((doc, i) => {
     const source = `${file} document ${i + 1}`;
     const error = doc.errors[0];
     if (error) {
