@@ -5,6 +5,7 @@ import { clampScore, type ClusterScorer, type Locality, type ScorePlugin, type S
 import { compareStrings } from "./order.ts";
 import { DecisionReason, Reason } from "./reasons.ts";
 import { selectClusters, type SelectionScore } from "./select.ts";
+import { selectForCapacity } from "./select-capacity.ts";
 import type { SnapshotColumns } from "./snapshot.ts";
 import { PlacementMode, type Placement, type PlacementRequest } from "./types.ts";
 
@@ -65,6 +66,9 @@ function sumOf(perSelection: readonly { weight: number; scorer: Extract<ClusterS
  * Divided: at most min(maxClusters, replicas) clusters, each gets one replica (so every
  * chosen cluster, and so every country the spread needs, is really used) and the rest
  * follow free capacity; equal shares when some chosen cluster's capacity is unknown.
+ * The clusters are the best-scored ones when they can hold the replicas, else those
+ * with the most room under maxClusters and spread (select-capacity.ts): so the workload
+ * is InsufficientCapacity only when no allowed choice of clusters could hold it.
  * Duplicated: `replicas` in each of at most maxClusters clusters (the capacity filter
  * already dropped clusters that cannot hold them all).
  */
@@ -119,22 +123,35 @@ export function assign({ request, eligible, scores, now, localities, columns }: 
     count >= eligible.length
       ? eligible.map((_, i) => i)
       : selectClusters({ eligible, count, minCountries, localities, ...prepareScores({ scores, request, now, eligible, fits }) });
-  const chosen = chosenIndexes.map((i) => eligible[i]!);
-
   if (!divided) {
-    return { ok: true, placements: chosen.map((c) => ({ cluster: c.name, country: c.country, replicas })) };
+    return { ok: true, placements: chosenIndexes.map((i) => ({ cluster: eligible[i]!.name, country: eligible[i]!.country, replicas })) };
   }
+  const preferred = divide({ replicas, chosenIndexes, fits });
+  if (preferred) return { ok: true, placements: chosenIndexes.map((i, k) => ({ cluster: eligible[i]!.name, country: eligible[i]!.country, replicas: preferred[k]! })) };
+  // The preferred clusters cannot hold the replicas, but other clusters within
+  // maxClusters and spread may: scores only order the placements that work.
+  const roomiest = selectForCapacity({ eligible, fits, count, minCountries });
+  const shares = divide({ replicas, chosenIndexes: roomiest, fits });
+  if (shares) return { ok: true, placements: roomiest.map((i, k) => ({ cluster: eligible[i]!.name, country: eligible[i]!.country, replicas: shares[k]! })) };
+  const room = roomiest.reduce((sum, i) => sum + fits[i]!, 0);
+  const limit = count < eligible.length ? `The ${count} cluster(s) with the most room that may be used together` : `The ${count} eligible cluster(s)`;
+  return {
+    ok: false,
+    reason: DecisionReason.InsufficientCapacity,
+    rejectAs: Reason.InsufficientCapacity,
+    detail: `${limit} have room for ${room} replica(s); ${replicas} are needed`,
+  };
+}
+
+/**
+ * Divided shares over chosen clusters: one replica each (so every chosen cluster, and so
+ * every country the spread needs, is really used), the rest following free capacity;
+ * equal weights when some chosen cluster's capacity is unknown. Null when they cannot
+ * hold them all.
+ */
+function divide({ replicas, chosenIndexes, fits }: { replicas: number; chosenIndexes: readonly number[]; fits: Float64Array }): number[] | null {
   const caps = chosenIndexes.map((i) => fits[i]! - 1);
   const weights = caps.every(Number.isFinite) ? caps : caps.map(() => 1);
-  const shares = divideProportionally({ total: replicas - chosen.length, weights, caps });
-  if (!shares) {
-    const room = chosenIndexes.reduce((sum, i) => sum + fits[i]!, 0);
-    return {
-      ok: false,
-      reason: DecisionReason.InsufficientCapacity,
-      rejectAs: Reason.InsufficientCapacity,
-      detail: `The ${chosen.length} cluster(s) that may be used have room for ${room} replica(s); ${replicas} are needed`,
-    };
-  }
-  return { ok: true, placements: chosen.map((c, i) => ({ cluster: c.name, country: c.country, replicas: 1 + shares[i]! })) };
+  const shares = divideProportionally({ total: replicas - chosenIndexes.length, weights, caps });
+  return shares && shares.map((s) => 1 + s);
 }

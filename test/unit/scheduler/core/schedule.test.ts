@@ -64,6 +64,47 @@ describe("schedule", () => {
       assert.equal(d.placements.reduce((s, p) => s + p.replicas, 0), 9);
     });
 
+    describe("when the best-scored clusters cannot hold spec.replicas but others within maxClusters can", () => {
+      it("uses the two roomy clusters of one country rather than a roomy one and a tiny one elsewhere", () => {
+        // Same region: the spread score then pulls the second pick to c, which holds 1.
+        const par = (name: string) => cluster({ name, country: "FR", region: "par", ...room(100) });
+        const d = run([par("a"), par("b"), de("c", room(1))], { replicas: 150, maxClusters: 2 });
+        assert.equal(d.scheduled, true, d.message);
+        assert.deepEqual(placed(d), { a: 75, b: 75 });
+      });
+
+      it("finds the pair that holds exactly spec.replicas in one country over two regions", () => {
+        const r1 = (name: string, pods: number) => cluster({ name, country: "FR", region: "r1", ...room(pods) });
+        const r2 = (name: string, pods: number) => cluster({ name, country: "FR", region: "r2", ...room(pods) });
+        const d = run([r1("a", 8), r1("b", 9), r1("c", 8), r2("d", 4), r2("e", 7)], { replicas: 17, maxClusters: 2 });
+        assert.equal(d.scheduled, true, d.message);
+        assert.deepEqual(placed(d), { a: 8, b: 9 });
+      });
+
+      it("uses a cluster that never reported capacity (unbounded) though it scores below a full one", () => {
+        const d = run([fr("a", room(2)), de("b", { free: undefined })], { replicas: 9, maxClusters: 1 });
+        assert.equal(d.scheduled, true, d.message);
+        assert.deepEqual(placed(d), { b: 9 });
+      });
+
+      it("still covers spread.minCountries with the roomiest cluster of each country", () => {
+        const d = run([fr("a", room(100)), fr("b", room(100)), de("c", room(1)), de("d", room(3))], { replicas: 103, maxClusters: 2, minCountries: 2 });
+        assert.equal(d.scheduled, true, d.message);
+        assert.deepEqual(placed(d), { a: 100, d: 3 });
+      });
+
+      it("keeps the scores' choice when it can hold the replicas", () => {
+        const d = run([fr("a", room(100)), fr("b", room(100)), de("c", room(60))], { replicas: 20, maxClusters: 2 });
+        assert.deepEqual(Object.keys(placed(d)), ["a", "c"]);
+      });
+
+      it("is InsufficientCapacity, naming the most any allowed choice holds, when none can", () => {
+        const d = run([fr("a", room(100)), fr("b", room(100)), de("c", room(1))], { replicas: 202, maxClusters: 2 });
+        assert.equal(d.reason, "InsufficientCapacity");
+        assert.match(d.message, /The 2 cluster\(s\) with the most room that may be used together have room for 200 replica\(s\); 202 are needed\.$/);
+      });
+    });
+
     it("uses no more clusters than replicas", () => {
       const d = run([fr("a"), fr("b"), fr("c")], { replicas: 2 });
       assert.equal(d.placements.length, 2);

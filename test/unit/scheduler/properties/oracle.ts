@@ -43,7 +43,8 @@ export function oracleLabels(c: ClusterView, now: number): Map<string, string> {
   return labels;
 }
 
-function fit(c: ClusterView, r: PlacementRequest): number {
+/** Replicas of the request that fit in the cluster; Infinity when it has not reported capacity. */
+export function oracleFit(c: ClusterView, r: PlacementRequest): number {
   if (!c.free) return Infinity;
   const limits = [Math.max(0, c.free.pods)];
   if (r.perReplica.cpuMilli > 0) limits.push(Math.floor(Math.max(0, c.free.cpuMilli) / r.perReplica.cpuMilli));
@@ -82,7 +83,7 @@ export function oracleReasons(c: ClusterView, r: PlacementRequest, now: number):
     }
   }
   const needed = r.mode === "Duplicated" ? r.replicas : Math.min(1, r.replicas);
-  if (needed > 0 && fit(c, r) < needed) reasons.add("InsufficientCapacity");
+  if (needed > 0 && oracleFit(c, r) < needed) reasons.add("InsufficientCapacity");
   return reasons;
 }
 
