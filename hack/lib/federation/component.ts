@@ -12,6 +12,11 @@ export interface Component {
   ports: number[];
   /** Writes config files, keys and certificates; idempotent. */
   prepare?: () => Promise<void> | void;
+  /**
+   * True when a running process was started from a configuration that `prepare` would
+   * now write differently (e.g. nats-server before TLS and auth); `up` restarts it.
+   */
+  outdated?: () => boolean;
   /** Runs once the component is ready in `up` (e.g. writes the kubeconfig). */
   onReady?: () => void;
   /** Resolves true once the component serves; no side effects (`status` calls it). */

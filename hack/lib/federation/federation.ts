@@ -89,8 +89,12 @@ export async function up(opts: UpOptions): Promise<Layout> {
     for (const component of phase) {
       const recorded = state.processes.find((p) => p.component === component.name);
       if (recorded && isRunning(recorded)) {
-        started.push({ component, proc: recorded });
-        continue;
+        if (!component.outdated?.()) {
+          started.push({ component, proc: recorded });
+          continue;
+        }
+        say(`restarting ${component.name}: its configuration changed`);
+        await stopProcess(recorded);
       }
       for (const port of component.ports) {
         if (await portInUse(port)) {

@@ -186,7 +186,7 @@ export class DurableSubscription<T> implements AsyncIterable<Delivery<T>> {
     } catch (err) {
       throw classify(err, "consume", `${this.#stream}/${this.#consumer}`);
     }
-    if (this.#stopped) await this.#messages.close();
+    if (this.#stopped) this.#messages.stop();
     for await (const m of this.#messages) {
       const delivery = this.#toDelivery(m);
       if (delivery) yield delivery;
@@ -221,9 +221,14 @@ export class DurableSubscription<T> implements AsyncIterable<Delivery<T>> {
     };
   }
 
+  /**
+   * Stops pulling. Messages already buffered but not yet taken are dropped unacknowledged
+   * (the server redelivers them after ack_wait); an iteration in progress ends at its
+   * next step. Not awaiting the client's close(): it settles only once someone iterates.
+   */
   async stop(): Promise<void> {
     this.#stopped = true;
-    await this.#messages?.close();
+    this.#messages?.stop();
   }
 }
 
@@ -276,7 +281,25 @@ export interface EnsureOptions {
 export async function ensureMemberStreams(jsm: JetStreamManager, cluster: string, options: EnsureOptions = {}): Promise<void> {
   validateClusterName(cluster);
   await ensureStream(jsm, intentsStreamConfig(cluster, options.streams));
-  await jsm.consumers.add(streams.intents(cluster), intentsConsumerConfig(cluster, options.consumers));
+  const stream = streams.intents(cluster);
+  const config = intentsConsumerConfig(cluster, options.consumers);
+  try {
+    await jsm.consumers.info(stream, config.durable_name);
+  } catch (err) {
+    if (err instanceof JetStreamApiError && err.code === 10014 /* consumer not found */) {
+      await jsm.consumers.add(stream, config);
+      return;
+    }
+    throw err;
+  }
+  // Only the mutable fields; deliver and ack policies are fixed at creation.
+  const { ack_wait, max_deliver, description, filter_subject } = config;
+  await jsm.consumers.update(stream, config.durable_name, {
+    ...(ack_wait !== undefined ? { ack_wait } : {}),
+    ...(max_deliver !== undefined ? { max_deliver } : {}),
+    ...(description !== undefined ? { description } : {}),
+    ...(filter_subject !== undefined ? { filter_subject } : {}),
+  });
 }
 
 /** The streams shared by all members: heartbeats, status, audit. */
@@ -350,6 +373,13 @@ export class FederationClient {
     this.#log = params.log;
     this.js = jetstream(params.nc);
     this.publish = new FederationPublisher({ js: this.js });
+    // However the connection ends (drain, close, fatal error), stop the consumers: the
+    // client's heartbeat monitors would otherwise keep timers running after it.
+    void params.nc.closed().then(() => this.#stopAll());
+  }
+
+  async #stopAll(): Promise<void> {
+    await Promise.allSettled([...this.#subscriptions].map((s) => s.stop()));
   }
 
   static async connect(options: FederationConnectOptions): Promise<FederationClient> {
@@ -402,7 +432,7 @@ export class FederationClient {
 
   /** Stops every consumer, delivers what is buffered, then closes. */
   async drain(): Promise<void> {
-    await Promise.allSettled([...this.#subscriptions].map((s) => s.stop()));
+    await this.#stopAll();
     if (!this.nc.isClosed()) await this.nc.drain();
   }
 }

@@ -8,7 +8,11 @@
  *   sov.v1.<cluster>.intents.<workload-uid>   control plane -> member (stream per cluster)
  *   sov.v1.<cluster>.heartbeat                member -> control plane
  *   sov.v1.<cluster>.status.<workload-uid>    member -> control plane
- *   sov.v1.audit.<COUNTRY>                    control plane -> audit stream (append-only)
+ *   sov.audit.v1.<COUNTRY>                    control plane -> audit stream (append-only)
+ *
+ * The audit trail has its own root: JetStream refuses streams whose subjects overlap,
+ * and any sov.v1.<x>.<y> subject (sov.v1.audit.FR, say) would overlap the heartbeat
+ * stream's sov.v1.*.heartbeat. It is also not cluster traffic: no member may touch it.
  *
  * The workload uid is the last token of intents and status so that the streams keep
  * only the newest message per workload (max_msgs_per_subject = 1): a member back from a
@@ -19,11 +23,9 @@ import type { ConsumerConfig, StreamConfig } from "@nats-io/jetstream";
 import { InvalidNameError } from "./errors.ts";
 
 export const SUBJECT_PREFIX = "sov.v1";
+export const AUDIT_PREFIX = "sov.audit.v1";
 
-/**
- * Words a cluster may not be called because they occupy the cluster position of
- * another subject (sov.v1.audit.*) or of an identity.
- */
+/** Words a cluster may not be called: identities and words that would read ambiguously in subjects and logs. */
 export const RESERVED_CLUSTER_NAMES: ReadonlySet<string> = new Set(["audit", "control-plane", "all"]);
 
 // A DNS-1123 label: what Kubernetes allows for most names, minus dots. Dots would split
@@ -79,12 +81,12 @@ export const subjects = {
     return `${SUBJECT_PREFIX}.${validateClusterName(cluster)}.status.${validateWorkloadUid(workloadUid)}`;
   },
   audit(country: string): string {
-    return `${SUBJECT_PREFIX}.audit.${validateCountry(country)}`;
+    return `${AUDIT_PREFIX}.${validateCountry(country)}`;
   },
   /** Filters that span clusters; only the control plane reads these. */
   allHeartbeats: `${SUBJECT_PREFIX}.*.heartbeat`,
   allStatus: `${SUBJECT_PREFIX}.*.status.*`,
-  allAudit: `${SUBJECT_PREFIX}.audit.*`,
+  allAudit: `${AUDIT_PREFIX}.*`,
 } as const;
 
 /**
@@ -97,9 +99,9 @@ export function parseSubject(subject: string):
   | { kind: "audit"; country: string }
   | undefined {
   const t = subject.split(".");
-  if (t[0] !== "sov" || t[1] !== "v1") return undefined;
   try {
-    if (t.length === 4 && t[2] === "audit") return { kind: "audit", country: validateCountry(t[3]!) };
+    if (t.length === 4 && t[0] === "sov" && t[1] === "audit" && t[2] === "v1") return { kind: "audit", country: validateCountry(t[3]!) };
+    if (t[0] !== "sov" || t[1] !== "v1") return undefined;
     if (t.length === 4 && t[3] === "heartbeat") return { kind: "heartbeat", cluster: validateClusterName(t[2]!) };
     if (t.length === 5 && (t[3] === "intents" || t[3] === "status")) {
       return { kind: t[3] === "intents" ? "intent" : "status", cluster: validateClusterName(t[2]!), workloadUid: validateWorkloadUid(t[4]!) };
@@ -297,7 +299,7 @@ export function controlPlanePermissions(): NatsPermissions {
       deny: [subjects.allHeartbeats, subjects.allStatus],
     },
     subscribe: {
-      allow: [`${SUBJECT_PREFIX}.>`, `${inboxPrefix("control-plane")}.>`],
+      allow: [`${SUBJECT_PREFIX}.>`, `${AUDIT_PREFIX}.>`, `${inboxPrefix("control-plane")}.>`],
     },
   };
 }

@@ -2,12 +2,13 @@ import assert from "node:assert/strict";
 import { randomBytes } from "node:crypto";
 import { readFileSync } from "node:fs";
 import https from "node:https";
-import { connect } from "@nats-io/transport-node";
+import { connect, nkeyAuthenticator, type NodeConnectionOptions } from "@nats-io/transport-node";
 import { AckPolicy, jetstream, jetstreamManager } from "@nats-io/jetstream";
 import { parse } from "yaml";
 import { readFederationEnv, type FederationEnv } from "../env.ts";
 import { kubectl, kubectlOk } from "../kubectl.ts";
 import { waitFor } from "../../../operator/src/runtime/wait.ts";
+import { inboxPrefix } from "../../../operator/src/federation/protocol.ts";
 
 interface Kubeconfig {
   clusters: { cluster: { server: string; "certificate-authority-data": string } }[];
@@ -108,10 +109,12 @@ describe("local federation", () => {
     try {
       const jsm = await jetstreamManager(nc);
       const stream = `PROBE_${randomBytes(3).toString("hex").toUpperCase()}`;
-      await jsm.streams.add({ name: stream, subjects: [`probe.${stream}.>`] });
+      // Inside the control plane's permissions: it may publish intents for any cluster name.
+      const subjectPrefix = `sov.v1.probe-${stream.slice(6).toLowerCase()}.intents`;
+      await jsm.streams.add({ name: stream, subjects: [`${subjectPrefix}.*`] });
       const js = jetstream(nc);
       for (let i = 0; i < 3; i++) {
-        const ack = await js.publish(`probe.${stream}.x`, `m${i}`);
+        const ack = await js.publish(`${subjectPrefix}.x`, `m${i}`);
         assert.equal(ack.stream, stream);
         assert.equal(ack.seq, i + 1);
       }
@@ -131,7 +134,15 @@ describe("local federation", () => {
   });
 });
 
-/** Credentials for the control plane's NATS identity, when the federation runs with auth. */
-function natsAuth(_env: FederationEnv): Record<string, never> {
-  return {};
+/**
+ * The control plane's NATS identity: TLS with the federation's CA, its nkey, and the
+ * inbox prefix its permissions allow (replies to other inboxes are not its to read).
+ */
+function natsAuth(env: FederationEnv): Pick<NodeConnectionOptions, "authenticator" | "tls" | "inboxPrefix"> {
+  const seed = readFileSync(env.vars.NATS_CREDS_CONTROL_PLANE!, "utf8").trim();
+  return {
+    authenticator: nkeyAuthenticator(new TextEncoder().encode(seed)),
+    tls: { ca: readFileSync(env.vars.NATS_CA!, "utf8") },
+    inboxPrefix: inboxPrefix("control-plane"),
+  };
 }

@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import fc from "fast-check";
 import {
-  auditStreamConfig, controlPlanePermissions, inboxPrefix, intentsConsumerConfig, intentsStreamConfig, InvalidNameError,
+  auditStreamConfig, controlPlanePermissions, heartbeatsStreamConfig, statusStreamConfig, inboxPrefix, intentsConsumerConfig, intentsStreamConfig, InvalidNameError,
   memberPermissions, parseSubject, streams, subjects, validateClusterName, validateCountry, validateWorkloadUid,
 } from "../../../operator/src/federation/index.ts";
 
@@ -24,12 +24,12 @@ function permitted(list: { allow: string[]; deny?: string[] }, subject: string):
 const UID = "3f1c2a4e-7b7d-4a55-9c1e-0d8f6b9a1c20";
 
 describe("federation subjects", () => {
-  it("names every subject under sov.v1.<cluster>", () => {
+  it("names every cluster subject under sov.v1.<cluster>, and audit subjects under their own root", () => {
     assert.equal(subjects.intent("fr", UID), `sov.v1.fr.intents.${UID}`);
     assert.equal(subjects.intentsAll("fr"), "sov.v1.fr.intents.*");
     assert.equal(subjects.heartbeat("ovh-par-1"), "sov.v1.ovh-par-1.heartbeat");
     assert.equal(subjects.status("de", UID), `sov.v1.de.status.${UID}`);
-    assert.equal(subjects.audit("FR"), "sov.v1.audit.FR");
+    assert.equal(subjects.audit("FR"), "sov.audit.v1.FR");
     assert.equal(streams.intents("fr"), "sov-intents-fr");
     assert.equal(streams.intentsConsumer("fr"), "sov-agent-fr");
   });
@@ -39,7 +39,7 @@ describe("federation subjects", () => {
     assert.deepEqual(parseSubject(subjects.status("de", UID)), { kind: "status", cluster: "de", workloadUid: UID });
     assert.deepEqual(parseSubject(subjects.heartbeat("fr")), { kind: "heartbeat", cluster: "fr" });
     assert.deepEqual(parseSubject(subjects.audit("DE")), { kind: "audit", country: "DE" });
-    for (const s of ["sov.v1.fr.intents", "sov.v2.fr.heartbeat", "sov.v1.FR.heartbeat", "sov.v1.fr.intents.a.b", "sov.v1.*.heartbeat", "sov.v1.audit.fr", "x.v1.fr.heartbeat"]) {
+    for (const s of ["sov.v1.fr.intents", "sov.v2.fr.heartbeat", "sov.v1.FR.heartbeat", "sov.v1.fr.intents.a.b", "sov.v1.*.heartbeat", "sov.audit.v1.fr", "sov.v1.audit.FR", "x.v1.fr.heartbeat"]) {
       assert.equal(parseSubject(s), undefined, s);
     }
   });
@@ -115,13 +115,27 @@ describe("federation permissions", () => {
       assert.ok(permitted(cp.publish, s), s);
     }
     for (const s of [subjects.heartbeat("fr"), subjects.status("fr", UID)]) assert.ok(!permitted(cp.publish, s), s);
-    for (const s of [subjects.heartbeat("fr"), subjects.status("de", UID), subjects.intent("fr", UID), `${inboxPrefix("control-plane")}.x`]) {
+    for (const s of [subjects.heartbeat("fr"), subjects.status("de", UID), subjects.intent("fr", UID), subjects.audit("DE"), `${inboxPrefix("control-plane")}.x`]) {
       assert.ok(permitted(cp.subscribe, s), s);
     }
   });
 });
 
 describe("federation streams", () => {
+  it("never overlap each other's subjects (JetStream refuses overlapping streams)", () => {
+    const filters = [
+      ...["fr", "de", "audit-x", "heartbeat", "status"].flatMap((m) => intentsStreamConfig(m).subjects ?? []),
+      ...(heartbeatsStreamConfig().subjects ?? []), ...(statusStreamConfig().subjects ?? []), ...(auditStreamConfig().subjects ?? []),
+    ];
+    // Two filters overlap when some subject matches both: token by token, '*' matches anything.
+    const overlap = (a: string, b: string) => {
+      const x = a.split(".");
+      const y = b.split(".");
+      return x.length === y.length && x.every((t, i) => t === "*" || y[i] === "*" || t === y[i]);
+    };
+    for (const [i, a] of filters.entries()) for (const b of filters.slice(i + 1)) assert.ok(!overlap(a, b), `${a} overlaps ${b}`);
+  });
+
   it("keeps the newest intent per workload, durably on file, acked explicitly and redelivered without limit", () => {
     const s = intentsStreamConfig("fr");
     assert.equal(s.name, "sov-intents-fr");
@@ -141,6 +155,6 @@ describe("federation streams", () => {
     assert.equal(a.max_age, 10 * 86_400 * 1e9);
     assert.equal(a.deny_delete, true);
     assert.equal(a.deny_purge, true);
-    assert.deepEqual(a.subjects, ["sov.v1.audit.*"]);
+    assert.deepEqual(a.subjects, ["sov.audit.v1.*"]);
   });
 });

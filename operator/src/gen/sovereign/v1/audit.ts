@@ -91,7 +91,7 @@ export function auditActionToJSON(object: AuditAction): string {
 }
 
 /**
- * One append-only entry on sov.v1.audit.<country>: what happened, to which workload,
+ * One append-only entry on sov.audit.v1.<COUNTRY>: what happened, to which workload,
  * where, under which generation, when and who decided. This is what an auditor reads.
  */
 export interface AuditRecord {

@@ -1,0 +1,276 @@
+import assert from "node:assert/strict";
+import type { JetStreamManager } from "@nats-io/jetstream";
+import { readFileSync } from "node:fs";
+import { createConnection } from "node:net";
+import { createUser } from "@nats-io/nkeys";
+import { connect, nkeyAuthenticator, PermissionViolationError } from "@nats-io/transport-node";
+import type { Subscription } from "@nats-io/transport-node";
+import {
+  codecs, ensureMemberStreams, ensureSharedStreams, inboxPrefix, PermissionDeniedError, readAudit, streams, subjects,
+} from "../../../operator/src/federation/index.ts";
+import type { Delivery, DurableSubscription, FederationClient } from "../../../operator/src/federation/index.ts";
+import type { PlacementIntent } from "../../../operator/src/gen/sovereign/v1/intent.ts";
+import { readFederationEnv } from "../env.ts";
+import type { FederationEnv } from "../env.ts";
+import { sampleAuditRecord, sampleHeartbeat, sampleIntent, sampleStatus } from "../../unit/federation/samples.ts";
+import { connectAs, need, uid } from "./helpers.ts";
+
+/** Resolves with `p`, or rejects once `ms` passed: a deadline on one awaited event, not a sleep. */
+function within<T>(p: Promise<T>, ms: number, what: string): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  return Promise.race([
+    p.finally(() => clearTimeout(timer)),
+    new Promise<never>((_, reject) => (timer = setTimeout(() => reject(new Error(`no ${what} within ${ms} ms`)), ms))),
+  ]);
+}
+
+/** The next delivery for workload `workloadUid`, acknowledging unrelated leftovers on the way. */
+async function nextFor(it: AsyncIterator<Delivery<PlacementIntent>>, workloadUid: string, ms = 15_000): Promise<Delivery<PlacementIntent>> {
+  return within((async () => {
+    for (;;) {
+      const r = await it.next();
+      if (r.done) throw new Error("subscription ended");
+      if (r.value.message.workload?.uid === workloadUid) return r.value;
+      await r.value.ack();
+    }
+  })(), ms, `intent for ${workloadUid}`);
+}
+
+async function assertDenied(p: Promise<unknown>, subject: RegExp): Promise<PermissionDeniedError> {
+  const err = await p.then(() => undefined, (e: unknown) => e);
+  assert.ok(err instanceof PermissionDeniedError, `expected PermissionDeniedError, got ${String(err)}`);
+  assert.equal(err.retryable, false);
+  assert.match(err.subject, subject);
+  assert.match(String((err.cause as Error)?.message), /Permissions Violation/i);
+  return err;
+}
+
+/** A raw request (what a hand-written client would send) refused by the server. */
+async function assertRequestDenied(p: Promise<unknown>, subject: string): Promise<void> {
+  const err = await p.then(() => undefined, (e: unknown) => e);
+  // The client wraps the server's -ERR in a RequestError whose cause is the violation.
+  const violation = err instanceof PermissionViolationError ? err : (err as Error | undefined)?.cause;
+  assert.ok(violation instanceof PermissionViolationError, `expected a PermissionViolationError, got ${String(err)}`);
+  assert.equal(violation.operation, "publish");
+  assert.equal(violation.subject, subject);
+}
+
+/** Subscribing is refused asynchronously: the server answers -ERR and the client closes the subscription with it. */
+async function assertSubscribeDenied(sub: Subscription, subject: string): Promise<void> {
+  const closed = await within(sub.closed, 10_000, `refusal of subscribe ${subject}`);
+  assert.ok(closed instanceof Error, `subscription to ${subject} was not refused`);
+  assert.match(closed.message, /Permissions Violation for Subscription/i);
+  assert.ok(closed.message.includes(subject), closed.message);
+}
+
+describe("federation protocol over NATS JetStream (real nats-server, TLS, per-cluster identities)", function () {
+  let env: FederationEnv;
+  let cp: FederationClient;
+  let jsm: JetStreamManager;
+  const open: FederationClient[] = [];
+
+  async function member(name: string): Promise<FederationClient> {
+    const c = await connectAs(env, { member: name });
+    open.push(c);
+    return c;
+  }
+
+  before(async () => {
+    env = readFederationEnv();
+    cp = await connectAs(env, "control-plane");
+    jsm = await cp.manager();
+    await ensureSharedStreams(jsm);
+    // A short ack wait so that redelivery after a crash is observable in a test.
+    for (const m of ["fr", "de"]) await ensureMemberStreams(jsm, m, { consumers: { ackWaitMs: 1000 } });
+  });
+
+  after(async () => {
+    await Promise.allSettled(open.map((c) => c.drain()));
+    if (jsm) for (const m of ["fr", "de"]) await ensureMemberStreams(jsm, m);
+    await cp?.drain();
+  });
+
+  it("connects only over TLS: the server requires it and presents a certificate our CA signed", async () => {
+    assert.match(env.natsUrl, /^tls:\/\//);
+    const info = cp.nc.info!;
+    assert.equal(info.tls_required, true);
+    assert.equal(info.auth_required, true);
+  });
+
+  it("refuses a connection without credentials, with unknown credentials, or without TLS", async () => {
+    const ca = readFileSync(need(env, "NATS_CA"), "utf8");
+    await assert.rejects(connect({ servers: env.natsUrl, tls: { ca }, reconnect: false }), /Authorization Violation/i);
+    await assert.rejects(
+      connect({ servers: env.natsUrl, tls: { ca }, reconnect: false, authenticator: nkeyAuthenticator(createUser().getSeed()) }),
+      /Authorization Violation/i,
+    );
+    // A client that will not do TLS is turned away before any credential is sent.
+    const port = Number(new URL(env.natsUrl).port);
+    const answer = await within(new Promise<string>((resolve, reject) => {
+      let text = "";
+      const socket = createConnection({ host: "127.0.0.1", port }, () => socket.write('CONNECT {"verbose":false}\r\nPING\r\n'));
+      socket.setEncoding("utf8");
+      socket.on("data", (chunk: string) => {
+        text += chunk;
+        if (text.includes("-ERR")) socket.destroy();
+      });
+      socket.on("close", () => resolve(text));
+      socket.on("error", reject);
+    }), 10_000, "the server's answer to a plain-text client");
+    assert.match(answer, /"tls_required":true/);
+    // The server expects a TLS handshake next; plain protocol gets the connection closed, never a PONG.
+    assert.doesNotMatch(answer, /PONG|\+OK/);
+  });
+
+  it("carries every message over the wire: intent to fr, heartbeat and status from fr, audit record", async () => {
+    const fr = await member("fr");
+    const intent = sampleIntent({ workload: { namespace: "health", name: "records", uid: uid() }, decidedAt: new Date() });
+    const published = await cp.publish.intent(intent);
+    assert.equal(published.stream, streams.intents("fr"));
+    const sub = fr.intents("fr");
+    const got = await nextFor(sub[Symbol.asyncIterator](), intent.workload!.uid);
+    assert.deepEqual(got.message, { ...intent, intentId: published.intentId });
+    assert.equal(got.subject, subjects.intent("fr", intent.workload!.uid));
+    await got.ack();
+    await sub.stop();
+
+    const hb = sampleHeartbeat({ sentAt: new Date(), sequence: Date.now() });
+    assert.equal((await fr.publish.heartbeat(hb)).stream, streams.heartbeats);
+    const lastHb = await jsm.direct.getMessage(streams.heartbeats, { last_by_subj: subjects.heartbeat("fr") });
+    assert.deepEqual(codecs.heartbeat.decode(lastHb!.data, lastHb!.subject), hb);
+
+    const st = sampleStatus({ workload: { namespace: "health", name: "records", uid: uid() }, reportedAt: new Date() });
+    assert.equal((await fr.publish.status(st)).stream, streams.status);
+    const lastSt = await jsm.direct.getMessage(streams.status, { last_by_subj: subjects.status("fr", st.workload!.uid) });
+    assert.deepEqual(codecs.status.decode(lastSt!.data, lastSt!.subject), st);
+
+    const since = new Date(Date.now() - 1000);
+    const rec = sampleAuditRecord({ recordId: `contract-${uid()}`, time: new Date() });
+    assert.equal((await cp.publish.audit(rec)).stream, streams.audit);
+    const found = [];
+    for await (const r of readAudit({ jsm, js: cp.js, country: "FR", since })) if (r.record.recordId === rec.recordId) found.push(r.record);
+    assert.deepEqual(found, [rec]);
+  });
+
+  it("refuses the fr identity publishing to de subjects, writing intents or audit, with a permissions error from the server", async () => {
+    const fr = await member("fr");
+    await assertDenied(fr.publish.heartbeat(sampleHeartbeat({ cluster: "de", sentAt: new Date() })), /^sov\.v1\.de\.heartbeat$/);
+    await assertDenied(fr.publish.status(sampleStatus({ cluster: "de", reportedAt: new Date() })), /^sov\.v1\.de\.status\./);
+    // Only the control plane writes intents, even the member's own.
+    await assertDenied(fr.publish.intent(sampleIntent({ cluster: "fr", decidedAt: new Date() })), /^sov\.v1\.fr\.intents\./);
+    await assertDenied(fr.publish.intent(sampleIntent({ cluster: "de", decidedAt: new Date() })), /^sov\.v1\.de\.intents\./);
+    await assertDenied(fr.publish.audit(sampleAuditRecord({ recordId: `forged-${uid()}` })), /^sov\.audit\.v1\.FR$/);
+    // And the connection survives the refusals: its own heartbeat still goes through.
+    assert.equal((await fr.publish.heartbeat(sampleHeartbeat({ sentAt: new Date(), sequence: 1 }))).duplicate, false);
+  });
+
+  it("refuses the fr identity consuming de intents, through the consumer API or by subscribing", async () => {
+    const de = await member("de");
+    const fr = await member("fr");
+    const intent = sampleIntent({ cluster: "de", workload: { namespace: "n", name: "w", uid: uid() }, decidedAt: new Date() });
+    await cp.publish.intent(intent);
+
+    const sub = fr.intents("de");
+    await assertDenied(sub[Symbol.asyncIterator]().next(), /sov-intents-de/);
+    const next = `$JS.API.CONSUMER.MSG.NEXT.${streams.intents("de")}.${streams.intentsConsumer("de")}`;
+    await assertRequestDenied(fr.nc.request(next, JSON.stringify({ batch: 1 })), next);
+    const get = `$JS.API.STREAM.MSG.GET.${streams.intents("de")}`;
+    await assertRequestDenied(fr.nc.request(get, JSON.stringify({ last_by_subj: subjects.intent("de", intent.workload!.uid) })), get);
+    await assertSubscribeDenied(fr.nc.subscribe(subjects.intentsAll("de")), subjects.intentsAll("de"));
+    // Pulled messages travel to the puller's inbox: fr may not listen on de's.
+    await assertSubscribeDenied(fr.nc.subscribe(`${inboxPrefix({ member: "de" })}.>`), `${inboxPrefix({ member: "de" })}.>`);
+    await assertSubscribeDenied(fr.nc.subscribe(">"), ">");
+
+    // Meanwhile de itself receives it.
+    const deSub = de.intents("de");
+    const got = await nextFor(deSub[Symbol.asyncIterator](), intent.workload!.uid);
+    assert.equal(got.message.cluster, "de");
+    await got.ack();
+    await deSub.stop();
+  });
+
+  it("refuses the control plane speaking for a member (publishing its heartbeat or status)", async () => {
+    await assertDenied(cp.publish.heartbeat(sampleHeartbeat({ sentAt: new Date() })), /^sov\.v1\.fr\.heartbeat$/);
+    await assertDenied(cp.publish.status(sampleStatus({ reportedAt: new Date() })), /^sov\.v1\.fr\.status\./);
+  });
+
+  it("delivers an intent again to the agent after one died before acknowledging it", async () => {
+    const intent = sampleIntent({ workload: { namespace: "health", name: "crashy", uid: uid() }, decidedAt: new Date() });
+    const { intentId } = await cp.publish.intent(intent);
+
+    const doomed = await connectAs(env, { member: "fr" });
+    const first = await nextFor(doomed.intents("fr")[Symbol.asyncIterator](), intent.workload!.uid);
+    assert.equal(first.message.intentId, intentId);
+    assert.equal(first.redelivered, false);
+    // The agent dies: no ack, no drain, the connection just goes.
+    await doomed.nc.close();
+
+    const survivor = await member("fr");
+    const sub: DurableSubscription<PlacementIntent> = survivor.intents("fr");
+    const again = await nextFor(sub[Symbol.asyncIterator](), intent.workload!.uid);
+    assert.equal(again.message.intentId, intentId);
+    assert.equal(again.redelivered, true);
+    assert.ok(again.deliveryCount >= 2);
+    await again.ack();
+    await sub.stop();
+    const info = await jsm.consumers.info(streams.intents("fr"), streams.intentsConsumer("fr"));
+    assert.equal(info.num_ack_pending, 0);
+    assert.equal(info.num_pending, 0);
+  });
+
+  it("stores a publish repeated with the same Nats-Msg-Id once", async () => {
+    const intent = sampleIntent({ workload: { namespace: "health", name: "retried", uid: uid() }, decidedAt: new Date() });
+    const a = await cp.publish.intent(intent);
+    const b = await cp.publish.intent(intent);
+    assert.equal(a.duplicate, false);
+    assert.equal(b.duplicate, true);
+    assert.equal(b.seq, a.seq);
+    assert.equal(b.intentId, a.intentId);
+    const subject = subjects.intent("fr", intent.workload!.uid);
+    const info = await jsm.streams.info(streams.intents("fr"), { subjects_filter: subject });
+    assert.equal(info.state.subjects?.[subject], 1);
+    // A new decision for the same generation (a failover) is a new message, not a duplicate.
+    const c = await cp.publish.intent({ ...intent, replicas: 0, decidedAt: new Date(intent.decidedAt!.getTime() + 1) });
+    assert.equal(c.duplicate, false);
+    assert.ok(c.seq > a.seq);
+  });
+
+  it("keeps the audit trail append-only on a server that fsyncs every write", async () => {
+    const varz = (await (await fetch(`${env.natsMonitorUrl}/varz`)).json()) as { jetstream?: { config?: { sync_always?: boolean } } };
+    assert.equal(varz.jetstream?.config?.sync_always, true);
+    const info = await jsm.streams.info(streams.audit);
+    assert.equal(info.config.storage, "file");
+    assert.equal(info.config.deny_delete, true);
+    assert.equal(info.config.deny_purge, true);
+    const { seq } = await cp.publish.audit(sampleAuditRecord({ recordId: `immutable-${uid()}`, time: new Date() }));
+    await assert.rejects(jsm.streams.deleteMessage(streams.audit, seq), /delete|not allowed|denied/i);
+    await assert.rejects(jsm.streams.purge(streams.audit), /purge|not allowed|denied/i);
+  });
+
+  it("terminates an intent whose payload names another cluster than its subject, instead of applying it", async () => {
+    const fr = await member("fr");
+    const forged = sampleIntent({ cluster: "de", workload: { namespace: "n", name: "forged", uid: uid() }, decidedAt: new Date() });
+    // Published raw on fr's subject, as a buggy or compromised publisher might.
+    await cp.js.publish(subjects.intent("fr", forged.workload!.uid), codecs.intent.encode(forged));
+    const honest = sampleIntent({ workload: { namespace: "n", name: "honest", uid: uid() }, decidedAt: new Date() });
+    await cp.publish.intent(honest);
+    const sub = fr.intents("fr");
+    const it = sub[Symbol.asyncIterator]();
+    const yielded: string[] = [];
+    await within((async () => {
+      for (;;) {
+        const r = await it.next();
+        if (r.done) throw new Error("subscription ended");
+        yielded.push(r.value.message.workload!.uid);
+        await r.value.ack();
+        if (r.value.message.workload?.uid === honest.workload!.uid) return;
+      }
+    })(), 15_000, "the honest intent");
+    await sub.stop();
+    assert.ok(!yielded.includes(forged.workload!.uid), "the forged intent reached the agent");
+    // Terminated, not left pending for redelivery.
+    const info = await jsm.consumers.info(streams.intents("fr"), streams.intentsConsumer("fr"));
+    assert.equal(info.num_ack_pending, 0);
+    assert.equal(info.num_pending, 0);
+  });
+});
