@@ -141,8 +141,12 @@ export interface Residency {
   jurisdiction: Jurisdiction;
   region?: string;
   provider?: string;
-  /** Laws with reach outside the EU the provider is subject to; empty or absent means none. */
-  extraterritorialExposure?: string[];
+  /**
+   * Laws with reach outside the EU the provider is subject to. Required: `[]` declares no
+   * exposure (an object stored before it was required may still lack it; the scheduler
+   * then treats the cluster as exposed).
+   */
+  extraterritorialExposure: string[];
   certifications?: Certification[];
 }
 

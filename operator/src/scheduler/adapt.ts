@@ -144,7 +144,7 @@ export function clusterViewOf({ cluster, used }: { cluster: MemberCluster; used?
     jurisdiction: residency.jurisdiction,
     ...(residency.region !== undefined ? { region: residency.region } : {}),
     ...(residency.provider !== undefined ? { provider: residency.provider } : {}),
-    extraterritorialExposure: residency.extraterritorialExposure ?? [],
+    extraterritorialExposure: exposureOf(residency),
     certifications: (residency.certifications ?? []).map((c) => ({ name: c.name, version: c.version ?? "", validUntil: c.validUntil })),
     taints: cluster.spec.taints ?? [],
     labels: cluster.metadata.labels ?? {},
@@ -156,4 +156,21 @@ export function clusterViewOf({ cluster, used }: { cluster: MemberCluster; used?
         }
       : {}),
   };
+}
+
+/**
+ * Stands for an exposure nobody declared, in the ClusterView's list (it is never shown:
+ * the label and reasons say only "exposed").
+ */
+export const UNDECLARED_EXPOSURE = "Undeclared";
+
+/**
+ * The schema requires `extraterritorialExposure` (`[]` declares none), but a MemberCluster
+ * stored before it did is not revalidated until it is next written, and a caller may
+ * build objects by hand. Absent is then read as exposed: residency is a guarantee, and
+ * silence about a provider's exposure to foreign law is not evidence that it has none.
+ */
+function exposureOf(residency: MemberCluster["spec"]["residency"]): readonly string[] {
+  const declared = (residency as { extraterritorialExposure?: readonly string[] | null }).extraterritorialExposure;
+  return Array.isArray(declared) ? declared : [UNDECLARED_EXPOSURE];
 }

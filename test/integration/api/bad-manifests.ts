@@ -101,6 +101,12 @@ export const BAD_CREATES: BadCase[] = [
   { title: "country EU, a union, not a country", build: mc("spec.residency.country", "EU"), field: "spec.residency.country", reason: /Unsupported value: "EU"/ },
   { title: "country as a number", build: mc("spec.residency.country", 250), field: "spec.residency.country", reason: /must be of type string|Invalid value: "integer"|expected string/ },
   { title: "country missing", build: mc("spec.residency.country", undefined), field: "spec.residency.country", reason: /Required value/ },
+  {
+    title: "MemberCluster without extraterritorialExposure ([] must declare no exposure)",
+    build: mc("spec.residency.extraterritorialExposure", undefined),
+    field: "spec.residency.extraterritorialExposure",
+    reason: /Required value/,
+  },
   { title: "jurisdiction not in EU|EEA|NONE", build: mc("spec.residency.jurisdiction", "Europe"), field: "spec.residency.jurisdiction", reason: /Unsupported value: "Europe"/ },
   { title: "jurisdiction with a Cyrillic Е (unicode look-alike)", build: mc("spec.residency.jurisdiction", "\u0415U"), field: "spec.residency.jurisdiction", reason: /Unsupported value/ },
   { title: "jurisdiction NONE for a cluster in France", build: mc("spec.residency.jurisdiction", "NONE"), field: "spec.residency.jurisdiction", reason: /must agree with spec\.residency\.country/ },

@@ -80,6 +80,18 @@ describe("decodeObject", () => {
     assert.match(err.message, /"fr" is not an ISO 3166-1 alpha-2 code: codes are upper case \("FR"\)/);
   });
 
+  it("refuses a MemberCluster without extraterritorialExposure, naming the field: no exposure must be declared ([]), never assumed", () => {
+    const mc = memberCluster();
+    delete (mc.spec as { residency: Record<string, unknown> }).residency.extraterritorialExposure;
+    const err = rejection(() => decodeObject(mc, { source: SOURCE }));
+    assert.equal(err.field, "spec.residency.extraterritorialExposure");
+    assert.match(err.message, /\(MemberCluster ovh-par-1\): spec\.residency\.extraterritorialExposure: required field is missing/);
+  });
+
+  it("accepts extraterritorialExposure: [] as a declaration of no exposure", () => {
+    assert.deepEqual(decodeMemberCluster(memberCluster(), { source: SOURCE }).spec.residency.extraterritorialExposure, []);
+  });
+
   it("rejects an unknown kind, naming kind", () => {
     const err = rejection(() => decodeObject({ apiVersion: "apps/v1", kind: "Deployment", metadata: { name: "x" }, spec: {} }, { source: SOURCE }));
     assert.equal(err.field, "kind");

@@ -59,6 +59,6 @@ export function memberCluster(name: string, country = "FR"): MemberCluster {
     apiVersion: "sovereignty.eu/v1alpha1",
     kind: "MemberCluster",
     metadata: { name, generation: 1 },
-    spec: { residency: { country: country as MemberCluster["spec"]["residency"]["country"], jurisdiction: "EU", region: "eu-west-par", provider: "OVHcloud", certifications: [{ name: "SecNumCloud", version: "3.2", validUntil: "2027-06-30" }] } },
+    spec: { residency: { country: country as MemberCluster["spec"]["residency"]["country"], jurisdiction: "EU", region: "eu-west-par", provider: "OVHcloud", extraterritorialExposure: [], certifications: [{ name: "SecNumCloud", version: "3.2", validUntil: "2027-06-30" }] } },
   };
 }

@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { REASON_NO_COMPLIANT_CLUSTER, REJECTION_REASONS, type MemberCluster, type ResidencyPolicy, type SovereignWorkload } from "../../../operator/src/api/index.ts";
-import { DecisionReason, Reason } from "../../../operator/src/scheduler/index.ts";
-import { clusterViewOf, placementRequestOf, PolicyNotFoundError, podRequests, usedByPlacements } from "../../../operator/src/scheduler/adapt.ts";
+import { decide, DecisionReason, Reason } from "../../../operator/src/scheduler/index.ts";
+import { clusterViewOf, placementRequestOf, PolicyNotFoundError, podRequests, UNDECLARED_EXPOSURE, usedByPlacements } from "../../../operator/src/scheduler/adapt.ts";
 
 const GiB = 2 ** 30;
 
@@ -11,7 +11,7 @@ function memberCluster(overrides: Partial<MemberCluster> = {}): MemberCluster {
     kind: "MemberCluster",
     metadata: { name: "ovh-par-1", labels: { tier: "gold" } },
     spec: {
-      residency: { country: "FR", jurisdiction: "EU", region: "eu-west-par", certifications: [{ name: "HDS", validUntil: "2027-01-01" }] },
+      residency: { country: "FR", jurisdiction: "EU", region: "eu-west-par", extraterritorialExposure: [], certifications: [{ name: "HDS", validUntil: "2027-01-01" }] },
       taints: [{ key: "maintenance", effect: "NoSchedule" }],
     },
     status: {
@@ -59,6 +59,22 @@ describe("adapters from the API to the scheduler core", () => {
       assert.deepEqual(v.certifications, [{ name: "HDS", version: "", validUntil: "2027-01-01" }]);
       assert.deepEqual(v.taints, [{ key: "maintenance", effect: "NoSchedule" }]);
       assert.deepEqual(v.labels, { tier: "gold" });
+      assert.deepEqual(v.extraterritorialExposure, []);
+    });
+
+    it("treats a cluster whose extraterritorialExposure is absent (stored before it was required) as exposed, so a policy forbidding exposure excludes it", () => {
+      const base = memberCluster();
+      const { extraterritorialExposure: _e, ...undeclared } = base.spec.residency;
+      const cluster = { ...base, spec: { ...base.spec, residency: undeclared } } as unknown as MemberCluster;
+      const v = clusterViewOf({ cluster });
+      assert.deepEqual(v.extraterritorialExposure, [UNDECLARED_EXPOSURE]);
+      const d = decide({ clusters: [v], request: { workload: "ns/app", replicas: 1, mode: "Divided", constraints: [{ forbidExtraterritorialExposure: true }], tolerations: [{ operator: "Exists" }], perReplica: { cpuMilli: 0, memoryBytes: 0 } }, now: Date.parse("2026-11-28T00:00:00Z") });
+      assert.equal(d.scheduled, false);
+      assert.deepEqual(d.rejected, [{ cluster: "ovh-par-1", reasons: ["ExtraterritorialExposure"] }]);
+    });
+
+    it("keeps a declared empty extraterritorialExposure as no exposure", () => {
+      const v = clusterViewOf({ cluster: memberCluster() });
       assert.deepEqual(v.extraterritorialExposure, []);
     });
 

@@ -39,7 +39,7 @@ const residency = object<Residency>({
     region: labelValue("The provider's region name, e.g. eu-west-par; spread counts distinct regions and countries."),
     provider: str("The operator of the infrastructure, free text, e.g. OVHcloud.", { maxLength: 128 }),
     extraterritorialExposure: list(
-      "Laws with reach outside the EU that the provider is subject to, e.g. [US-CLOUD-Act, US-FISA-702]. Empty or absent means none; policies with forbidExtraterritorialExposure exclude any cluster that lists one.",
+      "Laws with reach outside the EU that the provider is subject to, e.g. [US-CLOUD-Act, US-FISA-702]; policies with forbidExtraterritorialExposure exclude any cluster that lists one. Required: [] declares no exposure; a missing list is never read as none.",
       str("A law's identifier, e.g. US-CLOUD-Act.", { pattern: IDENTIFIER, patternName: "an identifier (letters, digits, '-', '_', '.')", maxLength: 64 }),
       { maxItems: 16, listType: "set" },
     ),
@@ -49,7 +49,7 @@ const residency = object<Residency>({
       { maxItems: CERTIFICATION_NAMES.length, listType: "map", listMapKeys: ["name"] },
     ),
   },
-  required: ["country", "jurisdiction"],
+  required: ["country", "jurisdiction", "extraterritorialExposure"],
   rules: [
     {
       rule:
