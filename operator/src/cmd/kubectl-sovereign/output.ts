@@ -1,6 +1,6 @@
 import type { Decision } from "../../scheduler/index.ts";
 
-/** API.md's JSON shape; `country` and `message` are additions. */
+/** API.md's JSON shape; `country`, `message` and `unselected` are additions. */
 export function toJson(decisions: readonly Decision[]): string {
   const out = {
     decisions: decisions.map((d) => ({
@@ -10,16 +10,21 @@ export function toJson(decisions: readonly Decision[]): string {
       message: d.message,
       placements: d.placements.map((p) => ({ cluster: p.cluster, country: p.country, replicas: p.replicas })),
       rejected: d.rejected.map((r) => ({ cluster: r.cluster, reasons: r.reasons })),
+      unselected: d.unselected.map((u) => ({ cluster: u.cluster, reason: u.reason })),
     })),
   };
   return `${JSON.stringify(out, null, 2)}\n`;
 }
 
+/** Prefixes an unselected cluster's reason in the REJECTED FOR column. */
+export const NOT_CHOSEN = "(eligible, not chosen)";
+
 const HEADER = ["WORKLOAD", "SCHEDULED", "REASON", "CLUSTER", "COUNTRY", "REPLICAS", "REJECTED FOR"] as const;
 
 /**
- * kubectl-style columns, one row per cluster so an auditor reads "where, and why not
- * there" at a glance; the workload's columns are filled on its first row only. Each
+ * kubectl-style columns, one row per cluster (placed, then eligible but not chosen,
+ * then rejected) so an auditor reads "where, and why not there" at a glance and finds
+ * every cluster; the workload's columns are filled on its first row only. Each
  * workload's summary line follows the table.
  */
 export function toTable(decisions: readonly Decision[], countryOf: (cluster: string) => string): string {
@@ -27,6 +32,8 @@ export function toTable(decisions: readonly Decision[], countryOf: (cluster: str
   for (const d of decisions) {
     const clusterRows: string[][] = [
       ...d.placements.map((p) => [p.cluster, p.country, String(p.replicas), ""]),
+      // Eligible but not chosen: marked so that it does not read as a rejection.
+      ...d.unselected.map((u) => [u.cluster, countryOf(u.cluster), "-", `${NOT_CHOSEN} ${u.reason}`]),
       ...d.rejected.map((r) => [r.cluster, countryOf(r.cluster), "-", r.reasons.join(",")]),
     ];
     if (clusterRows.length === 0) clusterRows.push(["-", "", "", ""]);

@@ -3,14 +3,21 @@ import type { ClusterInfo } from "./cluster-info.ts";
 import { divideProportionally } from "./divide.ts";
 import { clampScore, type ClusterScorer, type Locality, type ScorePlugin, type SelectionState } from "./framework.ts";
 import { compareStrings } from "./order.ts";
-import { DecisionReason, Reason } from "./reasons.ts";
+import { DecisionReason, Reason, UnselectedReason } from "./reasons.ts";
 import { selectClusters, type SelectionScore } from "./select.ts";
 import { selectForCapacity } from "./select-capacity.ts";
 import type { SnapshotColumns } from "./snapshot.ts";
 import { PlacementMode, type Placement, type PlacementRequest } from "./types.ts";
 
 export type Assignment =
-  | { readonly ok: true; readonly placements: Placement[] }
+  | {
+      readonly ok: true;
+      readonly placements: Placement[];
+      /** Indexes into `eligible` of the clusters used, ascending. */
+      readonly chosen: readonly number[];
+      /** Why the other eligible clusters were not used. */
+      readonly unselectedAs: UnselectedReason;
+    }
   | {
       readonly ok: false;
       readonly reason: typeof DecisionReason.SpreadUnsatisfiable | typeof DecisionReason.InsufficientCapacity;
@@ -84,11 +91,16 @@ export function assign({ request, eligible, scores, now, localities, columns }: 
   now: number;
 }): Assignment {
   const replicas = request.replicas;
-  if (replicas <= 0) return { ok: true, placements: [] };
+  // A workload scaled to zero is not an error: Scheduled, nothing placed, and no
+  // spread or maxClusters to honour, since nothing runs anywhere. Its eligible
+  // clusters are listed as unselected, so the decision still accounts for them.
+  if (replicas <= 0) return { ok: true, placements: [], chosen: [], unselectedAs: UnselectedReason.NoReplicasLeft };
   const divided = request.mode === PlacementMode.Divided;
   const minCountries = Math.max(1, request.minCountries ?? 1);
   const maxClusters = request.maxClusters ?? Infinity;
   const count = Math.min(maxClusters, eligible.length, divided ? replicas : Infinity);
+  // Which limit left eligible clusters out (when one did): replicas only binds below maxClusters.
+  const unselectedAs = divided && replicas < Math.min(maxClusters, eligible.length) ? UnselectedReason.NoReplicasLeft : UnselectedReason.MaxClustersReached;
 
   // Plain loops and typed arrays below: this runs once per decision over up to every cluster.
   const seen = new Uint8Array(localities.countries);
@@ -124,15 +136,15 @@ export function assign({ request, eligible, scores, now, localities, columns }: 
       ? eligible.map((_, i) => i)
       : selectClusters({ eligible, count, minCountries, localities, ...prepareScores({ scores, request, now, eligible, fits }) });
   if (!divided) {
-    return { ok: true, placements: chosenIndexes.map((i) => ({ cluster: eligible[i]!.name, country: eligible[i]!.country, replicas })) };
+    return { ok: true, placements: chosenIndexes.map((i) => ({ cluster: eligible[i]!.name, country: eligible[i]!.country, replicas })), chosen: chosenIndexes, unselectedAs };
   }
   const preferred = divide({ replicas, chosenIndexes, fits });
-  if (preferred) return { ok: true, placements: chosenIndexes.map((i, k) => ({ cluster: eligible[i]!.name, country: eligible[i]!.country, replicas: preferred[k]! })) };
+  if (preferred) return { ok: true, placements: chosenIndexes.map((i, k) => ({ cluster: eligible[i]!.name, country: eligible[i]!.country, replicas: preferred[k]! })), chosen: chosenIndexes, unselectedAs };
   // The preferred clusters cannot hold the replicas, but other clusters within
   // maxClusters and spread may: scores only order the placements that work.
   const roomiest = selectForCapacity({ eligible, fits, count, minCountries });
   const shares = divide({ replicas, chosenIndexes: roomiest, fits });
-  if (shares) return { ok: true, placements: roomiest.map((i, k) => ({ cluster: eligible[i]!.name, country: eligible[i]!.country, replicas: shares[k]! })) };
+  if (shares) return { ok: true, placements: roomiest.map((i, k) => ({ cluster: eligible[i]!.name, country: eligible[i]!.country, replicas: shares[k]! })), chosen: roomiest, unselectedAs };
   const room = roomiest.reduce((sum, i) => sum + fits[i]!, 0);
   const limit = count < eligible.length ? `The ${count} cluster(s) with the most room that may be used together` : `The ${count} eligible cluster(s)`;
   return {

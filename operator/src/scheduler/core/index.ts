@@ -5,7 +5,7 @@ export { replicasThatFit } from "./capacity.ts";
 export type { ClusterFilter, ClusterScorer, FilterContext, FilterPlugin, Locality, Profile, ScoreContext, ScorePlugin, SelectionState } from "./framework.ts";
 export { clampScore, MAX_SCORE, MIN_SCORE } from "./framework.ts";
 export { clusterLabels, ExposureLabel, isReservedLabelKey, LabelKey, labelReader, residencyLabels } from "./labels.ts";
-export { countReasons, DecisionReason, PASS, Reason, ReasonBit, reasonsOf, type ReasonSet } from "./reasons.ts";
+export { countReasons, DecisionReason, PASS, Reason, ReasonBit, reasonsOf, UnselectedReason, type ReasonSet } from "./reasons.ts";
 export { filterClusters, type Filtered } from "./filter.ts";
 export { schedule } from "./schedule.ts";
 export { compileClusterSelector, SelectorOperator } from "./selector.ts";
@@ -14,7 +14,7 @@ export { createSnapshot, DuplicateClusterError } from "./snapshot.ts";
 export { summarize } from "./summary.ts";
 export type {
   Certification, ClusterView, Decision, LabelSelector, LabelSelectorRequirement, Placement, PlacementRequest, Rejection,
-  ResidencyConstraints, Resources, Taint, Toleration,
+  ResidencyConstraints, Resources, Taint, Toleration, Unselection,
 } from "./types.ts";
 export { PlacementMode, TaintEffect } from "./types.ts";
 export { validityEnd } from "./validity.ts";

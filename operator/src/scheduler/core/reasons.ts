@@ -30,6 +30,22 @@ export const DecisionReason = {
 } as const;
 export type DecisionReason = (typeof DecisionReason)[keyof typeof DecisionReason];
 
+/**
+ * Why an eligible cluster holds no replica of a scheduled workload: it passed every
+ * filter, so it is not rejected, but it was not chosen. Listed so that every cluster is
+ * accounted for (an addition to API.md's decision: `unselected`).
+ */
+export const UnselectedReason = {
+  /** maxClusters was filled by other eligible clusters (better scored, or needed for capacity). */
+  MaxClustersReached: "MaxClustersReached",
+  /**
+   * There were fewer replicas than eligible clusters (Divided gives each chosen cluster at
+   * least one), or none at all (spec.replicas 0).
+   */
+  NoReplicasLeft: "NoReplicasLeft",
+} as const;
+export type UnselectedReason = (typeof UnselectedReason)[keyof typeof UnselectedReason];
+
 const ALL: readonly Reason[] = Object.values(Reason);
 
 /**

@@ -1,10 +1,11 @@
 import { assign } from "./assign.ts";
 import { filterClusters } from "./filter.ts";
 import type { Profile } from "./framework.ts";
-import { DecisionReason, ReasonBit, reasonsOf } from "./reasons.ts";
+import type { ClusterInfo } from "./cluster-info.ts";
+import { DecisionReason, ReasonBit, reasonsOf, type UnselectedReason } from "./reasons.ts";
 import type { Snapshot } from "./snapshot.ts";
 import { summarize } from "./summary.ts";
-import type { Decision, PlacementRequest, Rejection } from "./types.ts";
+import type { Decision, PlacementRequest, Rejection, Unselection } from "./types.ts";
 
 /**
  * One scheduling decision, as a pipeline: compile the filters for this request, filter
@@ -28,6 +29,7 @@ export function schedule({ snapshot, request, now, profile }: {
       message: summarize({ total, available: 0, verdicts }),
       placements: [],
       rejected: rejections(snapshot, verdicts),
+      unselected: [],
     };
   }
 
@@ -45,6 +47,7 @@ export function schedule({ snapshot, request, now, profile }: {
       message: `${summarize({ total, available: 0, verdicts })} ${assignment.detail}.`,
       placements: [],
       rejected: rejections(snapshot, verdicts),
+      unselected: [],
     };
   }
 
@@ -55,7 +58,18 @@ export function schedule({ snapshot, request, now, profile }: {
     message: summarize({ total, available: eligible.length, verdicts }),
     placements: assignment.placements,
     rejected: rejections(snapshot, verdicts),
+    unselected: unselections(eligible, assignment.chosen, assignment.unselectedAs),
   };
+}
+
+/** The eligible clusters not chosen, in name order (both lists are). */
+function unselections(eligible: readonly ClusterInfo[], chosen: readonly number[], reason: UnselectedReason): Unselection[] {
+  const out = new Array<Unselection>(eligible.length - chosen.length);
+  for (let i = 0, c = 0, k = 0; i < eligible.length; i++) {
+    if (c < chosen.length && chosen[c] === i) c++;
+    else out[k++] = { cluster: eligible[i]!.name, reason };
+  }
+  return out;
 }
 
 function rejections(snapshot: Snapshot, verdicts: Int32Array): Rejection[] {

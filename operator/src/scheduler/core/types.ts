@@ -3,7 +3,7 @@
  * only what a decision needs, so the core never depends on Kubernetes, NATS or the CRD
  * types: adapters (../adapt.ts) build these from whatever the caller holds.
  */
-import type { DecisionReason, Reason } from "./reasons.ts";
+import type { DecisionReason, Reason, UnselectedReason } from "./reasons.ts";
 
 /** Amounts of the resources capacity is judged on. `Infinity` means "not reported". */
 export interface Resources {
@@ -123,6 +123,12 @@ export interface Rejection {
   reasons: readonly Reason[];
 }
 
+/** An eligible cluster that a scheduled workload did not use, and why. */
+export interface Unselection {
+  cluster: string;
+  reason: UnselectedReason;
+}
+
 export interface Placement {
   cluster: string;
   country: string;
@@ -139,4 +145,10 @@ export interface Decision {
   placements: Placement[];
   /** Sorted by cluster name. */
   rejected: Rejection[];
+  /**
+   * The eligible clusters not used, sorted by cluster name; empty unless scheduled (an
+   * unschedulable workload rejects every cluster). With placements and rejected, every
+   * cluster of the input appears exactly once.
+   */
+  unselected: Unselection[];
 }

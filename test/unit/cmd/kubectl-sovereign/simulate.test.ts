@@ -13,6 +13,7 @@ interface Output {
     message: string;
     placements: { cluster: string; country: string; replicas: number }[];
     rejected: { cluster: string; reasons: string[] }[];
+    unselected: { cluster: string; reason: string }[];
   }[];
 }
 
@@ -42,6 +43,25 @@ describe("kubectl sovereign simulate", function () {
         for (const p of d.placements) if (allowed.length > 0) assert.ok(allowed.includes(p.country), `${d.workload} placed in ${p.country}`);
         for (const r of d.rejected) assert.ok(r.reasons.length > 0);
       }
+    });
+
+    it("accounts for every cluster in every decision, listing eligible clusters not chosen as unselected (customers/crm: maxClusters 3 of 5 eligible)", async () => {
+      const { status, stdout, stderr } = await runPlugin({ args: ["simulate", "-f", "crds/examples/", ...NOW] });
+      assert.equal(status, 0, stderr);
+      const out = JSON.parse(stdout) as Output;
+      const clusters = ["aws-fra-1", "ionos-fra-1", "outscale-fr-2", "ovh-par-1", "ovh-rbx-hds", "stackit-eu01"];
+      for (const d of out.decisions) {
+        const seen = [...d.placements.map((p) => p.cluster), ...d.rejected.map((r) => r.cluster), ...d.unselected.map((u) => u.cluster)];
+        assert.deepEqual(seen.sort(), clusters, d.workload);
+      }
+      const crm = out.decisions.find((d) => d.workload === "customers/crm")!;
+      assert.deepEqual(crm.unselected, [
+        { cluster: "outscale-fr-2", reason: "MaxClustersReached" },
+        { cluster: "ovh-rbx-hds", reason: "MaxClustersReached" },
+      ]);
+      const table = (await runPlugin({ args: ["simulate", "-f", "crds/examples/", ...NOW, "-o", "table"] })).stdout;
+      assert.match(table, /\n +outscale-fr-2 +FR +- +\(eligible, not chosen\) MaxClustersReached\n/);
+      assert.match(table, /\n +ovh-rbx-hds +FR +- +\(eligible, not chosen\) MaxClustersReached\n/);
     });
 
     it("prints the examples as a table", async () => {

@@ -179,6 +179,39 @@ describe("schedule", () => {
     });
   });
 
+  describe("accounting for every cluster", () => {
+    it("lists eligible clusters left out by maxClusters as unselected, MaxClustersReached, in name order", () => {
+      const d = run([fr("c", room(10)), fr("a", room(50)), de("b", room(40)), de("d", { ready: false })], { replicas: 9, maxClusters: 2 });
+      assert.deepEqual(Object.keys(placed(d)), ["a", "b"]);
+      assert.deepEqual(d.unselected, [{ cluster: "c", reason: "MaxClustersReached" }]);
+      assert.deepEqual(d.rejected, [{ cluster: "d", reasons: ["NotReady"] }]);
+    });
+
+    it("says NoReplicasLeft when Divided has fewer replicas than eligible clusters below maxClusters", () => {
+      const d = run([fr("a"), fr("b"), fr("c")], { replicas: 2, maxClusters: 3 });
+      assert.equal(d.placements.length, 2);
+      assert.equal(d.unselected.length, 1);
+      assert.equal(d.unselected[0]!.reason, "NoReplicasLeft");
+    });
+
+    it("lists clusters left out by the capacity fallback as unselected too", () => {
+      const par = (name: string) => cluster({ name, country: "FR", region: "par", ...room(100) });
+      const d = run([par("a"), par("b"), de("c", room(1))], { replicas: 150, maxClusters: 2 });
+      assert.deepEqual(d.unselected, [{ cluster: "c", reason: "MaxClustersReached" }]);
+    });
+
+    it("has no unselected cluster when the workload is unschedulable: every cluster is rejected", () => {
+      const d = run([fr("a", room(2)), fr("b", room(3))], { replicas: 6 });
+      assert.deepEqual(d.unselected, []);
+      assert.equal(d.rejected.length, 2);
+    });
+
+    it("has no unselected cluster when every eligible one is used", () => {
+      const d = run([fr("a"), de("b")], { replicas: 4 });
+      assert.deepEqual(d.unselected, []);
+    });
+  });
+
   describe("policy and inline constraints", () => {
     it("apply together: a cluster must satisfy both", () => {
       const d = run([fr("a"), de("b"), cluster({ name: "c", country: "NL" })], {

@@ -1,13 +1,14 @@
 import assert from "node:assert/strict";
 import fc from "fast-check";
 import {
-  createSnapshot, decide, defaultProfile, filterClusters, Reason, reasonsOf, type ClusterView, type Decision, type PlacementRequest,
+  createSnapshot, decide, defaultProfile, filterClusters, Reason, reasonsOf, UnselectedReason, type ClusterView, type Decision, type PlacementRequest,
 } from "../../../../operator/src/scheduler/index.ts";
 import { clusters, clusterView, constraints, now, placementRequest } from "./arbitraries.ts";
 import { certificationStillValid, oracleEligible, oracleReasons } from "./oracle.ts";
 import { fcParams } from "./runs.ts";
 
 const API_REASONS = new Set<string>(Object.values(Reason));
+const UNSELECTED_REASONS = new Set<string>(Object.values(UnselectedReason));
 const input = fc.record({ clusters, request: placementRequest, now });
 const run = ({ clusters: cs, request, now: t }: { clusters: ClusterView[]; request: PlacementRequest; now: number }): Decision =>
   decide({ clusters: cs, request, now: t });
@@ -102,6 +103,7 @@ describe("scheduler properties", function () {
         assert.equal(after.scheduled, before.scheduled);
         assert.equal(after.reason, before.reason);
         assert.deepEqual(after.placements, before.placements);
+        assert.deepEqual(after.unselected, before.unselected);
         assert.deepEqual(after.rejected.filter((r) => r.cluster !== extra.name), before.rejected);
         assert.ok(after.rejected.some((r) => r.cluster === extra.name));
       }),
@@ -152,6 +154,24 @@ describe("scheduler properties", function () {
           for (const reason of r.reasons) assert.ok(API_REASONS.has(reason), reason);
           assert.ok(!placed.has(r.cluster), r.cluster);
         }
+      }),
+      fcParams(),
+    );
+  });
+
+  it("accounts for every input cluster exactly once: placed, rejected, or eligible but unselected", () => {
+    fc.assert(
+      fc.property(input, (i) => {
+        const d = run(i);
+        const seen = [...d.placements.map((p) => p.cluster), ...d.rejected.map((r) => r.cluster), ...d.unselected.map((u) => u.cluster)];
+        assert.deepEqual([...seen].sort(), i.clusters.map((c) => c.name).sort());
+        const byName = new Map(i.clusters.map((c) => [c.name, c]));
+        for (const u of d.unselected) {
+          assert.ok(UNSELECTED_REASONS.has(u.reason), u.reason);
+          assert.ok(oracleEligible(byName.get(u.cluster)!, i.request, i.now), `${u.cluster} is unselected but ineligible`);
+        }
+        if (!d.scheduled) assert.deepEqual(d.unselected, []);
+        assert.deepEqual(d.unselected.map((u) => u.cluster), [...d.unselected.map((u) => u.cluster)].sort());
       }),
       fcParams(),
     );
