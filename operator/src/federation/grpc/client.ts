@@ -24,14 +24,25 @@ export class FederationGrpcClient {
   readonly audit: AuditServiceClient;
   readonly #deadlineMs: number;
 
-  constructor(params: { address: string; tls: ClientTls; deadlineMs?: number; options?: ChannelOptions }) {
+  constructor(params: {
+    address: string;
+    tls: ClientTls;
+    deadlineMs?: number;
+    /**
+     * The name the server certificate is checked against, when it differs from the
+     * address's host; e.g. "localhost" for 127.0.0.1 (TLS SNI may not carry an IP).
+     */
+    serverName?: string;
+    options?: ChannelOptions;
+  }) {
     const creds = credentials.createSsl(
       Buffer.from(params.tls.caPem),
       params.tls.keyPem ? Buffer.from(params.tls.keyPem) : null,
       params.tls.certPem ? Buffer.from(params.tls.certPem) : null,
     );
-    this.federation = new FederationServiceClient(params.address, creds, params.options);
-    this.audit = new AuditServiceClient(params.address, creds, params.options);
+    const options: ChannelOptions = { ...params.options, ...(params.serverName ? { "grpc.ssl_target_name_override": params.serverName } : {}) };
+    this.federation = new FederationServiceClient(params.address, creds, options);
+    this.audit = new AuditServiceClient(params.address, creds, options);
     this.#deadlineMs = params.deadlineMs ?? 10_000;
   }
 

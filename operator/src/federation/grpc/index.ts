@@ -4,5 +4,6 @@ export * from "./peer.ts";
 export * from "./bootstrap-tokens.ts";
 export * from "./join.ts";
 export * from "./audit.ts";
+export * from "./decisions.ts";
 export * from "./server.ts";
 export * from "./client.ts";

@@ -85,7 +85,7 @@ export class FederationGrpcServer {
   #authorize(peer: Peer | undefined, role: "member" | "admin", method: string): void {
     // Join checks the member against the requested cluster itself; here only the role.
     if (peer?.kind !== role) {
-      throw new RpcError(status.PERMISSION_DENIED, `${method} needs a ${role} client certificate; this one is ${peer?.subject ?? "not a federation identity"}`);
+      throw new RpcError(status.PERMISSION_DENIED, `${method} needs ${role === "admin" ? "an admin" : "a member"} client certificate; this one is ${peer?.subject ?? "not a federation identity"}`);
     }
   }
 
@@ -124,7 +124,9 @@ export class FederationGrpcServer {
       }
       call.end();
     } catch (err) {
-      call.destroy(Object.assign(new Error(), toServiceError(err, this.#log, "Audit.Query")) as ServiceError);
+      // grpc-js turns an 'error' event on a server stream into the call's final status.
+      const e = toServiceError(err, this.#log, "Audit.Query");
+      call.emit("error", Object.assign(new Error(e.details), e));
     }
   }
 

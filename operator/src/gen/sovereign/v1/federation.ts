@@ -92,6 +92,12 @@ export interface Rejection {
   messages: string[];
 }
 
+/** An eligible cluster that was not chosen, and why (e.g. "MaxClustersReached"). */
+export interface Unselection {
+  cluster: string;
+  reason: string;
+}
+
 /** One scheduling decision, the same shape `kubectl sovereign simulate -o json` prints. */
 export interface Decision {
   /** "namespace/name". */
@@ -103,6 +109,8 @@ export interface Decision {
   rejected: Rejection[];
   /** "0/5 clusters are available: 3 CountryNotAllowed, 2 NotReady". */
   message: string;
+  /** Eligible clusters left out; with placements and rejected, every cluster appears once. */
+  unselected: Unselection[];
 }
 
 export interface ExplainResponse {
@@ -923,8 +931,93 @@ export const Rejection: MessageFns<Rejection> = {
   },
 };
 
+function createBaseUnselection(): Unselection {
+  return { cluster: "", reason: "" };
+}
+
+export const Unselection: MessageFns<Unselection> = {
+  encode(message: Unselection, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.cluster !== "") {
+      writer.uint32(10).string(message.cluster);
+    }
+    if (message.reason !== "") {
+      writer.uint32(18).string(message.reason);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): Unselection {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseUnselection();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.cluster = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.reason = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): Unselection {
+    return {
+      cluster: isSet(object.cluster) ? globalThis.String(object.cluster) : "",
+      reason: isSet(object.reason) ? globalThis.String(object.reason) : "",
+    };
+  },
+
+  toJSON(message: Unselection): unknown {
+    const obj: any = {};
+    if (message.cluster !== "") {
+      obj.cluster = message.cluster;
+    }
+    if (message.reason !== "") {
+      obj.reason = message.reason;
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<Unselection>): Unselection {
+    return Unselection.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<Unselection>): Unselection {
+    const message = createBaseUnselection();
+    message.cluster = object.cluster ?? "";
+    message.reason = object.reason ?? "";
+    return message;
+  },
+};
+
 function createBaseDecision(): Decision {
-  return { workload: "", scheduled: false, reason: "", placements: [], rejected: [], message: "" };
+  return { workload: "", scheduled: false, reason: "", placements: [], rejected: [], message: "", unselected: [] };
 }
 
 export const Decision: MessageFns<Decision> = {
@@ -946,6 +1039,9 @@ export const Decision: MessageFns<Decision> = {
     }
     if (message.message !== "") {
       writer.uint32(50).string(message.message);
+    }
+    for (const v of message.unselected) {
+      Unselection.encode(v!, writer.uint32(58).fork()).join();
     }
     return writer;
   },
@@ -1011,6 +1107,14 @@ export const Decision: MessageFns<Decision> = {
             message.message = reader.string();
             continue;
           }
+          case 7: {
+            if (tag !== 58) {
+              break;
+            }
+
+            message.unselected.push(Unselection.decode(reader, reader.uint32()));
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -1035,6 +1139,9 @@ export const Decision: MessageFns<Decision> = {
         ? object.rejected.map((e: any) => Rejection.fromJSON(e))
         : [],
       message: isSet(object.message) ? globalThis.String(object.message) : "",
+      unselected: globalThis.Array.isArray(object?.unselected)
+        ? object.unselected.map((e: any) => Unselection.fromJSON(e))
+        : [],
     };
   },
 
@@ -1058,6 +1165,9 @@ export const Decision: MessageFns<Decision> = {
     if (message.message !== "") {
       obj.message = message.message;
     }
+    if (message.unselected?.length) {
+      obj.unselected = message.unselected.map((e) => Unselection.toJSON(e));
+    }
     return obj;
   },
 
@@ -1072,6 +1182,7 @@ export const Decision: MessageFns<Decision> = {
     message.placements = object.placements?.map((e) => Placement.fromPartial(e)) || [];
     message.rejected = object.rejected?.map((e) => Rejection.fromPartial(e)) || [];
     message.message = object.message ?? "";
+    message.unselected = object.unselected?.map((e) => Unselection.fromPartial(e)) || [];
     return message;
   },
 };

@@ -1,0 +1,82 @@
+/**
+ * Explain and Simulate: the scheduler core's decisions, served over gRPC. Explain reads
+ * the workload, the clusters and the policies from the host and decides exactly as the
+ * control plane does; Simulate reads the documents the caller sends, with the same
+ * loader and checks as `kubectl sovereign simulate`, and changes nothing anywhere.
+ */
+import { status } from "@grpc/grpc-js";
+import { InputError } from "../../cmd/kubectl-sovereign/errors.ts";
+import { loadInputs } from "../../cmd/kubectl-sovereign/load.ts";
+import type { InputReader } from "../../cmd/kubectl-sovereign/load.ts";
+import type {
+  Decision as DecisionMessage, ExplainRequest, ExplainResponse, SimulateRequest, SimulateResponse,
+} from "../../gen/sovereign/v1/federation.ts";
+import type { HostApi } from "../../kube/index.ts";
+import { clusterViewOf, placementRequestOf, PolicyNotFoundError, usedByPlacements, workloadKey } from "../../scheduler/adapt.ts";
+import { decide } from "../../scheduler/index.ts";
+import type { Decision } from "../../scheduler/index.ts";
+import { simulateObjects } from "../../scheduler/simulate.ts";
+import { RpcError } from "./errors.ts";
+
+export function decisionMessage(d: Decision): DecisionMessage {
+  return {
+    workload: d.workload,
+    scheduled: d.scheduled,
+    reason: d.reason,
+    message: d.message,
+    placements: d.placements.map((p) => ({ cluster: p.cluster, country: p.country, replicas: p.replicas })),
+    rejected: d.rejected.map((r) => ({ cluster: r.cluster, reasons: [...r.reasons], messages: [] })),
+    // Read loosely: the scheduler's `unselected` is newer than some callers' Decision objects.
+    unselected: ((d as { unselected?: readonly { cluster: string; reason: string }[] }).unselected ?? []).map((u) => ({ cluster: u.cluster, reason: u.reason })),
+  };
+}
+
+/** Explain one workload on the host, as the control plane would decide it now (or at `req.now`). */
+export function explainHandler(params: { host: HostApi; clock: () => Date }) {
+  return async (req: ExplainRequest): Promise<ExplainResponse> => {
+    if (!req.namespace || !req.name) throw new RpcError(status.INVALID_ARGUMENT, "namespace and name of the SovereignWorkload are required");
+    const [workload, clusters, policies, workloads] = await Promise.all([
+      params.host.getSovereignWorkload(req.namespace, req.name),
+      params.host.listMemberClusters(),
+      params.host.listResidencyPolicies(),
+      params.host.listSovereignWorkloads(),
+    ]);
+    if (!workload) throw new RpcError(status.NOT_FOUND, `SovereignWorkload ${req.namespace}/${req.name} does not exist on the host`);
+    const key = workloadKey(workload);
+    // Capacity is what the other workloads' placements leave, as in the control plane.
+    const used = usedByPlacements({ workloads, exclude: key });
+    const views = clusters.map((cluster) => clusterViewOf({ cluster, used: used.get(cluster.metadata.name) }));
+    const policy = workload.spec.residencyPolicy === undefined ? undefined : policies.find((p) => p.metadata.name === workload.spec.residencyPolicy);
+    if (workload.spec.residencyPolicy !== undefined && !policy) {
+      throw new RpcError(status.FAILED_PRECONDITION, new PolicyNotFoundError(key, workload.spec.residencyPolicy).message, { retryable: true });
+    }
+    const now = (req.now ?? params.clock()).getTime();
+    return { decision: decisionMessage(decide({ clusters: views, request: placementRequestOf({ workload, policy }), now })) };
+  };
+}
+
+/** Simulate documents sent by the caller; invalid input is INVALID_ARGUMENT naming the document and field. */
+export function simulateHandler(params: { clock: () => Date; maxDocuments?: number; maxBytes?: number }) {
+  const maxDocuments = params.maxDocuments ?? 100;
+  const maxBytes = params.maxBytes ?? 4 * 1024 * 1024;
+  return async (req: SimulateRequest): Promise<SimulateResponse> => {
+    if (req.documents.length === 0) throw new RpcError(status.INVALID_ARGUMENT, "documents: at least one YAML document is required");
+    if (req.documents.length > maxDocuments) throw new RpcError(status.INVALID_ARGUMENT, `documents: at most ${maxDocuments} are accepted`);
+    if (req.documents.reduce((n, d) => n + d.length, 0) > maxBytes) throw new RpcError(status.INVALID_ARGUMENT, `documents: at most ${maxBytes} bytes in total`);
+    const names = req.documents.map((_, i) => `documents[${i}]`);
+    const reader: InputReader = {
+      readFile: async (path) => req.documents[names.indexOf(path)] ?? "",
+      listDirectory: async () => undefined,
+      readStdin: async () => "",
+    };
+    let inputs;
+    try {
+      inputs = await loadInputs({ paths: names, reader });
+    } catch (err) {
+      if (err instanceof InputError) throw new RpcError(status.INVALID_ARGUMENT, err.message, { cause: err });
+      throw err;
+    }
+    const now = (req.now ?? params.clock()).getTime();
+    return { decisions: simulateObjects({ ...inputs, now }).map(decisionMessage) };
+  };
+}

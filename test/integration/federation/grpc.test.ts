@@ -1,0 +1,309 @@
+import assert from "node:assert/strict";
+import { execFileSync, spawnSync } from "node:child_process";
+import { mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import path from "node:path";
+import { status } from "@grpc/grpc-js";
+import type { ServiceError } from "@grpc/grpc-js";
+import type { JetStreamManager } from "@nats-io/jetstream";
+import type { MemberCluster } from "../../../operator/src/api/types.ts";
+import { AuditAction } from "../../../operator/src/gen/sovereign/v1/audit.ts";
+import {
+  auditQueryHandler, BOOTSTRAP_ANNOTATIONS, BOOTSTRAP_NAMESPACE, createBootstrapToken, decisionMessage, explainHandler, FederationGrpcClient,
+  FederationGrpcServer, residencyFactsOf, secretNameOf, simulateHandler,
+} from "../../../operator/src/federation/grpc/index.ts";
+import type { ClientTls } from "../../../operator/src/federation/grpc/index.ts";
+import {
+  ensureMemberStreams, ensureSharedStreams, FederationClient, parseNatsSecret, PermissionDeniedError, streams,
+} from "../../../operator/src/federation/index.ts";
+import { KubeHostApi } from "../../../operator/src/kube/index.ts";
+import { clusterViewOf, placementRequestOf, usedByPlacements, workloadKey } from "../../../operator/src/scheduler/adapt.ts";
+import { decide } from "../../../operator/src/scheduler/index.ts";
+import { readFederationEnv, repoRoot } from "../env.ts";
+import type { FederationEnv } from "../env.ts";
+import { kubectl, kubectlOk } from "../kubectl.ts";
+import { sampleAuditRecord, sampleHeartbeat, sampleIntent } from "../../unit/federation/samples.ts";
+import { connectAs, envSuffix, natsSecretOf, need, testLog, uid } from "./helpers.ts";
+
+const HOUR = 3_600_000;
+const TEST_NAMESPACE = "federation-contract";
+
+function tlsOf(env: FederationEnv, identity: "fr" | "de" | "admin"): ClientTls {
+  return {
+    caPem: readFileSync(need(env, "GRPC_CA")),
+    certPem: readFileSync(need(env, `GRPC_CERT_${envSuffix(identity)}`)),
+    keyPem: readFileSync(need(env, `GRPC_KEY_${envSuffix(identity)}`)),
+  };
+}
+
+async function grpcError(p: Promise<unknown>): Promise<ServiceError> {
+  const err = await p.then(() => undefined, (e: unknown) => e);
+  assert.ok(err instanceof Error && typeof (err as ServiceError).code === "number", `expected a gRPC error, got ${String(err)}`);
+  return err as ServiceError;
+}
+
+/** The MemberClusters the members join as, created once if absent; never changed if present. */
+function ensureMemberClusters(env: FederationEnv): void {
+  const bin = env.tools.KUBECTL_BIN!;
+  const crds = readdirSync(path.join(repoRoot, "crds")).filter((f) => f.endsWith(".yaml")).map((f) => path.join(repoRoot, "crds", f));
+  kubectlOk({ bin, kubeconfig: env.hostKubeconfig, args: ["apply", "--server-side", "--field-manager=federation-contract-test", ...crds.flatMap((f) => ["-f", f])] });
+  kubectlOk({ bin, kubeconfig: env.hostKubeconfig, args: ["wait", "--for=condition=Established", "--timeout=60s", "crd/memberclusters.sovereignty.eu", "crd/sovereignworkloads.sovereignty.eu", "crd/residencypolicies.sovereignty.eu"] });
+  for (const ns of [BOOTSTRAP_NAMESPACE, TEST_NAMESPACE]) {
+    const r = kubectl({ bin, kubeconfig: env.hostKubeconfig, args: ["create", "namespace", ns] });
+    if (r.status !== 0 && !/AlreadyExists/.test(r.stderr)) throw new Error(r.stderr);
+  }
+  for (const [name, country, region] of [["fr", "FR", "eu-west-par"], ["de", "DE", "eu-central-fra"]] as const) {
+    const mc = {
+      apiVersion: "sovereignty.eu/v1alpha1", kind: "MemberCluster", metadata: { name },
+      spec: { residency: { country, jurisdiction: "EU", region, provider: "local federation", extraterritorialExposure: [], certifications: [] } },
+    };
+    const r = kubectl({ bin, kubeconfig: env.hostKubeconfig, args: ["create", "-f", "-"], input: JSON.stringify(mc) });
+    if (r.status !== 0 && !/AlreadyExists/.test(r.stderr)) throw new Error(r.stderr);
+  }
+}
+
+describe("federation gRPC API over mutual TLS (real server, real host API server)", function () {
+  let env: FederationEnv;
+  let host: KubeHostApi;
+  let cp: FederationClient;
+  let jsm: JetStreamManager;
+  let server: FederationGrpcServer;
+  let address: string;
+  const clients: FederationGrpcClient[] = [];
+  const natsClients: FederationClient[] = [];
+
+  function client(tls: ClientTls): FederationGrpcClient {
+    const c = new FederationGrpcClient({ address, tls, deadlineMs: 15_000, serverName: "localhost" });
+    clients.push(c);
+    return c;
+  }
+
+  before(async function () {
+    this.timeout(180_000);
+    env = readFederationEnv();
+    ensureMemberClusters(env);
+    host = new KubeHostApi({ source: { kubeconfigFile: env.hostKubeconfig } });
+    cp = await connectAs(env, "control-plane");
+    jsm = await cp.manager();
+    await ensureSharedStreams(jsm);
+    const clock = () => new Date();
+    server = new FederationGrpcServer({
+      tls: {
+        caPem: readFileSync(need(env, "GRPC_CA")),
+        certPem: readFileSync(need(env, "GRPC_SERVER_CERT")),
+        keyPem: readFileSync(need(env, "GRPC_SERVER_KEY")),
+      },
+      join: {
+        host,
+        credentials: async (cluster) => (env.vars[`NATS_CREDS_${envSuffix(cluster)}`] ? natsSecretOf(env, cluster) : undefined),
+        natsServers: [env.natsUrl],
+        natsCaPem: readFileSync(need(env, "NATS_CA"), "utf8"),
+        prepareMember: (cluster) => ensureMemberStreams(jsm, cluster),
+        clock,
+        log: testLog,
+      },
+      handlers: { explain: explainHandler({ host, clock }), simulate: simulateHandler({ clock }), audit: auditQueryHandler({ jsm, js: cp.js }) },
+      log: testLog,
+    });
+    // Port 0: parallel runs never collide; loopback only.
+    address = `127.0.0.1:${await server.start("127.0.0.1:0")}`;
+  });
+
+  after(async () => {
+    for (const c of clients) c.close();
+    await Promise.allSettled(natsClients.map((c) => c.drain()));
+    await server?.stop();
+    await cp?.drain();
+  });
+
+  describe("transport security", () => {
+    it("refuses a client that presents no certificate, before any method runs", async () => {
+      const anonymous = client({ caPem: readFileSync(need(env, "GRPC_CA")) });
+      const token = await createBootstrapToken({ host, cluster: "fr", now: new Date(), ttlMs: HOUR });
+      const err = await grpcError(anonymous.join({ cluster: "fr", bootstrapToken: token, agentVersion: "test" }));
+      assert.equal(err.code, status.UNAVAILABLE);
+      // The token was never looked at, let alone consumed.
+      const secret = await host.getSecret(BOOTSTRAP_NAMESPACE, secretNameOf(token.slice(0, 6)));
+      assert.equal(secret?.annotations?.[BOOTSTRAP_ANNOTATIONS.usedAt], undefined);
+    });
+
+    it("refuses a client certificate that another CA signed", async () => {
+      const dir = mkdtempSync(path.join(tmpdir(), "rogue-ca-"));
+      try {
+        execFileSync("openssl", ["req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes", "-days", "1",
+          "-subj", "/O=sovereign-federation member/CN=fr", "-keyout", path.join(dir, "key.pem"), "-out", path.join(dir, "cert.pem")], { stdio: "ignore" });
+        const rogue = client({ caPem: readFileSync(need(env, "GRPC_CA")), certPem: readFileSync(path.join(dir, "cert.pem")), keyPem: readFileSync(path.join(dir, "key.pem")) });
+        const err = await grpcError(rogue.join({ cluster: "fr", bootstrapToken: "aaaaaa.bbbbbbbbbbbbbbbb", agentVersion: "test" }));
+        assert.equal(err.code, status.UNAVAILABLE);
+      } finally {
+        rmSync(dir, { recursive: true, force: true });
+      }
+    });
+
+    it("lets a member certificate Join only: Explain, Simulate and Audit need the admin's", async () => {
+      const fr = client(tlsOf(env, "fr"));
+      for (const call of [fr.explain({ namespace: "x", name: "y", now: undefined }), fr.simulate({ documents: ["{}"], now: undefined })]) {
+        const err = await grpcError(call);
+        assert.equal(err.code, status.PERMISSION_DENIED);
+        assert.match(err.details, /needs an admin client certificate; this one is O=sovereign-federation member, CN=fr/);
+      }
+      const err = await grpcError((async () => { for await (const _ of fr.queryAudit({ namespace: "", name: "", cluster: "", country: "", range: undefined, limit: 0 })) { /* none */ } })());
+      assert.equal(err.code, status.PERMISSION_DENIED);
+    });
+  });
+
+  describe("Join", () => {
+    const join = (tls: ClientTls, cluster: string, bootstrapToken: string) => client(tls).join({ cluster, bootstrapToken, agentVersion: "0.1.0-test" });
+
+    it("refuses a wrong token", async () => {
+      await createBootstrapToken({ host, cluster: "fr", now: new Date(), ttlMs: HOUR });
+      const err = await grpcError(join(tlsOf(env, "fr"), "fr", "abcdef.0123456789abcdef"));
+      assert.equal(err.code, status.UNAUTHENTICATED);
+      assert.equal(err.details, "bootstrap token is not valid");
+      const malformed = await grpcError(join(tlsOf(env, "fr"), "fr", "not-a-token"));
+      assert.equal(malformed.code, status.UNAUTHENTICATED);
+      assert.match(malformed.details, /malformed/);
+    });
+
+    it("refuses an expired token, saying when it expired", async () => {
+      const token = await createBootstrapToken({ host, cluster: "fr", now: new Date(Date.now() - 2 * HOUR), ttlMs: HOUR });
+      const err = await grpcError(join(tlsOf(env, "fr"), "fr", token));
+      assert.equal(err.code, status.UNAUTHENTICATED);
+      assert.match(err.details, /^bootstrap token expired at \d{4}-\d\d-\d\dT/);
+    });
+
+    it("accepts a token once and refuses it when reused", async () => {
+      const token = await createBootstrapToken({ host, cluster: "fr", now: new Date(), ttlMs: HOUR });
+      assert.equal((await join(tlsOf(env, "fr"), "fr", token)).cluster, "fr");
+      const err = await grpcError(join(tlsOf(env, "fr"), "fr", token));
+      assert.equal(err.code, status.UNAUTHENTICATED);
+      assert.match(err.details, /already used at .*single-use/);
+    });
+
+    it("refuses a cluster the host does not know, and a member certificate joining as another member", async () => {
+      const unknown = await grpcError(join(tlsOf(env, "fr"), `nowhere-${uid().slice(0, 8)}`, "abcdef.0123456789abcdef"));
+      assert.equal(unknown.code, status.NOT_FOUND);
+      assert.match(unknown.details, /MemberCluster "nowhere-[0-9a-f]+" does not exist on the host/);
+      const token = await createBootstrapToken({ host, cluster: "de", now: new Date(), ttlMs: HOUR });
+      const impostor = await grpcError(join(tlsOf(env, "fr"), "de", token));
+      assert.equal(impostor.code, status.PERMISSION_DENIED);
+      assert.match(impostor.details, /CN=fr\) may not join as member "de"/);
+      // Not consumed: de's own agent can still use it.
+      assert.equal((await join(tlsOf(env, "de"), "de", token)).cluster, "de");
+    });
+
+    it("binds fr to its existing MemberCluster and returns NATS credentials that work for fr and fail for de", async () => {
+      const before = (await host.getMemberCluster("fr"))!;
+      const token = await createBootstrapToken({ host, cluster: "fr", now: new Date(), ttlMs: HOUR });
+      const res = await join(tlsOf(env, "fr"), "fr", token);
+      assert.equal(res.cluster, "fr");
+      assert.deepEqual(res.subjects, { intents: "sov.v1.fr.intents.*", heartbeat: "sov.v1.fr.heartbeat", status: "sov.v1.fr.status.*", intentsStream: "sov-intents-fr", intentsConsumer: "sov-agent-fr" });
+      assert.deepEqual(res.residency, residencyFactsOf(before));
+      assert.deepEqual(res.nats?.servers, [env.natsUrl]);
+
+      // Recorded: the Secret says when and by whom; the MemberCluster says Joined; its spec is untouched.
+      const used = await host.getSecret(BOOTSTRAP_NAMESPACE, secretNameOf(token.slice(0, 6)));
+      assert.match(used?.annotations?.[BOOTSTRAP_ANNOTATIONS.usedBy] ?? "", /CN=fr; agent 0\.1\.0-test/);
+      const after = (await host.getMemberCluster("fr")) as MemberCluster;
+      assert.deepEqual(after.spec, before.spec);
+      assert.equal(after.status?.conditions?.find((c) => c.type === "Joined")?.status, "True");
+
+      // The agent connects with exactly what Join returned.
+      const agent = await FederationClient.connect({
+        servers: res.nats!.servers, identity: { member: "fr" }, caPem: res.nats!.caPem,
+        secret: res.nats!.creds ? parseNatsSecret(res.nats!.creds) : { nkeySeed: res.nats!.nkeySeed }, log: testLog,
+      });
+      natsClients.push(agent);
+      const intent = sampleIntent({ workload: { namespace: "health", name: "joined", uid: uid() }, decidedAt: new Date() });
+      await cp.publish.intent(intent);
+      const sub = agent.intents(res.subjects!.intentsStream.replace(/^sov-intents-/, ""));
+      const it = sub[Symbol.asyncIterator]();
+      for (;;) {
+        const r = await it.next();
+        assert.ok(!r.done);
+        await r.value.ack();
+        if (r.value.message.workload?.uid === intent.workload!.uid) break;
+      }
+      await sub.stop();
+      assert.equal((await agent.publish.heartbeat(sampleHeartbeat({ sentAt: new Date(), sequence: 1 }))).stream, streams.heartbeats);
+
+      const asDe = await agent.publish.heartbeat(sampleHeartbeat({ cluster: "de", sentAt: new Date() })).then(() => undefined, (e: unknown) => e);
+      assert.ok(asDe instanceof PermissionDeniedError, String(asDe));
+      const deIntents = await agent.intents("de")[Symbol.asyncIterator]().next().then(() => undefined, (e: unknown) => e);
+      assert.ok(deIntents instanceof PermissionDeniedError, String(deIntents));
+    });
+  });
+
+  describe("Explain, Simulate and Audit", () => {
+    it("explains a workload on the host with the scheduler core's decision", async () => {
+      const name = `explained-${uid().slice(0, 8)}`;
+      const workload = {
+        apiVersion: "sovereignty.eu/v1alpha1", kind: "SovereignWorkload", metadata: { name, namespace: TEST_NAMESPACE },
+        spec: { replicas: 2, residency: { allowedCountries: ["FR"] }, template: { spec: { containers: [{ name: "app", image: "registry.invalid/app:1" }] } } },
+      };
+      kubectlOk({ bin: env.tools.KUBECTL_BIN!, kubeconfig: env.hostKubeconfig, args: ["apply", "-f", "-"], input: JSON.stringify(workload) });
+      const now = new Date("2026-11-28T10:00:00Z");
+      const res = await client(tlsOf(env, "admin")).explain({ namespace: TEST_NAMESPACE, name, now });
+
+      // The same decision the scheduler takes locally from the same host objects.
+      const [stored, clusters, workloads] = await Promise.all([
+        host.getSovereignWorkload(TEST_NAMESPACE, name), host.listMemberClusters(), host.listSovereignWorkloads(),
+      ]);
+      const used = usedByPlacements({ workloads, exclude: workloadKey(stored!) });
+      const expected = decide({
+        clusters: clusters.map((cluster) => clusterViewOf({ cluster, used: used.get(cluster.metadata.name) })),
+        request: placementRequestOf({ workload: stored!, policy: undefined }),
+        now: now.getTime(),
+      });
+      assert.deepEqual(res.decision, decisionMessage(expected));
+      assert.equal(res.decision?.workload, `${TEST_NAMESPACE}/${name}`);
+      // de is in the wrong country whatever its state.
+      assert.ok(res.decision?.rejected.find((r) => r.cluster === "de")?.reasons.includes("CountryNotAllowed"));
+      kubectlOk({ bin: env.tools.KUBECTL_BIN!, kubeconfig: env.hostKubeconfig, args: ["delete", "sovereignworkload", name, "-n", TEST_NAMESPACE, "--wait=false"] });
+
+      const missing = await grpcError(client(tlsOf(env, "admin")).explain({ namespace: TEST_NAMESPACE, name: "absent", now: undefined }));
+      assert.equal(missing.code, status.NOT_FOUND);
+    });
+
+    it("simulates documents exactly as `kubectl sovereign simulate` does, and names the bad document otherwise", async () => {
+      const dir = path.join(repoRoot, "crds", "examples");
+      const files = readdirSync(dir).filter((f) => f.endsWith(".yaml")).sort();
+      const now = "2026-11-28T00:00:00Z";
+      const res = await client(tlsOf(env, "admin")).simulate({ documents: files.map((f) => readFileSync(path.join(dir, f), "utf8")), now: new Date(now) });
+      const cli = spawnSync(path.join(repoRoot, "bin", "kubectl-sovereign"), ["simulate", "-f", dir, "--now", now, "-o", "json"], { encoding: "utf8" });
+      assert.equal(cli.status, 0, cli.stderr);
+      const expected = (JSON.parse(cli.stdout) as { decisions: unknown[] }).decisions;
+      assert.ok(expected.length > 0);
+      assert.deepEqual(res.decisions.map((d) => ({ ...d, rejected: d.rejected.map((r) => ({ cluster: r.cluster, reasons: r.reasons })) })), expected);
+
+      const bad = await grpcError(client(tlsOf(env, "admin")).simulate({ documents: ["apiVersion: sovereignty.eu/v1alpha1\nkind: Spaceship\nmetadata: {name: x}\n"], now: undefined }));
+      assert.equal(bad.code, status.INVALID_ARGUMENT);
+      assert.match(bad.details, /documents\[0\] document 1/);
+    });
+
+    it("streams the audit trail of one workload, oldest first, filtered and limited", async () => {
+      const workload = { namespace: "health", name: `audited-${uid().slice(0, 8)}`, uid: uid() };
+      const since = new Date(Date.now() - 1000);
+      const records = [
+        sampleAuditRecord({ recordId: `a-${uid()}`, workload, action: AuditAction.AUDIT_ACTION_PLACED, cluster: "fr", country: "FR", time: new Date(), reasons: [], fromCluster: "" }),
+        sampleAuditRecord({ recordId: `b-${uid()}`, workload, action: AuditAction.AUDIT_ACTION_REJECTED, cluster: "de", country: "DE", replicas: 0, time: new Date(), reasons: ["CountryNotAllowed"], fromCluster: "" }),
+        sampleAuditRecord({ recordId: `c-${uid()}`, workload, action: AuditAction.AUDIT_ACTION_MOVED, cluster: "fr", country: "FR", time: new Date() }),
+      ];
+      const seqs: number[] = [];
+      for (const r of records) seqs.push((await cp.publish.audit(r)).seq);
+      const admin = client(tlsOf(env, "admin"));
+      const query = async (q: Partial<Parameters<FederationGrpcClient["queryAudit"]>[0]>) => {
+        const out = [];
+        for await (const r of admin.queryAudit({ namespace: "", name: "", cluster: "", country: "", range: { since, until: undefined }, limit: 0, ...q })) out.push(r);
+        return out;
+      };
+      const all = await query({ namespace: workload.namespace, name: workload.name });
+      assert.deepEqual(all.map((r) => r.record), records);
+      assert.deepEqual(all.map((r) => r.streamSequence), seqs);
+      assert.deepEqual((await query({ name: workload.name, country: "DE" })).map((r) => r.record?.recordId), [records[1]!.recordId]);
+      assert.deepEqual((await query({ name: workload.name, cluster: "fr", limit: 1 })).map((r) => r.record?.recordId), [records[0]!.recordId]);
+      const bad = await grpcError(query({ country: "france" }));
+      assert.equal(bad.code, status.INVALID_ARGUMENT);
+    });
+  });
+});
