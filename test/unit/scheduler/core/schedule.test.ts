@@ -148,6 +148,21 @@ describe("schedule", () => {
       assert.deepEqual(d.placements, []);
     });
 
+    it("schedules a workload scaled to zero even when its spread could not be met: zero replicas are not an error, and nothing runs anywhere", () => {
+      const d = run([fr("a"), fr("b"), de("c", { ready: false })], { replicas: 0, minCountries: 2, maxClusters: 1 });
+      assert.equal(d.scheduled, true);
+      assert.equal(d.reason, "Scheduled");
+      assert.deepEqual(d.placements, []);
+      assert.deepEqual(d.unselected, [{ cluster: "a", reason: "NoReplicasLeft" }, { cluster: "b", reason: "NoReplicasLeft" }]);
+      assert.deepEqual(d.rejected, [{ cluster: "c", reasons: ["NotReady"] }]);
+    });
+
+    it("is still NoCompliantCluster at zero replicas when no cluster is eligible", () => {
+      const d = run([de("c", { ready: false })], { replicas: 0 });
+      assert.equal(d.scheduled, false);
+      assert.equal(d.reason, "NoCompliantCluster");
+    });
+
     it("shares equally when a chosen cluster has not reported capacity", () => {
       const d = run([fr("a", { free: undefined }), fr("b", room(1000))], { replicas: 6 });
       assert.deepEqual(placed(d), { a: 3, b: 3 });

@@ -10,6 +10,8 @@ import { fcParams } from "./runs.ts";
 const API_REASONS = new Set<string>(Object.values(Reason));
 const UNSELECTED_REASONS = new Set<string>(Object.values(UnselectedReason));
 const input = fc.record({ clusters, request: placementRequest, now });
+const scaledUp = input.filter((i) => i.request.replicas > 0);
+const scaledToZero = input.map((i) => ({ ...i, request: { ...i.request, replicas: 0 } }));
 const run = ({ clusters: cs, request, now: t }: { clusters: ClusterView[]; request: PlacementRequest; now: number }): Decision =>
   decide({ clusters: cs, request, now: t });
 
@@ -54,13 +56,33 @@ describe("scheduler properties", function () {
     );
   });
 
-  it("honours maxClusters and spread.minCountries when scheduled", () => {
+  it("honours maxClusters and spread.minCountries when scheduled with at least one replica", () => {
+    // Zero replicas place nothing, so no spread can hold: that case has its own property below.
     fc.assert(
-      fc.property(input, (i) => {
+      fc.property(scaledUp, (i) => {
         const d = run(i);
-        if (!d.scheduled || i.request.replicas === 0) return;
+        if (!d.scheduled) return;
         if (i.request.maxClusters !== undefined) assert.ok(d.placements.length <= i.request.maxClusters);
         assert.ok(new Set(d.placements.map((p) => p.country)).size >= (i.request.minCountries ?? 1));
+      }),
+      fcParams(),
+    );
+  });
+
+  it("schedules a workload scaled to zero with no placement at all, whatever its spread and maxClusters: zero replicas are not an error", () => {
+    fc.assert(
+      fc.property(scaledToZero, (i) => {
+        const d = run(i);
+        const eligible = i.clusters.filter((c) => oracleEligible(c, i.request, i.now)).map((c) => c.name).sort();
+        if (eligible.length === 0) {
+          // Nothing compliant is still said, even with nothing to place.
+          assert.equal(d.reason, "NoCompliantCluster");
+          return;
+        }
+        assert.equal(d.scheduled, true);
+        assert.equal(d.reason, "Scheduled");
+        assert.deepEqual(d.placements, []);
+        assert.deepEqual(d.unselected, eligible.map((cluster) => ({ cluster, reason: "NoReplicasLeft" })));
       }),
       fcParams(),
     );
