@@ -2,6 +2,7 @@
 // A benchmark is a module exporting `run(): Promise<void>`; add yours to the map.
 const benches: Readonly<Record<string, () => Promise<{ run(): Promise<void> }>>> = {
   scheduler: () => import("./scheduler.ts"),
+  protocol: () => import("./protocol.ts"),
 };
 
 const name = process.argv[2];

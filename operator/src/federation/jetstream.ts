@@ -3,6 +3,7 @@
  * messages with a Nats-Msg-Id, consume a durable consumer as an async iterable, make
  * sure the streams exist, read the audit trail, and drain on shutdown.
  */
+import { isDeepStrictEqual } from "node:util";
 import { AckPolicy, DeliverPolicy, JetStreamApiError, jetstream, jetstreamManager } from "@nats-io/jetstream";
 import type { ConsumerMessages, JetStreamClient, JetStreamManager, JsMsg, PubAck } from "@nats-io/jetstream";
 import { connect, credsAuthenticator, nkeyAuthenticator, nuid, PermissionViolationError } from "@nats-io/transport-node";
@@ -258,10 +259,19 @@ export function checkSenderCluster(message: { cluster: string }, subject: string
   }
 }
 
-/** Creates a stream, or updates it when it exists with another configuration. Idempotent. */
+/** True when every field we set already has that value (the server adds defaults for the rest). */
+function alreadySet(desired: object, actual: object): boolean {
+  return Object.entries(desired).every(([k, v]) => isDeepStrictEqual((actual as Record<string, unknown>)[k], v));
+}
+
+/**
+ * Creates a stream, or updates it when it exists with another configuration; leaves a
+ * matching one alone, so that calling this on every Join costs one read, not a write.
+ */
 async function ensureStream(jsm: JetStreamManager, config: ReturnType<typeof intentsStreamConfig>): Promise<void> {
+  let current;
   try {
-    await jsm.streams.info(config.name);
+    current = await jsm.streams.info(config.name);
   } catch (err) {
     if (err instanceof JetStreamApiError && err.code === 10059 /* stream not found */) {
       await jsm.streams.add(config);
@@ -269,7 +279,7 @@ async function ensureStream(jsm: JetStreamManager, config: ReturnType<typeof int
     }
     throw err;
   }
-  await jsm.streams.update(config.name, config);
+  if (!alreadySet(config, current.config)) await jsm.streams.update(config.name, config);
 }
 
 export interface EnsureOptions {
@@ -283,8 +293,9 @@ export async function ensureMemberStreams(jsm: JetStreamManager, cluster: string
   await ensureStream(jsm, intentsStreamConfig(cluster, options.streams));
   const stream = streams.intents(cluster);
   const config = intentsConsumerConfig(cluster, options.consumers);
+  let current;
   try {
-    await jsm.consumers.info(stream, config.durable_name);
+    current = await jsm.consumers.info(stream, config.durable_name);
   } catch (err) {
     if (err instanceof JetStreamApiError && err.code === 10014 /* consumer not found */) {
       await jsm.consumers.add(stream, config);
@@ -292,6 +303,7 @@ export async function ensureMemberStreams(jsm: JetStreamManager, cluster: string
     }
     throw err;
   }
+  if (alreadySet(config, current.config)) return;
   // Only the mutable fields; deliver and ack policies are fixed at creation.
   const { ack_wait, max_deliver, description, filter_subject } = config;
   await jsm.consumers.update(stream, config.durable_name, {

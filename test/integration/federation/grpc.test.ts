@@ -21,12 +21,11 @@ import { clusterViewOf, placementRequestOf, usedByPlacements, workloadKey } from
 import { decide } from "../../../operator/src/scheduler/index.ts";
 import { readFederationEnv, repoRoot } from "../env.ts";
 import type { FederationEnv } from "../env.ts";
-import { kubectl, kubectlOk } from "../kubectl.ts";
+import { kubectlOk } from "../kubectl.ts";
 import { sampleAuditRecord, sampleHeartbeat, sampleIntent } from "../../unit/federation/samples.ts";
-import { connectAs, envSuffix, natsSecretOf, need, testLog, uid } from "./helpers.ts";
+import { connectAs, ensureMemberClusters, envSuffix, natsSecretOf, need, testLog, TEST_NAMESPACE, uid } from "./helpers.ts";
 
 const HOUR = 3_600_000;
-const TEST_NAMESPACE = "federation-contract";
 
 function tlsOf(env: FederationEnv, identity: "fr" | "de" | "admin"): ClientTls {
   return {
@@ -40,26 +39,6 @@ async function grpcError(p: Promise<unknown>): Promise<ServiceError> {
   const err = await p.then(() => undefined, (e: unknown) => e);
   assert.ok(err instanceof Error && typeof (err as ServiceError).code === "number", `expected a gRPC error, got ${String(err)}`);
   return err as ServiceError;
-}
-
-/** The MemberClusters the members join as, created once if absent; never changed if present. */
-function ensureMemberClusters(env: FederationEnv): void {
-  const bin = env.tools.KUBECTL_BIN!;
-  const crds = readdirSync(path.join(repoRoot, "crds")).filter((f) => f.endsWith(".yaml")).map((f) => path.join(repoRoot, "crds", f));
-  kubectlOk({ bin, kubeconfig: env.hostKubeconfig, args: ["apply", "--server-side", "--field-manager=federation-contract-test", ...crds.flatMap((f) => ["-f", f])] });
-  kubectlOk({ bin, kubeconfig: env.hostKubeconfig, args: ["wait", "--for=condition=Established", "--timeout=60s", "crd/memberclusters.sovereignty.eu", "crd/sovereignworkloads.sovereignty.eu", "crd/residencypolicies.sovereignty.eu"] });
-  for (const ns of [BOOTSTRAP_NAMESPACE, TEST_NAMESPACE]) {
-    const r = kubectl({ bin, kubeconfig: env.hostKubeconfig, args: ["create", "namespace", ns] });
-    if (r.status !== 0 && !/AlreadyExists/.test(r.stderr)) throw new Error(r.stderr);
-  }
-  for (const [name, country, region] of [["fr", "FR", "eu-west-par"], ["de", "DE", "eu-central-fra"]] as const) {
-    const mc = {
-      apiVersion: "sovereignty.eu/v1alpha1", kind: "MemberCluster", metadata: { name },
-      spec: { residency: { country, jurisdiction: "EU", region, provider: "local federation", extraterritorialExposure: [], certifications: [] } },
-    };
-    const r = kubectl({ bin, kubeconfig: env.hostKubeconfig, args: ["create", "-f", "-"], input: JSON.stringify(mc) });
-    if (r.status !== 0 && !/AlreadyExists/.test(r.stderr)) throw new Error(r.stderr);
-  }
 }
 
 describe("federation gRPC API over mutual TLS (real server, real host API server)", function () {

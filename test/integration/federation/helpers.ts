@@ -1,8 +1,16 @@
-import { readFileSync } from "node:fs";
+import { readdirSync, readFileSync } from "node:fs";
+import path from "node:path";
 import { pino } from "pino";
 import { FederationClient, parseNatsSecret } from "../../../operator/src/federation/index.ts";
 import type { Identity } from "../../../operator/src/federation/index.ts";
+import { BOOTSTRAP_NAMESPACE } from "../../../operator/src/federation/grpc/index.ts";
+import { repoRoot } from "../env.ts";
 import type { FederationEnv } from "../env.ts";
+import { kubectl, kubectlOk } from "../kubectl.ts";
+
+/** Where the contract tests and the protocol benchmark put their SovereignWorkloads. */
+export const TEST_NAMESPACE = "federation-contract";
+
 
 /** The env var suffix of an identity: NATS_CREDS_FR, NATS_CREDS_CONTROL_PLANE. */
 export function envSuffix(identity: string): string {
@@ -37,4 +45,24 @@ export function connectAs(env: FederationEnv, identity: Identity): Promise<Feder
 /** A fresh workload uid per test, so tests never read each other's intents. */
 export function uid(): string {
   return crypto.randomUUID();
+}
+
+/** The MemberClusters the members join as, created once if absent; never changed if present. */
+export function ensureMemberClusters(env: FederationEnv): void {
+  const bin = env.tools.KUBECTL_BIN!;
+  const crds = readdirSync(path.join(repoRoot, "crds")).filter((f) => f.endsWith(".yaml")).map((f) => path.join(repoRoot, "crds", f));
+  kubectlOk({ bin, kubeconfig: env.hostKubeconfig, args: ["apply", "--server-side", "--field-manager=federation-contract-test", ...crds.flatMap((f) => ["-f", f])] });
+  kubectlOk({ bin, kubeconfig: env.hostKubeconfig, args: ["wait", "--for=condition=Established", "--timeout=60s", "crd/memberclusters.sovereignty.eu", "crd/sovereignworkloads.sovereignty.eu", "crd/residencypolicies.sovereignty.eu"] });
+  for (const ns of [BOOTSTRAP_NAMESPACE, TEST_NAMESPACE]) {
+    const r = kubectl({ bin, kubeconfig: env.hostKubeconfig, args: ["create", "namespace", ns] });
+    if (r.status !== 0 && !/AlreadyExists/.test(r.stderr)) throw new Error(r.stderr);
+  }
+  for (const [name, country, region] of [["fr", "FR", "eu-west-par"], ["de", "DE", "eu-central-fra"]] as const) {
+    const mc = {
+      apiVersion: "sovereignty.eu/v1alpha1", kind: "MemberCluster", metadata: { name },
+      spec: { residency: { country, jurisdiction: "EU", region, provider: "local federation", extraterritorialExposure: [], certifications: [] } },
+    };
+    const r = kubectl({ bin, kubeconfig: env.hostKubeconfig, args: ["create", "-f", "-"], input: JSON.stringify(mc) });
+    if (r.status !== 0 && !/AlreadyExists/.test(r.stderr)) throw new Error(r.stderr);
+  }
 }
