@@ -1,7 +1,9 @@
 import assert from "node:assert/strict";
+import type { PeerCertificate } from "node:tls";
 import { status } from "@grpc/grpc-js";
 import {
-  BOOTSTRAP_ANNOTATIONS, BootstrapTokenError, consumeBootstrapToken, createBootstrapToken, handleJoin, newBootstrapToken, RpcError, TokenRefusal,
+  BOOTSTRAP_ANNOTATIONS, BootstrapTokenError, consumeBootstrapToken, createBootstrapToken, handleJoin, identifyByOrganization, newBootstrapToken, RpcError,
+  simulateHandler, TokenRefusal,
 } from "../../../operator/src/federation/grpc/index.ts";
 import type { JoinDeps, Peer } from "../../../operator/src/federation/grpc/index.ts";
 import { FakeHost, memberCluster } from "./fake-host.ts";
@@ -144,5 +146,31 @@ describe("Join", () => {
     await assert.rejects(handleJoin({ cluster: "fr", bootstrapToken: token, agentVersion: "" }, frPeer, deps(host, { prepareMember: async () => { throw new Error("nats down"); } })), /nats down/);
     const res = await handleJoin({ cluster: "fr", bootstrapToken: token, agentVersion: "" }, frPeer, deps(host));
     assert.equal(res.cluster, "fr");
+  });
+});
+
+describe("gRPC peers and decisions", () => {
+  it("maps a verified certificate to a member or the admin, and anything else to nothing", () => {
+    const cert = (O: string | string[], CN: string | string[]) => ({ subject: { O, CN } }) as unknown as PeerCertificate;
+    assert.deepEqual(identifyByOrganization(cert("sovereign-federation member", "fr")), { kind: "member", cluster: "fr", subject: "O=sovereign-federation member, CN=fr" });
+    assert.equal(identifyByOrganization(cert("sovereign-federation admin", "ops"))?.kind, "admin");
+    assert.equal(identifyByOrganization(cert("someone else", "fr")), undefined);
+    assert.equal(identifyByOrganization(cert(["sovereign-federation member", "sovereign-federation admin"], "fr")), undefined);
+    assert.equal(identifyByOrganization(cert("sovereign-federation member", ["fr", "de"])), undefined);
+    assert.equal(identifyByOrganization(undefined), undefined);
+  });
+
+  it("simulates documents sent over the wire, refusing invalid ones with INVALID_ARGUMENT naming the document", async () => {
+    const simulate = simulateHandler({ clock: () => NOW });
+    const docs = [
+      "apiVersion: sovereignty.eu/v1alpha1\nkind: MemberCluster\nmetadata: {name: fr-1}\nspec:\n  residency: {country: FR, jurisdiction: EU, extraterritorialExposure: []}\nstatus:\n  conditions: [{type: Ready, status: \"True\", reason: HeartbeatFresh, message: ok, lastTransitionTime: \"2026-11-28T00:00:00Z\"}]\n  allocatable: {cpu: \"8\", memory: 32Gi, pods: \"110\"}\n",
+      "apiVersion: sovereignty.eu/v1alpha1\nkind: SovereignWorkload\nmetadata: {name: w, namespace: ns}\nspec:\n  replicas: 2\n  residency: {allowedCountries: [FR]}\n  template: {spec: {containers: [{name: a, image: i}]}}\n",
+    ];
+    const res = await simulate({ documents: docs, now: undefined });
+    assert.deepEqual(res.decisions.map((d) => [d.workload, d.scheduled, d.placements]), [["ns/w", true, [{ cluster: "fr-1", country: "FR", replicas: 2 }]]]);
+    const err = await refusal(simulate({ documents: [docs[1]!.replace("replicas: 2", "replicas: two")], now: undefined }));
+    assert.equal(err.code, status.INVALID_ARGUMENT);
+    assert.match(err.message, /documents\[0\] document 1.*spec\.replicas/);
+    assert.equal((await refusal(simulate({ documents: [], now: undefined }))).code, status.INVALID_ARGUMENT);
   });
 });

@@ -26,8 +26,7 @@ export function decisionMessage(d: Decision): DecisionMessage {
     message: d.message,
     placements: d.placements.map((p) => ({ cluster: p.cluster, country: p.country, replicas: p.replicas })),
     rejected: d.rejected.map((r) => ({ cluster: r.cluster, reasons: [...r.reasons], messages: [] })),
-    // Read loosely: the scheduler's `unselected` is newer than some callers' Decision objects.
-    unselected: ((d as { unselected?: readonly { cluster: string; reason: string }[] }).unselected ?? []).map((u) => ({ cluster: u.cluster, reason: u.reason })),
+    unselected: d.unselected.map((u) => ({ cluster: u.cluster, reason: u.reason })),
   };
 }
 
