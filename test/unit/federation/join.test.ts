@@ -3,7 +3,7 @@ import type { PeerCertificate } from "node:tls";
 import { status } from "@grpc/grpc-js";
 import {
   BOOTSTRAP_ANNOTATIONS, BootstrapTokenError, consumeBootstrapToken, createBootstrapToken, handleJoin, identifyByOrganization, newBootstrapToken, RpcError,
-  simulateHandler, TokenRefusal,
+  secretCredentialSource, simulateHandler, TokenRefusal,
 } from "../../../operator/src/federation/grpc/index.ts";
 import type { JoinDeps, Peer } from "../../../operator/src/federation/grpc/index.ts";
 import { FakeHost, memberCluster } from "./fake-host.ts";
@@ -172,5 +172,18 @@ describe("gRPC peers and decisions", () => {
     assert.equal(err.code, status.INVALID_ARGUMENT);
     assert.match(err.message, /documents\[0\] document 1.*spec\.replicas/);
     assert.equal((await refusal(simulate({ documents: [], now: undefined }))).code, status.INVALID_ARGUMENT);
+  });
+});
+
+describe("member credentials from host Secrets", () => {
+  it("reads a creds file or an nkey seed from sovereign-system/nats-member-<cluster>, and nothing for others", async () => {
+    const host = new FakeHost();
+    await host.createSecret({ name: "nats-member-fr", namespace: "sovereign-system", data: { "nkey-seed": "SUAFR\n" } });
+    await host.createSecret({ name: "nats-member-de", namespace: "sovereign-system", data: { creds: "-----BEGIN NATS USER JWT-----" } });
+    const source = secretCredentialSource({ host });
+    assert.deepEqual(await source("fr"), { nkeySeed: "SUAFR" });
+    assert.deepEqual(await source("de"), { creds: "-----BEGIN NATS USER JWT-----" });
+    assert.equal(await source("it"), undefined);
+    await assert.rejects(source("fr.>"), /DNS-1123/);
   });
 });

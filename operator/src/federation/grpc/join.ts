@@ -14,6 +14,26 @@ import type { Peer } from "./peer.ts";
 /** Where a member's NATS secret comes from (a Secret on the host, files in the local federation). */
 export type MemberCredentialSource = (cluster: string) => Promise<NatsSecret | undefined>;
 
+/** Name of the host Secret holding a member's NATS credentials (key `creds` or `nkey-seed`). */
+export function memberCredentialsSecretName(cluster: string): string {
+  return `nats-member-${validateClusterName(cluster)}`;
+}
+
+/**
+ * Member credentials kept as Secrets on the host (`sovereign-system/nats-member-<cluster>`),
+ * provisioned by whoever runs NATS (nsc, or an operator). The host's admin controls who
+ * reads them; only the control plane needs to.
+ */
+export function secretCredentialSource(params: { host: HostApi; namespace?: string }): MemberCredentialSource {
+  return async (cluster) => {
+    const secret = await params.host.getSecret(params.namespace ?? "sovereign-system", memberCredentialsSecretName(cluster));
+    if (!secret) return undefined;
+    if (secret.data.creds) return { creds: secret.data.creds };
+    if (secret.data["nkey-seed"]) return { nkeySeed: secret.data["nkey-seed"].trim() };
+    return undefined;
+  };
+}
+
 export interface JoinDeps {
   host: HostApi;
   credentials: MemberCredentialSource;
