@@ -1,5 +1,5 @@
 import { ExitStatus, InputError, UsageError } from "./errors.ts";
-import type { InputReader } from "./load.ts";
+import type { InputReader } from "../../scheduler/inputs.ts";
 import { parseSimulateOptions, SIMULATE_USAGE } from "./options.ts";
 import { runSimulate } from "./simulate.ts";
 

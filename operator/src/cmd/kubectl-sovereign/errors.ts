@@ -8,11 +8,8 @@ export const ExitStatus = {
 } as const;
 export type ExitStatus = (typeof ExitStatus)[keyof typeof ExitStatus];
 
-/** The user's input is wrong (exit status 2). The message names the document and field; retrying will not help. */
-export class InputError extends Error {
-  override readonly name = "InputError";
-  readonly retryable = false;
-}
+/** The input documents are wrong (exit status 2). */
+export { InputError } from "../../scheduler/inputs.ts";
 
 /** The command line is wrong (exit status 2, with usage). */
 export class UsageError extends Error {

@@ -1,5 +1,5 @@
 import { simulateObjects } from "../../scheduler/simulate.ts";
-import { loadInputs, type InputReader } from "./load.ts";
+import { loadInputs, type InputReader } from "../../scheduler/inputs.ts";
 import { OutputFormat, type SimulateOptions } from "./options.ts";
 import { toJson, toTable } from "./output.ts";
 

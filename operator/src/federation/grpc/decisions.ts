@@ -5,9 +5,8 @@
  * loader and checks as `kubectl sovereign simulate`, and changes nothing anywhere.
  */
 import { status } from "@grpc/grpc-js";
-import { InputError } from "../../cmd/kubectl-sovereign/errors.ts";
-import { loadInputs } from "../../cmd/kubectl-sovereign/load.ts";
-import type { InputReader } from "../../cmd/kubectl-sovereign/load.ts";
+import { InputError, loadInputs } from "../../scheduler/inputs.ts";
+import type { InputReader } from "../../scheduler/inputs.ts";
 import type {
   Decision as DecisionMessage, ExplainRequest, ExplainResponse, SimulateRequest, SimulateResponse,
 } from "../../gen/sovereign/v1/federation.ts";

@@ -1,14 +1,19 @@
-// Reads simulate's input documents and checks them as a whole: each is a valid object of
+// Reads the input documents of a simulation (kubectl sovereign simulate, gRPC Simulate) and checks them as a whole: each is a valid object of
 // the API (the same rules as the CRDs), names are unique, and every policy a workload
 // names is present. Any problem is an InputError naming the document and the field.
 import { readdir, readFile, stat } from "node:fs/promises";
 import { join } from "node:path";
 import { parseAllDocuments, type Tags } from "yaml";
-import { ApiValidationError, decodeObject } from "../../api/index.ts";
-import type { MemberCluster, ResidencyPolicy, SovereignObject, SovereignWorkload } from "../../api/index.ts";
-import { allocatableOf, podRequests, workloadKey } from "../../scheduler/adapt.ts";
-import { InvalidQuantityError } from "../../scheduler/quantity.ts";
-import { InputError } from "./errors.ts";
+import { ApiValidationError, decodeObject } from "../api/index.ts";
+import type { MemberCluster, ResidencyPolicy, SovereignObject, SovereignWorkload } from "../api/index.ts";
+import { allocatableOf, podRequests, workloadKey } from "./adapt.ts";
+import { InvalidQuantityError } from "./quantity.ts";
+
+/** The input documents are wrong. The message names the document and field; retrying will not help. */
+export class InputError extends Error {
+  override readonly name = "InputError";
+  readonly retryable = false;
+}
 
 export interface Inputs {
   clusters: MemberCluster[];
