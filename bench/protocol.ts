@@ -7,6 +7,7 @@
 // on the machine: a core NATS publish followed by a flush (one round trip to the
 // server, the floor under any acknowledged publish), and a gRPC call refused by argument
 // validation (the mTLS round trip with no I/O behind it).
+import { waitFor } from "../operator/src/runtime/wait.ts";
 import { readFileSync } from "node:fs";
 import { StorageType } from "@nats-io/jetstream";
 import type { JetStreamManager } from "@nats-io/jetstream";
@@ -143,6 +144,11 @@ async function grpcBench(env: FederationEnv, jsm: JetStreamManager): Promise<Rec
         apiVersion: "sovereignty.eu/v1alpha1", kind: "SovereignWorkload", metadata: { name, namespace: TEST_NAMESPACE },
         spec: { replicas: 3, residency: { allowedCountries: ["FR", "DE"] }, template: { spec: { containers: [{ name: "app", image: "registry.invalid/app:1" }] } } },
       }),
+    });
+    // Right after the CRDs are installed the host may answer UNAVAILABLE for a moment
+    // (retryable by contract): wait for one answer before timing anything.
+    await waitFor(() => admin.explain({ namespace: TEST_NAMESPACE, name, now: undefined }).then(() => true), {
+      what: "a first Explain answer from the host", timeoutMs: 30_000, intervalMs: 250,
     });
     const explain: number[] = [];
     for (let i = 0; i < EXPLAINS; i++) {
