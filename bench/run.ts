@@ -3,6 +3,7 @@
 const benches: Readonly<Record<string, () => Promise<{ run(): Promise<void> }>>> = {
   scheduler: () => import("./scheduler.ts"),
   protocol: () => import("./protocol.ts"),
+  federation: () => import("./federation.ts"),
 };
 
 const name = process.argv[2];
