@@ -25,8 +25,8 @@ export async function main(argv: string[]): Promise<number> {
     args: argv,
     allowPositionals: true,
     options: {
-      members: { type: "string", default: "fr,de" },
-      nodes: { type: "string", default: "3" },
+      members: { type: "string" },
+      nodes: { type: "string" },
       "base-port": { type: "string" },
       "state-dir": { type: "string" },
       timeout: { type: "string", default: "180" },
@@ -44,13 +44,14 @@ export async function main(argv: string[]): Promise<number> {
     case "up": {
       const prior = readState(stateDir);
       const basePort = values["base-port"] !== undefined ? intFlag("--base-port", values["base-port"], 1024, 65400) : (prior?.basePort ?? defaultBasePort(root));
-      const members = values.members.split(",").map((m) => m.trim()).filter(Boolean);
+      // A recorded federation keeps its shape unless the flags say otherwise.
+      const members = values.members !== undefined ? values.members.split(",").map((m) => m.trim()).filter(Boolean) : (prior?.members ?? ["fr", "de"]);
       await up({
         root,
         stateDir,
         basePort,
         members,
-        nodesPerMember: intFlag("--nodes", values.nodes, 1, 50),
+        nodesPerMember: values.nodes !== undefined ? intFlag("--nodes", values.nodes, 1, 50) : (prior?.nodesPerMember ?? 3),
         timeoutMs: intFlag("--timeout", values.timeout, 5, 3600) * 1000,
         progress,
       });

@@ -17,6 +17,8 @@ export interface Component {
    * now write differently (e.g. nats-server before TLS and auth); `up` restarts it.
    */
   outdated?: () => boolean;
+  /** Runs right after `up` started the process (e.g. registers the nodes kwok will take over). */
+  afterStart?: () => void;
   /** Runs once the component is ready in `up` (e.g. writes the kubeconfig). */
   onReady?: () => void;
   /** Resolves true once the component serves; no side effects (`status` calls it). */

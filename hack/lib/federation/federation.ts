@@ -1,18 +1,16 @@
-import { execFileSync } from "node:child_process";
 import { randomBytes } from "node:crypto";
 import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { waitFor } from "../../../operator/src/runtime/wait.ts";
 import type { Component } from "./component.ts";
 import { etcdComponent } from "./etcd.ts";
-import { portInUse } from "./http.ts";
+import { httpGet, portInUse } from "./http.ts";
 import { ADMIN_USER, apiserverComponent, controllerManagerComponent, schedulerComponent } from "./kube.ts";
-import { kwokComponent, nodeManifests, readKubeconfigAuth } from "./kwok.ts";
+import { kwokComponent, readKubeconfigAuth } from "./kwok.ts";
 import { type ClusterLayout, type Layout, makeLayout } from "./layout.ts";
 import { natsComponent } from "./nats.ts";
 import { ComponentStartError, type RecordedProcess, isRunning, startDetached, stopProcess } from "./process.ts";
 import { type FederationState, readState, writeState } from "./state.ts";
-import { httpGet } from "./http.ts";
 import { type Tools, toolPaths } from "./tools.ts";
 
 export interface UpOptions {
@@ -84,7 +82,7 @@ export async function up(opts: UpOptions): Promise<Layout> {
   const plan = phases({ layout, tools, token, tokenFile });
   const state: FederationState = prior ?? { basePort: opts.basePort, members: opts.members, nodesPerMember: opts.nodesPerMember, processes: [] };
 
-  for (const [i, phase] of plan.phases.entries()) {
+  for (const phase of plan.phases) {
     const started: { component: Component; proc: RecordedProcess }[] = [];
     for (const component of phase) {
       const recorded = state.processes.find((p) => p.component === component.name);
@@ -107,10 +105,7 @@ export async function up(opts: UpOptions): Promise<Layout> {
       state.processes = [...state.processes.filter((p) => p.component !== component.name), proc];
       writeState(layout.stateDir, state);
       started.push({ component, proc });
-      if (i === 2 && component.name.startsWith("kwok")) {
-        // kwok only takes over nodes that exist: register them once the member is up.
-        createNodes({ layout, cluster: clusterOf(layout, component), tools });
-      }
+      component.afterStart?.();
     }
     await Promise.all(started.map(({ component, proc }) => waitReady({ component, proc, deadline, say })));
   }
@@ -119,22 +114,6 @@ export async function up(opts: UpOptions): Promise<Layout> {
   writeEnv({ layout, tools, extra: plan.env });
   say(`federation ready: host + ${opts.members.join(", ")} (${layout.clusters.length} API servers, ${state.processes.length} processes)`);
   return layout;
-}
-
-function clusterOf(layout: Layout, component: Component): ClusterLayout {
-  const name = /\((.+)\)$/.exec(component.name)?.[1];
-  const cluster = layout.clusters.find((c) => c.name === name);
-  if (!cluster) throw new Error(`no cluster for ${component.name}`);
-  return cluster;
-}
-
-function createNodes(opts: { layout: Layout; cluster: ClusterLayout; tools: Tools }): void {
-  const { cluster } = opts;
-  if (!cluster.member) return;
-  execFileSync(opts.tools.kubectl, ["--kubeconfig", cluster.kubeconfig, "apply", "--server-side", "--field-manager=hack-federation", "-f", "-"], {
-    input: nodeManifests({ member: cluster.member, count: opts.layout.nodesPerMember }),
-    stdio: ["pipe", "ignore", "pipe"],
-  });
 }
 
 async function waitReady(opts: { component: Component; proc: RecordedProcess; deadline: number; say: (l: string) => void }): Promise<void> {

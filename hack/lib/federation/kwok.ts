@@ -1,3 +1,4 @@
+import { execFileSync } from "node:child_process";
 import { readdirSync, readFileSync } from "node:fs";
 import path from "node:path";
 import { stringify } from "yaml";
@@ -26,6 +27,14 @@ export function kwokComponent(opts: { layout: Layout; cluster: ClusterLayout; to
     log: path.join(layout.logDir, `kwok-${cluster.name}.log`),
     ports: [],
     endpoint: `${layout.nodesPerMember} fake nodes`,
+    // kwok only takes over nodes that exist: register them as soon as it runs.
+    afterStart: () => {
+      if (!cluster.member) return;
+      execFileSync(tools.kubectl, ["--kubeconfig", cluster.kubeconfig, "apply", "--server-side", "--field-manager=hack-federation", "-f", "-"], {
+        input: nodeManifests({ member: cluster.member, count: layout.nodesPerMember }),
+        stdio: ["pipe", "ignore", "pipe"],
+      });
+    },
     ready: async () => (await readyNodeCount({ cluster })) >= layout.nodesPerMember,
   };
 }
