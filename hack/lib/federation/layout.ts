@@ -1,5 +1,8 @@
 import { createHash } from "node:crypto";
 import path from "node:path";
+import { InvalidNameError } from "../../../operator/src/federation/errors.ts";
+import { validateClusterName } from "../../../operator/src/federation/protocol.ts";
+import { ADMIN_CLIENT, CONTROL_PLANE_IDENTITY } from "./security.ts";
 
 /**
  * Where every component of the local federation listens and keeps its files. Pure:
@@ -75,6 +78,26 @@ const MAX_MEMBERS = 8;
 export const MEMBER_NAME = /^[a-z][a-z0-9]{1,14}$/;
 
 /**
+ * A member name must be a valid cluster name for the federation protocol (the same
+ * check the operator applies, so `up` cannot create a member the protocol refuses, nor
+ * one whose identity collides with the control plane's or the PKI's admin), and a short
+ * local name (it becomes a directory, a kubeconfig and a port block). "host" is the
+ * local federation's own host cluster.
+ */
+export function validateMemberName(m: string): string {
+  const why = (reason: string) => new Error(`--members: "${m}" is not a valid member name (${reason})`);
+  if ([ADMIN_CLIENT, CONTROL_PLANE_IDENTITY, "host"].includes(m)) throw why("reserved: an identity of the federation has that name");
+  try {
+    validateClusterName(m, "--members");
+  } catch (err) {
+    if (err instanceof InvalidNameError) throw why(err.message.includes("reserved") ? "reserved by the federation protocol" : err.message);
+    throw err;
+  }
+  if (!MEMBER_NAME.test(m)) throw why("lowercase letters and digits, 2-15 characters, starting with a letter");
+  return m;
+}
+
+/**
  * A base port derived from the checkout's path, so two checkouts on one machine pick
  * different blocks without anyone choosing. Kept inside 20000..39999, below the
  * Linux ephemeral range (32768+ is shared, so stay under it where we can).
@@ -88,9 +111,7 @@ export function makeLayout(opts: { root: string; stateDir: string; basePort: num
   if (opts.members.length === 0 || opts.members.length > MAX_MEMBERS) {
     throw new Error(`--members: between 1 and ${MAX_MEMBERS} members, got ${opts.members.length}`);
   }
-  for (const m of opts.members) {
-    if (!MEMBER_NAME.test(m) || m === "host") throw new Error(`--members: "${m}" is not a valid member name (lowercase letters and digits, 2-15 characters, not "host")`);
-  }
+  for (const m of opts.members) validateMemberName(m);
   if (new Set(opts.members).size !== opts.members.length) throw new Error(`--members: duplicate names in ${opts.members.join(",")}`);
   const stateDir = path.resolve(opts.stateDir);
   const b = opts.basePort;

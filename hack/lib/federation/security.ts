@@ -33,6 +33,11 @@ export interface Pki {
 
 /** Where each file goes. Pure: `status` and `env` use it without generating anything. */
 export function pkiLayout(opts: { stateDir: string; members: string[] }): Pki {
+  // A member called like another identity would share its files (and, for admin, its
+  // certificate's CN): it would be issued, or overwrite, the admin's client certificate.
+  for (const m of opts.members) {
+    if (m === ADMIN_CLIENT || m === CONTROL_PLANE_IDENTITY) throw new Error(`member "${m}" has the name of the PKI's ${m} identity`);
+  }
   const dir = path.join(opts.stateDir, "pki");
   const pair = (name: string) => ({ cert: path.join(dir, `${name}.pem`), key: path.join(dir, `${name}-key.pem`) });
   const grpcClients: Pki["grpcClients"] = {};

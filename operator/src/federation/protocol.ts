@@ -25,8 +25,15 @@ import { InvalidNameError } from "./errors.ts";
 export const SUBJECT_PREFIX = "sov.v1";
 export const AUDIT_PREFIX = "sov.audit.v1";
 
-/** Words a cluster may not be called: identities and words that would read ambiguously in subjects and logs. */
-export const RESERVED_CLUSTER_NAMES: ReadonlySet<string> = new Set(["audit", "control-plane", "all"]);
+/**
+ * Words a cluster may not be called: the names of other identities (the control plane,
+ * its short form `cp`, the PKI's `admin` client certificate), and words that would read
+ * ambiguously in subjects, account names and logs. A member called `admin` would get a
+ * gRPC client certificate with the admin's file names and CN.
+ */
+export const RESERVED_CLUSTER_NAMES: ReadonlySet<string> = new Set([
+  "audit", "control-plane", "controlplane", "cp", "admin", "all", "sov", "system", "sys",
+]);
 
 // A DNS-1123 label: what Kubernetes allows for most names, minus dots. Dots would split
 // the subject into extra tokens; '*', '>' and whitespace would make it a wildcard or
@@ -130,9 +137,16 @@ export const streams = {
  * Inbox prefix of each identity. Replies (publish acks, pulled messages) go to inbox
  * subjects; a member allowed to subscribe to `_INBOX.>` could read the messages pulled
  * by every other member. Each member gets its own prefix and may subscribe only there.
+ *
+ * The control plane and the members live under different second tokens (`cp` vs `m`),
+ * so no member name, whatever it is, can produce the control plane's prefix or a prefix
+ * one of whose subjects another identity's `<prefix>.>` would match: cluster names are
+ * a single token (no dots), so `_INBOX_sov.m.<a>` and `_INBOX_sov.m.<b>` differ in
+ * the third token whenever a != b.
  */
+export const INBOX_ROOT = "_INBOX_sov";
 export function inboxPrefix(identity: { member: string } | "control-plane"): string {
-  return identity === "control-plane" ? "_INBOX_sov_cp" : `_INBOX_sov_${validateClusterName(identity.member)}`;
+  return identity === "control-plane" ? `${INBOX_ROOT}.cp` : `${INBOX_ROOT}.m.${validateClusterName(identity.member)}`;
 }
 
 const MINUTE_NS = 60 * 1_000_000_000;

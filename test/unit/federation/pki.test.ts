@@ -59,4 +59,10 @@ describe("local federation PKI (hack/lib/federation/security.ts)", function () {
       assert.ok(env[k]?.startsWith(dir), `${k} missing`);
     }
   });
+
+  it("refuses a member named like the admin or control-plane identity (it would share their certificate or seed)", () => {
+    for (const m of ["admin", "control-plane"]) {
+      assert.throws(() => pkiLayout({ stateDir: dir, members: ["fr", m] }), new RegExp(`"${m}"`));
+    }
+  });
 });

@@ -47,7 +47,7 @@ describe("federation subjects", () => {
   for (const [bad, why] of [
     ["", /empty/], ["fr.de", /DNS-1123/], ["fr*", /DNS-1123/], ["*", /DNS-1123/], [">", /DNS-1123/], ["fr >", /DNS-1123/],
     ["FR", /DNS-1123/], ["-fr", /DNS-1123/], ["fr-", /DNS-1123/], ["fr\n", /DNS-1123/], ["fr\tde", /DNS-1123/], ["a".repeat(64), /longer than 63/],
-    ["audit", /reserved/], ["control-plane", /reserved/],
+    ["audit", /reserved/], ["control-plane", /reserved/], ["cp", /reserved/], ["admin", /reserved/], ["all", /reserved/],
   ] as const) {
     it(`refuses cluster name ${JSON.stringify(bad)} before it reaches a subject`, () => {
       for (const make of [() => subjects.heartbeat(bad), () => subjects.intent(bad, UID), () => streams.intents(bad), () => memberPermissions(bad), () => inboxPrefix({ member: bad })]) {
@@ -55,6 +55,37 @@ describe("federation subjects", () => {
       }
     });
   }
+
+  it("gives every identity an inbox prefix no other identity's prefix equals or overlaps, whatever the member is called", () => {
+    // A member called "cp" once got the control plane's inbox, hence its replies.
+    const members = ["fr", "de", "fr-2", "m", "sov", "inbox", "c", "p", "cp", "cp-1", "x-cp", "control", "plane", "admin"];
+    const prefixes = [inboxPrefix("control-plane")];
+    for (const m of members) {
+      try {
+        prefixes.push(inboxPrefix({ member: m }));
+      } catch (err) {
+        assert.ok(err instanceof InvalidNameError && /reserved/.test(err.message), m); // refused is fine, colliding is not
+      }
+    }
+    assert.equal(new Set(prefixes).size, prefixes.length);
+    for (const a of prefixes) {
+      assert.ok(!a.includes("*") && !a.includes(">") && !a.includes(" "), a);
+      for (const b of prefixes) {
+        if (a === b) continue;
+        // Each identity subscribes to `<prefix>.>`: no subject under one may be under another.
+        assert.ok(!matches(`${a}.>`, `${b}.x`) && !matches(`${b}.>`, `${a}.x`), `${a} overlaps ${b}`);
+      }
+    }
+    fc.assert(fc.property(fc.stringMatching(/^[a-z0-9]([-a-z0-9]{0,20}[a-z0-9])?$/), (m) => {
+      let p: string;
+      try {
+        p = inboxPrefix({ member: m });
+      } catch {
+        return true;
+      }
+      return !matches(`${p}.>`, `${inboxPrefix("control-plane")}.x`) && !matches(`${inboxPrefix("control-plane")}.>`, `${p}.x`);
+    }));
+  });
 
   it("refuses workload uids and countries that are not single safe tokens", () => {
     for (const bad of ["", "a.b", "*", ">", "a b", "a\r\nPUB x 1"]) assert.throws(() => validateWorkloadUid(bad), InvalidNameError);

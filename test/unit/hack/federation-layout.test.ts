@@ -25,6 +25,11 @@ describe("local federation layout", () => {
     [["FR"], /"FR" is not a valid member name/],
     [["host"], /"host" is not a valid member name/],
     [["fr.de"], /not a valid member name/],
+    // Reserved by the federation protocol (identities, inbox prefixes) and the PKI's admin client.
+    [["admin"], /"admin".*reserved/],
+    [["fr", "cp"], /"cp".*reserved/],
+    [["control-plane"], /"control-plane"/],
+    [["audit"], /"audit".*reserved/],
   ] as const) {
     it(`rejects --members ${JSON.stringify(members)} naming the flag`, () => {
       assert.throws(() => makeLayout({ root: "/r", stateDir: "/s", basePort: 30000, members: [...members], nodesPerMember: 1 }), (e: Error) => /^--members: /.test(e.message) && message.test(e.message));
