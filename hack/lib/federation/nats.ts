@@ -1,6 +1,6 @@
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import path from "node:path";
-import { controlPlanePermissions, memberPermissions } from "../../../operator/src/federation/protocol.ts";
+import { CONTROL_PLANE_ACCOUNT, controlPlanePermissions, memberAccount, memberPermissions, memberServices } from "../../../operator/src/federation/protocol.ts";
 import type { NatsPermissions } from "../../../operator/src/federation/protocol.ts";
 import type { Component } from "./component.ts";
 import { httpGet } from "./http.ts";
@@ -60,16 +60,48 @@ function permissionsBlock(p: NatsPermissions): string {
   return `{ publish: ${side(p.publish)}, subscribe: ${side(p.subscribe)} }`;
 }
 
+/**
+ * One account for the control plane and the streams, one per member (see
+ * CONTROL_PLANE_ACCOUNT in protocol.ts for why): the control plane's account exports
+ * each member's services to that member's account alone, the member's account imports
+ * them. Per-user permissions stay on as a second layer.
+ */
+function accountsBlock(opts: { keys: Record<string, string>; members: string[] }): string[] {
+  const q = (x: string) => JSON.stringify(x);
+  const exports = opts.members.flatMap((m) => memberServices(m).map((svc) =>
+    `      { service: ${q(svc.subject)}, accounts: [${q(memberAccount(m))}], response_type: ${svc.responseType} }`));
+  return [
+    "accounts {",
+    `  ${CONTROL_PLANE_ACCOUNT} {`,
+    "    jetstream: enabled",
+    "    users: [",
+    `      # ${CONTROL_PLANE_IDENTITY}`,
+    `      { nkey: ${opts.keys[CONTROL_PLANE_IDENTITY]}, permissions: ${permissionsBlock(controlPlanePermissions())} }`,
+    "    ]",
+    "    exports: [",
+    ...exports,
+    "    ]",
+    "  }",
+    ...opts.members.flatMap((m) => [
+      `  # member ${m}`,
+      `  ${memberAccount(m)} {`,
+      // Members use the control plane's JetStream through imports; a store of their own
+      // would only be room to fill.
+      "    jetstream: disabled",
+      "    users: [",
+      `      { nkey: ${opts.keys[m]}, permissions: ${permissionsBlock(memberPermissions(m))} }`,
+      "    ]",
+      "    imports: [",
+      ...memberServices(m).map((svc) => `      { service: { account: ${q(CONTROL_PLANE_ACCOUNT)}, subject: ${q(svc.subject)} } }`),
+      "    ]",
+      "  }",
+    ]),
+    "}",
+  ];
+}
+
 function natsConfig(opts: { layout: Layout; storeDir: string; pki: Pki; members: string[] }): string {
   const keys = natsPublicKeys(opts.pki);
-  const users = [
-    `    # ${CONTROL_PLANE_IDENTITY}`,
-    `    { nkey: ${keys[CONTROL_PLANE_IDENTITY]}, permissions: ${permissionsBlock(controlPlanePermissions())} }`,
-    ...opts.members.flatMap((m) => [
-      `    # member ${m}`,
-      `    { nkey: ${keys[m]}, permissions: ${permissionsBlock(memberPermissions(m))} }`,
-    ]),
-  ];
   return [
     `server_name: sovereign-federation-${opts.layout.basePort}`,
     `listen: 127.0.0.1:${opts.layout.natsPort}`,
@@ -80,11 +112,7 @@ function natsConfig(opts: { layout: Layout; storeDir: string; pki: Pki; members:
     `  ca_file: ${JSON.stringify(opts.pki.ca.cert)}`,
     "  timeout: 5",
     "}",
-    "authorization {",
-    "  users: [",
-    ...users,
-    "  ]",
-    "}",
+    ...accountsBlock({ keys, members: opts.members }),
     "jetstream {",
     `  store_dir: ${JSON.stringify(opts.storeDir)}`,
     "  max_memory_store: 256MB",

@@ -278,22 +278,76 @@ export interface NatsPermissions {
  * subject it learns), no stream or consumer management.
  */
 export function memberPermissions(cluster: string): NatsPermissions {
-  const stream = streams.intents(cluster);
-  const consumer = streams.intentsConsumer(cluster);
+  // The same subjects as the account's imports: a second layer should the imports widen.
   return {
     publish: {
-      allow: [
-        subjects.heartbeat(cluster),
-        subjects.statusAll(cluster),
-        `$JS.API.CONSUMER.INFO.${stream}.${consumer}`,
-        `$JS.API.CONSUMER.MSG.NEXT.${stream}.${consumer}`,
-        `$JS.ACK.${stream}.${consumer}.>`,
-      ],
+      allow: memberServices(cluster).filter((s) => !s.importOnly).map((s) => s.subject),
     },
     subscribe: {
       allow: [`${inboxPrefix({ member: cluster })}.>`],
     },
   };
+}
+
+/**
+ * NATS accounts. Per-user permissions check what a client publishes, never the reply
+ * subject it names, and JetStream answers (API responses, pulled messages, publish
+ * acks) with the server's own rights: a member allowed `$JS.API.CONSUMER.INFO` on its
+ * own consumer could name `sov.v1.de.heartbeat` as the reply and have the server write
+ * into de's heartbeat (or intents, or the audit trail). Accounts close that: the
+ * streams and the control plane live in one account, each member in its own, and a
+ * member reaches the control plane's account only through the service imports below.
+ * A service import rewrites the reply subject to a one-off `_R_` subject and delivers
+ * the answer inside the requesting member's account, so whatever reply subject a
+ * member names, the answer can only land in its own account, where nothing is stored.
+ */
+export const CONTROL_PLANE_ACCOUNT = "SOV";
+
+/** The member's account: `MEMBER_FR`, `MEMBER_FR_2` (cluster names have no '_', so this is one-to-one). */
+export function memberAccount(cluster: string): string {
+  return `MEMBER_${validateClusterName(cluster).toUpperCase().replaceAll("-", "_")}`;
+}
+
+/** A subject the control plane's account exports as a service to one member's account, which imports it. */
+export interface MemberService {
+  subject: string;
+  /** `stream`: more than one answer per request (a pull request gets every pulled message). */
+  responseType: "singleton" | "stream";
+  /**
+   * Imported but never published by the member's user (its permissions leave it out):
+   * the import exists only for its side effect on the server (see memberServices).
+   */
+  importOnly?: true;
+}
+
+/**
+ * Everything a member can reach in the control plane's account: its own consumer's
+ * info, pull and ack subjects, and its own heartbeat and status subjects. Heartbeats
+ * and status are services too, not a stream export from the member's account: a stream
+ * import keeps the publisher's reply subject, so JetStream's publish ack would be sent
+ * in the control plane's account to any subject the member names (the same hole);
+ * through a service import the ack comes back to the member's own inbox.
+ */
+export function memberServices(cluster: string): MemberService[] {
+  const stream = streams.intents(cluster);
+  const consumer = streams.intentsConsumer(cluster);
+  return [
+    { subject: subjects.heartbeat(cluster), responseType: "singleton" },
+    { subject: subjects.statusAll(cluster), responseType: "singleton" },
+    // The client's consumers.get() and consume() read the consumer's info.
+    { subject: `$JS.API.CONSUMER.INFO.${stream}.${consumer}`, responseType: "singleton" },
+    // One pull request is answered by up to a batch of messages and idle heartbeats.
+    { subject: `$JS.API.CONSUMER.MSG.NEXT.${stream}.${consumer}`, responseType: "stream" },
+    // Pulled messages carry a $JS.ACK reply subject in the control plane's account.
+    { subject: `$JS.ACK.${stream}.${consumer}.>`, responseType: "singleton" },
+    // nats-server gives an account without JetStream a responder on all of `$JS.API.>`
+    // that answers "JetStream not enabled for account", and that answer races the
+    // imported service's. It leaves the responder out when the account imports
+    // `$JS.API.INFO` (server/jetstream.go, enableJetStreamInfoServiceImportOnly), so
+    // the member imports it; its user may not publish there, so the control plane's
+    // account info stays unreadable.
+    { subject: "$JS.API.INFO", responseType: "singleton", importOnly: true },
+  ];
 }
 
 /**

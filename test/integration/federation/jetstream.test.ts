@@ -273,4 +273,80 @@ describe("federation protocol over NATS JetStream (real nats-server, TLS, per-cl
     assert.equal(info.num_ack_pending, 0);
     assert.equal(info.num_pending, 0);
   });
+
+  describe("reply-subject redirection (a member naming another cluster's subject as the reply)", () => {
+    /** Sequence of the newest message stored on `subject`, 0 when there is none. */
+    async function lastSeq(stream: string, subject: string): Promise<number> {
+      try {
+        // The client answers null for "no message", or throws it, depending on the version.
+        return (await jsm.streams.getMessage(stream, { last_by_subj: subject }))?.seq ?? 0;
+      } catch (err) {
+        if (err instanceof Error && /no message found/i.test(err.message)) return 0;
+        throw err;
+      }
+    }
+
+    it("stores nothing on de's heartbeat, de's intents or the audit trail when fr names them as reply subjects", async () => {
+      const fr = await member("fr");
+      const de = await member("de");
+      const intentUid = uid();
+      const targets = [
+        { stream: streams.heartbeats, subject: subjects.heartbeat("de") },
+        { stream: streams.intents("de"), subject: subjects.intent("de", intentUid) },
+        { stream: streams.audit, subject: subjects.audit("DE") },
+      ];
+      const before = await Promise.all(targets.map((t) => lastSeq(t.stream, t.subject)));
+      // Someone listening in the control plane's account on the targets, as the control plane does.
+      const seen: string[] = [];
+      const subs = targets.map((t) => cp.nc.subscribe(t.subject, { callback: (_e, m) => void seen.push(m.subject) }));
+      await cp.nc.flush();
+
+      const info = `$JS.API.CONSUMER.INFO.${streams.intents("fr")}.${streams.intentsConsumer("fr")}`;
+      const next = `$JS.API.CONSUMER.MSG.NEXT.${streams.intents("fr")}.${streams.intentsConsumer("fr")}`;
+      for (const t of targets) {
+        // Every one of these is a subject fr may publish to; only the reply is foreign.
+        fr.nc.publish(info, "", { reply: t.subject });
+        fr.nc.publish(next, JSON.stringify({ batch: 1, no_wait: true }), { reply: t.subject });
+        // JetStream's publish ack for fr's own heartbeat, sent to the named reply.
+        fr.nc.publish(subjects.heartbeat("fr"), codecs.heartbeat.encode(sampleHeartbeat({ sentAt: new Date(), sequence: Date.now() })), { reply: t.subject });
+      }
+      await fr.nc.flush();
+      // fr's own requests on the same connection are answered, so the server has seen the above;
+      // JetStream answers asynchronously, hence the short grace period after.
+      await fr.nc.request(info, "", { timeout: 5000 });
+      await new Promise((r) => setTimeout(r, 1000));
+
+      assert.deepEqual(seen, [], "the server published fr's requests' answers onto another cluster's or the audit subject");
+      assert.deepEqual(await Promise.all(targets.map((t) => lastSeq(t.stream, t.subject))), before);
+      assert.ok(!fr.nc.isClosed(), "fr's connection survives (nothing it sent was refused)");
+
+      // Positive control: the right identities' messages on the same subjects are seen and stored.
+      await de.publish.heartbeat(sampleHeartbeat({ cluster: "de", sentAt: new Date(), sequence: Date.now() }));
+      await cp.publish.intent(sampleIntent({ cluster: "de", workload: { namespace: "n", name: "control", uid: intentUid }, decidedAt: new Date() }));
+      await cp.publish.audit(sampleAuditRecord({ recordId: `redirect-control-${uid()}`, country: "DE", time: new Date() }));
+      const after = await Promise.all(targets.map((t) => lastSeq(t.stream, t.subject)));
+      after.forEach((seq, i) => assert.ok(seq > before[i]!, `${targets[i]!.subject} stored nothing from its rightful publisher`));
+      await within((async () => {
+        while (new Set(seen).size < targets.length) await new Promise((r) => setTimeout(r, 50));
+      })(), 5000, "the control plane's subscriber seeing the rightful messages");
+      assert.deepEqual(new Set(seen), new Set(targets.map((t) => t.subject)));
+      for (const sub of subs) sub.unsubscribe();
+      // Leave de's consumer nothing to trip over in later tests.
+      await jsm.streams.purge(streams.intents("de"), { filter: subjects.intent("de", intentUid) });
+    });
+
+    it("still lets fr pull, ack and publish its own heartbeat through its account's imports", async () => {
+      const fr = await member("fr");
+      const intent = sampleIntent({ workload: { namespace: "n", name: "imported", uid: uid() }, decidedAt: new Date() });
+      await cp.publish.intent(intent);
+      const sub = fr.intents("fr");
+      const got = await nextFor(sub[Symbol.asyncIterator](), intent.workload!.uid);
+      await got.ack();
+      await sub.stop();
+      const r = await fr.publish.heartbeat(sampleHeartbeat({ sentAt: new Date(), sequence: Date.now() }));
+      assert.equal(r.stream, streams.heartbeats);
+      const info = await jsm.consumers.info(streams.intents("fr"), streams.intentsConsumer("fr"));
+      assert.equal(info.num_ack_pending, 0);
+    });
+  });
 });

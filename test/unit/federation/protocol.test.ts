@@ -2,7 +2,7 @@ import assert from "node:assert/strict";
 import fc from "fast-check";
 import {
   auditStreamConfig, controlPlanePermissions, heartbeatsStreamConfig, statusStreamConfig, inboxPrefix, intentsConsumerConfig, intentsStreamConfig, InvalidNameError,
-  memberPermissions, parseSubject, streams, subjects, validateClusterName, validateCountry, validateWorkloadUid,
+  memberAccount, memberPermissions, memberServices, CONTROL_PLANE_ACCOUNT, parseSubject, streams, subjects, validateClusterName, validateCountry, validateWorkloadUid,
 } from "../../../operator/src/federation/index.ts";
 
 /** NATS wildcard match: '*' one token, '>' one or more trailing tokens. */
@@ -149,6 +149,27 @@ describe("federation permissions", () => {
     for (const s of [subjects.heartbeat("fr"), subjects.status("de", UID), subjects.intent("fr", UID), subjects.audit("DE"), `${inboxPrefix("control-plane")}.x`]) {
       assert.ok(permitted(cp.subscribe, s), s);
     }
+  });
+});
+
+describe("federation NATS accounts", () => {
+  it("gives every member its own account, never the control plane's", () => {
+    const names = ["fr", "de", "fr-2", "fr2", "it"].map((m) => memberAccount(m));
+    assert.deepEqual(names.slice(0, 3), ["MEMBER_FR", "MEMBER_DE", "MEMBER_FR_2"]);
+    assert.equal(new Set([...names, CONTROL_PLANE_ACCOUNT]).size, names.length + 1);
+  });
+
+  it("lets a member import only its own consumer, acks, heartbeat and status, and publish none of the import-only ones", () => {
+    const fr = memberServices("fr");
+    for (const s of [subjects.heartbeat("de"), subjects.status("de", UID), subjects.intent("fr", UID), subjects.audit("FR"),
+      "$JS.API.CONSUMER.MSG.NEXT.sov-intents-de.sov-agent-de", "$JS.ACK.sov-intents-de.sov-agent-de.1.1.1.1.0", "$JS.API.STREAM.INFO.sov-intents-fr"]) {
+      assert.ok(!fr.some((svc) => matches(svc.subject, s)), `fr imports ${s}`);
+    }
+    // Pulled messages come as many answers to one request.
+    assert.equal(fr.find((svc) => svc.subject.startsWith("$JS.API.CONSUMER.MSG.NEXT."))?.responseType, "stream");
+    const perms = memberPermissions("fr");
+    for (const svc of fr) assert.equal(permitted(perms.publish, svc.subject.replace(/>$/, "x")), !svc.importOnly, svc.subject);
+    assert.ok(!permitted(perms.publish, "$JS.API.INFO"));
   });
 });
 
