@@ -335,7 +335,7 @@ export interface AuditReadOptions {
  * always terminates even while new records arrive.
  */
 export async function* readAudit(
-  params: { jsm: JetStreamManager; js: JetStreamClient } & AuditReadOptions,
+  params: { jsm: JetStreamManager; js: JetStreamClient; log?: Logger } & AuditReadOptions,
 ): AsyncGenerator<{ record: AuditRecord; streamSequence: number; storedAt: Date }> {
   const name = `audit-query-${nuid.next()}`;
   const info = await params.jsm.consumers.add(streams.audit, {
@@ -358,7 +358,19 @@ export async function* readAudit(
         got++;
         if (params.until && m.time > params.until) return;
         remaining--;
-        yield { record: codecs.audit.decode(m.data, m.subject), streamSequence: m.seq, storedAt: m.time };
+        let record: AuditRecord;
+        try {
+          record = codecs.audit.decode(m.data, m.subject);
+        } catch (err) {
+          // The stream is append-only (deny_delete, deny_purge): one record that does not
+          // decode (a bug, or something written before the NATS accounts closed the
+          // reply-subject hole) would otherwise make every query over it fail for as long
+          // as it is retained. Skip it and say where it is, so an auditor can look.
+          params.log?.error({ err, subject: m.subject, seq: m.seq }, "skipping an audit record that does not decode");
+          if (remaining === 0) break;
+          continue;
+        }
+        yield { record, streamSequence: m.seq, storedAt: m.time };
         if (remaining === 0) break;
       }
       // The messages were counted as pending; if they stop coming the stream changed under us.
