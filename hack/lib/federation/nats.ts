@@ -1,6 +1,6 @@
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import path from "node:path";
-import { CONTROL_PLANE_ACCOUNT, controlPlanePermissions, memberAccount, memberPermissions, memberServices } from "../../../operator/src/federation/protocol.ts";
+import { CONTROL_PLANE_ACCOUNT, controlPlanePermissions, memberAccount, memberAccountLimits, memberPermissions, memberServices } from "../../../operator/src/federation/protocol.ts";
 import type { NatsPermissions } from "../../../operator/src/federation/protocol.ts";
 import type { Component } from "./component.ts";
 import { httpGet } from "./http.ts";
@@ -68,6 +68,7 @@ function permissionsBlock(p: NatsPermissions): string {
  */
 function accountsBlock(opts: { keys: Record<string, string>; members: string[] }): string[] {
   const q = (x: string) => JSON.stringify(x);
+  const limits = memberAccountLimits();
   const exports = opts.members.flatMap((m) => memberServices(m).map((svc) =>
     `      { service: ${q(svc.subject)}, accounts: [${q(memberAccount(m))}], response_type: ${svc.responseType} }`));
   return [
@@ -88,6 +89,8 @@ function accountsBlock(opts: { keys: Record<string, string>; members: string[] }
       // Members use the control plane's JetStream through imports; a store of their own
       // would only be room to fill.
       "    jetstream: disabled",
+      // Account limits: with one user per account, the member's per-user caps.
+      `    limits: { max_payload: ${limits.maxPayload}, max_subscriptions: ${limits.maxSubscriptions}, max_connections: ${limits.maxConnections} }`,
       "    users: [",
       `      { nkey: ${opts.keys[m]}, permissions: ${permissionsBlock(memberPermissions(m))} }`,
       "    ]",

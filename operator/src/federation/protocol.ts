@@ -208,6 +208,33 @@ export function intentsConsumerConfig(cluster: string, options: ConsumerOptions 
   };
 }
 
+const KIB = 1024;
+const MIB = 1024 * KIB;
+
+/**
+ * Bounds of what one member's connection may send and hold, enforced by nats-server as
+ * the limits of the member's account (one user per account, so they are per user).
+ * A status carries pod phases, not templates: 256 KiB is generous. An agent needs a
+ * handful of subscriptions (its inbox, one per consumer) and one or two connections
+ * (a restart overlaps the old one for a moment); the caps leave room for that, not for
+ * a member that opens thousands to exhaust the server.
+ */
+export function memberAccountLimits(): { maxPayload: number; maxSubscriptions: number; maxConnections: number } {
+  return { maxPayload: 256 * KIB, maxSubscriptions: 64, maxConnections: 32 };
+}
+
+/*
+ * Storage bounds of the streams members write to (heartbeats, status). Members have no
+ * JetStream of their own (their accounts have it disabled) and write only through their
+ * imports, so these bounds, max_msgs_per_subject = 1 and the server-wide store limits
+ * are what cap a member's footprint. Remaining risk: the heartbeat and status streams
+ * are shared, and discard is "old", so a compromised member publishing status for many
+ * made-up workload uids (each a new subject) can, once the stream's max_bytes/max_msgs
+ * is reached, push other members' oldest status records out before max_age would. It
+ * cannot forge or read them, and the next report of each member restores its own.
+ * Removing that needs a status stream per member (a stream per account, sourced into
+ * the control plane's), left for when the number of members makes it worth it.
+ */
 export function heartbeatsStreamConfig(options: StreamOptions = {}): Partial<StreamConfig> & { name: string } {
   return {
     name: streams.heartbeats,
@@ -216,6 +243,10 @@ export function heartbeatsStreamConfig(options: StreamOptions = {}): Partial<Str
     retention: RetentionPolicy.Limits,
     storage: options.storage ?? StorageType.File,
     max_msgs_per_subject: 1,
+    // A heartbeat is a few hundred bytes; one per cluster is kept.
+    max_msg_size: 64 * KIB,
+    max_msgs: 10_000,
+    max_bytes: 16 * MIB,
     // An hour-old heartbeat says only that the cluster is gone; keep the stream small.
     max_age: 60 * MINUTE_NS,
     discard: DiscardPolicy.Old,
@@ -234,6 +265,12 @@ export function statusStreamConfig(options: StreamOptions = {}): Partial<StreamC
     retention: RetentionPolicy.Limits,
     storage: options.storage ?? StorageType.File,
     max_msgs_per_subject: 1,
+    // As large as a member may publish at all (memberAccountLimits), no larger.
+    max_msg_size: memberAccountLimits().maxPayload,
+    max_msgs: 1_000_000,
+    max_bytes: 256 * MIB,
+    // A status not refreshed for a month is of a workload long gone from the member.
+    max_age: 30 * DAY_NS,
     discard: DiscardPolicy.Old,
     duplicate_window: ms2ns(options.duplicateWindowMs ?? 2 * 60_000),
     num_replicas: 1,

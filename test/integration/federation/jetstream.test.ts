@@ -6,7 +6,8 @@ import { createUser } from "@nats-io/nkeys";
 import { connect, nkeyAuthenticator, PermissionViolationError } from "@nats-io/transport-node";
 import type { Subscription } from "@nats-io/transport-node";
 import {
-  codecs, ensureMemberStreams, ensureSharedStreams, inboxPrefix, PermissionDeniedError, readAudit, streams, subjects,
+  codecs, CONTROL_PLANE_ACCOUNT, ensureMemberStreams, ensureSharedStreams, heartbeatsStreamConfig, inboxPrefix, memberAccount, memberAccountLimits,
+  PermissionDeniedError, readAudit, statusStreamConfig, streams, subjects,
 } from "../../../operator/src/federation/index.ts";
 import type { Delivery, DurableSubscription, FederationClient } from "../../../operator/src/federation/index.ts";
 import type { PlacementIntent } from "../../../operator/src/gen/sovereign/v1/intent.ts";
@@ -347,6 +348,44 @@ describe("federation protocol over NATS JetStream (real nats-server, TLS, per-cl
       assert.equal(r.stream, streams.heartbeats);
       const info = await jsm.consumers.info(streams.intents("fr"), streams.intentsConsumer("fr"));
       assert.equal(info.num_ack_pending, 0);
+    });
+  });
+
+  describe("resource limits of a member", () => {
+    it("gives member accounts no JetStream of their own, only the control plane's account", async () => {
+      const accountz = async (acc: string) =>
+        ((await (await fetch(`${env.natsMonitorUrl}/accountz?acc=${acc}`)).json()) as { account_detail?: { jetstream_enabled?: boolean } }).account_detail;
+      assert.equal((await accountz(memberAccount("fr")))?.jetstream_enabled, false);
+      assert.equal((await accountz(memberAccount("de")))?.jetstream_enabled, false);
+      assert.equal((await accountz(CONTROL_PLANE_ACCOUNT))?.jetstream_enabled, true);
+    });
+
+    it("caps a member's payload and subscriptions on the server", async () => {
+      const fr = await member("fr");
+      const limits = memberAccountLimits();
+      assert.equal(fr.nc.info?.max_payload, limits.maxPayload);
+      // The control plane is not capped as low: intents carry pod templates.
+      assert.ok((cp.nc.info?.max_payload ?? 0) > limits.maxPayload);
+      // Subscriptions beyond the cap are refused by the server with an -ERR the client
+      // reports as a connection status (the connection stays).
+      const refused = (async () => {
+        for await (const st of fr.nc.status()) if (st.type === "error" && /maximum subscriptions/i.test(String(st.error))) return String(st.error);
+        return "";
+      })();
+      const subs = Array.from({ length: limits.maxSubscriptions + 5 }, (_, i) => fr.nc.subscribe(`${inboxPrefix({ member: "fr" })}.limit.${i}`));
+      await fr.nc.flush();
+      assert.match(await within(refused, 10_000, "a refused subscription"), /maximum subscriptions/i);
+      for (const s of subs) s.unsubscribe();
+      assert.ok(!fr.nc.isClosed());
+      // Positive control: within the cap, the member still works.
+      assert.equal((await fr.publish.heartbeat(sampleHeartbeat({ sentAt: new Date(), sequence: Date.now() }))).stream, streams.heartbeats);
+    });
+
+    it("applies the bounds to the status and heartbeat streams on the server", async () => {
+      for (const [name, want] of [[streams.status, statusStreamConfig()], [streams.heartbeats, heartbeatsStreamConfig()]] as const) {
+        const info = await jsm.streams.info(name);
+        for (const k of ["max_bytes", "max_msgs", "max_msg_size", "max_msgs_per_subject", "max_age"] as const) assert.equal(info.config[k], want[k], `${name} ${k}`);
+      }
     });
   });
 });

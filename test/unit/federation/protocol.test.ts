@@ -2,7 +2,7 @@ import assert from "node:assert/strict";
 import fc from "fast-check";
 import {
   auditStreamConfig, controlPlanePermissions, heartbeatsStreamConfig, statusStreamConfig, inboxPrefix, intentsConsumerConfig, intentsStreamConfig, InvalidNameError,
-  memberAccount, memberPermissions, memberServices, CONTROL_PLANE_ACCOUNT, parseSubject, streams, subjects, validateClusterName, validateCountry, validateWorkloadUid,
+  memberAccount, memberAccountLimits, memberPermissions, memberServices, CONTROL_PLANE_ACCOUNT, parseSubject, streams, subjects, validateClusterName, validateCountry, validateWorkloadUid,
 } from "../../../operator/src/federation/index.ts";
 
 /** NATS wildcard match: '*' one token, '>' one or more trailing tokens. */
@@ -174,6 +174,24 @@ describe("federation NATS accounts", () => {
 });
 
 describe("federation streams", () => {
+  it("bounds the streams members write to, in bytes, message size, messages per subject and age", () => {
+    for (const config of [heartbeatsStreamConfig(), statusStreamConfig()]) {
+      assert.ok((config.max_bytes ?? -1) > 0, `${config.name} max_bytes`);
+      assert.ok((config.max_msgs ?? -1) > 0, `${config.name} max_msgs`);
+      assert.ok((config.max_msg_size ?? -1) > 0, `${config.name} max_msg_size`);
+      assert.equal(config.max_msgs_per_subject, 1, `${config.name} max_msgs_per_subject`);
+      assert.ok((config.max_age ?? 0) > 0, `${config.name} max_age`);
+    }
+  });
+
+  it("limits what one member's connection may send and hold", () => {
+    const l = memberAccountLimits();
+    assert.ok(l.maxPayload > 0 && l.maxPayload <= 1024 * 1024);
+    assert.ok((statusStreamConfig().max_msg_size ?? 0) >= l.maxPayload, "a status the member may send is one the stream accepts");
+    assert.ok(l.maxSubscriptions > 0 && l.maxSubscriptions <= 1000);
+    assert.ok(l.maxConnections > 0);
+  });
+
   it("never overlap each other's subjects (JetStream refuses overlapping streams)", () => {
     const filters = [
       ...["fr", "de", "audit-x", "heartbeat", "status"].flatMap((m) => intentsStreamConfig(m).subjects ?? []),
