@@ -104,6 +104,9 @@ describe("federation gRPC API over mutual TLS (real server, real host API server
       // The token was never looked at, let alone consumed.
       const secret = await host.getSecret(BOOTSTRAP_NAMESPACE, secretNameOf(token.slice(0, 6)));
       assert.equal(secret?.annotations?.[BOOTSTRAP_ANNOTATIONS.usedAt], undefined);
+      // Positive control: the same call with fr's certificate succeeds, so UNAVAILABLE
+      // above was the missing certificate, not a server that is down or a bad request.
+      assert.equal((await client(tlsOf(env, "fr")).join({ cluster: "fr", bootstrapToken: token, agentVersion: "test" })).cluster, "fr");
     });
 
     it("refuses a client certificate that another CA signed", async () => {
@@ -112,8 +115,11 @@ describe("federation gRPC API over mutual TLS (real server, real host API server
         execFileSync("openssl", ["req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes", "-days", "1",
           "-subj", "/O=sovereign-federation member/CN=fr", "-keyout", path.join(dir, "key.pem"), "-out", path.join(dir, "cert.pem")], { stdio: "ignore" });
         const rogue = client({ caPem: readFileSync(need(env, "GRPC_CA")), certPem: readFileSync(path.join(dir, "cert.pem")), keyPem: readFileSync(path.join(dir, "key.pem")) });
-        const err = await grpcError(rogue.join({ cluster: "fr", bootstrapToken: "aaaaaa.bbbbbbbbbbbbbbbb", agentVersion: "test" }));
+        const token = await createBootstrapToken({ host, cluster: "fr", now: new Date(), ttlMs: HOUR });
+        const err = await grpcError(rogue.join({ cluster: "fr", bootstrapToken: token, agentVersion: "test" }));
         assert.equal(err.code, status.UNAVAILABLE);
+        // Positive control: the same call with the certificate our CA signed for fr succeeds.
+        assert.equal((await client(tlsOf(env, "fr")).join({ cluster: "fr", bootstrapToken: token, agentVersion: "test" })).cluster, "fr");
       } finally {
         rmSync(dir, { recursive: true, force: true });
       }
@@ -159,10 +165,11 @@ describe("federation gRPC API over mutual TLS (real server, real host API server
       assert.match(err.details, /already used at .*single-use/);
     });
 
-    it("refuses a cluster the host does not know, and a member certificate joining as another member", async () => {
+    it("refuses a member certificate joining as another member, the same whether that member exists or not", async () => {
+      // No existence oracle: fr's certificate learns nothing about which clusters the host knows.
       const unknown = await grpcError(join(tlsOf(env, "fr"), `nowhere-${uid().slice(0, 8)}`, "abcdef.0123456789abcdef"));
-      assert.equal(unknown.code, status.NOT_FOUND);
-      assert.match(unknown.details, /MemberCluster "nowhere-[0-9a-f]+" does not exist on the host/);
+      assert.equal(unknown.code, status.PERMISSION_DENIED);
+      assert.match(unknown.details, /CN=fr\) may not join as member "nowhere-[0-9a-f]+"/);
       const token = await createBootstrapToken({ host, cluster: "de", now: new Date(), ttlMs: HOUR });
       const impostor = await grpcError(join(tlsOf(env, "fr"), "de", token));
       assert.equal(impostor.code, status.PERMISSION_DENIED);

@@ -134,6 +134,26 @@ describe("Join", () => {
     assert.equal([...host.secrets.values()][0]!.annotations, undefined);
   });
 
+  it("answers a member certificate asking for another cluster the same whether that cluster exists or not (no existence oracle)", async () => {
+    const host = new FakeHost();
+    host.clusters.set("de", memberCluster("de", "DE"));
+    let lookups = 0;
+    const counting = Object.assign(Object.create(host) as FakeHost, {
+      getMemberCluster: async (name: string) => {
+        lookups++;
+        return host.getMemberCluster(name);
+      },
+    });
+    const existing = await refusal(handleJoin({ cluster: "de", bootstrapToken: "abcdef.0123456789abcdef", agentVersion: "" }, frPeer, deps(counting)));
+    const missing = await refusal(handleJoin({ cluster: "nowhere", bootstrapToken: "abcdef.0123456789abcdef", agentVersion: "" }, frPeer, deps(counting)));
+    assert.equal(existing.code, status.PERMISSION_DENIED);
+    assert.equal(missing.code, status.PERMISSION_DENIED);
+    assert.equal(missing.message.replace("nowhere", "de"), existing.message);
+    assert.equal(lookups, 0, "the MemberCluster was looked up before the certificate was checked");
+    // And without a member certificate at all.
+    assert.equal((await refusal(handleJoin({ cluster: "nowhere", bootstrapToken: "", agentVersion: "" }, undefined, deps(counting)))).code, status.PERMISSION_DENIED);
+  });
+
   it("refuses a cluster name that could not be a subject token with INVALID_ARGUMENT", async () => {
     const err = await refusal(handleJoin({ cluster: "fr.>", bootstrapToken: "", agentVersion: "" }, frPeer, deps(new FakeHost())));
     assert.equal(err.code, status.INVALID_ARGUMENT);

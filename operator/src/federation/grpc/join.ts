@@ -69,7 +69,7 @@ export function residencyFactsOf(mc: MemberCluster): ResidencyFacts {
 /**
  * Binds an agent to its existing MemberCluster: never creates one and never touches
  * spec (residency facts are the admin's declaration). Checks, in order: the name, that
- * the MemberCluster exists, that the client certificate is that member's, and the
+ * the client certificate is that member's, that the MemberCluster exists, and the
  * single-use token; only then is the token consumed and the credentials returned.
  */
 export async function handleJoin(req: JoinRequest, peer: Peer | undefined, deps: JoinDeps): Promise<JoinResponse> {
@@ -79,12 +79,14 @@ export async function handleJoin(req: JoinRequest, peer: Peer | undefined, deps:
   } catch (err) {
     throw new RpcError(status.INVALID_ARGUMENT, (err as Error).message, { cause: err });
   }
+  // The certificate first: a member certificate asking for another cluster gets the same
+  // answer whether that cluster exists or not, so Join is no oracle of who the members are.
+  if (peer?.kind !== "member" || peer.cluster !== cluster) {
+    throw new RpcError(status.PERMISSION_DENIED, `the client certificate (${peer?.subject ?? "not a federation identity"}) may not join as member ${JSON.stringify(cluster)}`);
+  }
   const mc = await deps.host.getMemberCluster(cluster);
   if (!mc) {
     throw new RpcError(status.NOT_FOUND, `MemberCluster ${JSON.stringify(cluster)} does not exist on the host; the host's admin must declare it (with its residency) before its agent can join`);
-  }
-  if (peer?.kind !== "member" || peer.cluster !== cluster) {
-    throw new RpcError(status.PERMISSION_DENIED, `the client certificate (${peer?.subject ?? "not a federation identity"}) may not join as member ${JSON.stringify(cluster)}`);
   }
   const secret = await deps.credentials(cluster);
   if (!secret) throw new RpcError(status.FAILED_PRECONDITION, `no NATS identity is provisioned for member ${JSON.stringify(cluster)}`, { retryable: true });
