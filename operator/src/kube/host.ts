@@ -5,6 +5,7 @@ import type { Condition, MemberCluster, ResidencyPolicy, SovereignWorkload } fro
 import { loadKubeConfig } from "./config.ts";
 import type { KubeConfigSource } from "./config.ts";
 import { NotFoundError, toKubeError } from "./errors.ts";
+import { type RetryPolicy, withRetryAfter } from "./retry.ts";
 
 /** A Secret as this project uses it: string data (base64 is the client's business). */
 export interface Secret {
@@ -73,28 +74,35 @@ export class KubeHostApi implements HostApi {
   readonly #core: CoreV1Api;
   readonly #custom: CustomObjectsApi;
 
-  constructor(params: { kubeConfig: KubeConfig } | { source: KubeConfigSource }) {
+  readonly #retry: RetryPolicy | undefined;
+
+  constructor(params: ({ kubeConfig: KubeConfig } | { source: KubeConfigSource }) & { retry?: RetryPolicy }) {
     const kc = "kubeConfig" in params ? params.kubeConfig : loadKubeConfig(params.source);
+    this.#retry = params.retry;
     this.#core = kc.makeApiClient(CoreV1Api);
     this.#custom = kc.makeApiClient(CustomObjectsApi);
   }
 
   async #orUndefined<T>(what: string, call: () => Promise<T>): Promise<T | undefined> {
     try {
-      return await call();
+      return await this.#call(what, call);
     } catch (err) {
-      const e = toKubeError(err, what);
-      if (e instanceof NotFoundError) return undefined;
-      throw e;
+      if (err instanceof NotFoundError) return undefined;
+      throw err;
     }
   }
 
-  async #call<T>(what: string, call: () => Promise<T>): Promise<T> {
-    try {
-      return await call();
-    } catch (err) {
-      throw toKubeError(err, what);
-    }
+  #call<T>(what: string, call: () => Promise<T>): Promise<T> {
+    return withRetryAfter({
+      call: async () => {
+        try {
+          return await call();
+        } catch (err) {
+          throw toKubeError(err, what);
+        }
+      },
+      policy: this.#retry,
+    });
   }
 
   async getSecret(namespace: string, name: string): Promise<Secret | undefined> {

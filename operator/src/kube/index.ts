@@ -2,3 +2,4 @@
 export * from "./config.ts";
 export * from "./errors.ts";
 export * from "./host.ts";
+export * from "./retry.ts";
