@@ -75,6 +75,22 @@ function secureHealth(port: number): () => Promise<boolean> {
   return async () => (await httpGet({ url: `https://127.0.0.1:${port}/healthz`, insecure: true })).status === 200;
 }
 
+/**
+ * What kube-controller-manager and kube-scheduler share: the admin kubeconfig for API
+ * access and for delegated authn/authz of their health endpoints, loopback only, and
+ * one instance per cluster, so no leader election.
+ */
+function componentFlags(opts: { kubeconfig: string; port: number }): string[] {
+  return [
+    `--kubeconfig=${opts.kubeconfig}`,
+    `--authentication-kubeconfig=${opts.kubeconfig}`,
+    `--authorization-kubeconfig=${opts.kubeconfig}`,
+    "--bind-address=127.0.0.1",
+    `--secure-port=${opts.port}`,
+    "--leader-elect=false",
+  ];
+}
+
 export function controllerManagerComponent(opts: { layout: Layout; cluster: ClusterLayout; tools: Tools }): Component {
   const { layout, cluster } = opts;
   const kubeconfig = cluster.kubeconfig;
@@ -82,12 +98,7 @@ export function controllerManagerComponent(opts: { layout: Layout; cluster: Clus
     name: `kube-controller-manager (${cluster.name})`,
     binary: opts.tools.kubeControllerManager,
     args: [
-      `--kubeconfig=${kubeconfig}`,
-      `--authentication-kubeconfig=${kubeconfig}`,
-      `--authorization-kubeconfig=${kubeconfig}`,
-      "--bind-address=127.0.0.1",
-      `--secure-port=${cluster.controllerManagerPort}`,
-      "--leader-elect=false",
+      ...componentFlags({ kubeconfig, port: cluster.controllerManagerPort }),
       `--service-account-private-key-file=${path.join(cluster.dir, "sa.key")}`,
       `--root-ca-file=${servingCert(cluster)}`,
       "--use-service-account-credentials=false",
@@ -110,12 +121,7 @@ export function schedulerComponent(opts: { layout: Layout; cluster: ClusterLayou
     name: `kube-scheduler (${cluster.name})`,
     binary: opts.tools.kubeScheduler,
     args: [
-      `--kubeconfig=${kubeconfig}`,
-      `--authentication-kubeconfig=${kubeconfig}`,
-      `--authorization-kubeconfig=${kubeconfig}`,
-      "--bind-address=127.0.0.1",
-      `--secure-port=${cluster.schedulerPort}`,
-      "--leader-elect=false",
+      ...componentFlags({ kubeconfig, port: cluster.schedulerPort }),
       "--v=1",
     ],
     log: path.join(layout.logDir, `kube-scheduler-${cluster.name}.log`),
