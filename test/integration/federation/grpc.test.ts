@@ -165,6 +165,19 @@ describe("federation gRPC API over mutual TLS (real server, real host API server
       assert.match(err.details, /already used at .*single-use/);
     });
 
+    it("accepts a token made by the admin with `kubectl sovereign token create`, and the plugin refuses a cluster the host does not know", () => {
+      const plugin = path.join(repoRoot, "bin", "kubectl-sovereign");
+      const made = spawnSync(plugin, ["token", "create", "fr", "--ttl", "10m", "--kubeconfig", env.hostKubeconfig], { encoding: "utf8" });
+      assert.equal(made.status, 0, made.stderr);
+      assert.match(made.stderr, /bootstrap token for MemberCluster fr, single use, valid until /);
+      const token = made.stdout.trim();
+      assert.match(token, /^[a-z0-9]{6}\.[a-z0-9]{16}$/);
+      const unknown = spawnSync(plugin, ["token", "create", `nowhere-${uid().slice(0, 8)}`, "--kubeconfig", env.hostKubeconfig], { encoding: "utf8" });
+      assert.equal(unknown.status, 2);
+      assert.match(unknown.stderr, /MemberCluster "nowhere-[0-9a-f]+" does not exist on the host/);
+      return join(tlsOf(env, "fr"), "fr", token).then((res) => assert.equal(res.cluster, "fr"));
+    });
+
     it("refuses a member certificate joining as another member, the same whether that member exists or not", async () => {
       // No existence oracle: fr's certificate learns nothing about which clusters the host knows.
       const unknown = await grpcError(join(tlsOf(env, "fr"), `nowhere-${uid().slice(0, 8)}`, "abcdef.0123456789abcdef"));

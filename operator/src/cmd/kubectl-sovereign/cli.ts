@@ -2,13 +2,16 @@ import { ExitStatus, InputError, UsageError } from "./errors.ts";
 import type { InputReader } from "../../scheduler/inputs.ts";
 import { parseSimulateOptions, SIMULATE_USAGE } from "./options.ts";
 import { runSimulate } from "./simulate.ts";
+import type { HostApi } from "../../kube/host.ts";
+import { parseTokenOptions, runTokenCreate, TOKEN_USAGE } from "./token.ts";
 
 export const USAGE = `Usage: kubectl sovereign COMMAND [options]
 
 Commands:
   simulate   where would these workloads' replicas go, and why not elsewhere (offline)
+  token      create a member agent's single-use bootstrap token (on the host)
 
-Run 'kubectl sovereign simulate --help' for its options.`;
+Run 'kubectl sovereign COMMAND --help' for its options.`;
 
 /** Everything the command touches, injected so that tests can run it in-process. */
 export interface CliEnvironment {
@@ -17,6 +20,8 @@ export interface CliEnvironment {
   reader: InputReader;
   /** Epoch milliseconds, read only as the default for --now. */
   clock: () => number;
+  /** The host's API, for a kubeconfig file given by --kubeconfig (or the default one). */
+  hostApi: (kubeconfig: string | undefined) => HostApi;
 }
 
 /** Runs one command line and returns the exit status; never exits the process itself. */
@@ -33,6 +38,15 @@ export async function runCli({ argv, env }: { argv: readonly string[]; env: CliE
         await runSimulate({ options, reader: env.reader, write: env.stdout });
         return ExitStatus.Ok;
       }
+      case "token": {
+        const options = parseTokenOptions({ args });
+        if (options === "help") {
+          env.stdout(`${TOKEN_USAGE}\n`);
+          return ExitStatus.Ok;
+        }
+        await runTokenCreate({ options, host: env.hostApi(options.kubeconfig), now: new Date(env.clock()), write: env.stdout, note: env.stderr });
+        return ExitStatus.Ok;
+      }
       case undefined:
       case "help":
       case "-h":
@@ -44,7 +58,7 @@ export async function runCli({ argv, env }: { argv: readonly string[]; env: CliE
     }
   } catch (err) {
     if (err instanceof UsageError) {
-      env.stderr(`error: ${err.message}\n\n${command === "simulate" ? SIMULATE_USAGE : USAGE}\n`);
+      env.stderr(`error: ${err.message}\n\n${command === "simulate" ? SIMULATE_USAGE : command === "token" ? TOKEN_USAGE : USAGE}\n`);
       return ExitStatus.InvalidInput;
     }
     if (err instanceof InputError) {

@@ -11,6 +11,10 @@ function env(files: Record<string, string> = {}): CliEnvironment & { out: string
     stdout: (t) => out.push(t),
     stderr: (t) => err.push(t),
     clock: () => Date.parse("2026-11-28T00:00:00Z"),
+    // The token command's use of a real host is tested against the local federation.
+    hostApi: () => {
+      throw new Error("no host API in unit tests");
+    },
     reader: {
       readFile: async (path) => {
         if (!(path in files)) throw new Error(`ENOENT: ${path}`);
@@ -29,6 +33,11 @@ describe("kubectl sovereign command line", () => {
     { name: "refuses a --now that is not a time", argv: ["simulate", "-f", "x.yaml", "--now", "yesterday"], message: /--now: "yesterday" is not an RFC 3339 time/ },
     { name: "refuses an unknown flag", argv: ["simulate", "-f", "x.yaml", "--dry-run"], message: /Unknown option '--dry-run'/ },
     { name: "refuses an unknown command", argv: ["apply"], message: /unknown command "apply"/ },
+    { name: "refuses token without a verb", argv: ["token"], message: /token needs a verb: create/ },
+    { name: "refuses token create without a cluster", argv: ["token", "create"], message: /needs the MemberCluster's name/ },
+    { name: "refuses a cluster name that cannot be a NATS subject token", argv: ["token", "create", "fr.de"], message: /CLUSTER: / },
+    { name: "refuses a --ttl that is not a duration", argv: ["token", "create", "fr", "--ttl", "forever"], message: /--ttl: "forever" is not a duration between 1m and 7d/ },
+    { name: "refuses a --ttl longer than a week", argv: ["token", "create", "fr", "--ttl", "8d"], message: /--ttl: "8d"/ },
   ];
   for (const c of usageCases) {
     it(`${c.name}, with exit status 2 and the usage`, async () => {
