@@ -5,20 +5,12 @@ import { spawnSync } from "node:child_process";
 import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
-import { portInUse } from "../hack/lib/federation/http.ts";
+import { freeBasePort } from "../hack/lib/federation/http.ts";
 import type { RecordedProcess } from "../hack/lib/federation/process.ts";
 import { repoRoot } from "../test/integration/env.ts";
 
 const TARGET_SECONDS = 60;
 const ROUNDS = 3;
-
-async function freeBasePort(): Promise<number> {
-  for (let base = 45000; base < 60000; base += 100) {
-    const used = await Promise.all([0, 1, 2, 3, 10, 20, 30].map((o) => portInUse(base + o)));
-    if (!used.some(Boolean)) return base;
-  }
-  throw new Error("no free block of 100 ports between 45000 and 60000");
-}
 
 function rssMiB(pid: number): number {
   const line = readFileSync(`/proc/${pid}/status`, "utf8").split("\n").find((l) => l.startsWith("VmRSS:"));
@@ -29,7 +21,7 @@ export async function run(): Promise<void> {
   const federation = path.join(repoRoot, "hack", "federation");
   const tools = spawnSync(path.join(repoRoot, "hack", "build-tools"), { stdio: "inherit" });
   if (tools.status !== 0) throw new Error("hack/build-tools failed");
-  const base = await freeBasePort();
+  const base = await freeBasePort({ from: 45000, members: ["fr", "de"] });
   console.log(`federation benchmark: host + fr + de, 3 kwok nodes each, ${ROUNDS} cold-state bring-ups on ports ${base}+ (${os.cpus().length} cores)`);
   const times: number[] = [];
   let memory: { component: string; mib: number }[] = [];

@@ -1,5 +1,6 @@
 import https from "node:https";
 import http from "node:http";
+import { layoutPorts, makeLayout, PORTS_PER_FEDERATION } from "./layout.ts";
 
 export interface HttpGetOptions {
   url: string;
@@ -50,4 +51,17 @@ export function portInUse(port: number): Promise<boolean> {
     srv.once("error", () => resolve(true));
     srv.listen({ port, host: "127.0.0.1", exclusive: true }, () => srv.close(() => resolve(false)));
   });
+}
+
+/**
+ * The first base port, from `from` upwards, at which every port of a federation with
+ * these members is free: for a second federation beside a running one (tests, benchmarks).
+ */
+export async function freeBasePort(opts: { from: number; members: string[] }): Promise<number> {
+  for (let base = opts.from; base + PORTS_PER_FEDERATION <= 65535; base += PORTS_PER_FEDERATION) {
+    const layout = makeLayout({ root: "/", stateDir: "/", basePort: base, members: opts.members, nodesPerMember: 1 });
+    const used = await Promise.all(layoutPorts(layout).map(portInUse));
+    if (!used.some(Boolean)) return base;
+  }
+  throw new Error(`no free block of ${PORTS_PER_FEDERATION} loopback ports from ${opts.from} up`);
 }

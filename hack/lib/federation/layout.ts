@@ -143,3 +143,11 @@ export function makeLayout(opts: { root: string; stateDir: string; basePort: num
     ],
   };
 }
+
+/** Every loopback port a federation of this layout listens on. */
+export function layoutPorts(layout: Layout): number[] {
+  return [
+    layout.etcdClientPort, layout.etcdPeerPort, layout.natsPort, layout.natsMonitorPort, layout.grpcPort,
+    ...layout.clusters.flatMap((c) => [c.apiserverPort, c.controllerManagerPort, c.schedulerPort]),
+  ];
+}

@@ -5,8 +5,8 @@ import net from "node:net";
 import os from "node:os";
 import path from "node:path";
 import { repoRoot } from "../env.ts";
-import { makeLayout } from "../../../hack/lib/federation/layout.ts";
-import { portInUse } from "../../../hack/lib/federation/http.ts";
+import { layoutPorts, makeLayout } from "../../../hack/lib/federation/layout.ts";
+import { freeBasePort, portInUse } from "../../../hack/lib/federation/http.ts";
 import { isRunning, type RecordedProcess } from "../../../hack/lib/federation/process.ts";
 
 const federation = path.join(repoRoot, "hack", "federation");
@@ -16,19 +16,8 @@ function run(args: string[]) {
   return { status: r.status, out: `${r.stdout}\n${r.stderr}` };
 }
 
-/** A block of 100 loopback ports nobody uses, away from the shared federation's. */
-async function freeBasePort(): Promise<number> {
-  for (let base = 41000; base < 60000; base += 100) {
-    const probes = [0, 1, 2, 3, 10, 11, 20, 21, 22];
-    const used = await Promise.all(probes.map((o) => portInUse(base + o)));
-    if (!used.some(Boolean)) return base;
-  }
-  throw new Error("no free block of ports between 41000 and 60000");
-}
-
 function allPorts(base: number, stateDir: string): number[] {
-  const layout = makeLayout({ root: repoRoot, stateDir, basePort: base, members: ["fr"], nodesPerMember: 1 });
-  return [layout.etcdClientPort, layout.etcdPeerPort, layout.natsPort, layout.natsMonitorPort, ...layout.clusters.flatMap((c) => [c.apiserverPort, c.controllerManagerPort, c.schedulerPort])];
+  return layoutPorts(makeLayout({ root: repoRoot, stateDir, basePort: base, members: ["fr"], nodesPerMember: 1 }));
 }
 
 describe("hack/federation lifecycle (a second, small federation beside the shared one)", function () {
@@ -39,7 +28,8 @@ describe("hack/federation lifecycle (a second, small federation beside the share
 
   before(async () => {
     stateDir = mkdtempSync(path.join(os.tmpdir(), "federation-lifecycle-"));
-    base = await freeBasePort();
+    // Away from the shared federation, whose default base port is below 32000.
+    base = await freeBasePort({ from: 41000, members: ["fr"] });
   });
 
   after(() => {

@@ -1,12 +1,13 @@
 import assert from "node:assert/strict";
-import { defaultBasePort, makeLayout, memberSpec, PORTS_PER_FEDERATION } from "../../../hack/lib/federation/layout.ts";
+import { defaultBasePort, layoutPorts, makeLayout, memberSpec, PORTS_PER_FEDERATION } from "../../../hack/lib/federation/layout.ts";
 import { nodeManifests } from "../../../hack/lib/federation/kwok.ts";
 import { parseAllDocuments } from "yaml";
 
 describe("local federation layout", () => {
   it("gives every component its own port inside the federation's block", () => {
     const layout = makeLayout({ root: "/r", stateDir: "/r/.federation", basePort: 30000, members: ["fr", "de", "it", "es", "nl", "be", "pl", "at"], nodesPerMember: 3 });
-    const ports = [layout.etcdClientPort, layout.etcdPeerPort, layout.natsPort, layout.natsMonitorPort, layout.grpcPort, ...layout.clusters.flatMap((c) => [c.apiserverPort, c.controllerManagerPort, c.schedulerPort])];
+    const ports = layoutPorts(layout);
+    assert.equal(ports.length, 5 + 3 * layout.clusters.length);
     assert.equal(new Set(ports).size, ports.length);
     for (const p of ports) assert.ok(p >= 30000 && p < 30000 + PORTS_PER_FEDERATION, `port ${p}`);
     assert.deepEqual(new Set(layout.clusters.map((c) => c.etcdPrefix)).size, layout.clusters.length);
