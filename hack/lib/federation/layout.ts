@@ -1,7 +1,7 @@
 import { createHash } from "node:crypto";
 import path from "node:path";
 import { InvalidNameError } from "../../../operator/src/federation/errors.ts";
-import { validateClusterName } from "../../../operator/src/federation/protocol.ts";
+import { validateClusterName } from "../../../operator/src/federation/nats/protocol.ts";
 import { ADMIN_CLIENT, CONTROL_PLANE_IDENTITY } from "./security.ts";
 
 /**

@@ -1,7 +1,7 @@
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import path from "node:path";
-import { CONTROL_PLANE_ACCOUNT, controlPlanePermissions, memberAccount, memberAccountLimits, memberPermissions, memberServices } from "../../../operator/src/federation/protocol.ts";
-import type { NatsPermissions } from "../../../operator/src/federation/protocol.ts";
+import { CONTROL_PLANE_ACCOUNT, controlPlanePermissions, memberAccount, memberAccountLimits, memberPermissions, memberServices } from "../../../operator/src/federation/nats/protocol.ts";
+import type { NatsPermissions } from "../../../operator/src/federation/nats/protocol.ts";
 import type { Component } from "./component.ts";
 import { httpGet } from "./http.ts";
 import type { Layout } from "./layout.ts";
@@ -12,7 +12,7 @@ import type { Tools } from "./tools.ts";
 /**
  * The federation's one nats-server, with JetStream, on loopback: TLS required, one nkey
  * user per member and one for the control plane, each with the permissions the
- * federation protocol module derives (operator/src/federation/protocol.ts), so the
+ * federation protocol module derives (operator/src/federation/nats/protocol.ts), so the
  * server enforces exactly what the code assumes. Returns the component and the lines it
  * adds to .federation/env (the NATS and gRPC secrets included).
  */

@@ -1,5 +1,6 @@
 // The public surface of the API package: types, decoder, condition helpers.
 export * from "./types.ts";
+export * from "./member-labels.ts";
 export { ApiValidationError, decodeMemberCluster, decodeObject, decodeResidencyPolicy, decodeSovereignWorkload } from "./decode.ts";
 export type { DecodeOptions, Issue } from "./decode.ts";
 export { formatTime, getCondition, isConditionTrue, removeCondition, setCondition } from "./conditions.ts";

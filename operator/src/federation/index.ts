@@ -1,9 +1,8 @@
 /**
- * The federation protocol's public surface: subjects, stream definitions and
- * permissions (protocol.ts), codecs, the JetStream client, and its errors. Import from
- * here; the files behind it may move.
+ * The federation protocol's public surface: its errors, the narrow interfaces
+ * controllers and agents depend on, and the NATS side (nats/). The gRPC side is
+ * federation/grpc/index.ts. Import from here; the files behind it may move.
  */
 export * from "./errors.ts";
-export * from "./protocol.ts";
-export * from "./codecs.ts";
-export * from "./jetstream.ts";
+export * from "./interfaces.ts";
+export * from "./nats/index.ts";

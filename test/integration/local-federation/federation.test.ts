@@ -8,7 +8,7 @@ import { parse } from "yaml";
 import { readFederationEnv, type FederationEnv } from "../env.ts";
 import { kubectl, kubectlOk } from "../kubectl.ts";
 import { waitFor } from "../../../operator/src/runtime/wait.ts";
-import { inboxPrefix } from "../../../operator/src/federation/protocol.ts";
+import { inboxPrefix } from "../../../operator/src/federation/nats/protocol.ts";
 
 interface Kubeconfig {
   clusters: { cluster: { server: string; "certificate-authority-data": string } }[];

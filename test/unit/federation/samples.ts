@@ -22,6 +22,7 @@ export function sampleIntent(over: Partial<PlacementIntent> = {}): PlacementInte
     },
     residencyPolicy: "health-restricted",
     decidedAt: new Date("2026-11-28T10:00:00.123Z"),
+    requirements: { allowedCountries: ["FR"], allowedJurisdictions: ["EU"], requiredCertifications: ["HDS"], forbidExtraterritorialExposure: true },
     ...over,
   };
 }
@@ -47,6 +48,10 @@ export function sampleAuditRecord(over: Partial<AuditRecord> = {}): AuditRecord 
     recordId: "audit-0001", action: AuditAction.AUDIT_ACTION_MOVED,
     workload: { namespace: "health", name: "patient-records", uid: "3f1c2a4e-7b7d-4a55-9c1e-0d8f6b9a1c20" },
     generation: 3, cluster: "fr", country: "FR", replicas: 2, time: new Date("2026-11-28T10:00:03Z"),
-    decidedBy: "control-plane/scheduler", reasons: ["Failover"], fromCluster: "fr-2", ...over,
+    decidedBy: "control-plane/scheduler", reasons: ["Failover"], fromCluster: "fr-2",
+    facts: { country: "FR", jurisdiction: "EU", region: "eu-west-par", provider: "OVHcloud", extraterritorialExposure: [], certifications: [{ name: "HDS", version: "1.1", validUntil: "2028-01-31" }] },
+    residencyPolicy: "health-restricted",
+    requirements: { allowedCountries: ["FR"], allowedJurisdictions: ["EU"], requiredCertifications: ["HDS"], forbidExtraterritorialExposure: true },
+    ...over,
   };
 }

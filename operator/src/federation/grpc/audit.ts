@@ -1,7 +1,7 @@
 import type { JetStreamClient, JetStreamManager } from "@nats-io/jetstream";
 import type { Logger } from "pino";
 import type { QueryRequest, QueryResponse } from "../../gen/sovereign/v1/audit.ts";
-import { readAudit } from "../jetstream.ts";
+import { readAudit } from "../nats/index.ts";
 
 /**
  * AuditService.Query over the audit stream. The country narrows the subject (the

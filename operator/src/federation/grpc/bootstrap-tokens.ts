@@ -8,7 +8,7 @@
 import { randomInt, timingSafeEqual } from "node:crypto";
 import type { HostApi, Secret } from "../../kube/index.ts";
 import { ConflictError } from "../../kube/index.ts";
-import { validateClusterName } from "../protocol.ts";
+import { validateClusterName } from "../nats/index.ts";
 import { BootstrapTokenError, TokenRefusal } from "./errors.ts";
 
 export const BOOTSTRAP_NAMESPACE = "sovereign-system";

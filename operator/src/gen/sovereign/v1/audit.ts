@@ -18,7 +18,7 @@ import {
   type UntypedServiceImplementation,
 } from "@grpc/grpc-js";
 import { Timestamp } from "../../google/protobuf/timestamp.ts";
-import { TimeRange, WorkloadRef } from "./residency.ts";
+import { ResidencyFacts, ResidencyRequirements, TimeRange, WorkloadRef } from "./residency.ts";
 
 export const protobufPackage = "sovereign.v1";
 
@@ -113,6 +113,14 @@ export interface AuditRecord {
   reasons: string[];
   /** For AUDIT_ACTION_MOVED: the cluster the replicas came from. */
   fromCluster: string;
+  /** The cluster's residency facts the decision was based on, as the host declared them. */
+  facts:
+    | ResidencyFacts
+    | undefined;
+  /** The ResidencyPolicy (data class) the workload referenced, if any. */
+  residencyPolicy: string;
+  /** The workload's residency requirements at decision time. */
+  requirements: ResidencyRequirements | undefined;
 }
 
 export interface QueryRequest {
@@ -149,6 +157,9 @@ function createBaseAuditRecord(): AuditRecord {
     decidedBy: "",
     reasons: [],
     fromCluster: "",
+    facts: undefined,
+    residencyPolicy: "",
+    requirements: undefined,
   };
 }
 
@@ -186,6 +197,15 @@ export const AuditRecord: MessageFns<AuditRecord> = {
     }
     if (message.fromCluster !== "") {
       writer.uint32(90).string(message.fromCluster);
+    }
+    if (message.facts !== undefined) {
+      ResidencyFacts.encode(message.facts, writer.uint32(98).fork()).join();
+    }
+    if (message.residencyPolicy !== "") {
+      writer.uint32(106).string(message.residencyPolicy);
+    }
+    if (message.requirements !== undefined) {
+      ResidencyRequirements.encode(message.requirements, writer.uint32(114).fork()).join();
     }
     return writer;
   },
@@ -291,6 +311,30 @@ export const AuditRecord: MessageFns<AuditRecord> = {
             message.fromCluster = reader.string();
             continue;
           }
+          case 12: {
+            if (tag !== 98) {
+              break;
+            }
+
+            message.facts = ResidencyFacts.decode(reader, reader.uint32());
+            continue;
+          }
+          case 13: {
+            if (tag !== 106) {
+              break;
+            }
+
+            message.residencyPolicy = reader.string();
+            continue;
+          }
+          case 14: {
+            if (tag !== 114) {
+              break;
+            }
+
+            message.requirements = ResidencyRequirements.decode(reader, reader.uint32());
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -328,6 +372,13 @@ export const AuditRecord: MessageFns<AuditRecord> = {
         : isSet(object.from_cluster)
         ? globalThis.String(object.from_cluster)
         : "",
+      facts: isSet(object.facts) ? ResidencyFacts.fromJSON(object.facts) : undefined,
+      residencyPolicy: isSet(object.residencyPolicy)
+        ? globalThis.String(object.residencyPolicy)
+        : isSet(object.residency_policy)
+        ? globalThis.String(object.residency_policy)
+        : "",
+      requirements: isSet(object.requirements) ? ResidencyRequirements.fromJSON(object.requirements) : undefined,
     };
   },
 
@@ -366,6 +417,15 @@ export const AuditRecord: MessageFns<AuditRecord> = {
     if (message.fromCluster !== "") {
       obj.fromCluster = message.fromCluster;
     }
+    if (message.facts !== undefined) {
+      obj.facts = ResidencyFacts.toJSON(message.facts);
+    }
+    if (message.residencyPolicy !== "") {
+      obj.residencyPolicy = message.residencyPolicy;
+    }
+    if (message.requirements !== undefined) {
+      obj.requirements = ResidencyRequirements.toJSON(message.requirements);
+    }
     return obj;
   },
 
@@ -387,6 +447,13 @@ export const AuditRecord: MessageFns<AuditRecord> = {
     message.decidedBy = object.decidedBy ?? "";
     message.reasons = object.reasons?.map((e) => e) || [];
     message.fromCluster = object.fromCluster ?? "";
+    message.facts = (object.facts !== undefined && object.facts !== null)
+      ? ResidencyFacts.fromPartial(object.facts)
+      : undefined;
+    message.residencyPolicy = object.residencyPolicy ?? "";
+    message.requirements = (object.requirements !== undefined && object.requirements !== null)
+      ? ResidencyRequirements.fromPartial(object.requirements)
+      : undefined;
     return message;
   },
 };

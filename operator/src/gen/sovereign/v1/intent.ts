@@ -8,7 +8,7 @@
 import { BinaryReader, BinaryWriter } from "@bufbuild/protobuf/wire";
 import { Struct } from "../../google/protobuf/struct.ts";
 import { Timestamp } from "../../google/protobuf/timestamp.ts";
-import { ResidencyFacts, WorkloadRef } from "./residency.ts";
+import { ResidencyFacts, ResidencyRequirements, WorkloadRef } from "./residency.ts";
 
 export const protobufPackage = "sovereign.v1";
 
@@ -44,7 +44,11 @@ export interface PlacementIntent {
     | undefined;
   /** Name of the ResidencyPolicy (data class) the workload referenced, if any. */
   residencyPolicy: string;
-  decidedAt: Date | undefined;
+  decidedAt:
+    | Date
+    | undefined;
+  /** The workload's residency requirements; the agent stamps them on every pod for the guard. */
+  requirements: ResidencyRequirements | undefined;
 }
 
 function createBasePlacementIntent(): PlacementIntent {
@@ -58,6 +62,7 @@ function createBasePlacementIntent(): PlacementIntent {
     residency: undefined,
     residencyPolicy: "",
     decidedAt: undefined,
+    requirements: undefined,
   };
 }
 
@@ -89,6 +94,9 @@ export const PlacementIntent: MessageFns<PlacementIntent> = {
     }
     if (message.decidedAt !== undefined) {
       Timestamp.encode(toTimestamp(message.decidedAt), writer.uint32(74).fork()).join();
+    }
+    if (message.requirements !== undefined) {
+      ResidencyRequirements.encode(message.requirements, writer.uint32(82).fork()).join();
     }
     return writer;
   },
@@ -178,6 +186,14 @@ export const PlacementIntent: MessageFns<PlacementIntent> = {
             message.decidedAt = fromTimestamp(Timestamp.decode(reader, reader.uint32()));
             continue;
           }
+          case 10: {
+            if (tag !== 82) {
+              break;
+            }
+
+            message.requirements = ResidencyRequirements.decode(reader, reader.uint32());
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -217,6 +233,7 @@ export const PlacementIntent: MessageFns<PlacementIntent> = {
         : isSet(object.decided_at)
         ? fromJsonTimestamp(object.decided_at)
         : undefined,
+      requirements: isSet(object.requirements) ? ResidencyRequirements.fromJSON(object.requirements) : undefined,
     };
   },
 
@@ -249,6 +266,9 @@ export const PlacementIntent: MessageFns<PlacementIntent> = {
     if (message.decidedAt !== undefined) {
       obj.decidedAt = message.decidedAt.toISOString();
     }
+    if (message.requirements !== undefined) {
+      obj.requirements = ResidencyRequirements.toJSON(message.requirements);
+    }
     return obj;
   },
 
@@ -270,6 +290,9 @@ export const PlacementIntent: MessageFns<PlacementIntent> = {
       : undefined;
     message.residencyPolicy = object.residencyPolicy ?? "";
     message.decidedAt = object.decidedAt ?? undefined;
+    message.requirements = (object.requirements !== undefined && object.requirements !== null)
+      ? ResidencyRequirements.fromPartial(object.requirements)
+      : undefined;
     return message;
   },
 };

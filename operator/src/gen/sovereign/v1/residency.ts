@@ -62,6 +62,22 @@ export interface TimeRange {
   until: Date | undefined;
 }
 
+/**
+ * What a workload's data class demands of any cluster that runs its pods: the
+ * intersection of its ResidencyPolicy and its inline constraints. It travels with every
+ * intent so the member's residency guard can refuse a pod that asks for more than the
+ * member is, whoever creates it.
+ */
+export interface ResidencyRequirements {
+  /** Empty: no country constraint. */
+  allowedCountries: string[];
+  /** Empty: no jurisdiction constraint. */
+  allowedJurisdictions: string[];
+  /** All must be held and valid. */
+  requiredCertifications: string[];
+  forbidExtraterritorialExposure: boolean;
+}
+
 function createBaseResidencyFacts(): ResidencyFacts {
   return { country: "", jurisdiction: "", region: "", provider: "", extraterritorialExposure: [], certifications: [] };
 }
@@ -605,6 +621,144 @@ export const TimeRange: MessageFns<TimeRange> = {
     const message = createBaseTimeRange();
     message.since = object.since ?? undefined;
     message.until = object.until ?? undefined;
+    return message;
+  },
+};
+
+function createBaseResidencyRequirements(): ResidencyRequirements {
+  return {
+    allowedCountries: [],
+    allowedJurisdictions: [],
+    requiredCertifications: [],
+    forbidExtraterritorialExposure: false,
+  };
+}
+
+export const ResidencyRequirements: MessageFns<ResidencyRequirements> = {
+  encode(message: ResidencyRequirements, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    for (const v of message.allowedCountries) {
+      writer.uint32(10).string(v!);
+    }
+    for (const v of message.allowedJurisdictions) {
+      writer.uint32(18).string(v!);
+    }
+    for (const v of message.requiredCertifications) {
+      writer.uint32(26).string(v!);
+    }
+    if (message.forbidExtraterritorialExposure !== false) {
+      writer.uint32(32).bool(message.forbidExtraterritorialExposure);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): ResidencyRequirements {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseResidencyRequirements();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.allowedCountries.push(reader.string());
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.allowedJurisdictions.push(reader.string());
+            continue;
+          }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.requiredCertifications.push(reader.string());
+            continue;
+          }
+          case 4: {
+            if (tag !== 32) {
+              break;
+            }
+
+            message.forbidExtraterritorialExposure = reader.bool();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): ResidencyRequirements {
+    return {
+      allowedCountries: globalThis.Array.isArray(object?.allowedCountries)
+        ? object.allowedCountries.map((e: any) => globalThis.String(e))
+        : globalThis.Array.isArray(object?.allowed_countries)
+        ? object.allowed_countries.map((e: any) => globalThis.String(e))
+        : [],
+      allowedJurisdictions: globalThis.Array.isArray(object?.allowedJurisdictions)
+        ? object.allowedJurisdictions.map((e: any) => globalThis.String(e))
+        : globalThis.Array.isArray(object?.allowed_jurisdictions)
+        ? object.allowed_jurisdictions.map((e: any) => globalThis.String(e))
+        : [],
+      requiredCertifications: globalThis.Array.isArray(object?.requiredCertifications)
+        ? object.requiredCertifications.map((e: any) => globalThis.String(e))
+        : globalThis.Array.isArray(object?.required_certifications)
+        ? object.required_certifications.map((e: any) => globalThis.String(e))
+        : [],
+      forbidExtraterritorialExposure: isSet(object.forbidExtraterritorialExposure)
+        ? globalThis.Boolean(object.forbidExtraterritorialExposure)
+        : isSet(object.forbid_extraterritorial_exposure)
+        ? globalThis.Boolean(object.forbid_extraterritorial_exposure)
+        : false,
+    };
+  },
+
+  toJSON(message: ResidencyRequirements): unknown {
+    const obj: any = {};
+    if (message.allowedCountries?.length) {
+      obj.allowedCountries = message.allowedCountries;
+    }
+    if (message.allowedJurisdictions?.length) {
+      obj.allowedJurisdictions = message.allowedJurisdictions;
+    }
+    if (message.requiredCertifications?.length) {
+      obj.requiredCertifications = message.requiredCertifications;
+    }
+    if (message.forbidExtraterritorialExposure !== false) {
+      obj.forbidExtraterritorialExposure = message.forbidExtraterritorialExposure;
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<ResidencyRequirements>): ResidencyRequirements {
+    return ResidencyRequirements.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<ResidencyRequirements>): ResidencyRequirements {
+    const message = createBaseResidencyRequirements();
+    message.allowedCountries = object.allowedCountries?.map((e) => e) || [];
+    message.allowedJurisdictions = object.allowedJurisdictions?.map((e) => e) || [];
+    message.requiredCertifications = object.requiredCertifications?.map((e) => e) || [];
+    message.forbidExtraterritorialExposure = object.forbidExtraterritorialExposure ?? false;
     return message;
   },
 };

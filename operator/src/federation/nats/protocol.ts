@@ -20,7 +20,7 @@
  */
 import { AckPolicy, DeliverPolicy, DiscardPolicy, RetentionPolicy, StorageType } from "@nats-io/jetstream";
 import type { ConsumerConfig, StreamConfig } from "@nats-io/jetstream";
-import { InvalidNameError } from "./errors.ts";
+import { InvalidNameError } from "../errors.ts";
 
 export const SUBJECT_PREFIX = "sov.v1";
 export const AUDIT_PREFIX = "sov.audit.v1";

@@ -3,11 +3,11 @@
  * code. Decoding failures become DecodeError naming the subject, so a poison message is
  * terminated rather than redelivered forever.
  */
-import { AuditRecord } from "../gen/sovereign/v1/audit.ts";
-import { Heartbeat } from "../gen/sovereign/v1/heartbeat.ts";
-import { PlacementIntent } from "../gen/sovereign/v1/intent.ts";
-import { WorkloadStatus } from "../gen/sovereign/v1/status.ts";
-import { DecodeError } from "./errors.ts";
+import { AuditRecord } from "../../gen/sovereign/v1/audit.ts";
+import { Heartbeat } from "../../gen/sovereign/v1/heartbeat.ts";
+import { PlacementIntent } from "../../gen/sovereign/v1/intent.ts";
+import { WorkloadStatus } from "../../gen/sovereign/v1/status.ts";
+import { DecodeError } from "../errors.ts";
 
 export interface Codec<T> {
   /** Fully-qualified protobuf name, for errors and logs. */

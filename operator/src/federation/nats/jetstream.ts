@@ -9,13 +9,13 @@ import type { ConsumerMessages, JetStreamClient, JetStreamManager, JsMsg, PubAck
 import { connect, credsAuthenticator, nkeyAuthenticator, nuid, PermissionViolationError } from "@nats-io/transport-node";
 import type { NatsConnection, NodeConnectionOptions } from "@nats-io/transport-node";
 import type { Logger } from "pino";
-import type { AuditRecord } from "../gen/sovereign/v1/audit.ts";
-import type { Heartbeat } from "../gen/sovereign/v1/heartbeat.ts";
-import type { PlacementIntent } from "../gen/sovereign/v1/intent.ts";
-import type { WorkloadStatus } from "../gen/sovereign/v1/status.ts";
+import type { AuditRecord } from "../../gen/sovereign/v1/audit.ts";
+import type { Heartbeat } from "../../gen/sovereign/v1/heartbeat.ts";
+import type { PlacementIntent } from "../../gen/sovereign/v1/intent.ts";
+import type { WorkloadStatus } from "../../gen/sovereign/v1/status.ts";
 import { codecs } from "./codecs.ts";
 import type { Codec } from "./codecs.ts";
-import { ContractViolationError, FederationError, PermissionDeniedError, PublishError } from "./errors.ts";
+import { ContractViolationError, FederationError, PermissionDeniedError, PublishError } from "../errors.ts";
 import {
   auditStreamConfig,
   heartbeatsStreamConfig,

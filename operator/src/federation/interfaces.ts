@@ -1,0 +1,52 @@
+/**
+ * The narrow interfaces the controllers and the agent depend on, so that neither knows
+ * NATS: the control plane publishes intents and audit records and reads reports; the
+ * agent reads its intents and publishes reports. Implementations live in nats/.
+ */
+import type { AuditRecord } from "../gen/sovereign/v1/audit.ts";
+import type { Heartbeat } from "../gen/sovereign/v1/heartbeat.ts";
+import type { PlacementIntent } from "../gen/sovereign/v1/intent.ts";
+import type { WorkloadStatus } from "../gen/sovereign/v1/status.ts";
+
+export type { AuditRecord, Heartbeat, PlacementIntent, WorkloadStatus };
+
+/** Control plane → members. Each call resolves once JetStream acknowledged the message. */
+export interface IntentPublisher {
+  /** Publishes (or re-publishes: idempotent on intentId) one cluster's intent for one workload. */
+  publishIntent(intent: PlacementIntent): Promise<{ intentId: string; duplicate: boolean }>;
+  /** Appends to the audit trail (Nats-Msg-Id = recordId, so a retry is stored once). */
+  publishAudit(record: AuditRecord): Promise<void>;
+}
+
+/** One intent delivered to an agent. Ack only after it was applied. */
+export interface IntentDelivery {
+  readonly intent: PlacementIntent;
+  ack(): Promise<void>;
+  /** Redeliver later (after `delayMs`). */
+  nak(delayMs?: number): void;
+}
+
+/**
+ * A member's intents: `latest()` is the newest intent of every workload the stream
+ * holds (the resync after a (re)connect), the iterator yields new ones as they come.
+ */
+export interface IntentSource extends AsyncIterable<IntentDelivery> {
+  latest(): Promise<PlacementIntent[]>;
+  stop(): Promise<void>;
+}
+
+/** Member → control plane. */
+export interface ReportPublisher {
+  publishHeartbeat(heartbeat: Heartbeat): Promise<void>;
+  publishStatus(status: WorkloadStatus): Promise<void>;
+}
+
+/**
+ * What the control plane reads of the members: the newest heartbeat of every cluster
+ * and the newest status of every (cluster, workload) first, then each new one. No ack:
+ * reports are level-based, a missed one is superseded by the next.
+ */
+export interface ReportSource {
+  heartbeats(signal: AbortSignal): AsyncIterable<Heartbeat>;
+  statuses(signal: AbortSignal): AsyncIterable<WorkloadStatus>;
+}

@@ -1,0 +1,7 @@
+/**
+ * The NATS side of the federation protocol: subjects, stream and consumer definitions
+ * and permissions (protocol.ts), codecs, and the JetStream client. Import from here.
+ */
+export * from "./protocol.ts";
+export * from "./codecs.ts";
+export * from "./jetstream.ts";
