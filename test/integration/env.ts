@@ -27,8 +27,13 @@ function parseShellAssignments(text: string): Record<string, string> {
   return vars;
 }
 
+/** The federation's state folder: FEDERATION_STATE_DIR (as hack/federation reads it), else <root>/.federation. */
+export function federationStateDir(root = repoRoot): string {
+  return path.resolve(process.env.FEDERATION_STATE_DIR ?? path.join(root, ".federation"));
+}
+
 export function readFederationEnv(root = repoRoot): FederationEnv {
-  const vars = parseShellAssignments(readFileSync(path.join(root, ".federation", "env"), "utf8"));
+  const vars = parseShellAssignments(readFileSync(path.join(federationStateDir(root), "env"), "utf8"));
   const tools = parseShellAssignments(execFileSync(path.join(root, "hack", "build-tools"), ["--print"], { encoding: "utf8" }));
   const members: Record<string, string> = {};
   for (const [k, v] of Object.entries(vars)) {

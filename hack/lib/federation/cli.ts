@@ -38,12 +38,16 @@ export async function main(argv: string[]): Promise<number> {
     console.log(USAGE);
     return command || values.help ? 0 : 2;
   }
-  const stateDir = path.resolve(values["state-dir"] ?? path.join(root, ".federation"));
+  // FEDERATION_STATE_DIR and FEDERATION_BASE_PORT let a second federation (a helper's, a
+  // benchmark's) run beside the checkout's own, with the test suite pointed at it.
+  const stateDir = path.resolve(values["state-dir"] ?? process.env.FEDERATION_STATE_DIR ?? path.join(root, ".federation"));
+  const envBasePort = process.env.FEDERATION_BASE_PORT;
   const progress = (line: string) => console.log(`[federation] ${line}`);
   switch (command) {
     case "up": {
       const prior = readState(stateDir);
-      const basePort = values["base-port"] !== undefined ? intFlag("--base-port", values["base-port"], 1024, 65400) : (prior?.basePort ?? defaultBasePort(root));
+      const portFlag = values["base-port"] ?? envBasePort;
+      const basePort = portFlag !== undefined ? intFlag("--base-port", portFlag, 1024, 65400) : (prior?.basePort ?? defaultBasePort(root));
       // A recorded federation keeps its shape unless the flags say otherwise.
       const members = values.members !== undefined ? values.members.split(",").map((m) => m.trim()).filter(Boolean) : (prior?.members ?? ["fr", "de"]);
       await up({
