@@ -1,4 +1,4 @@
-import type { Locality } from "./framework.ts";
+import type { Locality } from "./locality.ts";
 import { TaintEffect, type ClusterView, type Resources, type Taint } from "./types.ts";
 import { validityEnd } from "./validity.ts";
 

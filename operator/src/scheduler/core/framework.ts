@@ -10,7 +10,10 @@
  */
 import type { ClusterInfo } from "./cluster-info.ts";
 import type { Snapshot } from "./snapshot.ts";
+import type { Locality } from "./locality.ts";
 import type { PlacementRequest } from "./types.ts";
+
+export type { Locality } from "./locality.ts";
 
 export const MIN_SCORE = 0;
 export const MAX_SCORE = 100;
@@ -41,16 +44,6 @@ export interface SelectionState {
   readonly size: number;
   readonly perCountry: Int32Array;
   readonly perRegion: Int32Array;
-}
-
-/** Where a cluster sits, for scores that depend on what is already chosen. */
-export interface Locality {
-  readonly country: string;
-  /** country + "/" + region */
-  readonly regionKey: string;
-  /** Indexes into SelectionState's counts, valid for one decision. */
-  readonly countryIndex: number;
-  readonly regionIndex: number;
 }
 
 export type ClusterScorer =

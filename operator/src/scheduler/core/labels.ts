@@ -1,28 +1,10 @@
 import { clusterInfo, type ClusterInfo } from "./cluster-info.ts";
 import type { Snapshot } from "./snapshot.ts";
 import type { ClusterView } from "./types.ts";
+import { ExposureLabel, isReservedLabelKey, LabelKey } from "./label-keys.ts";
 import { isValidAt } from "./validity.ts";
 
-export const LabelKey = {
-  country: "residency.sovereignty.eu/country",
-  jurisdiction: "residency.sovereignty.eu/jurisdiction",
-  extraterritorialExposure: "residency.sovereignty.eu/extraterritorial-exposure",
-  /** Followed by the lowercased certification name. */
-  certificationPrefix: "certification.sovereignty.eu/",
-} as const;
-
-const RESIDENCY_PREFIX = "residency.sovereignty.eu/";
-
-/**
- * Labels under these prefixes are computed from the declared residency facts and
- * nothing else: a stale or hand-set label must never let a selector believe a cluster
- * holds a certification it does not (or no longer) hold.
- */
-export function isReservedLabelKey(key: string): boolean {
-  return key.startsWith(RESIDENCY_PREFIX) || key.startsWith(LabelKey.certificationPrefix);
-}
-
-export const ExposureLabel = { none: "none", exposed: "exposed" } as const;
+export { ExposureLabel, isReservedLabelKey, LabelKey } from "./label-keys.ts";
 
 /** Reads one label of the snapshot's cluster `index`; undefined when absent. */
 export type ClusterLabelReader = (index: number) => string | undefined;

@@ -1,5 +1,6 @@
 import type { ClusterInfo } from "./cluster-info.ts";
-import type { Locality, SelectionState } from "./framework.ts";
+import type { SelectionState } from "./framework.ts";
+import type { Locality } from "./locality.ts";
 
 /** Weighted sum of the scores that depend on the selection so far. */
 export type SelectionScore = (locality: Locality, selection: SelectionState) => number;

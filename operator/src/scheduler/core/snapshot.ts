@@ -1,6 +1,6 @@
 import { clusterInfo, regionKeyOf, type ClusterInfo } from "./cluster-info.ts";
-import type { Locality } from "./framework.ts";
-import { isReservedLabelKey } from "./labels.ts";
+import type { Locality } from "./locality.ts";
+import { isReservedLabelKey } from "./label-keys.ts";
 import { byName } from "./order.ts";
 import type { ClusterView } from "./types.ts";
 
