@@ -3,3 +3,4 @@ export * from "./config.ts";
 export * from "./errors.ts";
 export * from "./host.ts";
 export * from "./retry.ts";
+export * from "./lease.ts";

@@ -3,3 +3,7 @@ export * from "./types.ts";
 export * from "./errors.ts";
 export * from "./clock.ts";
 export * from "./wait.ts";
+export * from "./rate-limiter.ts";
+export * from "./workqueue.ts";
+export * from "./controller.ts";
+export * from "./leader.ts";
