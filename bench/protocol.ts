@@ -22,7 +22,7 @@ import { readFederationEnv } from "../test/integration/env.ts";
 import type { FederationEnv } from "../test/integration/env.ts";
 import { connectAs, ensureMemberClusters, envSuffix, natsSecretOf, need, TEST_NAMESPACE } from "../test/integration/federation/helpers.ts";
 import { kubectlOk } from "../test/integration/kubectl.ts";
-import { sampleIntent } from "../test/unit/federation/samples.ts";
+import { sampleIntent } from "../test/support/samples.ts";
 import { formatRatio, quantile } from "./lib/stats.ts";
 
 /** A cluster name of its own, so the benchmark never touches a real member's intents. */

@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { randomBytes } from "node:crypto";
-import { BAD_CREATES, memberCluster, residencyPolicy, set, sovereignWorkload, TEST_NAMESPACE, UNKNOWN_FIELDS } from "./bad-manifests.ts";
+import { BAD_CREATES, set, TEST_NAMESPACE, UNKNOWN_FIELDS, validMemberCluster, validResidencyPolicy, validSovereignWorkload } from "../../support/bad-manifests.ts";
 import { host, installCrds } from "./kube.ts";
 import type { Host } from "./kube.ts";
 
@@ -26,7 +26,7 @@ describe("validation on the host API server", () => {
   after(() => cleanup());
 
   it("accepts the valid base objects the bad ones are derived from (the control)", () => {
-    for (const doc of [memberCluster(`ok-${run}`), residencyPolicy(`ok-${run}`), sovereignWorkload(`ok-${run}`)]) {
+    for (const doc of [validMemberCluster(`ok-${run}`), validResidencyPolicy(`ok-${run}`), validSovereignWorkload(`ok-${run}`)]) {
       kube.ok(["create", "-f", "-"], JSON.stringify(doc));
     }
   });
@@ -38,6 +38,18 @@ describe("validation on the host API server", () => {
   BAD_CREATES.forEach((c, i) => {
     it(`rejects ${c.title}, naming ${c.field}`, () => {
       const doc = c.build(`bad-${i}-${run}`);
+      if (c.rawPath) {
+        // kubectl maps apiVersion and kind to a served resource first, and refuses to send this at all.
+        const mapped = kube.run(["create", "-f", "-"], JSON.stringify(doc));
+        assert.notEqual(mapped.status, 0, `kubectl created it: ${mapped.stdout}`);
+        assert.match(mapped.stderr, new RegExp(`no matches for kind "${String(doc.kind)}" in version "${escape(String(doc.apiVersion))}"`), mapped.stderr);
+        // The API server itself, posted the same body on the served version's path.
+        const raw = kube.run(["create", "--raw", c.rawPath, "-f", "-"], JSON.stringify(doc));
+        assert.notEqual(raw.status, 0, `the API server accepted it: ${raw.stdout}`);
+        assert.match(raw.stderr, /Error from server \(BadRequest\)/, raw.stderr);
+        assert.match(raw.stderr, c.reason, raw.stderr);
+        return;
+      }
       const r = kube.run(["create", ...(c.validate ? [`--validate=${c.validate}`] : []), "-f", "-"], JSON.stringify(doc));
       assert.notEqual(r.status, 0, `the API server accepted it: ${r.stdout}`);
       if (c.strictDecoding) {
@@ -71,7 +83,7 @@ describe("validation on the host API server", () => {
     });
 
     it("keeps unknown fields inside the pod template's spec, which the member cluster validates", () => {
-      const doc = set(sovereignWorkload(`podspec-${run}`), "spec.template.spec.containers[0].ports", [{ containerPort: 8080 }]);
+      const doc = set(validSovereignWorkload(`podspec-${run}`), "spec.template.spec.containers[0].ports", [{ containerPort: 8080 }]);
       const out = JSON.parse(kube.ok(["create", "-o", "json", "-f", "-"], JSON.stringify(doc))) as { spec: { template: { spec: { containers: Array<{ ports?: unknown }> } } } };
       assert.deepEqual(out.spec.template.spec.containers[0]?.ports, [{ containerPort: 8080 }]);
     });
@@ -79,7 +91,7 @@ describe("validation on the host API server", () => {
 
   describe("a MemberCluster's residency after creation", () => {
     const name = `immutable-${run}`;
-    before(() => kube.ok(["create", "-f", "-"], JSON.stringify(memberCluster(name))));
+    before(() => kube.ok(["create", "-f", "-"], JSON.stringify(validMemberCluster(name))));
 
     it("refuses a change of country, naming spec.residency.country", () => {
       const r = kube.run(["patch", "mc", name, "--type=merge", "-p", JSON.stringify({ spec: { residency: { country: "DE" } } })]);

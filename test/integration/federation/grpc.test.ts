@@ -22,7 +22,7 @@ import { decide } from "../../../operator/src/scheduler/index.ts";
 import { readFederationEnv, repoRoot } from "../env.ts";
 import type { FederationEnv } from "../env.ts";
 import { kubectlOk } from "../kubectl.ts";
-import { sampleAuditRecord, sampleHeartbeat, sampleIntent } from "../../unit/federation/samples.ts";
+import { sampleAuditRecord, sampleHeartbeat, sampleIntent } from "../../support/samples.ts";
 import { connectAs, ensureMemberClusters, envSuffix, natsSecretOf, need, testLog, TEST_NAMESPACE, uid } from "./helpers.ts";
 
 const HOUR = 3_600_000;

@@ -13,7 +13,7 @@ import type { Delivery, DurableSubscription, FederationClient } from "../../../o
 import type { PlacementIntent } from "../../../operator/src/gen/sovereign/v1/intent.ts";
 import { readFederationEnv } from "../env.ts";
 import type { FederationEnv } from "../env.ts";
-import { sampleAuditRecord, sampleHeartbeat, sampleIntent, sampleStatus } from "../../unit/federation/samples.ts";
+import { sampleAuditRecord, sampleHeartbeat, sampleIntent, sampleStatus } from "../../support/samples.ts";
 import { connectAs, need, uid } from "./helpers.ts";
 
 /** Resolves with `p`, or rejects once `ms` passed: a deadline on one awaited event, not a sleep. */

@@ -3,7 +3,7 @@
 // the same field, so offline input is never more permissive than the cluster.
 import assert from "node:assert/strict";
 import { ApiValidationError, decodeObject } from "../../../operator/src/api/decode.ts";
-import { BAD_CREATES, memberCluster, residencyPolicy, sovereignWorkload, UNKNOWN_FIELDS } from "../../integration/api/bad-manifests.ts";
+import { BAD_CREATES, UNKNOWN_FIELDS, validMemberCluster, validResidencyPolicy, validSovereignWorkload } from "../../support/bad-manifests.ts";
 
 function issuesOf(doc: unknown): ApiValidationError {
   try {
@@ -17,7 +17,7 @@ function issuesOf(doc: unknown): ApiValidationError {
 
 describe("the decoder rejects what the API server rejects", () => {
   it("accepts the valid base objects", () => {
-    for (const doc of [memberCluster("ok"), residencyPolicy("ok"), sovereignWorkload("ok")]) decodeObject(doc, { source: "table" });
+    for (const doc of [validMemberCluster("ok"), validResidencyPolicy("ok"), validSovereignWorkload("ok")]) decodeObject(doc, { source: "table" });
   });
 
   for (const c of BAD_CREATES.filter((x) => !x.strictDecoding)) {

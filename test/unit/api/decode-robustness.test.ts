@@ -3,7 +3,7 @@
 import assert from "node:assert/strict";
 import fc from "fast-check";
 import { ApiValidationError, decodeObject } from "../../../operator/src/api/decode.ts";
-import { memberCluster, residencyPolicy, sovereignWorkload } from "../../integration/api/bad-manifests.ts";
+import { validMemberCluster, validResidencyPolicy, validSovereignWorkload } from "../../support/bad-manifests.ts";
 
 type Json = Record<string, unknown>;
 
@@ -24,7 +24,7 @@ function replaceAt(doc: Json, path: (string | number)[], value: unknown): unknow
   return copy;
 }
 
-const bases = [memberCluster("mc"), residencyPolicy("rp"), sovereignWorkload("swl")];
+const bases = [validMemberCluster("mc"), validResidencyPolicy("rp"), validSovereignWorkload("swl")];
 
 function decodeOrValidationError(doc: unknown): void {
   try {
@@ -55,7 +55,7 @@ describe("decodeObject on arbitrary input", () => {
 
 describe("decodeObject and __proto__ keys", () => {
   it("treats a __proto__ key from parsed YAML as an unknown field, not as the prototype", () => {
-    const doc = sovereignWorkload("swl") as { spec: Json };
+    const doc = validSovereignWorkload("swl") as { spec: Json };
     const spec = JSON.parse(`{"__proto__": {"polluted": true}, "replicas": 2, "template": ${JSON.stringify((doc.spec as { template: unknown }).template)}}`) as Json;
     let err: unknown;
     try {
@@ -69,7 +69,7 @@ describe("decodeObject and __proto__ keys", () => {
   });
 
   it("keeps a __proto__ key inside the open pod spec as plain data", () => {
-    const doc = sovereignWorkload("swl") as { spec: { template: { spec: Json } } };
+    const doc = validSovereignWorkload("swl") as { spec: { template: { spec: Json } } };
     doc.spec.template.spec = JSON.parse(`{"__proto__": {"x": 1}, "containers": [{"name": "a", "image": "b"}]}`) as Json;
     const out = decodeObject(doc, { source: "proto" }) as unknown as { spec: { template: { spec: Json } } };
     assert.ok(Object.hasOwn(out.spec.template.spec, "__proto__"));

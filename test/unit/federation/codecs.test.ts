@@ -9,7 +9,7 @@ import type { Heartbeat } from "../../../operator/src/gen/sovereign/v1/heartbeat
 import type { PlacementIntent } from "../../../operator/src/gen/sovereign/v1/intent.ts";
 import type { WorkloadStatus } from "../../../operator/src/gen/sovereign/v1/status.ts";
 import { codecs, DecodeError } from "../../../operator/src/federation/index.ts";
-import { sampleAuditRecord, sampleHeartbeat, sampleIntent, sampleStatus } from "./samples.ts";
+import { sampleAuditRecord, sampleHeartbeat, sampleIntent, sampleStatus } from "../../support/samples.ts";
 
 // Arbitrary field values the generated codecs must carry exactly. Dates at millisecond
 // precision: that is what Date holds, and Timestamp keeps nanos.

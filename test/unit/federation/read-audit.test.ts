@@ -2,7 +2,7 @@ import assert from "node:assert/strict";
 import type { JetStreamClient, JetStreamManager } from "@nats-io/jetstream";
 import { pino } from "pino";
 import { codecs, readAudit, subjects } from "../../../operator/src/federation/index.ts";
-import { sampleAuditRecord } from "./samples.ts";
+import { sampleAuditRecord } from "../../support/samples.ts";
 
 /** Just enough of the JetStream client for readAudit: one consumer whose first fetch returns `data`. */
 function fakeJetStream(data: Uint8Array[]) {

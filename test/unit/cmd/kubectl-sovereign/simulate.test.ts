@@ -259,6 +259,8 @@ describe("kubectl sovereign simulate", function () {
     const cases = [
       { name: "bad YAML", file: "bad-yaml.yaml", message: /bad-yaml\.yaml document 2: invalid YAML at line 9, column \d+: / },
       { name: "an unknown kind", file: "unknown-kind.yaml", message: /unknown-kind\.yaml document 2: kind: "DataClass" is not a kind of sovereignty\.eu\/v1alpha1/ },
+      { name: "an apiVersion the API does not serve (v1beta1)", file: "wrong-api-version.yaml", message: /wrong-api-version\.yaml document 1 \(ResidencyPolicy lab-future\): apiVersion: "sovereignty\.eu\/v1beta1"; ResidencyPolicy is served as sovereignty\.eu\/v1alpha1/ },
+      { name: "an apiVersion of another API group", file: "wrong-api-group.yaml", message: /wrong-api-group\.yaml document 1 \(MemberCluster lab-elsewhere\): apiVersion: "sovereign\.example\/v1alpha1"; MemberCluster is served as sovereignty\.eu\/v1alpha1/ },
       { name: "a field of the wrong type", file: "wrong-type.yaml", message: /wrong-type\.yaml document 1 \(SovereignWorkload lab\/lab-records\): spec\.replicas: must be an integer, got a string/ },
       { name: "an unquoted timestamp where a date is required", file: "unquoted-timestamp.yaml", message: /unquoted-timestamp\.yaml document 1 \(MemberCluster tz-1\): .*spec\.residency\.certifications\[0\]\.validUntil: "2026-11-27T23:00:00-05:00" is not a date/ },
       { name: "an unquoted NO, a boolean to kubectl's YAML 1.1", file: "unquoted-norway.yaml", message: /unquoted-norway\.yaml document 1 \(ResidencyPolicy nordic\): spec\.allowedCountries\[1\]: must be a string, got a boolean .*quote the value/ },

@@ -1,8 +1,8 @@
-import { AuditAction } from "../../../operator/src/gen/sovereign/v1/audit.ts";
-import type { AuditRecord } from "../../../operator/src/gen/sovereign/v1/audit.ts";
-import type { Heartbeat } from "../../../operator/src/gen/sovereign/v1/heartbeat.ts";
-import type { PlacementIntent } from "../../../operator/src/gen/sovereign/v1/intent.ts";
-import type { WorkloadStatus } from "../../../operator/src/gen/sovereign/v1/status.ts";
+import { AuditAction } from "../../operator/src/gen/sovereign/v1/audit.ts";
+import type { AuditRecord } from "../../operator/src/gen/sovereign/v1/audit.ts";
+import type { Heartbeat } from "../../operator/src/gen/sovereign/v1/heartbeat.ts";
+import type { PlacementIntent } from "../../operator/src/gen/sovereign/v1/intent.ts";
+import type { WorkloadStatus } from "../../operator/src/gen/sovereign/v1/status.ts";
 
 /** Fully populated messages (every field non-default), shared by unit and contract tests. */
 export function sampleIntent(over: Partial<PlacementIntent> = {}): PlacementIntent {

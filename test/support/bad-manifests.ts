@@ -1,37 +1,32 @@
-// Valid base objects, and the table of broken variants the API server must reject. Each
+// Valid base objects, and the table of broken variants the API server must reject and the
+// offline decoder must reject too (test/integration/api/validation.test.ts and
+// test/unit/api/decode-agrees-with-server.test.ts read the same table). Each
 // case names the field the error message must name and the reason it must give; the
 // base objects are created first as a control, so a rejection cannot come from
 // something else being wrong.
-import { COUNTRY_CODES } from "../../../operator/src/api/countries.ts";
+import { COUNTRY_CODES } from "../../operator/src/api/index.ts";
+import { memberCluster, residencyPolicy, sovereignWorkload } from "./builders.ts";
 
 export const TEST_NAMESPACE = "api-validation";
+const SUITE_LABELS = { "test.sovereignty.eu/suite": "api" };
 
 type Doc = Record<string, unknown>;
 
-export function memberCluster(name: string): Doc {
-  return {
-    apiVersion: "sovereignty.eu/v1alpha1",
-    kind: "MemberCluster",
-    metadata: { name, labels: { "test.sovereignty.eu/suite": "api" } },
-    spec: {
-      residency: {
-        country: "FR",
-        jurisdiction: "EU",
-        region: "eu-west-par",
-        provider: "OVHcloud",
-        extraterritorialExposure: [],
-        certifications: [{ name: "SecNumCloud", version: "3.2", validUntil: "2027-06-30" }],
-      },
-      taints: [{ key: "maintenance", value: "true", effect: "NoSchedule" }],
-    },
-  };
+/** A valid MemberCluster using every field of the spec, as plain JSON to break. */
+export function validMemberCluster(name: string): Doc {
+  return memberCluster({
+    name,
+    labels: SUITE_LABELS,
+    residency: { certifications: [{ name: "SecNumCloud", version: "3.2", validUntil: "2027-06-30" }] },
+    taints: [{ key: "maintenance", value: "true", effect: "NoSchedule" }],
+    status: null,
+  }) as unknown as Doc;
 }
 
-export function residencyPolicy(name: string): Doc {
-  return {
-    apiVersion: "sovereignty.eu/v1alpha1",
-    kind: "ResidencyPolicy",
-    metadata: { name, labels: { "test.sovereignty.eu/suite": "api" } },
+export function validResidencyPolicy(name: string): Doc {
+  return residencyPolicy({
+    name,
+    labels: SUITE_LABELS,
     spec: {
       allowedCountries: ["FR", "DE"],
       allowedJurisdictions: ["EU"],
@@ -40,23 +35,21 @@ export function residencyPolicy(name: string): Doc {
       crossBorderFailover: false,
       clusterSelector: { matchLabels: { "residency.sovereignty.eu/country": "FR" }, matchExpressions: [{ key: "tier", operator: "In", values: ["gold"] }] },
     },
-  };
+  }) as unknown as Doc;
 }
 
-export function sovereignWorkload(name: string): Doc {
-  return {
-    apiVersion: "sovereignty.eu/v1alpha1",
-    kind: "SovereignWorkload",
-    metadata: { name, namespace: TEST_NAMESPACE, labels: { "test.sovereignty.eu/suite": "api" } },
+export function validSovereignWorkload(name: string): Doc {
+  return sovereignWorkload({
+    name,
+    namespace: TEST_NAMESPACE,
+    labels: SUITE_LABELS,
     spec: {
-      replicas: 3,
       residencyPolicy: "health-fr-hds",
       residency: { allowedCountries: ["FR"] },
       placement: { mode: "Divided", maxClusters: 2, spread: { minCountries: 1 } },
-      failover: { enabled: true, tolerationSeconds: 30 },
       template: { metadata: { labels: { app: name } }, spec: { containers: [{ name: "app", image: "registry.example.eu/app:1" }] } },
     },
-  };
+  }) as unknown as Doc;
 }
 
 /** Sets a dotted path; "a.b[1].c" indexes lists. */
@@ -86,15 +79,30 @@ export interface BadCase {
   validate?: "false";
   /** The rejection is a strict decoding error (400 BadRequest), not a schema violation (422 Invalid). */
   strictDecoding?: true;
+  /**
+   * The API path the object is POSTed to with `kubectl create --raw`, for an apiVersion the
+   * API does not serve: kubectl alone would refuse it before sending ("no matches for
+   * kind"), so the server's own check is reached only by posting to the served version.
+   */
+  rawPath?: string;
 }
 
-const mc = (path: string, value: unknown) => (name: string) => set(memberCluster(name), path, value);
-const rp = (path: string, value: unknown) => (name: string) => set(residencyPolicy(name), path, value);
-const swl = (path: string, value: unknown) => (name: string) => set(sovereignWorkload(name), path, value);
+const mc = (path: string, value: unknown) => (name: string) => set(validMemberCluster(name), path, value);
+const rp = (path: string, value: unknown) => (name: string) => set(validResidencyPolicy(name), path, value);
+const swl = (path: string, value: unknown) => (name: string) => set(validSovereignWorkload(name), path, value);
+
+const served = "/apis/sovereignty.eu/v1alpha1";
+/** The server's answer to a body whose apiVersion is not the one of the path it is posted to. */
+const apiVersionMismatch = (given: string) => new RegExp(`the API version in the data \\(${given.replaceAll(".", "\\.")}\\) does not match the expected API version \\(sovereignty\\.eu/v1alpha1\\)`);
 
 const countriesA = COUNTRY_CODES.slice(0, 65);
 
 export const BAD_CREATES: BadCase[] = [
+  // apiVersion: without this check the decoder would rewrite the document to v1alpha1 in silence.
+  { title: "MemberCluster of version sovereignty.eu/v1beta1, which is not served", build: mc("apiVersion", "sovereignty.eu/v1beta1"), field: "apiVersion", reason: apiVersionMismatch("sovereignty.eu/v1beta1"), rawPath: `${served}/memberclusters` },
+  { title: "MemberCluster of another group, sovereign.eu/v1alpha1", build: mc("apiVersion", "sovereign.eu/v1alpha1"), field: "apiVersion", reason: apiVersionMismatch("sovereign.eu/v1alpha1"), rawPath: `${served}/memberclusters` },
+  { title: "SovereignWorkload of version sovereignty.eu/v1, which is not served", build: swl("apiVersion", "sovereignty.eu/v1"), field: "apiVersion", reason: apiVersionMismatch("sovereignty.eu/v1"), rawPath: `${served}/namespaces/${TEST_NAMESPACE}/sovereignworkloads` },
+
   // MemberCluster
   { title: "country XX, not an ISO 3166-1 code", build: mc("spec.residency.country", "XX"), field: "spec.residency.country", reason: /Unsupported value: "XX"/ },
   { title: "country fr, lower case", build: mc("spec.residency.country", "fr"), field: "spec.residency.country", reason: /Unsupported value: "fr"/ },
@@ -118,7 +126,7 @@ export const BAD_CREATES: BadCase[] = [
   { title: "validUntil missing", build: mc("spec.residency.certifications[0].validUntil", undefined), field: "spec.residency.certifications[0].validUntil", reason: /Required value/ },
   {
     title: "the same certification twice",
-    build: (name) => set(memberCluster(name), "spec.residency.certifications", [{ name: "HDS", validUntil: "2027-01-01" }, { name: "HDS", validUntil: "2028-01-01" }]),
+    build: (name) => set(validMemberCluster(name), "spec.residency.certifications", [{ name: "HDS", validUntil: "2027-01-01" }, { name: "HDS", validUntil: "2028-01-01" }]),
     field: "spec.residency.certifications[1]",
     reason: /Duplicate value/,
   },
@@ -145,7 +153,7 @@ export const BAD_CREATES: BadCase[] = [
     reason: /strict decoding error: unknown field "spec\.taints\.(effect|key)"/,
     strictDecoding: true,
   },
-  { title: "name with dots (it names NATS subjects)", build: (name) => set(memberCluster(`${name}.par`), "spec.residency.country", "FR"), field: "metadata.name", reason: /must be a DNS label/ },
+  { title: "name with dots (it names NATS subjects)", build: (name) => set(validMemberCluster(`${name}.par`), "spec.residency.country", "FR"), field: "metadata.name", reason: /must be a DNS label/ },
 
   // ResidencyPolicy
   { title: "allowedCountries with XX", build: rp("spec.allowedCountries", ["FR", "XX"]), field: "spec.allowedCountries[1]", reason: /Unsupported value: "XX"/ },
