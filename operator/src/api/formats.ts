@@ -7,7 +7,17 @@ export const LABEL_VALUE = "^(([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9])?$";
 export const QUALIFIED_NAME = "^([a-z0-9]([-a-z0-9]*[a-z0-9])?(\\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*/)?[A-Za-z0-9]([-A-Za-z0-9_.]*[A-Za-z0-9])?$";
 export const CONDITION_REASON = "^[A-Za-z]([A-Za-z0-9_,:]*[A-Za-z0-9_])?$";
 export const IDENTIFIER = "^[A-Za-z0-9]([-A-Za-z0-9_.]*[A-Za-z0-9])?$";
-export const QUANTITY = "^(\\+|-)?(([0-9]+(\\.[0-9]*)?)|(\\.[0-9]+))(([KMGTPE]i)|[numkMGTPE]|([eE](\\+|-)?(([0-9]+(\\.[0-9]*)?)|(\\.[0-9]+))))?$";
+/**
+ * Kubernetes' resource.Quantity (k8s.io/apimachinery/pkg/api/resource, ParseQuantity): a
+ * sign, digits with an optional fraction, then one suffix: binary (Ki..Ei), decimal
+ * (n u m k M G T P E, or none), or an exponent e/E with an INTEGER. The OpenAPI pattern
+ * Kubernetes publishes for int-or-string quantities lets the exponent have a fraction
+ * (`1e1.5`), which ParseQuantity refuses; this is ParseQuantity's grammar, used by the CRD,
+ * the offline decoder and the scheduler's reader alike. The capture groups (number,
+ * binary suffix, decimal suffix, exponent) are what scheduler/quantity.ts reads; the
+ * pattern means the same in RE2 and JavaScript.
+ */
+export const QUANTITY = "^([+-]?(?:[0-9]+(?:\\.[0-9]*)?|\\.[0-9]+))(?:([KMGTPE]i)|([numkMGTPE])|[eE]([+-]?[0-9]+))?$";
 
 export const MAX = {
   dnsLabel: 63,

@@ -1,6 +1,9 @@
 // A Kubernetes resource.Quantity reader. The only library that has one here is
 // @kubernetes/client-node, which only operator/src/kube may import (lint), and the
-// scheduler needs just two readings of a quantity: millicores and bytes.
+// scheduler needs just two readings of a quantity: millicores and bytes. The grammar is
+// the API's (api/formats.ts QUANTITY), so that what the API server admits is exactly what
+// this reads.
+import { QUANTITY as QUANTITY_PATTERN } from "../api/index.ts";
 
 /** A quantity that cannot be read: the input is wrong, retrying will not help. */
 export class InvalidQuantityError extends Error {
@@ -15,10 +18,11 @@ export class InvalidQuantityError extends Error {
   }
 }
 
-const QUANTITY = /^([+-]?(?:\d+(?:\.\d*)?|\.\d+))(?:([KMGTPE]i)|([numkMGTPE])|[eE]([+-]?\d+))?$/;
+const QUANTITY = new RegExp(QUANTITY_PATTERN);
 
 const BINARY: Readonly<Record<string, number>> = { Ki: 2 ** 10, Mi: 2 ** 20, Gi: 2 ** 30, Ti: 2 ** 40, Pi: 2 ** 50, Ei: 2 ** 60 };
-const DECIMAL: Readonly<Record<string, number>> = { n: 1e-9, u: 1e-6, m: 1e-3, k: 1e3, M: 1e6, G: 1e9, T: 1e12, P: 1e15, E: 1e18 };
+/** Decimal suffixes as powers of ten: "1.5e-3" is read by Number() correctly rounded, where 1.5 * 1e-3 is not always. */
+const DECIMAL: Readonly<Record<string, number>> = { n: -9, u: -6, m: -3, k: 3, M: 6, G: 9, T: 12, P: 15, E: 18 };
 
 /** The quantity's value in base units (cores, bytes, pods). Numbers are accepted as YAML gives them (`cpu: 2`). */
 export function parseQuantity(value: unknown, field: string): number {
@@ -27,13 +31,13 @@ export function parseQuantity(value: unknown, field: string): number {
     return value;
   }
   if (typeof value !== "string") throw new InvalidQuantityError(field, value);
-  const m = QUANTITY.exec(value.trim());
+  // No trimming: the API server refuses " 1", so reading it here would accept what it does not.
+  const m = QUANTITY.exec(value);
   if (!m) throw new InvalidQuantityError(field, value);
-  const n = Number(m[1]);
-  if (m[2]) return n * BINARY[m[2]]!;
-  if (m[3]) return n * DECIMAL[m[3]]!;
-  if (m[4]) return n * 10 ** Number(m[4]);
-  return n;
+  if (m[2]) return Number(m[1]) * BINARY[m[2]]!;
+  if (m[3]) return Number(`${m[1]}e${DECIMAL[m[3]]!}`);
+  if (m[4]) return Number(`${m[1]}e${m[4]}`);
+  return Number(m[1]);
 }
 
 /**
