@@ -4,6 +4,7 @@ const benches: Readonly<Record<string, () => Promise<{ run(): Promise<void> }>>>
   scheduler: () => import("./scheduler.ts"),
   protocol: () => import("./protocol.ts"),
   federation: () => import("./federation.ts"),
+  e2e: () => import("./e2e.ts"),
 };
 
 const name = process.argv[2];

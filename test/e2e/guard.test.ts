@@ -1,0 +1,71 @@
+import assert from "node:assert/strict";
+import { spawnSync } from "node:child_process";
+import { stringify } from "yaml";
+import { REQUIREMENT_ANNOTATIONS } from "../../operator/src/api/index.ts";
+import { namespaceManifest, workloadManifest, World } from "./support/world.ts";
+
+/**
+ * The member's residency guard (a ValidatingAdmissionPolicy the agent keeps fed with
+ * the host's facts) refuses sovereign pods the member may not run, whoever creates
+ * them: here a pod copied from a French-only workload and created with kubectl on a
+ * German member.
+ */
+describe("the member residency guard, end to end", function () {
+  this.timeout(120_000);
+  const ns = "e2e-guard";
+  let world: World;
+
+  before(async function () {
+    world = new World();
+    world.applyFiles(["crds/examples/10-member-clusters.yaml", "crds/examples/20-policies.yaml"]);
+    world.apply([namespaceManifest(ns)]);
+    for (const m of world.members.keys()) await world.untilMemberReady(m, true, 90_000);
+  });
+
+  after(async function () {
+    world?.kubectl(["delete", "sovereignworkloads", "--all", "-n", ns, "--wait=true", "--timeout=90s"]);
+    await world?.auditor.check("after the guard tests");
+  });
+
+  function createOn(member: string, pod: object): { status: number; stderr: string } {
+    const r = spawnSync(world.kubectlBin, ["--kubeconfig", world.env.memberKubeconfigs[member]!, "create", "-f", "-"], { input: stringify(pod), encoding: "utf8" });
+    return { status: r.status ?? -1, stderr: r.stderr };
+  }
+
+  it("rejects on a German member a pod copied from a French-only workload, and admits one copied from an EU workload", async function () {
+    world.apply([
+      workloadManifest({ namespace: ns, name: "fr-only", replicas: 1, policy: "health-fr-hds" }),
+      workloadManifest({ namespace: ns, name: "de-ok", replicas: 1, residency: { allowedCountries: ["DE"], forbidExtraterritorialExposure: true } }),
+    ]);
+    const fr = await world.untilStatus(ns, "fr-only", "Ready", (w) => w.status?.readyReplicas === 1);
+    const de = await world.untilStatus(ns, "de-ok", "Ready", (w) => w.status?.readyReplicas === 1);
+    const [frPod] = await world.untilPods(fr.metadata.uid!, { [fr.status!.placements![0]!.cluster]: 1 });
+    const [dePod] = await world.untilPods(de.metadata.uid!, { "ionos-fra-1": 1 });
+
+    const copy = async (from: { member: string; namespace: string; name: string }, name: string) => {
+      const out = world.kubectl(["get", "pod", from.name, "-n", from.namespace, "-o", "json"], { kubeconfig: world.env.memberKubeconfigs[from.member]! });
+      const pod = JSON.parse(out) as { metadata: Record<string, unknown>; spec: Record<string, unknown> };
+      const meta = pod.metadata as { labels?: Record<string, string>; annotations?: Record<string, string> };
+      return {
+        apiVersion: "v1", kind: "Pod",
+        metadata: { name, namespace: ns, labels: meta.labels, annotations: meta.annotations },
+        spec: { containers: pod.spec.containers },
+      };
+    };
+    const german = "ionos-fra-1";
+    world.apply([namespaceManifest(ns)]);
+    spawnSync(world.kubectlBin, ["--kubeconfig", world.env.memberKubeconfigs[german]!, "create", "namespace", ns], { encoding: "utf8" });
+
+    const smuggled = await copy(frPod!, "smuggled-health-record");
+    assert.equal((smuggled.metadata.annotations as Record<string, string>)[REQUIREMENT_ANNOTATIONS.allowedCountries], "FR");
+    const refused = createOn(german, smuggled);
+    assert.notEqual(refused.status, 0, "the guard must refuse a French-only pod on a German member");
+    assert.match(refused.stderr, /ValidatingAdmissionPolicy|denied/i);
+    assert.match(refused.stderr, /country|DE/);
+
+    const allowed = await copy(dePod!, "copied-german-pod");
+    const admitted = createOn(german, allowed);
+    assert.equal(admitted.status, 0, `a compliant copy must be admitted (positive control): ${admitted.stderr}`);
+    world.kubectl(["delete", "pod", "copied-german-pod", "-n", ns, "--wait=false"], { kubeconfig: world.env.memberKubeconfigs[german]! });
+  });
+});
