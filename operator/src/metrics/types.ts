@@ -12,6 +12,11 @@ export interface ControllerMetrics {
   /** A reconcile that threw; `terminal` ones are counted in controller_runtime_terminal_reconcile_errors_total too. */
   reconcileError(params: { controller: string; terminal: boolean }): void;
   activeWorkers(params: { controller: string; delta: number }): void;
+  /**
+   * Called once when a controller starts. Like controller-runtime's initMetrics, it also
+   * creates the controller's other series at 0, so `rate()` and alerts see a controller
+   * that has not yet failed instead of no series at all.
+   */
   maxWorkers(params: { controller: string; count: number }): void;
 }
 
@@ -36,7 +41,10 @@ export interface QueueMetricsProvider {
 export interface SovereignMetrics {
   /** One scheduling decision: its latency, and what it rejected by reason. */
   decision(params: { seconds: number; scheduled: boolean; rejectedReasons: readonly string[] }): void;
-  /** Current replicas placed per cluster (a gauge set from the whole cache). */
+  /**
+   * Current replicas placed per cluster, from the whole cache (rows for one cluster are
+   * summed). A cluster seen before and absent now shows 0 until memberRemoved.
+   */
   placements(params: { rows: readonly { cluster: string; country: string; replicas: number }[] }): void;
   /** Seconds since each member's last heartbeat, and whether it is Ready. */
   memberHeartbeat(params: { cluster: string; ageSeconds: number; ready: boolean }): void;
@@ -46,7 +54,35 @@ export interface SovereignMetrics {
   intentAcknowledged(params: { cluster: string; seconds: number }): void;
   /** A pod refused on a member by the residency guard. */
   guardRejection(params: { cluster: string }): void;
+  /** Call with `unschedulable: false` when the workload is deleted too, or it stays counted. */
   workloadUnschedulable(params: { namespace: string; name: string; unschedulable: boolean }): void;
+  /**
+   * When each cluster's certifications stop being valid (epoch seconds), from all
+   * MemberClusters at once: a certification that is gone disappears from the metric.
+   */
+  certifications(params: { rows: readonly { cluster: string; certification: string; validUntilSeconds: number }[] }): void;
+  /** A MemberCluster was deleted: forget every series labelled with it. */
+  memberRemoved(params: { cluster: string }): void;
+}
+
+/** What an agent did with one intent, the `result` label of sovereign_agent_intents_applied_total. */
+export type AgentIntentResult = "applied" | "deleted" | "error" | "invalid";
+
+/** The member agent's own metrics (it serves one cluster, so no cluster label). */
+export interface AgentMetrics {
+  /** One intent handled: applied (Deployment server-side-applied), deleted (zero or tombstone), error (will be redelivered), invalid (terminated). */
+  intentApplied(params: { result: AgentIntentResult; seconds: number }): void;
+  /** The Deployments the agent manages, from its whole cache: ready ones have all desired replicas ready. */
+  deployments(params: { ready: number; progressing: number }): void;
+  heartbeatPublished(): void;
+  /** A pod of ours refused by this member's residency guard (seen as a FailedCreate on a ReplicaSet). */
+  guardRejection(): void;
+}
+
+/** What the manager's /metrics handler serves. */
+export interface MetricsEndpoint {
+  readonly contentType: string;
+  metrics(): Promise<string>;
 }
 
 const noop = () => undefined;
@@ -55,5 +91,6 @@ export const noopQueueMetrics: QueueMetrics = { depth: noop, added: noop, queued
 export const noopQueueMetricsProvider: QueueMetricsProvider = { forQueue: () => noopQueueMetrics };
 export const noopSovereignMetrics: SovereignMetrics = {
   decision: noop, placements: noop, memberHeartbeat: noop, failover: noop, intentPublished: noop, intentAcknowledged: noop,
-  guardRejection: noop, workloadUnschedulable: noop,
+  guardRejection: noop, workloadUnschedulable: noop, certifications: noop, memberRemoved: noop,
 };
+export const noopAgentMetrics: AgentMetrics = { intentApplied: noop, deployments: noop, heartbeatPublished: noop, guardRejection: noop };

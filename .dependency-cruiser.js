@@ -1,0 +1,140 @@
+// @ts-check
+/**
+ * The architecture, checked by `npm run lint` (dependency-cruiser). Layers, top to bottom:
+ *
+ *   cmd → controllers, agent → runtime, federation, kube, metrics → scheduler → api
+ *
+ * A layer may import the layers below it (and its own), never one above. gen/ (ts-proto
+ * output) is for the layers that speak the protocol: federation, controllers, agent, cmd.
+ * Only kube/ talks to the API server, only metrics/ knows prom-client, the scheduler core
+ * and its plugins stay pure, and a folder is entered through its index.ts, so each folder's
+ * public surface is one file a reviewer can read.
+ *
+ * Rules at "warn" are ones the code breaks today (listed in the issue's layout item); turn
+ * each into "error" once its violations are gone.
+ */
+
+const SRC = "^operator/src/";
+const GEN = `${SRC}gen/`;
+
+/** Folders of the middle layer: the machinery controllers and the agent are built on. */
+const MIDDLE = `${SRC}(runtime|federation|kube|metrics)/`;
+const UPPER = `${SRC}(controllers|agent)/`;
+const CMD = `${SRC}cmd/`;
+
+/** @type {import("dependency-cruiser").IConfiguration} */
+export default {
+  forbidden: [
+    {
+      name: "no-circular",
+      severity: "warn",
+      comment: "An import cycle makes load order matter and hides which module owns an idea; break it by moving the shared piece down.",
+      from: {},
+      to: { circular: true },
+    },
+
+    // ---- layers ----
+    {
+      name: "api-is-the-bottom",
+      severity: "error",
+      comment: "api/ holds the CR types every layer agrees on; it imports no other folder of the operator.",
+      from: { path: `${SRC}api/` },
+      to: { path: SRC, pathNot: `${SRC}api/` },
+    },
+    {
+      name: "scheduler-only-above-api",
+      severity: "error",
+      comment: "The scheduler decides from plain data: it may use api/, never the I/O layers or anything above them.",
+      from: { path: `${SRC}scheduler/` },
+      to: { path: SRC, pathNot: [`${SRC}scheduler/`, `${SRC}api/`] },
+    },
+    {
+      name: "middle-layer-not-upwards",
+      severity: "error",
+      comment: "runtime, federation, kube and metrics are what controllers and the agent are built on; they never import them or cmd/.",
+      from: { path: MIDDLE },
+      to: { path: [UPPER, CMD] },
+    },
+    {
+      name: "controllers-agent-not-cmd",
+      severity: "error",
+      comment: "cmd/ holds entry points (flags, process wiring); controllers and the agent are libraries that cmd/ calls.",
+      from: { path: UPPER },
+      to: { path: CMD },
+    },
+    {
+      name: "gen-only-for-protocol-speakers",
+      severity: "error",
+      comment: "Generated protobuf code is the wire format: only federation, controllers, agent and cmd may see it; lower layers keep their own types.",
+      from: { path: SRC, pathNot: [GEN, `${SRC}(federation|controllers|agent|cmd)/`] },
+      to: { path: GEN },
+    },
+    {
+      name: "scheduler-core-is-pure",
+      severity: "error",
+      comment: "scheduler/core runs in the control plane, in simulate and under property tests: it imports nothing outside itself, not even a package.",
+      from: { path: `${SRC}scheduler/core/` },
+      to: { pathNot: `${SRC}scheduler/core/` },
+    },
+    {
+      name: "scheduler-plugins-are-pure",
+      severity: "error",
+      comment: "Plugins are filters and scores over the core's types: they import only the core and each other.",
+      from: { path: `${SRC}scheduler/plugins/` },
+      to: { pathNot: `${SRC}scheduler/(core|plugins)/` },
+    },
+
+    // ---- packages that belong to one folder ----
+    {
+      name: "only-kube-imports-client-node",
+      severity: "error",
+      comment: "Only operator/src/kube talks to the API server; everything else gets a narrow interface from it.",
+      from: { path: SRC, pathNot: `${SRC}kube/` },
+      to: { path: "node_modules/@kubernetes/client-node/" },
+    },
+    {
+      name: "only-metrics-imports-prom-client",
+      severity: "error",
+      comment: "Only operator/src/metrics knows prom-client; the rest records through metrics/types.ts's interfaces.",
+      from: { path: SRC, pathNot: `${SRC}metrics/` },
+      to: { path: "node_modules/prom-client/" },
+    },
+
+    // ---- a folder is entered through its index.ts ----
+    {
+      name: "cross-folder-through-index",
+      severity: "warn",
+      comment: "Import another top-level folder only through its index.ts (gen/ is generated and has none).",
+      from: { path: `${SRC}([^/]+)/` },
+      to: { path: SRC, pathNot: [`${SRC}$1/`, `${SRC}[^/]+/index\\.ts$`, GEN] },
+    },
+    {
+      name: "sub-folder-through-index-from-parent",
+      severity: "warn",
+      comment: "A folder's top files reach a sub-folder (federation/nats, scheduler/core, ...) through that sub-folder's index.ts.",
+      from: { path: `${SRC}([^/]+)/[^/]+$` },
+      to: { path: `${SRC}$1/[^/]+/[^/]+$`, pathNot: "/index\\.ts$" },
+    },
+    {
+      name: "sub-folder-through-index-from-sibling",
+      severity: "warn",
+      comment: "One sub-folder reaches a sibling (federation/grpc → federation/nats) only through the sibling's index.ts.",
+      from: { path: `${SRC}([^/]+)/([^/]+)/` },
+      to: { path: `${SRC}$1/[^/]+/[^/]+$`, pathNot: [`${SRC}$1/$2/`, "/index\\.ts$"] },
+    },
+  ],
+  options: {
+    includeOnly: ["^operator/src/", "node_modules/(@kubernetes/client-node|prom-client)/"],
+    doNotFollow: { path: "node_modules" },
+    // Type-only imports are dependencies of the design too: a type from a higher layer
+    // couples the lower one to it just as much.
+    tsPreCompilationDeps: true,
+    tsConfig: { fileName: "tsconfig.json" },
+    enhancedResolveOptions: {
+      exportsFields: ["exports"],
+      conditionNames: ["import", "require", "node", "default", "types"],
+      extensions: [".ts", ".js"],
+    },
+    reporterOptions: { text: { highlightFocused: true } },
+  },
+};
