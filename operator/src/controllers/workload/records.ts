@@ -1,0 +1,156 @@
+/**
+ * What a placement change leaves behind: intents for the members, audit records for the
+ * auditors, Events for the user. Ids are derived from what the change is based on, so a
+ * retried publish is stored once and a crash between two steps never loses a record.
+ */
+import type { MemberCluster, SovereignWorkload } from "../../api/index.ts";
+import type { AuditRecord, PlacementIntent } from "../../federation/index.ts";
+import { residencyFactsOf } from "../../federation/grpc/index.ts";
+import { AuditAction } from "../../gen/sovereign/v1/audit.ts";
+import type { ResidencyRequirements, WorkloadRef } from "../../gen/sovereign/v1/residency.ts";
+import type { Placement, PlacementRequest } from "../../scheduler/index.ts";
+import type { Plan } from "./plan.ts";
+import type { Holder, WorkloadEvent } from "./types.ts";
+
+export function workloadRef(workload: SovereignWorkload): WorkloadRef {
+  return { namespace: workload.metadata.namespace ?? "default", name: workload.metadata.name, uid: workload.metadata.uid ?? "" };
+}
+
+/** The intersection of every constraint (policy and inline), as the member's guard checks it. */
+export function requirementsOf(request: PlacementRequest): ResidencyRequirements {
+  const intersect = (lists: (readonly string[] | undefined)[]): string[] => {
+    const nonEmpty = lists.filter((l): l is readonly string[] => l !== undefined && l.length > 0);
+    if (nonEmpty.length === 0) return [];
+    return [...new Set(nonEmpty[0])].filter((x) => nonEmpty.every((l) => l.includes(x))).sort();
+  };
+  return {
+    allowedCountries: intersect(request.constraints.map((c) => c.allowedCountries)),
+    allowedJurisdictions: intersect(request.constraints.map((c) => c.allowedJurisdictions)),
+    requiredCertifications: [...new Set(request.constraints.flatMap((c) => c.requiredCertifications ?? []))].sort(),
+    forbidExtraterritorialExposure: request.constraints.some((c) => c.forbidExtraterritorialExposure === true),
+  };
+}
+
+/**
+ * The id of an intent: stable for one (cluster, workload, generation, replicas) decided
+ * from one observed state of the workload (its resourceVersion), so a retry after a
+ * crash is deduplicated by JetStream, while a later decision with the same numbers
+ * (a failover and back) is a new message.
+ */
+export function intentIdOf(params: { cluster: string; uid: string; generation: number; replicas: number; basis: string }): string {
+  return `intent:${params.cluster}:${params.uid}:g${params.generation}:r${params.replicas}:rv${params.basis}`;
+}
+
+export function recordIdOf(params: { uid: string; cluster: string; from: number; to: number; basis: string }): string {
+  return `audit:${params.uid}:${params.cluster}:${params.from}->${params.to}:rv${params.basis}`;
+}
+
+export function buildIntents({ workload, request, placements, previous, clusters, now, basis }: {
+  workload: SovereignWorkload;
+  request: PlacementRequest;
+  placements: readonly Placement[];
+  /** Every cluster the status lists, with or without replicas: each gets an intent. */
+  previous: readonly string[];
+  clusters: ReadonlyMap<string, MemberCluster>;
+  now: Date;
+  basis: string;
+}): PlacementIntent[] {
+  const ref = workloadRef(workload);
+  const generation = workload.metadata.generation ?? 0;
+  const replicas = new Map(placements.map((p) => [p.cluster, p.replicas]));
+  const names = [...new Set([...replicas.keys(), ...previous])].sort();
+  const requirements = requirementsOf(request);
+  return names.map((cluster) => {
+    const n = replicas.get(cluster) ?? 0;
+    const mc = clusters.get(cluster);
+    return {
+      intentId: intentIdOf({ cluster, uid: ref.uid, generation, replicas: n, basis }),
+      workload: ref,
+      generation,
+      cluster,
+      replicas: n,
+      podTemplate: n > 0 ? (workload.spec.template as unknown as { [key: string]: unknown }) : undefined,
+      residency: mc ? residencyFactsOf(mc) : undefined,
+      residencyPolicy: workload.spec.residencyPolicy ?? "",
+      decidedAt: now,
+      requirements,
+    };
+  });
+}
+
+/** One record per cluster whose replica count changed. */
+export function buildAudit({ workload, request, before, after, plan, holders, clusters, now, decidedBy, basis }: {
+  workload: SovereignWorkload;
+  request: PlacementRequest;
+  before: ReadonlyMap<string, number>;
+  after: readonly Placement[];
+  plan: Plan;
+  holders: readonly Holder[];
+  clusters: ReadonlyMap<string, MemberCluster>;
+  now: Date;
+  decidedBy: string;
+  basis: string;
+}): AuditRecord[] {
+  const ref = workloadRef(workload);
+  const requirements = requirementsOf(request);
+  const afterMap = new Map(after.map((p) => [p.cluster, p]));
+  const sources = new Map<string, { from: Holder; reason: string }>();
+  for (const f of plan.failedOver) for (const t of f.to) if (!sources.has(t.cluster)) sources.set(t.cluster, { from: f.from, reason: "Failover" });
+  for (const r of plan.replaced) for (const t of r.to) if (!sources.has(t.cluster)) sources.set(t.cluster, { from: r.from, reason: r.from.reasons[0] ?? "Evicted" });
+  const holderOf = new Map(holders.map((h) => [h.cluster, h]));
+  const countryOf = (cluster: string) => afterMap.get(cluster)?.country ?? holderOf.get(cluster)?.country ?? clusters.get(cluster)?.spec.residency.country ?? "";
+  const names = [...new Set([...before.keys(), ...afterMap.keys()])].sort();
+  const out: AuditRecord[] = [];
+  for (const cluster of names) {
+    const from = before.get(cluster) ?? 0;
+    const to = afterMap.get(cluster)?.replicas ?? 0;
+    if (from === to) continue;
+    const mc = clusters.get(cluster);
+    const source = to > from ? sources.get(cluster) : undefined;
+    const holder = holderOf.get(cluster);
+    const action = to > from ? (source ? AuditAction.AUDIT_ACTION_MOVED : AuditAction.AUDIT_ACTION_PLACED) : AuditAction.AUDIT_ACTION_EVICTED;
+    const reasons = to > from
+      ? (source ? [source.reason] : [])
+      : holder && holder.state === "Evicted" ? [...holder.reasons] : holder && holder.state === "Lost" ? ["Failover"] : ["Rescheduled"];
+    out.push({
+      recordId: recordIdOf({ uid: ref.uid, cluster, from, to, basis }),
+      action,
+      workload: ref,
+      generation: workload.metadata.generation ?? 0,
+      cluster,
+      country: countryOf(cluster),
+      replicas: to,
+      time: now,
+      decidedBy,
+      reasons,
+      fromCluster: source?.from.cluster ?? "",
+      facts: mc ? residencyFactsOf(mc) : undefined,
+      residencyPolicy: workload.spec.residencyPolicy ?? "",
+      requirements,
+    });
+  }
+  return out;
+}
+
+const list = (ps: readonly Placement[]) => ps.map((p) => `${p.cluster}(${p.replicas})`).join(", ");
+
+export function buildEvents({ plan, changed, holders, previousScheduled }: {
+  plan: Plan;
+  changed: boolean;
+  holders: readonly Holder[];
+  /** The Scheduled condition as last written, to report a new unschedulable state once. */
+  previousScheduled: { status: string; reason: string } | undefined;
+}): WorkloadEvent[] {
+  const events: WorkloadEvent[] = [];
+  for (const h of holders.filter((x) => x.state === "Evicted")) {
+    events.push({ type: "Warning", reason: "PlacementRejected", message: `removed ${h.replicas} replicas from ${h.cluster}: ${h.reasons.join(", ")}` });
+  }
+  for (const f of plan.failedOver) {
+    events.push({ type: "Warning", reason: "FailedOver", message: `${f.from.replicas} replicas of unreachable ${f.from.cluster} (${f.from.country}) re-placed on ${list(f.to)}` });
+  }
+  if (plan.scheduled && changed) events.push({ type: "Normal", reason: "Scheduled", message: plan.placements.length ? `placed on ${list(plan.placements)}` : "no replicas requested" });
+  if (!plan.scheduled && (previousScheduled?.status !== "False" || previousScheduled.reason !== plan.reason)) {
+    events.push({ type: "Warning", reason: "Unschedulable", message: `${plan.reason}: ${plan.message}` });
+  }
+  return events;
+}
