@@ -1,23 +1,32 @@
 import { parseArgs } from "node:util";
 import path from "node:path";
-import { defaultBasePort } from "./layout.ts";
-import { down, status, up } from "./federation.ts";
-import { readState } from "./state.ts";
+import { DEFAULT_MEMBERS, defaultAgents } from "./shape.ts";
+import { resolveUpOptions } from "./local.ts";
+import { componentAlias, down, startComponent, status, stopComponent, UnknownComponentError, up } from "./federation.ts";
 
-const USAGE = `usage: hack/federation up|down|status [flags]
+const USAGE = `usage: hack/federation up|down|status|stop|start [flags]
 
-  up       start (or complete) the local federation and wait until it is ready
-  down     stop exactly the processes up started and remove .federation/
-  status   print each component, its pid and health
+  up                 start (or complete) the local federation and wait until it is ready
+  down               stop exactly the processes up started and remove .federation/
+  status             print each component, its pid and health
+  stop COMPONENT     stop one recorded component (SIGTERM) and wait until it is gone
+  start COMPONENT    start it again with the same arguments and wait until it is ready
+                     (components: control-plane, agent-<member>, kube-apiserver-<cluster>, ...; see status)
 
-flags for up:
-  --members fr,de      member clusters besides the host (default fr,de; add more: fr,de,it)
-  --nodes 3            kwok nodes per member
-  --base-port N        first of the 100 loopback ports used (default: derived from the checkout path)
-  --timeout 180        seconds to wait for readiness
+flags for up (without them, a recorded federation keeps its shape):
+  --members LIST     member clusters besides the host (default ${DEFAULT_MEMBERS.join(",")});
+                     DNS-1123 labels of at most 15 characters
+  --agents LIST      members that run an agent (default: those named like an example
+                     MemberCluster, e.g. ovh-par-1); "none" for none
+  --control-plane on|off   run the control plane (default on)
+  --nodes 3          kwok nodes per member
+  --base-port N      first of the 100 loopback ports used (default: derived from the checkout path)
+  --timeout 240      seconds to wait for readiness
 
 flags for all:
-  --state-dir DIR      where state, logs, kubeconfigs and env live (default .federation)`;
+  --state-dir DIR    where state, logs, kubeconfigs and env live (default .federation)`;
+
+const list = (v: string) => (v === "none" ? [] : v.split(",").map((m) => m.trim()).filter(Boolean));
 
 export async function main(argv: string[]): Promise<number> {
   const root = path.resolve(import.meta.dirname, "../../..");
@@ -26,10 +35,12 @@ export async function main(argv: string[]): Promise<number> {
     allowPositionals: true,
     options: {
       members: { type: "string" },
+      agents: { type: "string" },
+      "control-plane": { type: "string" },
       nodes: { type: "string" },
       "base-port": { type: "string" },
       "state-dir": { type: "string" },
-      timeout: { type: "string", default: "180" },
+      timeout: { type: "string", default: "240" },
       help: { type: "boolean", short: "h" },
     },
   });
@@ -41,25 +52,27 @@ export async function main(argv: string[]): Promise<number> {
   // FEDERATION_STATE_DIR and FEDERATION_BASE_PORT let a second federation (a helper's, a
   // benchmark's) run beside the checkout's own, with the test suite pointed at it.
   const stateDir = path.resolve(values["state-dir"] ?? process.env.FEDERATION_STATE_DIR ?? path.join(root, ".federation"));
-  const envBasePort = process.env.FEDERATION_BASE_PORT;
   const progress = (line: string) => console.log(`[federation] ${line}`);
+  const timeoutMs = intFlag("--timeout", values.timeout, 5, 3600) * 1000;
   switch (command) {
     case "up": {
-      const prior = readState(stateDir);
-      const portFlag = values["base-port"] ?? envBasePort;
-      const basePort = portFlag !== undefined ? intFlag("--base-port", portFlag, 1024, 65400) : (prior?.basePort ?? defaultBasePort(root));
-      // A recorded federation keeps its shape unless the flags say otherwise.
-      const members = values.members !== undefined ? values.members.split(",").map((m) => m.trim()).filter(Boolean) : (prior?.members ?? ["fr", "de"]);
-      await up({
+      const cp = values["control-plane"];
+      if (cp !== undefined && cp !== "on" && cp !== "off") throw new UsageError(`--control-plane: "${cp}" is neither on nor off`);
+      const members = values.members !== undefined ? list(values.members) : undefined;
+      const opts = resolveUpOptions({
         root,
         stateDir,
-        basePort,
-        members,
-        nodesPerMember: values.nodes !== undefined ? intFlag("--nodes", values.nodes, 1, 50) : (prior?.nodesPerMember ?? 3),
-        timeoutMs: intFlag("--timeout", values.timeout, 5, 3600) * 1000,
+        ...(members ? { members } : {}),
+        ...(values.agents !== undefined ? { agents: list(values.agents) } : members ? { agents: defaultAgents(members) } : {}),
+        ...(cp !== undefined ? { controlPlane: cp === "on" } : {}),
+        ...(values.nodes !== undefined ? { nodesPerMember: intFlag("--nodes", values.nodes, 1, 50) } : {}),
+        ...(values["base-port"] !== undefined ? { basePort: intFlag("--base-port", values["base-port"], 1024, 65400) } : {}),
+        envBasePort: process.env.FEDERATION_BASE_PORT,
+        timeoutMs,
         progress,
       });
-      progress(`environment: . ${path.relative(process.cwd(), path.join(stateDir, "env"))}`);
+      await up(opts);
+      progress(`environment: . ${path.relative(process.cwd(), path.join(stateDir, "env")) || path.join(stateDir, "env")}`);
       return 0;
     }
     case "down":
@@ -73,10 +86,22 @@ export async function main(argv: string[]): Promise<number> {
       }
       const w = Math.max(...rows.map((r) => r.component.length));
       for (const r of rows) {
+        if (r.absent) {
+          console.log(`${r.component.padEnd(w)}  ${"absent".padEnd(9)}  ${r.absent}`);
+          continue;
+        }
         const health = r.healthy ? "healthy" : r.running ? "UNHEALTHY" : "DOWN";
         console.log(`${r.component.padEnd(w)}  ${health.padEnd(9)}  pid ${String(r.pid).padEnd(7)}  ${r.endpoint}${r.healthy ? "" : `  (log: ${r.log})`}`);
       }
-      return rows.every((r) => r.healthy) ? 0 : 1;
+      return rows.every((r) => r.healthy || r.absent) ? 0 : 1;
+    }
+    case "stop":
+    case "start": {
+      const component = positionals.slice(1).join(" ");
+      if (!component) throw new UsageError(`${command}: name a component (see hack/federation status), e.g. ${command} agent-ionos-fra-1 or ${componentAlias("kube-apiserver (fr)")}`);
+      const opts = { root, stateDir, component, timeoutMs, progress };
+      await (command === "stop" ? stopComponent(opts) : startComponent(opts));
+      return 0;
     }
     default:
       console.error(`unknown command "${command}"\n${USAGE}`);
@@ -98,6 +123,7 @@ main(process.argv.slice(2)).then(
   (code) => process.exit(code),
   (err: Error) => {
     console.error(`[federation] error: ${err.message}`);
-    process.exit(err instanceof UsageError ? 2 : 1);
+    const usage = err instanceof UsageError || err instanceof UnknownComponentError || /^--[a-z-]+: /.test(err.message);
+    process.exit(usage ? 2 : 1);
   },
 );

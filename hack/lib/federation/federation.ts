@@ -3,13 +3,16 @@ import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from "node
 import path from "node:path";
 import { waitFor } from "../../../operator/src/runtime/wait.ts";
 import type { Component } from "./component.ts";
+import { layoutEnv, writeEnvFile } from "./env.ts";
 import { etcdComponent } from "./etcd.ts";
 import { httpGet, portInUse } from "./http.ts";
 import { ADMIN_USER, apiserverComponent, controllerManagerComponent, schedulerComponent } from "./kube.ts";
 import { kwokComponent, readKubeconfigAuth } from "./kwok.ts";
 import { type ClusterLayout, type Layout, makeLayout } from "./layout.ts";
 import { natsComponent } from "./nats.ts";
+import { agentComponent, controlPlaneComponent, nodeBinary, type OperatorComponent } from "./operator.ts";
 import { ComponentStartError, type RecordedProcess, isRunning, startDetached, stopProcess } from "./process.ts";
+import { prepareClusters } from "./setup.ts";
 import { type FederationState, readState, writeState } from "./state.ts";
 import { type Tools, toolPaths } from "./tools.ts";
 
@@ -19,6 +22,10 @@ export interface UpOptions {
   stateDir: string;
   basePort: number;
   members: string[];
+  /** Members that run an agent (default none). */
+  agents?: string[];
+  /** Run the control plane (default true). */
+  controlPlane?: boolean;
   nodesPerMember: number;
   timeoutMs: number;
   progress: (line: string) => void;
@@ -27,15 +34,36 @@ export interface UpOptions {
 /** The wrong flags for a federation that is already running: say so, change nothing. */
 export class FederationMismatchError extends Error {
   override readonly name = "FederationMismatchError";
+  readonly retryable = false;
 }
 
-/** Everything the federation runs, in start order (each phase waits for the one before). */
-function phases(opts: { layout: Layout; tools: Tools; token: string; tokenFile: string }): { phases: Component[][]; env: Record<string, string> } {
+/** A component name `stop`/`start` does not know. */
+export class UnknownComponentError extends Error {
+  override readonly name = "UnknownComponentError";
+  readonly retryable = false;
+}
+
+interface Plan {
+  /** Kubernetes and NATS, in start order (each phase waits for the one before). */
+  infrastructure: Component[][];
+  /** The control plane, then the agents; run once the clusters are prepared. */
+  operator: Component[][];
+  /** Operator components that cannot run yet, and why. */
+  absent: { name: string; reason: string }[];
+  env: Record<string, string>;
+}
+
+function plan(opts: { layout: Layout; tools: Tools; token: string; tokenFile: string }): Plan {
   const { layout, tools } = opts;
   const nats = natsComponent({ layout, tools });
   const members = layout.clusters.filter((c) => c.role === "member");
+  const node = nodeBinary(layout.root);
+  const absent: Plan["absent"] = [];
+  const present = (o: OperatorComponent): Component[] => ("component" in o ? [o.component] : (absent.push(o.absent), []));
+  const controlPlane = layout.controlPlane ? present(controlPlaneComponent({ layout, node })) : [];
+  const agents = members.filter((c) => layout.agents.includes(c.name)).flatMap((cluster) => present(agentComponent({ layout, cluster, node })));
   return {
-    phases: [
+    infrastructure: [
       [etcdComponent({ layout, binary: tools.etcd }), nats.component],
       layout.clusters.map((cluster) => apiserverComponent({ layout, cluster, tools, token: opts.token, tokenFile: opts.tokenFile })),
       [
@@ -44,7 +72,9 @@ function phases(opts: { layout: Layout; tools: Tools; token: string; tokenFile: 
         ...members.map((cluster) => kwokComponent({ layout, cluster, tools })),
       ],
     ],
-    env: nats.env,
+    operator: [controlPlane, agents].filter((p) => p.length > 0),
+    absent,
+    env: { ...layoutEnv({ layout, kubectl: tools.kubectl }), ...nats.env },
   };
 }
 
@@ -58,62 +88,107 @@ function ensureAdminToken(layout: Layout): { token: string; tokenFile: string } 
   return { token, tokenFile };
 }
 
+function layoutOf(opts: { root: string; stateDir: string; state: FederationState }): Layout {
+  const { state } = opts;
+  return makeLayout({
+    root: opts.root, stateDir: opts.stateDir, basePort: state.basePort, members: state.members, nodesPerMember: state.nodesPerMember,
+    agents: state.agents ?? [], controlPlane: state.controlPlane ?? true,
+  });
+}
+
+/** A recorded federation may gain members at the end (ports of the others do not move), never lose or reorder them. */
+function checkShape(prior: FederationState, opts: UpOptions): void {
+  const grows = prior.members.every((m, i) => opts.members[i] === m);
+  if (!grows || prior.basePort !== opts.basePort) {
+    throw new FederationMismatchError(
+      `a federation with members ${prior.members.join(",")} on base port ${prior.basePort} is already recorded in ${opts.stateDir}; ` +
+        `members ${opts.members.join(",")} on base port ${opts.basePort} need \`hack/federation down\` first`,
+    );
+  }
+}
+
 /**
  * Brings the federation up, or completes one that is partly up: a component whose
  * recorded process still runs is left alone. Resolves once every component is ready,
- * nodes are Ready and default service accounts exist; rejects naming the component
- * and its log otherwise.
+ * nodes are Ready, default service accounts exist, the CRDs are Established, and the
+ * control plane and agents (where their entry files exist) answer /readyz; rejects
+ * naming the component and its log otherwise.
  */
 export async function up(opts: UpOptions): Promise<Layout> {
   const t0 = Date.now();
   const deadline = t0 + opts.timeoutMs;
   const say = (line: string) => opts.progress(`[${((Date.now() - t0) / 1000).toFixed(1).padStart(5)}s] ${line}`);
   const prior = readState(opts.stateDir);
-  if (prior && (prior.members.join(",") !== opts.members.join(",") || prior.basePort !== opts.basePort)) {
-    throw new FederationMismatchError(
-      `a federation with members ${prior.members.join(",")} on base port ${prior.basePort} is already recorded in ${opts.stateDir}; run \`hack/federation down\` first`,
-    );
-  }
-  const layout = makeLayout(opts);
+  if (prior) checkShape(prior, opts);
+  const state: FederationState = {
+    ...(prior ?? { processes: [] }),
+    basePort: opts.basePort,
+    members: opts.members,
+    nodesPerMember: opts.nodesPerMember,
+    agents: opts.agents ?? [],
+    controlPlane: opts.controlPlane ?? true,
+  };
+  const layout = layoutOf({ root: opts.root, stateDir: opts.stateDir, state });
   mkdirSync(layout.logDir, { recursive: true });
   for (const c of layout.clusters) mkdirSync(c.dir, { recursive: true });
   const tools = toolPaths(opts.root);
   const { token, tokenFile } = ensureAdminToken(layout);
-  const plan = phases({ layout, tools, token, tokenFile });
-  const state: FederationState = prior ?? { basePort: opts.basePort, members: opts.members, nodesPerMember: opts.nodesPerMember, processes: [] };
+  const p = plan({ layout, tools, token, tokenFile });
+  writeState(layout.stateDir, state);
 
-  for (const phase of plan.phases) {
-    const started: { component: Component; proc: RecordedProcess }[] = [];
-    for (const component of phase) {
-      const recorded = state.processes.find((p) => p.component === component.name);
-      if (recorded && isRunning(recorded)) {
-        if (!component.outdated?.()) {
-          started.push({ component, proc: recorded });
-          continue;
-        }
-        say(`restarting ${component.name}: its configuration changed`);
-        await stopProcess(recorded);
-      }
-      for (const port of component.ports) {
-        if (await portInUse(port)) {
-          throw new ComponentStartError({ component: component.name, log: component.log, reason: `port 127.0.0.1:${port} is already in use by another process (choose another --base-port)` });
-        }
-      }
-      await component.prepare?.();
-      say(`starting ${component.name}`);
-      const proc = startDetached({ component: component.name, binary: component.binary, args: component.args, log: component.log });
-      state.processes = [...state.processes.filter((p) => p.component !== component.name), proc];
-      writeState(layout.stateDir, state);
-      started.push({ component, proc });
-      component.afterStart?.();
-    }
-    await Promise.all(started.map(({ component, proc }) => waitReady({ component, proc, deadline, say })));
+  // An agent (or control plane) the new shape no longer has must not keep running unrecorded.
+  const planned = new Set([...p.infrastructure, ...p.operator].flat().map((c) => c.name));
+  for (const proc of state.processes.filter((x) => !planned.has(x.component))) {
+    if (isRunning(proc)) say(`stopping ${proc.component}: not part of this federation's shape any more`);
+    await stopProcess(proc);
+    state.processes = state.processes.filter((x) => x !== proc);
+    writeState(layout.stateDir, state);
   }
 
+  for (const phase of p.infrastructure) await runPhase({ phase, state, layout, deadline, say });
   for (const cluster of layout.clusters) await waitDefaultServiceAccount({ cluster, deadline, say });
-  writeEnv({ layout, tools, extra: plan.env });
-  say(`federation ready: host + ${opts.members.join(", ")} (${layout.clusters.length} API servers, ${state.processes.length} processes)`);
+  writeEnvFile({ stateDir: layout.stateDir, vars: p.env });
+  prepareClusters({ layout, kubectl: tools.kubectl, timeoutMs: Math.max(5000, deadline - Date.now()), say });
+  for (const a of p.absent) say(`skipping ${a.name}: ${a.reason}`);
+  for (const phase of p.operator) await runPhase({ phase, state, layout, deadline, say });
+  const agents = layout.agents.length ? `; agents on ${layout.agents.join(", ")}` : "";
+  say(`federation ready: host + ${opts.members.join(", ")} (${layout.clusters.length} API servers, ${state.processes.length} processes${agents})`);
   return layout;
+}
+
+/** Starts what of one phase does not run (or runs an outdated configuration), then waits for all of it. */
+async function runPhase(opts: { phase: Component[]; state: FederationState; layout: Layout; deadline: number; say: (l: string) => void }): Promise<void> {
+  const { state, say } = opts;
+  const started: { component: Component; proc: RecordedProcess }[] = [];
+  for (const component of opts.phase) {
+    const recorded = state.processes.find((p) => p.component === component.name);
+    if (recorded && isRunning(recorded)) {
+      if (!component.outdated?.()) {
+        started.push({ component, proc: recorded });
+        continue;
+      }
+      say(`restarting ${component.name}: its configuration changed`);
+      await stopProcess(recorded);
+    }
+    started.push({ component, proc: await launch({ component, state, layout: opts.layout, say }) });
+  }
+  await Promise.all(started.map(({ component, proc }) => waitReady({ component, proc, deadline: opts.deadline, say })));
+}
+
+async function launch(opts: { component: Component; state: FederationState; layout: Layout; say: (l: string) => void; args?: string[] }): Promise<RecordedProcess> {
+  const { component, state } = opts;
+  for (const port of component.ports) {
+    if (await portInUse(port)) {
+      throw new ComponentStartError({ component: component.name, log: component.log, reason: `port 127.0.0.1:${port} is already in use by another process (choose another --base-port)` });
+    }
+  }
+  await component.prepare?.();
+  opts.say(`starting ${component.name}`);
+  const proc = startDetached({ component: component.name, binary: component.binary, args: opts.args ?? component.args, log: component.log, cwd: opts.layout.root });
+  state.processes = [...state.processes.filter((p) => p.component !== component.name), proc];
+  writeState(opts.layout.stateDir, state);
+  component.afterStart?.();
+  return proc;
 }
 
 async function waitReady(opts: { component: Component; proc: RecordedProcess; deadline: number; say: (l: string) => void }): Promise<void> {
@@ -145,26 +220,6 @@ async function waitDefaultServiceAccount(opts: { cluster: ClusterLayout; deadlin
   );
 }
 
-function writeEnv(opts: { layout: Layout; tools: Tools; extra: Record<string, string> }): void {
-  const { layout } = opts;
-  const vars: Record<string, string> = {};
-  for (const c of layout.clusters) vars[`${c.name.toUpperCase()}_KUBECONFIG`] = c.kubeconfig;
-  Object.assign(vars, opts.extra);
-  vars.FEDERATION_MEMBERS = layout.clusters.filter((c) => c.role === "member").map((c) => c.name).join(",");
-  vars.GRPC_PORT = String(layout.grpcPort);
-  vars.KUBECTL = opts.tools.kubectl;
-  const text = [
-    "# Written by hack/federation up. Source it: `. .federation/env`.",
-    ...Object.entries(vars).map(([k, v]) => `export ${k}=${shellQuote(v)}`),
-    "",
-  ].join("\n");
-  writeFileSync(path.join(layout.stateDir, "env"), text);
-}
-
-function shellQuote(v: string): string {
-  return /^[\w@%+=:,./-]+$/.test(v) ? v : `'${v.replaceAll("'", `'"'"'`)}'`;
-}
-
 /** Stops exactly the processes `up` recorded, in reverse start order, then removes the state. */
 export async function down(opts: { stateDir: string; progress: (line: string) => void }): Promise<void> {
   const stateDir = opts.stateDir;
@@ -186,22 +241,105 @@ export interface ComponentStatus {
   healthy: boolean;
   endpoint: string;
   log: string;
+  /** Set for a planned component that cannot run yet (its entry file is missing); not counted as unhealthy. */
+  absent?: string;
+}
+
+interface Loaded {
+  state: FederationState;
+  layout: Layout;
+  plan: Plan;
+  components: Component[];
+}
+
+function load(opts: { root: string; stateDir: string }): Loaded | undefined {
+  const state = readState(opts.stateDir);
+  if (!state) return undefined;
+  const layout = layoutOf({ root: opts.root, stateDir: opts.stateDir, state });
+  const tokenFile = path.join(layout.stateDir, "tokens.csv");
+  const token = readFileSync(tokenFile, "utf8").split(",")[0]!;
+  const p = plan({ layout, tools: toolPaths(opts.root), token, tokenFile });
+  return { state, layout, plan: p, components: [...p.infrastructure, ...p.operator].flat() };
 }
 
 export async function status(opts: { root: string; stateDir: string }): Promise<ComponentStatus[] | undefined> {
-  const state = readState(opts.stateDir);
-  if (!state) return undefined;
-  const layout = makeLayout({ root: opts.root, stateDir: opts.stateDir, basePort: state.basePort, members: state.members, nodesPerMember: state.nodesPerMember });
-  const tools = toolPaths(opts.root);
-  const tokenFile = path.join(layout.stateDir, "tokens.csv");
-  const token = readFileSync(tokenFile, "utf8").split(",")[0]!;
-  const all = phases({ layout, tools, token, tokenFile }).phases.flat();
-  return Promise.all(
-    all.map(async (c) => {
+  const loaded = load(opts);
+  if (!loaded) return undefined;
+  const { state } = loaded;
+  const rows = await Promise.all(
+    loaded.components.map(async (c): Promise<ComponentStatus> => {
       const p = state.processes.find((x) => x.component === c.name);
       const running = p ? isRunning(p) : false;
       const healthy = running ? await c.ready().catch(() => false) : false;
       return { component: c.name, pid: p?.pid ?? 0, running, healthy, endpoint: c.endpoint, log: c.log };
     }),
   );
+  return [...rows, ...loaded.plan.absent.map((a) => ({ component: a.name, pid: 0, running: false, healthy: false, endpoint: "", log: "", absent: a.reason }))];
+}
+
+/** `kube-apiserver (fr)` may also be written `kube-apiserver-fr` (no quoting in a shell). */
+export function componentAlias(name: string): string {
+  return name.replace(/ \((.+)\)$/, "-$1");
+}
+
+function findComponent(loaded: Loaded, name: string): Component {
+  const c = loaded.components.find((x) => x.name === name || componentAlias(x.name) === name);
+  if (c) return c;
+  const why = loaded.plan.absent.find((a) => a.name === name);
+  if (why) throw new UnknownComponentError(`component "${name}" cannot run in this federation yet: ${why.reason}`);
+  throw new UnknownComponentError(`no component "${name}" in this federation; components: ${loaded.components.map((x) => x.name).join(", ")}`);
+}
+
+export interface ComponentOptions {
+  root: string;
+  stateDir: string;
+  /** A name `status` prints: `agent-ionos-fra-1`, `control-plane`, `kube-apiserver (fr)` (or `kube-apiserver-fr`). */
+  component: string;
+  timeoutMs?: number;
+  progress?: (line: string) => void;
+}
+
+function loadOrThrow(opts: { root: string; stateDir: string }): Loaded {
+  const loaded = load(opts);
+  if (!loaded) throw new UnknownComponentError(`no federation is recorded in ${opts.stateDir} (run: hack/federation up)`);
+  return loaded;
+}
+
+/**
+ * Stops exactly the recorded process of one component (SIGTERM, SIGKILL after a grace
+ * period) and resolves once it is gone. Its record stays, so `status` shows it DOWN and
+ * `startComponent` runs it again with the same arguments. Returns the stopped pid (0 if
+ * it was not running).
+ */
+export async function stopComponent(opts: ComponentOptions): Promise<{ component: string; pid: number }> {
+  const loaded = loadOrThrow(opts);
+  const component = findComponent(loaded, opts.component);
+  const proc = loaded.state.processes.find((p) => p.component === component.name);
+  if (!proc || !isRunning(proc)) {
+    opts.progress?.(`${component.name} is not running`);
+    return { component: component.name, pid: 0 };
+  }
+  opts.progress?.(`stopping ${component.name} (pid ${proc.pid})`);
+  await stopProcess(proc);
+  opts.progress?.(`${component.name} stopped`);
+  return { component: component.name, pid: proc.pid };
+}
+
+/**
+ * Starts one component again with the arguments it was recorded with (or the planned
+ * ones if it never ran) and resolves once it is ready. A component that already runs is
+ * left alone (and waited for). Returns its pid.
+ */
+export async function startComponent(opts: ComponentOptions): Promise<{ component: string; pid: number }> {
+  const loaded = loadOrThrow(opts);
+  const component = findComponent(loaded, opts.component);
+  const say = opts.progress ?? (() => undefined);
+  const recorded = loaded.state.processes.find((p) => p.component === component.name);
+  let proc = recorded;
+  if (!proc || !isRunning(proc)) {
+    const args = recorded && recorded.binary === component.binary ? recorded.args : undefined;
+    proc = await launch({ component, state: loaded.state, layout: loaded.layout, say, ...(args ? { args } : {}) });
+  }
+  await waitReady({ component, proc, deadline: Date.now() + (opts.timeoutMs ?? 120_000), say });
+  return { component: component.name, pid: proc.pid };
 }

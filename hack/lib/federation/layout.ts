@@ -3,6 +3,7 @@ import path from "node:path";
 import { InvalidNameError } from "../../../operator/src/federation/errors.ts";
 import { validateClusterName } from "../../../operator/src/federation/nats/protocol.ts";
 import { ADMIN_CLIENT, CONTROL_PLANE_IDENTITY } from "./security.ts";
+import { EXAMPLE_REGIONS } from "./shape.ts";
 
 /**
  * Where every component of the local federation listens and keeps its files. Pure:
@@ -17,6 +18,7 @@ export interface MemberSpec {
 
 /** Provider regions of the members we ship examples for; any other member gets eu-<name>. */
 const KNOWN_REGIONS: Record<string, string> = {
+  ...EXAMPLE_REGIONS,
   fr: "eu-west-par",
   de: "eu-central-fra",
   it: "eu-south-mil",
@@ -32,17 +34,6 @@ export function memberSpec(name: string): MemberSpec {
   return { name, region, zones: ["a", "b", "c"].map((z) => `${region}-${z}`) };
 }
 
-export interface Ports {
-  etcdClient: number;
-  etcdPeer: number;
-  nats: number;
-  natsMonitor: number;
-  grpc: number;
-  apiserver: number;
-  controllerManager: number;
-  scheduler: number;
-}
-
 export interface ClusterLayout {
   name: string;
   /** "host" or a member name. */
@@ -51,6 +42,8 @@ export interface ClusterLayout {
   apiserverPort: number;
   controllerManagerPort: number;
   schedulerPort: number;
+  /** A member's agent serves /metrics, /healthz and /readyz here (reserved even without an agent). */
+  agentMetricsPort?: number;
   etcdPrefix: string;
   dir: string;
   kubeconfig: string;
@@ -67,15 +60,30 @@ export interface Layout {
   natsMonitorPort: number;
   /** Reserved for the control plane's gRPC server in demos and tests. */
   grpcPort: number;
+  /** The control plane's /metrics, /healthz and /readyz. */
+  controlPlaneMetricsPort: number;
   nodesPerMember: number;
   clusters: ClusterLayout[];
+  /** Members that run an agent (a subset of the members). */
+  agents: string[];
+  /** Whether `up` runs the control plane. */
+  controlPlane: boolean;
 }
 
 export const PORTS_PER_FEDERATION = 100;
 const MEMBER_PORT_STRIDE = 10;
 const MAX_MEMBERS = 8;
 
-export const MEMBER_NAME = /^[a-z][a-z0-9]{1,14}$/;
+/**
+ * A DNS-1123 label, like a MemberCluster's name, of at most 15 characters: it also names
+ * a directory, a kubeconfig file, env variables and a NATS account.
+ */
+export const MEMBER_NAME = /^[a-z](?:[a-z0-9-]{0,13}[a-z0-9])$/;
+
+/** A member's part of an env variable name: OVH_PAR_1_KUBECONFIG, AGENT_METRICS_URL_OVH_PAR_1. */
+export function memberEnvName(member: string): string {
+  return member.toUpperCase().replaceAll("-", "_");
+}
 
 /**
  * A member name must be a valid cluster name for the federation protocol (the same
@@ -93,7 +101,7 @@ export function validateMemberName(m: string): string {
     if (err instanceof InvalidNameError) throw why(err.message.includes("reserved") ? "reserved by the federation protocol" : err.message);
     throw err;
   }
-  if (!MEMBER_NAME.test(m)) throw why("lowercase letters and digits, 2-15 characters, starting with a letter");
+  if (!MEMBER_NAME.test(m)) throw why("lowercase letters, digits and '-', 2-15 characters, starting with a letter and not ending with '-'");
   return m;
 }
 
@@ -107,12 +115,27 @@ export function defaultBasePort(root: string): number {
   return 20000 + (h % 120) * PORTS_PER_FEDERATION;
 }
 
-export function makeLayout(opts: { root: string; stateDir: string; basePort: number; members: string[]; nodesPerMember: number }): Layout {
+export interface LayoutOptions {
+  root: string;
+  stateDir: string;
+  basePort: number;
+  members: string[];
+  nodesPerMember: number;
+  /** Members that run an agent; default none. */
+  agents?: string[];
+  /** Default true. */
+  controlPlane?: boolean;
+}
+
+export function makeLayout(opts: LayoutOptions): Layout {
   if (opts.members.length === 0 || opts.members.length > MAX_MEMBERS) {
     throw new Error(`--members: between 1 and ${MAX_MEMBERS} members, got ${opts.members.length}`);
   }
   for (const m of opts.members) validateMemberName(m);
   if (new Set(opts.members).size !== opts.members.length) throw new Error(`--members: duplicate names in ${opts.members.join(",")}`);
+  const agents = opts.agents ?? [];
+  for (const a of agents) if (!opts.members.includes(a)) throw new Error(`--agents: "${a}" is not one of the members (${opts.members.join(",")})`);
+  if (new Set(agents).size !== agents.length) throw new Error(`--agents: duplicate names in ${agents.join(",")}`);
   const stateDir = path.resolve(opts.stateDir);
   const b = opts.basePort;
   const cluster = (name: string, role: "host" | "member", offset: number): ClusterLayout => ({
@@ -122,6 +145,7 @@ export function makeLayout(opts: { root: string; stateDir: string; basePort: num
     apiserverPort: b + offset,
     controllerManagerPort: b + offset + 1,
     schedulerPort: b + offset + 2,
+    ...(role === "member" ? { agentMetricsPort: b + offset + 3 } : {}),
     etcdPrefix: `/sovereign-federation/${name}`,
     dir: path.join(stateDir, name),
     kubeconfig: path.join(stateDir, `${name}.kubeconfig`),
@@ -136,18 +160,28 @@ export function makeLayout(opts: { root: string; stateDir: string; basePort: num
     natsPort: b + 2,
     natsMonitorPort: b + 3,
     grpcPort: b + 4,
+    controlPlaneMetricsPort: b + 5,
     nodesPerMember: opts.nodesPerMember,
     clusters: [
       cluster("host", "host", 10),
       ...opts.members.map((m, i) => cluster(m, "member", 20 + i * MEMBER_PORT_STRIDE)),
     ],
+    agents: [...agents],
+    controlPlane: opts.controlPlane ?? true,
   };
 }
 
-/** Every loopback port a federation of this layout listens on. */
+/** Every loopback port a federation of this layout listens on, or keeps for its control plane and agents. */
 export function layoutPorts(layout: Layout): number[] {
   return [
-    layout.etcdClientPort, layout.etcdPeerPort, layout.natsPort, layout.natsMonitorPort, layout.grpcPort,
-    ...layout.clusters.flatMap((c) => [c.apiserverPort, c.controllerManagerPort, c.schedulerPort]),
+    layout.etcdClientPort, layout.etcdPeerPort, layout.natsPort, layout.natsMonitorPort, layout.grpcPort, layout.controlPlaneMetricsPort,
+    ...layout.clusters.flatMap((c) => [c.apiserverPort, c.controllerManagerPort, c.schedulerPort, ...(c.agentMetricsPort !== undefined ? [c.agentMetricsPort] : [])]),
   ];
 }
+
+/** The component name of a member's agent: `hack/federation stop agent-ionos-fra-1`. */
+export function agentComponentName(member: string): string {
+  return `agent-${member}`;
+}
+
+export const CONTROL_PLANE_COMPONENT = "control-plane";

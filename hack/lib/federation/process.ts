@@ -7,6 +7,8 @@ export interface RecordedProcess {
   component: string;
   pid: number;
   binary: string;
+  /** What it was started with, so `start` runs it again exactly so and a reused pid is told apart. */
+  args?: string[];
   log: string;
 }
 
@@ -43,20 +45,26 @@ export function startDetached(opts: { component: string; binary: string; args: s
     });
     if (child.pid === undefined) throw new ComponentStartError({ component: opts.component, log: opts.log, reason: `could not spawn ${opts.binary}` });
     child.unref();
-    return { component: opts.component, pid: child.pid, binary: opts.binary, log: opts.log };
+    return { component: opts.component, pid: child.pid, binary: opts.binary, args: [...opts.args], log: opts.log };
   } finally {
     closeSync(fd);
   }
 }
 
-/** True when the pid is alive AND still runs our binary (pids get reused). */
-export function isRunning(p: Pick<RecordedProcess, "pid" | "binary">): boolean {
+/**
+ * True when the pid is alive AND still runs our binary (pids get reused), with the
+ * recorded arguments when there are any: the control plane and the agents all run the
+ * same node binary.
+ */
+export function isRunning(p: Pick<RecordedProcess, "pid" | "binary" | "args">): boolean {
   try {
     const cmdline = readFileSync(`/proc/${p.pid}/cmdline`, "utf8");
     const stat = readFileSync(`/proc/${p.pid}/stat`, "utf8");
     // A zombie has exited; it only waits to be reaped by its parent.
     if (/^\d+ \(.*\) Z/.test(stat)) return false;
-    return cmdline.split("\0")[0] === p.binary;
+    const argv = cmdline.split("\0").slice(0, -1);
+    if (argv[0] !== p.binary) return false;
+    return p.args === undefined || argv.slice(1).join("\0") === p.args.join("\0");
   } catch {
     return false;
   }

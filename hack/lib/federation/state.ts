@@ -7,6 +7,10 @@ export interface FederationState {
   basePort: number;
   members: string[];
   nodesPerMember: number;
+  /** Members that run an agent; absent in states recorded before agents existed (none). */
+  agents?: string[];
+  /** Absent in older states: true. */
+  controlPlane?: boolean;
   processes: RecordedProcess[];
 }
 

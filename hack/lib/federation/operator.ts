@@ -1,0 +1,101 @@
+import { existsSync } from "node:fs";
+import path from "node:path";
+import type { Component } from "./component.ts";
+import { httpGet } from "./http.ts";
+import { agentComponentName, CONTROL_PLANE_COMPONENT, type ClusterLayout, type Layout } from "./layout.ts";
+import { CONTROL_PLANE_IDENTITY, pkiLayout } from "./security.ts";
+
+/**
+ * The project's own processes as components of the local federation: the control plane
+ * on the host and one agent per agent member, with the command lines every part agreed
+ * on (README, "the agreed command lines"), so `up`, `stop` and `start` treat them like
+ * kube-apiserver. Agents start from given NATS credentials (no Join): the local
+ * federation already holds every member's nkey.
+ */
+
+export const CONTROL_PLANE_ENTRY = "operator/src/cmd/controller/main.ts";
+export const AGENT_ENTRY = "operator/src/cmd/agent/main.ts";
+
+/** Local runs use the defaults, written out so the log shows what was asked for. */
+const HEARTBEAT = ["--heartbeat-interval", "5s"];
+
+/** A Node 24 that runs .ts directly: this process's own when it is one, else the repo's pinned one. */
+export function nodeBinary(root: string): string {
+  const major = Number(process.versions.node.split(".")[0]);
+  return major >= 24 ? process.execPath : path.join(root, "node_modules", "node", "bin", "node");
+}
+
+/** An operator component, or why it cannot run yet (its entry file is not written). */
+export type OperatorComponent = { component: Component } | { absent: { name: string; reason: string } };
+
+function readyz(port: number): () => Promise<boolean> {
+  return async () => (await httpGet({ url: `http://127.0.0.1:${port}/readyz` })).status === 200;
+}
+
+function entry(root: string, file: string, name: string): { path: string } | { absent: { name: string; reason: string } } {
+  const p = path.join(root, file);
+  return existsSync(p) ? { path: p } : { absent: { name, reason: `${file} does not exist yet` } };
+}
+
+export function controlPlaneComponent(opts: { layout: Layout; node: string }): OperatorComponent {
+  const { layout } = opts;
+  const main = entry(layout.root, CONTROL_PLANE_ENTRY, CONTROL_PLANE_COMPONENT);
+  if ("absent" in main) return main;
+  const pki = pkiLayout({ stateDir: layout.stateDir, members: layout.clusters.filter((c) => c.role === "member").map((c) => c.name) });
+  const host = layout.clusters.find((c) => c.role === "host")!;
+  const metrics = `127.0.0.1:${layout.controlPlaneMetricsPort}`;
+  return {
+    component: {
+      name: CONTROL_PLANE_COMPONENT,
+      binary: opts.node,
+      args: [
+        main.path,
+        "--kubeconfig", host.kubeconfig,
+        "--nats-url", `tls://127.0.0.1:${layout.natsPort}`,
+        "--nats-ca", pki.ca.cert,
+        "--nats-creds", pki.natsSeeds[CONTROL_PLANE_IDENTITY]!,
+        "--grpc-listen", `127.0.0.1:${layout.grpcPort}`,
+        "--grpc-ca", pki.ca.cert,
+        "--grpc-cert", pki.grpcServer.cert,
+        "--grpc-key", pki.grpcServer.key,
+        "--metrics-listen", metrics,
+        "--leader-election-namespace", "sovereign-system",
+        ...HEARTBEAT,
+        "--heartbeat-misses", "3",
+      ],
+      log: path.join(layout.logDir, "control-plane.log"),
+      ports: [layout.grpcPort, layout.controlPlaneMetricsPort],
+      endpoint: `http://${metrics}/metrics, grpc 127.0.0.1:${layout.grpcPort}`,
+      ready: readyz(layout.controlPlaneMetricsPort),
+    },
+  };
+}
+
+export function agentComponent(opts: { layout: Layout; cluster: ClusterLayout; node: string }): OperatorComponent {
+  const { layout, cluster } = opts;
+  const name = agentComponentName(cluster.name);
+  const main = entry(layout.root, AGENT_ENTRY, name);
+  if ("absent" in main) return main;
+  const pki = pkiLayout({ stateDir: layout.stateDir, members: layout.clusters.filter((c) => c.role === "member").map((c) => c.name) });
+  const port = cluster.agentMetricsPort!;
+  return {
+    component: {
+      name,
+      binary: opts.node,
+      args: [
+        main.path,
+        "--cluster", cluster.name,
+        "--kubeconfig", cluster.kubeconfig,
+        "--nats-url", `tls://127.0.0.1:${layout.natsPort}`,
+        "--nats-ca", pki.ca.cert,
+        "--nats-creds", pki.natsSeeds[cluster.name]!,
+        "--metrics-listen", `127.0.0.1:${port}`,
+        ...HEARTBEAT,
+      ],
+      log: path.join(layout.logDir, `${name}.log`),
+      ports: [port],
+      endpoint: `http://127.0.0.1:${port}/metrics`,
+      ready: readyz(port),
+    },
+  };
+}
