@@ -174,7 +174,14 @@ export class LeaderElector {
       signal: AbortSignal.any([stopRenewing.signal, outer]),
       lastRenew: firstRenew,
     }).then((error) => {
-      if (!error) return;
+      if (!error) {
+        // Stopped from outside without release: stop leading, leave the lease to expire.
+        if (!stopRenewing.signal.aborted) {
+          this.#leading = false;
+          ended.abort(new Error("leader election stopped"));
+        }
+        return;
+      }
       this.#leading = false;
       this.#log.error({ err: error.cause }, "leadership lost: stopping leader work");
       ended.abort(error);
