@@ -15,16 +15,20 @@ function documents(file: string, version: "1.1" | "1.2"): unknown[] {
   });
 }
 
-const decoded: SovereignObject[] = [];
-const namespaces = new Set<string>();
-for (const file of files) {
-  documents(file, "1.2").forEach((doc, i) => {
-    const d = doc as { kind?: string; metadata?: { name?: string } };
-    if (d.kind === "Namespace") namespaces.add(d.metadata!.name!);
-    else decoded.push(decodeObject(doc, { source: `crds/examples/${file}#${i + 1}` }));
-  });
+/** Every example object, decoded; called inside each test, so one bad example fails the tests that read it, not the whole run at load time. */
+function decodeExamples(): { decoded: SovereignObject[]; namespaces: Set<string> } {
+  const decoded: SovereignObject[] = [];
+  const namespaces = new Set<string>();
+  for (const file of files) {
+    documents(file, "1.2").forEach((doc, i) => {
+      const d = doc as { kind?: string; metadata?: { name?: string } };
+      if (d.kind === "Namespace") namespaces.add(d.metadata!.name!);
+      else decoded.push(decodeObject(doc, { source: `crds/examples/${file}#${i + 1}` }));
+    });
+  }
+  return { decoded, namespaces };
 }
-const of = <T extends SovereignObject>(kind: T["kind"]) => decoded.filter((o): o is T => o.kind === kind);
+const of = <T extends SovereignObject>(kind: T["kind"]) => decodeExamples().decoded.filter((o): o is T => o.kind === kind);
 
 describe("crds/examples", () => {
   it("are numbered so that kubectl apply -f crds/examples/ creates namespaces, clusters, policies, then workloads", () => {
@@ -68,6 +72,7 @@ describe("crds/examples", () => {
     assert.deepEqual(policies, ["health-fr-hds", "personal-data-eu", "public", "sensitive-fr-secnumcloud"]);
     const workloads = of<SovereignWorkload>("SovereignWorkload");
     assert.deepEqual(workloads.map((w) => w.spec.residencyPolicy).sort(), policies);
+    const { namespaces } = decodeExamples();
     for (const w of workloads) assert.ok(namespaces.has(w.metadata.namespace!), `${w.metadata.name}: namespace ${w.metadata.namespace} is not created`);
   });
 });
