@@ -29,6 +29,8 @@ export const DEPLOYMENT_ANNOTATIONS = {
   workload: "sovereignty.eu/workload",
   generation: "sovereignty.eu/generation",
   intentId: "sovereignty.eu/intent-id",
+  /** The intent's decidedAt (RFC 3339): an intent decided earlier than this is stale and ignored. */
+  decidedAt: "sovereignty.eu/decided-at",
 } as const;
 
 /**

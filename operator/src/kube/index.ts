@@ -4,3 +4,4 @@ export * from "./errors.ts";
 export * from "./host.ts";
 export * from "./retry.ts";
 export * from "./lease.ts";
+export * from "./member.ts";

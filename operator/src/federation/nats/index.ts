@@ -5,3 +5,4 @@
 export * from "./protocol.ts";
 export * from "./codecs.ts";
 export * from "./jetstream.ts";
+export * from "./agent.ts";

@@ -180,6 +180,9 @@ export function intentsStreamConfig(cluster: string, options: StreamOptions = {}
     // Intents are instructions, never deleted by a member: only the control plane
     // (which owns the stream) can purge, and members have no stream API access.
     allow_rollup_hdrs: false,
+    // The agent's resync after a (re)connect reads the newest intent of every workload
+    // with a batched direct get; its account imports only this stream's direct-get subject.
+    allow_direct: true,
   };
 }
 
@@ -359,8 +362,9 @@ export interface MemberService {
 
 /**
  * Everything a member can reach in the control plane's account: its own consumer's
- * info, pull and ack subjects, and its own heartbeat and status subjects. Heartbeats
- * and status are services too, not a stream export from the member's account: a stream
+ * info, pull and ack subjects, the direct get of its own intents stream, and its own
+ * heartbeat and status subjects. Heartbeats and status are services too, not a stream
+ * export from the member's account: a stream
  * import keeps the publisher's reply subject, so JetStream's publish ack would be sent
  * in the control plane's account to any subject the member names (the same hole);
  * through a service import the ack comes back to the member's own inbox.
@@ -377,6 +381,9 @@ export function memberServices(cluster: string): MemberService[] {
     { subject: `$JS.API.CONSUMER.MSG.NEXT.${stream}.${consumer}`, responseType: "stream" },
     // Pulled messages carry a $JS.ACK reply subject in the control plane's account.
     { subject: `$JS.ACK.${stream}.${consumer}.>`, responseType: "singleton" },
+    // The resync's batched direct get of the member's own intents stream (many answers
+    // per request). Exactly this subject: not `.>`, which would add the per-subject form.
+    { subject: `$JS.API.DIRECT.GET.${stream}`, responseType: "stream" },
     // nats-server gives an account without JetStream a responder on all of `$JS.API.>`
     // that answers "JetStream not enabled for account", and that answer races the
     // imported service's. It leaves the responder out when the account imports

@@ -1,0 +1,261 @@
+import { AppsV1Api, CoreV1Api, PatchStrategy, setHeaderOptions } from "@kubernetes/client-node";
+import type { KubeConfig, V1Deployment, V1Node, V1Pod } from "@kubernetes/client-node";
+import { loadKubeConfig } from "./config.ts";
+import type { KubeConfigSource } from "./config.ts";
+import { ConflictError, NotFoundError, toKubeError } from "./errors.ts";
+import type { Secret } from "./host.ts";
+import { type RetryPolicy, withRetryAfter } from "./retry.ts";
+
+/**
+ * The member cluster's objects as the agent sees them: plain shapes with only the
+ * fields it reads or writes, so the agent's logic never meets client-node's types.
+ */
+export interface ObjectMeta {
+  name: string;
+  namespace?: string;
+  uid?: string;
+  generation?: number;
+  resourceVersion?: string;
+  deletionTimestamp?: string;
+  labels?: Record<string, string>;
+  annotations?: Record<string, string>;
+}
+
+export interface DeploymentCondition {
+  type: string;
+  status: string;
+  reason?: string;
+  message?: string;
+}
+
+export interface Deployment {
+  apiVersion: "apps/v1";
+  kind: "Deployment";
+  metadata: ObjectMeta;
+  spec: {
+    replicas: number;
+    selector: { matchLabels: Record<string, string> };
+    template: { metadata?: { labels?: Record<string, string>; annotations?: Record<string, string> }; spec?: Record<string, unknown> } & Record<string, unknown>;
+  };
+  status?: {
+    observedGeneration?: number;
+    replicas?: number;
+    readyReplicas?: number;
+    availableReplicas?: number;
+    updatedReplicas?: number;
+    conditions?: DeploymentCondition[];
+  };
+}
+
+export interface Pod {
+  metadata: ObjectMeta;
+  status?: { phase?: string; conditions?: { type: string; status: string }[] };
+}
+
+export interface Node {
+  name: string;
+  ready: boolean;
+  unschedulable: boolean;
+  /** status.allocatable as the API server gives it ("4", "16Gi", "110"). */
+  allocatable: Record<string, string>;
+}
+
+/** What the member agent needs of its own cluster's API, as a narrow interface. */
+export interface MemberApi {
+  /** Server-side apply under `fieldManager`, forcing the fields it owns. Returns the stored object. */
+  applyDeployment(deployment: Deployment, fieldManager: string): Promise<Deployment>;
+  getDeployment(namespace: string, name: string): Promise<Deployment | undefined>;
+  /** Deployments in every namespace matching `labelSelector` ("k=v,..."). */
+  listDeployments(labelSelector: string): Promise<Deployment[]>;
+  /**
+   * Deletes the Deployment only if it is still the object with `uid` (a precondition, so
+   * a recreated one of the same name is safe); its ReplicaSets and pods go with it. A
+   * Deployment already gone is no error.
+   */
+  deleteDeployment(params: { namespace: string; name: string; uid: string }): Promise<void>;
+  /** Creates the namespace with `labels` if absent; an existing one is left as it is. */
+  ensureNamespace(name: string, labels: Record<string, string>): Promise<void>;
+  applyConfigMap(params: { namespace: string; name: string; labels?: Record<string, string>; data: Record<string, string> }, fieldManager: string): Promise<void>;
+  getSecret(namespace: string, name: string): Promise<Secret | undefined>;
+  /** Creates, or replaces when it exists (last writer wins: the agent is the Secret's only writer). */
+  writeSecret(secret: Secret): Promise<void>;
+  listNodes(): Promise<Node[]>;
+  listPods(labelSelector: string): Promise<Pod[]>;
+}
+
+function meta(m: { name?: string; namespace?: string; uid?: string; generation?: number; resourceVersion?: string; deletionTimestamp?: Date | string; labels?: Record<string, string>; annotations?: Record<string, string> } | undefined): ObjectMeta {
+  return {
+    name: m?.name ?? "",
+    ...(m?.namespace ? { namespace: m.namespace } : {}),
+    ...(m?.uid ? { uid: m.uid } : {}),
+    ...(m?.generation !== undefined ? { generation: m.generation } : {}),
+    ...(m?.resourceVersion ? { resourceVersion: m.resourceVersion } : {}),
+    ...(m?.deletionTimestamp ? { deletionTimestamp: new Date(m.deletionTimestamp).toISOString() } : {}),
+    ...(m?.labels ? { labels: m.labels } : {}),
+    ...(m?.annotations ? { annotations: m.annotations } : {}),
+  };
+}
+
+export function deploymentFromV1(d: V1Deployment): Deployment {
+  return {
+    apiVersion: "apps/v1",
+    kind: "Deployment",
+    metadata: meta(d.metadata),
+    spec: {
+      replicas: d.spec?.replicas ?? 1,
+      selector: { matchLabels: d.spec?.selector.matchLabels ?? {} },
+      template: (d.spec?.template ?? {}) as Deployment["spec"]["template"],
+    },
+    ...(d.status ? {
+      status: {
+        ...(d.status.observedGeneration !== undefined ? { observedGeneration: d.status.observedGeneration } : {}),
+        replicas: d.status.replicas ?? 0,
+        readyReplicas: d.status.readyReplicas ?? 0,
+        availableReplicas: d.status.availableReplicas ?? 0,
+        updatedReplicas: d.status.updatedReplicas ?? 0,
+        conditions: (d.status.conditions ?? []).map((c) => ({ type: c.type, status: c.status, ...(c.reason ? { reason: c.reason } : {}), ...(c.message ? { message: c.message } : {}) })),
+      },
+    } : {}),
+  };
+}
+
+export function podFromV1(p: V1Pod): Pod {
+  return {
+    metadata: meta(p.metadata),
+    status: {
+      ...(p.status?.phase ? { phase: p.status.phase } : {}),
+      conditions: (p.status?.conditions ?? []).map((c) => ({ type: c.type, status: c.status })),
+    },
+  };
+}
+
+function nodeFromV1(n: V1Node): Node {
+  return {
+    name: n.metadata?.name ?? "",
+    ready: (n.status?.conditions ?? []).some((c) => c.type === "Ready" && c.status === "True"),
+    unschedulable: n.spec?.unschedulable === true,
+    allocatable: { ...(n.status?.allocatable ?? {}) },
+  };
+}
+
+const applyHeader = () => setHeaderOptions("Content-Type", PatchStrategy.ServerSideApply);
+
+/** The member cluster's API through client-node. */
+export class KubeMemberApi implements MemberApi {
+  readonly #core: CoreV1Api;
+  readonly #apps: AppsV1Api;
+  readonly #retry: RetryPolicy | undefined;
+  /** For informers on the member (kube/informer.ts takes a KubeConfig). */
+  readonly kubeConfig: KubeConfig;
+
+  constructor(params: ({ kubeConfig: KubeConfig } | { source: KubeConfigSource }) & { retry?: RetryPolicy }) {
+    this.kubeConfig = "kubeConfig" in params ? params.kubeConfig : loadKubeConfig(params.source);
+    this.#retry = params.retry;
+    this.#core = this.kubeConfig.makeApiClient(CoreV1Api);
+    this.#apps = this.kubeConfig.makeApiClient(AppsV1Api);
+  }
+
+  #call<T>(what: string, call: () => Promise<T>): Promise<T> {
+    return withRetryAfter({
+      call: async () => {
+        try {
+          return await call();
+        } catch (err) {
+          throw toKubeError(err, what);
+        }
+      },
+      policy: this.#retry,
+    });
+  }
+
+  async applyDeployment(d: Deployment, fieldManager: string): Promise<Deployment> {
+    const { namespace = "", name } = d.metadata;
+    const body = { apiVersion: d.apiVersion, kind: d.kind, metadata: d.metadata, spec: d.spec };
+    return deploymentFromV1(await this.#call(`apply Deployment ${namespace}/${name}`, () =>
+      this.#apps.patchNamespacedDeployment({ namespace, name, body, fieldManager, force: true }, applyHeader())));
+  }
+
+  async getDeployment(namespace: string, name: string): Promise<Deployment | undefined> {
+    try {
+      return deploymentFromV1(await this.#call(`Deployment ${namespace}/${name}`, () => this.#apps.readNamespacedDeployment({ namespace, name })));
+    } catch (err) {
+      if (err instanceof NotFoundError) return undefined;
+      throw err;
+    }
+  }
+
+  async listDeployments(labelSelector: string): Promise<Deployment[]> {
+    const list = await this.#call(`list Deployments ${labelSelector}`, () => this.#apps.listDeploymentForAllNamespaces({ labelSelector }));
+    return list.items.map(deploymentFromV1);
+  }
+
+  async deleteDeployment(params: { namespace: string; name: string; uid: string }): Promise<void> {
+    const { namespace, name, uid } = params;
+    try {
+      await this.#call(`delete Deployment ${namespace}/${name}`, () =>
+        this.#apps.deleteNamespacedDeployment({ namespace, name, body: { preconditions: { uid }, propagationPolicy: "Background" } }));
+    } catch (err) {
+      // Gone already, or replaced by another object (the uid precondition answers 409): not ours to delete.
+      if (err instanceof NotFoundError || err instanceof ConflictError) return;
+      throw err;
+    }
+  }
+
+  async ensureNamespace(name: string, labels: Record<string, string>): Promise<void> {
+    try {
+      await this.#call(`Namespace ${name}`, () => this.#core.readNamespace({ name }));
+      return;
+    } catch (err) {
+      if (!(err instanceof NotFoundError)) throw err;
+    }
+    try {
+      await this.#call(`create Namespace ${name}`, () => this.#core.createNamespace({ body: { metadata: { name, labels } } }));
+    } catch (err) {
+      if (!(err instanceof ConflictError)) throw err;
+    }
+  }
+
+  async applyConfigMap(params: { namespace: string; name: string; labels?: Record<string, string>; data: Record<string, string> }, fieldManager: string): Promise<void> {
+    const { namespace, name } = params;
+    const body = { apiVersion: "v1", kind: "ConfigMap", metadata: { namespace, name, ...(params.labels ? { labels: params.labels } : {}) }, data: params.data };
+    await this.#call(`apply ConfigMap ${namespace}/${name}`, () =>
+      this.#core.patchNamespacedConfigMap({ namespace, name, body, fieldManager, force: true }, applyHeader()));
+  }
+
+  async getSecret(namespace: string, name: string): Promise<Secret | undefined> {
+    try {
+      const s = await this.#call(`Secret ${namespace}/${name}`, () => this.#core.readNamespacedSecret({ namespace, name }));
+      const data: Record<string, string> = {};
+      for (const [k, v] of Object.entries(s.data ?? {})) data[k] = Buffer.from(v, "base64").toString("utf8");
+      return { name, namespace, ...(s.metadata?.resourceVersion ? { resourceVersion: s.metadata.resourceVersion } : {}), ...(s.metadata?.labels ? { labels: s.metadata.labels } : {}), data };
+    } catch (err) {
+      if (err instanceof NotFoundError) return undefined;
+      throw err;
+    }
+  }
+
+  async writeSecret(secret: Secret): Promise<void> {
+    const data: Record<string, string> = {};
+    for (const [k, v] of Object.entries(secret.data)) data[k] = Buffer.from(v, "utf8").toString("base64");
+    const body = {
+      apiVersion: "v1", kind: "Secret", type: secret.type ?? "Opaque",
+      metadata: { name: secret.name, namespace: secret.namespace, ...(secret.labels ? { labels: secret.labels } : {}) },
+      data,
+    };
+    try {
+      await this.#call(`create Secret ${secret.namespace}/${secret.name}`, () => this.#core.createNamespacedSecret({ namespace: secret.namespace, body }));
+    } catch (err) {
+      if (!(err instanceof ConflictError)) throw err;
+      await this.#call(`replace Secret ${secret.namespace}/${secret.name}`, () =>
+        this.#core.replaceNamespacedSecret({ namespace: secret.namespace, name: secret.name, body }));
+    }
+  }
+
+  async listNodes(): Promise<Node[]> {
+    return (await this.#call("list Nodes", () => this.#core.listNode())).items.map(nodeFromV1);
+  }
+
+  async listPods(labelSelector: string): Promise<Pod[]> {
+    return (await this.#call(`list Pods ${labelSelector}`, () => this.#core.listPodForAllNamespaces({ labelSelector }))).items.map(podFromV1);
+  }
+}
