@@ -1,11 +1,14 @@
 import assert from "node:assert/strict";
 import { randomBytes } from "node:crypto";
-import { readFileSync } from "node:fs";
+import { spawnSync } from "node:child_process";
+import { existsSync, readFileSync } from "node:fs";
 import https from "node:https";
+import path from "node:path";
 import { connect, nkeyAuthenticator, type NodeConnectionOptions } from "@nats-io/transport-node";
 import { AckPolicy, jetstream, jetstreamManager } from "@nats-io/jetstream";
 import { parse } from "yaml";
-import { readFederationEnv, type FederationEnv } from "../env.ts";
+import { federationStateDir, readFederationEnv, repoRoot, type FederationEnv } from "../env.ts";
+import { AGENT_ENTRY, agentComponentName, CONTROL_PLANE_COMPONENT, CONTROL_PLANE_ENTRY, memberEnvName, memberSpec, SYSTEM_NAMESPACE } from "../../../hack/lib/federation/index.ts";
 import { kubectl, kubectlOk } from "../kubectl.ts";
 import { waitFor } from "../../../operator/src/runtime/wait.ts";
 import { inboxPrefix } from "../../../operator/src/federation/nats/protocol.ts";
@@ -35,12 +38,65 @@ describe("local federation", () => {
     env = readFederationEnv();
   });
 
-  it("runs a host and the fr and de members, each API server reporting Kubernetes v1.34", async () => {
-    assert.deepEqual(Object.keys(env.memberKubeconfigs).sort(), ["de", "fr"]);
+  it("runs a host and every member it names, fr and de among them, each API server reporting Kubernetes v1.34", async () => {
+    assert.ok(env.members.includes("fr") && env.members.includes("de"), `members: ${env.members.join(",")}`);
+    assert.deepEqual(Object.keys(env.memberKubeconfigs), env.members);
+    for (const m of env.members) assert.equal(env.memberKubeconfigs[m], path.join(federationStateDir(), `${m}.kubeconfig`));
     for (const kubeconfig of [env.hostKubeconfig, ...Object.values(env.memberKubeconfigs)]) {
       const version = (await getJson(kubeconfig, "/version")) as { gitVersion: string; major: string; minor: string };
       assert.match(version.gitVersion, /^v1\.34\.\d+$/, `${kubeconfig}: /version says ${version.gitVersion}`);
       assert.equal(version.minor, "34");
+    }
+  });
+
+  it("names in its env the members, the agents, the control plane's metrics and gRPC address and each agent's metrics URL", () => {
+    assert.equal(env.vars.FEDERATION_MEMBERS, env.members.join(","));
+    assert.equal(env.vars.FEDERATION_AGENTS, env.agents.join(","));
+    for (const a of env.agents) assert.ok(env.members.includes(a), `agent ${a} is a member`);
+    assert.match(env.vars.CONTROL_PLANE_METRICS_URL ?? "", /^http:\/\/127\.0\.0\.1:\d+\/metrics$/);
+    assert.match(env.vars.CONTROL_PLANE_GRPC_ADDRESS ?? "", /^127\.0\.0\.1:\d+$/);
+    const ports = new Set([new URL(env.controlPlaneMetricsUrl).port, env.controlPlaneGrpcAddress.split(":")[1]]);
+    for (const a of env.agents) {
+      const url = env.vars[`AGENT_METRICS_URL_${memberEnvName(a)}`];
+      assert.match(url ?? "", /^http:\/\/127\.0\.0\.1:\d+\/metrics$/, a);
+      ports.add(new URL(url!).port);
+    }
+    assert.equal(ports.size, 2 + env.agents.length, "every metrics and gRPC port is distinct");
+  });
+
+  it("lists the control plane and one agent per agent member in status: healthy, or absent until its entry file exists", () => {
+    const r = spawnSync(path.join(repoRoot, "hack", "federation"), ["status"], { encoding: "utf8", env: { ...process.env, FEDERATION_STATE_DIR: federationStateDir() } });
+    const line = (name: string) => r.stdout.split("\n").find((l) => l.startsWith(`${name} `));
+    const expect = [[CONTROL_PLANE_COMPONENT, CONTROL_PLANE_ENTRY], ...env.agents.map((a) => [agentComponentName(a), AGENT_ENTRY])] as const;
+    for (const [name, entry] of expect) {
+      const l = line(name);
+      assert.ok(l, `status lists ${name}:\n${r.stdout}`);
+      if (existsSync(path.join(repoRoot, entry))) assert.match(l, new RegExp(`^${name}\\s+healthy\\s+pid \\d+`), l);
+      else assert.match(l, new RegExp(`absent\\s+${entry} does not exist yet`), l);
+    }
+    assert.equal(line("agent-fr"), undefined, "the bare member fr runs no agent");
+    assert.equal(r.status, 0, r.stdout);
+  });
+
+  it("answers /readyz and /metrics of the control plane and every agent that runs", async function () {
+    const urls = [...(existsSync(path.join(repoRoot, CONTROL_PLANE_ENTRY)) ? [env.controlPlaneMetricsUrl] : []), ...(existsSync(path.join(repoRoot, AGENT_ENTRY)) ? Object.values(env.agentMetricsUrls) : [])];
+    if (urls.length === 0) this.skip();
+    for (const url of urls) {
+      assert.equal((await fetch(url.replace(/\/metrics$/, "/readyz"))).status, 200, url);
+      const metrics = await fetch(url);
+      assert.equal(metrics.status, 200, url);
+      assert.match(await metrics.text(), /^# (HELP|TYPE) /m, url);
+    }
+  });
+
+  it("installs the sovereignty.eu CRDs (Established) and sovereign-system on the host and on every agent member", async () => {
+    for (const crd of ["memberclusters", "residencypolicies", "sovereignworkloads"]) {
+      const c = (await getJson(env.hostKubeconfig, `/apis/apiextensions.k8s.io/v1/customresourcedefinitions/${crd}.sovereignty.eu`)) as { status: { conditions: { type: string; status: string }[] } };
+      assert.ok(c.status.conditions.some((x) => x.type === "Established" && x.status === "True"), crd);
+    }
+    for (const kubeconfig of [env.hostKubeconfig, ...env.agents.map((a) => env.memberKubeconfigs[a]!)]) {
+      const ns = (await getJson(kubeconfig, `/api/v1/namespaces/${SYSTEM_NAMESPACE}`)) as { status: { phase: string } };
+      assert.equal(ns.status.phase, "Active", kubeconfig);
     }
   });
 
@@ -53,8 +109,11 @@ describe("local federation", () => {
     kubectlOk({ bin: env.tools.KUBECTL_BIN!, kubeconfig: env.memberKubeconfigs.fr!, args: ["delete", "namespace", name, "--wait=false"] });
   });
 
-  for (const [member, region] of [["fr", "eu-west-par"], ["de", "eu-central-fra"]] as const) {
-    it(`binds a pod on ${member} to a kwok node in ${region} with kube-scheduler, and the pod goes Running`, async () => {
+  for (const member of ["fr", "de", "ovh-par-1"]) {
+    const region = memberSpec(member).region;
+    it(`binds a pod on ${member} to a kwok node in ${region} with kube-scheduler, and the pod goes Running`, async function () {
+      // ovh-par-1 is in the default shape; a federation recorded with other members has none.
+      if (!env.members.includes(member)) this.skip();
       const kubeconfig = env.memberKubeconfigs[member]!;
       const name = `probe-${randomBytes(3).toString("hex")}`;
       kubectlOk({
@@ -79,6 +138,7 @@ describe("local federation", () => {
         { what: `pod ${member}/default/${name} Running`, timeoutMs: 60_000 },
       );
       assert.match(pod.spec.nodeName ?? "", new RegExp(`^${member}-node-\\d+$`));
+      if (member === "ovh-par-1") assert.equal(region, "eu-west-par", "the example MemberCluster's region");
       assert.ok(pod.status.conditions?.some((c) => c.type === "PodScheduled" && c.status === "True"));
       const node = (await getJson(kubeconfig, `/api/v1/nodes/${pod.spec.nodeName}`)) as { metadata: { labels: Record<string, string> } };
       assert.equal(node.metadata.labels["topology.kubernetes.io/region"], region);

@@ -8,6 +8,9 @@ import { repoRoot } from "../env.ts";
 import { layoutPorts, makeLayout } from "../../../hack/lib/federation/layout.ts";
 import { freeBasePort, portInUse } from "../../../hack/lib/federation/http.ts";
 import { isRunning, type RecordedProcess } from "../../../hack/lib/federation/process.ts";
+import { startComponent, stopComponent } from "../../../hack/lib/federation/index.ts";
+import { readKubeconfigAuth } from "../../../hack/lib/federation/kwok.ts";
+import { httpGet } from "../../../hack/lib/federation/http.ts";
 
 const federation = path.join(repoRoot, "hack", "federation");
 
@@ -24,7 +27,9 @@ describe("hack/federation lifecycle (a second, small federation beside the share
   this.timeout(300_000);
   let stateDir: string;
   let base: number;
-  const common = () => ["--state-dir", stateDir, "--base-port", String(base), "--members", "fr", "--nodes", "1", "--timeout", "120"];
+  // One member, no control plane: the smallest federation that has every kind of Kubernetes component.
+  const common = () => ["--state-dir", stateDir, "--base-port", String(base), "--members", "fr", "--nodes", "1", "--control-plane", "off", "--timeout", "120"];
+  const recorded = (component: string) => (JSON.parse(readFileSync(path.join(stateDir, "state.json"), "utf8")) as { processes: RecordedProcess[] }).processes.find((p) => p.component === component)!;
 
   before(async () => {
     stateDir = mkdtempSync(path.join(os.tmpdir(), "federation-lifecycle-"));
@@ -69,6 +74,47 @@ describe("hack/federation lifecycle (a second, small federation beside the share
     const status = run(["status", "--state-dir", stateDir]);
     assert.equal(status.status, 0, status.out);
     assert.match(status.out, /kube-apiserver \(fr\)\s+healthy/);
+  });
+
+  it("stop takes exactly one component down (status says DOWN, the others stay healthy) and start brings it back with the same arguments", () => {
+    const before = recorded("kube-scheduler (fr)");
+    const others = JSON.parse(readFileSync(path.join(stateDir, "state.json"), "utf8")).processes.filter((p: RecordedProcess) => p.component !== "kube-scheduler (fr)") as RecordedProcess[];
+    const stopped = run(["stop", "kube-scheduler-fr", "--state-dir", stateDir]);
+    assert.equal(stopped.status, 0, stopped.out);
+    assert.equal(isRunning(before), false, "the scheduler still runs");
+    for (const p of others) assert.ok(isRunning(p), `${p.component} was stopped too`);
+    const down = run(["status", "--state-dir", stateDir]);
+    assert.equal(down.status, 1, down.out);
+    assert.match(down.out, /kube-scheduler \(fr\)\s+DOWN/);
+    assert.match(down.out, /kube-apiserver \(fr\)\s+healthy/);
+
+    const started = run(["start", "kube-scheduler (fr)", "--state-dir", stateDir]);
+    assert.equal(started.status, 0, started.out);
+    assert.match(started.out, /kube-scheduler \(fr\) ready/);
+    const after = recorded("kube-scheduler (fr)");
+    assert.notEqual(after.pid, before.pid);
+    assert.ok(isRunning(after));
+    assert.deepEqual(after.args, before.args);
+    assert.equal(run(["status", "--state-dir", stateDir]).status, 0);
+  });
+
+  it("stopComponent and startComponent take an API server down and back for a test: its port closes, then it serves again", async () => {
+    const api = recorded("kube-apiserver (fr)");
+    const kc = readKubeconfigAuth(path.join(stateDir, "fr.kubeconfig"));
+    const port = Number(new URL(kc.server).port);
+    const stopped = await stopComponent({ root: repoRoot, stateDir, component: "kube-apiserver (fr)" });
+    assert.equal(stopped.pid, api.pid);
+    assert.equal(await portInUse(port), false, "the API server's port is still open");
+    await assert.rejects(httpGet({ url: `${kc.server}/readyz`, ca: kc.ca, token: kc.token }));
+    const started = await startComponent({ root: repoRoot, stateDir, component: "kube-apiserver (fr)", timeoutMs: 120_000 });
+    assert.notEqual(started.pid, api.pid);
+    assert.equal((await httpGet({ url: `${kc.server}/readyz`, ca: kc.ca, token: kc.token })).status, 200);
+  });
+
+  it("refuses an unknown component with status 2, listing the components it has", () => {
+    const r = run(["stop", "agent-nowhere", "--state-dir", stateDir]);
+    assert.equal(r.status, 2, r.out);
+    assert.match(r.out, /no component "agent-nowhere".*kube-apiserver \(fr\)/);
   });
 
   it("down stops every process it started and leaves no listening port and no state behind", async () => {
