@@ -2,7 +2,7 @@
 // the only place the scheduler sees the CRD shapes; the core and plugins cannot (lint).
 import type { MemberCluster, PodSpec, ResidencyPolicy, SovereignWorkload } from "../api/index.ts";
 import { MEMBER_CLUSTER_CONDITIONS } from "../api/index.ts";
-import type { ClusterView, PlacementRequest, ResidencyConstraints, Resources } from "./core/index.ts";
+import type { ClusterView, CurrentPlacement, PlacementRequest, ResidencyConstraints, Resources } from "./core/index.ts";
 import { bytes, milliCores, podCount } from "./quantity.ts";
 
 /**
@@ -73,9 +73,17 @@ export function podRequests(spec: PodSpec, field = "spec.template.spec"): PodReq
 /**
  * The PlacementRequest for a workload. `policy` must be the ResidencyPolicy it names
  * (if it names one); both the policy and the inline constraints go in, and the core
- * intersects them.
+ * intersects them. `extraConstraints` only narrow further (e.g. one country, when
+ * failover may not cross borders); `replicas` overrides `spec.replicas`; `current` is
+ * where the replicas are now, which stable placement keeps while it still fits.
  */
-export function placementRequestOf({ workload, policy }: { workload: SovereignWorkload; policy?: ResidencyPolicy | undefined }): PlacementRequest {
+export function placementRequestOf({ workload, policy, extraConstraints = [], replicas, current }: {
+  workload: SovereignWorkload;
+  policy?: ResidencyPolicy | undefined;
+  extraConstraints?: readonly ResidencyConstraints[];
+  replicas?: number | undefined;
+  current?: readonly CurrentPlacement[] | undefined;
+}): PlacementRequest {
   const key = workloadKey(workload);
   const spec = workload.spec;
   const constraints: ResidencyConstraints[] = [];
@@ -84,15 +92,17 @@ export function placementRequestOf({ workload, policy }: { workload: SovereignWo
     constraints.push(policy.spec);
   }
   if (spec.residency) constraints.push(spec.residency);
+  constraints.push(...extraConstraints);
   return {
     workload: key,
-    replicas: spec.replicas,
+    replicas: replicas ?? spec.replicas,
     mode: spec.placement.mode,
     ...(spec.placement.maxClusters !== undefined ? { maxClusters: spec.placement.maxClusters } : {}),
     ...(spec.placement.spread ? { minCountries: spec.placement.spread.minCountries } : {}),
     constraints,
     tolerations: spec.template.spec.tolerations ?? [],
     perReplica: podRequests(spec.template.spec),
+    ...(current && current.length > 0 ? { current: current.map((p) => ({ cluster: p.cluster, replicas: p.replicas })) } : {}),
   };
 }
 
@@ -109,16 +119,21 @@ export function allocatableOf(cluster: MemberCluster): Resources | undefined {
 }
 
 /**
- * What the other workloads' current placements take on each cluster: their
- * `status.placements` replicas times their per-replica requests. The workload being
- * decided is left out (`exclude`), so that rescheduling it does not count its own pods
- * against it.
+ * What the other workloads' placements take on each cluster: their `status.placements`
+ * replicas (or, for a workload in `assumed`, the placements just decided for it and not
+ * yet in its status) times their per-replica requests. The workload being decided is
+ * left out (`exclude`), so that rescheduling it does not count its own pods against it.
  */
-export function usedByPlacements({ workloads, exclude }: { workloads: readonly SovereignWorkload[]; exclude?: string }): Map<string, Resources> {
+export function usedByPlacements({ workloads, exclude, assumed }: {
+  workloads: readonly SovereignWorkload[];
+  exclude?: string;
+  assumed?: ReadonlyMap<string, readonly CurrentPlacement[]>;
+}): Map<string, Resources> {
   const used = new Map<string, Resources>();
   for (const w of workloads) {
-    if (workloadKey(w) === exclude) continue;
-    const placements = w.status?.placements ?? [];
+    const key = workloadKey(w);
+    if (key === exclude) continue;
+    const placements = assumed?.get(key) ?? w.status?.placements ?? [];
     if (placements.length === 0) continue;
     const per = podRequests(w.spec.template.spec);
     for (const p of placements) {
@@ -132,10 +147,14 @@ export function usedByPlacements({ workloads, exclude }: { workloads: readonly S
   return used;
 }
 
-/** A MemberCluster as the core sees it; `used` is subtracted from `status.allocatable`. */
-export function clusterViewOf({ cluster, used }: { cluster: MemberCluster; used?: Resources | undefined }): ClusterView {
+/**
+ * A MemberCluster as the core sees it; `used` is subtracted from `status.allocatable`.
+ * `treatAsReady` counts a NotReady cluster as ready: the control plane sets it for a
+ * cluster still within a workload's failover toleration, so its replicas stay put.
+ */
+export function clusterViewOf({ cluster, used, treatAsReady = false }: { cluster: MemberCluster; used?: Resources | undefined; treatAsReady?: boolean }): ClusterView {
   const residency = cluster.spec.residency;
-  const ready = cluster.status?.conditions?.some((c) => c.type === MEMBER_CLUSTER_CONDITIONS.Ready && c.status === "True") ?? false;
+  const ready = treatAsReady || (cluster.status?.conditions?.some((c) => c.type === MEMBER_CLUSTER_CONDITIONS.Ready && c.status === "True") ?? false);
   const allocatable = allocatableOf(cluster);
   return {
     name: cluster.metadata.name,

@@ -1,22 +1,15 @@
-// What the control plane and `kubectl sovereign simulate` call: the pure core with the
-// default plugins wired in, so both decide with the same code.
-import { createSnapshot, schedule, type ClusterView, type Decision, type PlacementRequest, type Profile, type Snapshot } from "./core/index.ts";
-import { defaultProfile } from "./plugins/registry.ts";
-
+// The scheduler's public surface: the pure core with the default plugins wired in, and
+// the one path from API objects to a Decision that simulate, Explain/Simulate and the
+// control plane all take.
 export * from "./core/index.ts";
 export { defaultProfile, filterPlugins, profileOf, scorePlugins, UnknownPluginError } from "./plugins/registry.ts";
-
-/**
- * Decides where one workload's replicas go. Pass a `snapshot` to decide many
- * workloads against the same clusters without re-sorting them each time.
- */
-export function decide({ clusters, snapshot, request, now, profile = defaultProfile }: {
-  clusters?: readonly ClusterView[];
-  snapshot?: Snapshot;
-  request: PlacementRequest;
-  /** Epoch milliseconds. */
-  now: number;
-  profile?: Profile;
-}): Decision {
-  return schedule({ snapshot: snapshot ?? createSnapshot(clusters ?? []), request, now, profile });
-}
+export { decide } from "./decide.ts";
+export { clusterViewOf, placementRequestOf, podRequests, PolicyNotFoundError, usedByPlacements, workloadKey, UNDECLARED_EXPOSURE } from "./adapt.ts";
+export { decideWorkload, policyOf, schedulingInputsOf, type PolicySource, type WorkloadDecisionInput } from "./decide-workload.ts";
+export { DEFAULT_ASSUME_TTL_MS, SchedulerCache, WorkloadNotCachedError, type CacheDecisionInput, type Lister } from "./cache.ts";
+export { combineResidency, NOTHING_ALLOWED, residencyRequirementsOf, type EffectiveResidency } from "./residency.ts";
+export { evictionReasons, mustEvict, ReasonClass, reasonClass } from "./eviction.ts";
+export { nextDecisionChange } from "./next-change.ts";
+export { simulateObjects } from "./simulate.ts";
+export { fileSystemReader, InputError, loadInputs, type InputReader, type Inputs } from "./inputs.ts";
+export { bytes, InvalidQuantityError, milliCores, parseQuantity, podCount, type Rounding } from "./quantity.ts";

@@ -2,16 +2,17 @@
 // `kubectl sovereign simulate` and the gRPC Simulate call run. Pure; the caller reads and
 // validates the objects.
 import type { MemberCluster, ResidencyPolicy, SovereignWorkload } from "../api/index.ts";
-import { clusterViewOf, placementRequestOf, usedByPlacements, workloadKey } from "./adapt.ts";
+import { workloadKey } from "./adapt.ts";
 import type { Decision } from "./core/index.ts";
-import { decide } from "./index.ts";
 import { compareStrings } from "./core/order.ts";
+import { decideWorkload } from "./decide-workload.ts";
 
 /**
  * One decision per workload, in namespace/name order. Each workload is decided on its
  * own against the clusters as given: capacity is what `status.allocatable` leaves after
  * the other workloads' current `status.placements`, so two simulated workloads do not
- * see each other's new placements.
+ * see each other's new placements; a workload's own `status.placements` are its current
+ * placement, kept while it still fits, as the control plane keeps it.
  */
 export function simulateObjects({ clusters, policies, workloads, now }: {
   clusters: readonly MemberCluster[];
@@ -23,10 +24,5 @@ export function simulateObjects({ clusters, policies, workloads, now }: {
   const policyByName = new Map(policies.map((p) => [p.metadata.name, p]));
   return [...workloads]
     .sort((a, b) => compareStrings(workloadKey(a), workloadKey(b)))
-    .map((workload) => {
-      const used = usedByPlacements({ workloads, exclude: workloadKey(workload) });
-      const views = clusters.map((cluster) => clusterViewOf({ cluster, used: used.get(cluster.metadata.name) }));
-      const policy = workload.spec.residencyPolicy === undefined ? undefined : policyByName.get(workload.spec.residencyPolicy);
-      return decide({ clusters: views, request: placementRequestOf({ workload, policy }), now });
-    });
+    .map((workload) => decideWorkload({ workload, clusters, policies: policyByName, workloads, now }));
 }

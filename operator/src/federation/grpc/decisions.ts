@@ -5,16 +5,13 @@
  * loader and checks as `kubectl sovereign simulate`, and changes nothing anywhere.
  */
 import { status } from "@grpc/grpc-js";
-import { InputError, loadInputs } from "../../scheduler/inputs.ts";
-import type { InputReader } from "../../scheduler/inputs.ts";
 import type {
   Decision as DecisionMessage, ExplainRequest, ExplainResponse, SimulateRequest, SimulateResponse,
 } from "../../gen/sovereign/v1/federation.ts";
 import type { HostApi } from "../../kube/index.ts";
-import { clusterViewOf, placementRequestOf, PolicyNotFoundError, usedByPlacements, workloadKey } from "../../scheduler/adapt.ts";
-import { decide } from "../../scheduler/index.ts";
-import type { Decision } from "../../scheduler/index.ts";
-import { simulateObjects } from "../../scheduler/simulate.ts";
+import type { Clock } from "../../runtime/index.ts";
+import { decideWorkload, InputError, loadInputs, PolicyNotFoundError, simulateObjects } from "../../scheduler/index.ts";
+import type { Decision, InputReader } from "../../scheduler/index.ts";
 import { RpcError } from "./errors.ts";
 
 export function decisionMessage(d: Decision): DecisionMessage {
@@ -30,7 +27,7 @@ export function decisionMessage(d: Decision): DecisionMessage {
 }
 
 /** Explain one workload on the host, as the control plane would decide it now (or at `req.now`). */
-export function explainHandler(params: { host: HostApi; clock: () => Date }) {
+export function explainHandler(params: { host: HostApi; clock: Clock }) {
   return async (req: ExplainRequest): Promise<ExplainResponse> => {
     if (!req.namespace || !req.name) throw new RpcError(status.INVALID_ARGUMENT, "namespace and name of the SovereignWorkload are required");
     const [workload, clusters, policies, workloads] = await Promise.all([
@@ -40,21 +37,19 @@ export function explainHandler(params: { host: HostApi; clock: () => Date }) {
       params.host.listSovereignWorkloads(),
     ]);
     if (!workload) throw new RpcError(status.NOT_FOUND, `SovereignWorkload ${req.namespace}/${req.name} does not exist on the host`);
-    const key = workloadKey(workload);
-    // Capacity is what the other workloads' placements leave, as in the control plane.
-    const used = usedByPlacements({ workloads, exclude: key });
-    const views = clusters.map((cluster) => clusterViewOf({ cluster, used: used.get(cluster.metadata.name) }));
-    const policy = workload.spec.residencyPolicy === undefined ? undefined : policies.find((p) => p.metadata.name === workload.spec.residencyPolicy);
-    if (workload.spec.residencyPolicy !== undefined && !policy) {
-      throw new RpcError(status.FAILED_PRECONDITION, new PolicyNotFoundError(key, workload.spec.residencyPolicy).message, { retryable: true });
+    const now = (req.now ?? params.clock.now()).getTime();
+    try {
+      return { decision: decisionMessage(decideWorkload({ workload, clusters, policies, workloads, now })) };
+    } catch (err) {
+      // The policy may not have reached the host's cache yet: worth retrying.
+      if (err instanceof PolicyNotFoundError) throw new RpcError(status.FAILED_PRECONDITION, err.message, { retryable: true, cause: err });
+      throw err;
     }
-    const now = (req.now ?? params.clock()).getTime();
-    return { decision: decisionMessage(decide({ clusters: views, request: placementRequestOf({ workload, policy }), now })) };
   };
 }
 
 /** Simulate documents sent by the caller; invalid input is INVALID_ARGUMENT naming the document and field. */
-export function simulateHandler(params: { clock: () => Date; maxDocuments?: number; maxBytes?: number }) {
+export function simulateHandler(params: { clock: Clock; maxDocuments?: number; maxBytes?: number }) {
   const maxDocuments = params.maxDocuments ?? 100;
   const maxBytes = params.maxBytes ?? 4 * 1024 * 1024;
   return async (req: SimulateRequest): Promise<SimulateResponse> => {
@@ -74,7 +69,7 @@ export function simulateHandler(params: { clock: () => Date; maxDocuments?: numb
       if (err instanceof InputError) throw new RpcError(status.INVALID_ARGUMENT, err.message, { cause: err });
       throw err;
     }
-    const now = (req.now ?? params.clock()).getTime();
+    const now = (req.now ?? params.clock.now()).getTime();
     return { decisions: simulateObjects({ ...inputs, now }).map(decisionMessage) };
   };
 }

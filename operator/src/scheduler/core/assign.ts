@@ -6,6 +6,7 @@ import { compareStrings } from "./order.ts";
 import { DecisionReason, Reason, UnselectedReason } from "./reasons.ts";
 import { selectClusters, type SelectionScore } from "./select.ts";
 import { selectForCapacity } from "./select-capacity.ts";
+import { keepCurrent } from "./stable.ts";
 import type { SnapshotColumns } from "./snapshot.ts";
 import { PlacementMode, type Placement, type PlacementRequest } from "./types.ts";
 
@@ -78,6 +79,8 @@ function sumOf(perSelection: readonly { weight: number; scorer: Extract<ClusterS
  * is InsufficientCapacity only when no allowed choice of clusters could hold it.
  * Duplicated: `replicas` in each of at most maxClusters clusters (the capacity filter
  * already dropped clusters that cannot hold them all).
+ * Either way, the request's current clusters are kept while they still satisfy it
+ * (stable.ts); scores only choose when they do not.
  */
 export function assign({ request, eligible, scores, now, localities, columns }: {
   request: PlacementRequest;
@@ -129,6 +132,11 @@ export function assign({ request, eligible, scores, now, localities, columns }: 
   for (let i = 0; i < eligible.length; i++) {
     const k = eligible[i]!.index;
     fits[i] = fitOf({ pods: freePods[k]!, cpuMilli: freeCpuMilli[k]!, memoryBytes: freeMemoryBytes[k]!, perReplica });
+  }
+  const kept = keepCurrent({ current: request.current, eligible, fits, replicas, divided, maxClusters, minCountries });
+  if (kept) {
+    const placements = kept.chosen.map((i, k) => ({ cluster: eligible[i]!.name, country: eligible[i]!.country, replicas: kept.shares[k]! }));
+    return { ok: true, placements, chosen: kept.chosen, unselectedAs: UnselectedReason.PlacementKept };
   }
   // When every eligible cluster is used, their order does not matter: skip scoring.
   const chosenIndexes =

@@ -13,7 +13,7 @@ export type { Snapshot, SnapshotColumns } from "./snapshot.ts";
 export { createSnapshot, DuplicateClusterError } from "./snapshot.ts";
 export { summarize } from "./summary.ts";
 export type {
-  Certification, ClusterView, Decision, LabelSelector, LabelSelectorRequirement, Placement, PlacementRequest, Rejection,
+  Certification, ClusterView, CurrentPlacement, Decision, LabelSelector, LabelSelectorRequirement, Placement, PlacementRequest, Rejection,
   ResidencyConstraints, Resources, Taint, Toleration, Unselection,
 } from "./types.ts";
 export { PlacementMode, TaintEffect } from "./types.ts";

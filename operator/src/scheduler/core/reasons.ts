@@ -43,6 +43,11 @@ export const UnselectedReason = {
    * least one), or none at all (spec.replicas 0).
    */
   NoReplicasLeft: "NoReplicasLeft",
+  /**
+   * The workload's current clusters still satisfy it, and stable placement keeps them
+   * rather than move running replicas to clusters that score better.
+   */
+  PlacementKept: "PlacementKept",
 } as const;
 export type UnselectedReason = (typeof UnselectedReason)[keyof typeof UnselectedReason];
 

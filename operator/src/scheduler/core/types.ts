@@ -100,6 +100,12 @@ export const PlacementMode = {
 } as const;
 export type PlacementMode = (typeof PlacementMode)[keyof typeof PlacementMode];
 
+/** Where a workload's replicas are now: what stable placement keeps when it still fits. */
+export interface CurrentPlacement {
+  cluster: string;
+  replicas: number;
+}
+
 /** What one workload asks for. */
 export interface PlacementRequest {
   /** "namespace/name", echoed in the decision. */
@@ -115,6 +121,14 @@ export interface PlacementRequest {
   tolerations: readonly Toleration[];
   /** Requests of one replica (pods is implicitly 1). Zero where nothing is requested. */
   perReplica: Omit<Resources, "pods">;
+  /**
+   * Where the replicas are now. While every one of these clusters is still eligible and
+   * together they still satisfy mode, replicas, maxClusters, spread and capacity, the
+   * decision keeps them (re-dividing over them when only `replicas` changed), so a
+   * cluster joining or a score moving does not reshuffle a running workload. It never
+   * makes a cluster eligible: the filters run first, unchanged.
+   */
+  current?: readonly CurrentPlacement[];
 }
 
 /** Why one cluster was not used. `reasons` is never empty. */
