@@ -7,6 +7,7 @@
 // on the machine: a core NATS publish followed by a flush (one round trip to the
 // server, the floor under any acknowledged publish), and a gRPC call refused by argument
 // validation (the mTLS round trip with no I/O behind it).
+import { systemClock } from "../operator/src/runtime/index.ts";
 import { waitFor } from "../operator/src/runtime/wait.ts";
 import { readFileSync } from "node:fs";
 import { StorageType } from "@nats-io/jetstream";
@@ -99,7 +100,7 @@ function latencies(samples: number[]): { p50: number; p99: number } {
 async function grpcBench(env: FederationEnv, jsm: JetStreamManager): Promise<Record<"baseline" | "join" | "explain", { p50: number; p99: number }>> {
   ensureMemberClusters(env);
   const host = new KubeHostApi({ source: { kubeconfigFile: env.hostKubeconfig } });
-  const clock = () => new Date();
+  const clock = systemClock;
   const server = new FederationGrpcServer({
     tls: { caPem: readFileSync(need(env, "GRPC_CA")), certPem: readFileSync(need(env, "GRPC_SERVER_CERT")), keyPem: readFileSync(need(env, "GRPC_SERVER_KEY")) },
     join: {
@@ -129,7 +130,7 @@ async function grpcBench(env: FederationEnv, jsm: JetStreamManager): Promise<Rec
     const join: number[] = [];
     for (let i = 0; i < JOINS; i++) {
       // Token creation is the admin's step, not part of Join.
-      const token = await createBootstrapToken({ host, cluster: "fr", now: clock(), ttlMs: 3_600_000 });
+      const token = await createBootstrapToken({ host, cluster: "fr", now: clock.now(), ttlMs: 3_600_000 });
       tokens.push(token);
       const t0 = performance.now();
       await fr.join({ cluster: "fr", bootstrapToken: token, agentVersion: "bench" });

@@ -17,8 +17,8 @@ import {
   ensureMemberStreams, ensureSharedStreams, FederationClient, parseNatsSecret, PermissionDeniedError, streams,
 } from "../../../operator/src/federation/index.ts";
 import { KubeHostApi } from "../../../operator/src/kube/index.ts";
-import { clusterViewOf, placementRequestOf, usedByPlacements, workloadKey } from "../../../operator/src/scheduler/adapt.ts";
-import { decide } from "../../../operator/src/scheduler/index.ts";
+import { systemClock } from "../../../operator/src/runtime/index.ts";
+import { decideWorkload } from "../../../operator/src/scheduler/index.ts";
 import { readFederationEnv, repoRoot } from "../env.ts";
 import type { FederationEnv } from "../env.ts";
 import { kubectlOk } from "../kubectl.ts";
@@ -65,7 +65,7 @@ describe("federation gRPC API over mutual TLS (real server, real host API server
     cp = await connectAs(env, "control-plane");
     jsm = await cp.manager();
     await ensureSharedStreams(jsm);
-    const clock = () => new Date();
+    const clock = systemClock;
     server = new FederationGrpcServer({
       tls: {
         caPem: readFileSync(need(env, "GRPC_CA")),
@@ -248,12 +248,7 @@ describe("federation gRPC API over mutual TLS (real server, real host API server
       const [stored, clusters, workloads] = await Promise.all([
         host.getSovereignWorkload(TEST_NAMESPACE, name), host.listMemberClusters(), host.listSovereignWorkloads(),
       ]);
-      const used = usedByPlacements({ workloads, exclude: workloadKey(stored!) });
-      const expected = decide({
-        clusters: clusters.map((cluster) => clusterViewOf({ cluster, used: used.get(cluster.metadata.name) })),
-        request: placementRequestOf({ workload: stored!, policy: undefined }),
-        now: now.getTime(),
-      });
+      const expected = decideWorkload({ workload: stored!, clusters, policies: [], workloads, now: now.getTime() });
       assert.deepEqual(res.decision, decisionMessage(expected));
       assert.equal(res.decision?.workload, `${TEST_NAMESPACE}/${name}`);
       // de is in the wrong country whatever its state.

@@ -7,6 +7,7 @@ import {
 } from "../../../operator/src/federation/grpc/index.ts";
 import type { JoinDeps, Peer } from "../../../operator/src/federation/grpc/index.ts";
 import { FakeHost, memberCluster } from "./fake-host.ts";
+import { TestClock } from "../../../operator/src/runtime/index.ts";
 
 const NOW = new Date("2026-11-28T10:00:00Z");
 const HOUR = 3_600_000;
@@ -18,7 +19,7 @@ function deps(host: FakeHost, over: Partial<JoinDeps> = {}): JoinDeps {
     credentials: async (cluster) => (cluster === "fr" || cluster === "de" ? { nkeySeed: `SUSEED${cluster.toUpperCase()}` } : undefined),
     natsServers: ["tls://127.0.0.1:4222"],
     natsCaPem: "CA",
-    clock: () => NOW,
+    clock: new TestClock(NOW),
     ...over,
   };
 }
@@ -181,7 +182,7 @@ describe("gRPC peers and decisions", () => {
   });
 
   it("simulates documents sent over the wire, refusing invalid ones with INVALID_ARGUMENT naming the document", async () => {
-    const simulate = simulateHandler({ clock: () => NOW });
+    const simulate = simulateHandler({ clock: new TestClock(NOW) });
     const docs = [
       "apiVersion: sovereignty.eu/v1alpha1\nkind: MemberCluster\nmetadata: {name: fr-1}\nspec:\n  residency: {country: FR, jurisdiction: EU, extraterritorialExposure: []}\nstatus:\n  conditions: [{type: Ready, status: \"True\", reason: HeartbeatFresh, message: ok, lastTransitionTime: \"2026-11-28T00:00:00Z\"}]\n  allocatable: {cpu: \"8\", memory: 32Gi, pods: \"110\"}\n",
       "apiVersion: sovereignty.eu/v1alpha1\nkind: SovereignWorkload\nmetadata: {name: w, namespace: ns}\nspec:\n  replicas: 2\n  residency: {allowedCountries: [FR]}\n  template: {spec: {containers: [{name: a, image: i}]}}\n",

@@ -3,6 +3,7 @@ import type { InputReader } from "../../scheduler/inputs.ts";
 import { parseSimulateOptions, SIMULATE_USAGE } from "./options.ts";
 import { runSimulate } from "./simulate.ts";
 import type { HostApi } from "../../kube/host.ts";
+import type { Clock } from "../../runtime/index.ts";
 import { parseTokenOptions, runTokenCreate, TOKEN_USAGE } from "./token.ts";
 
 export const USAGE = `Usage: kubectl sovereign COMMAND [options]
@@ -18,8 +19,8 @@ export interface CliEnvironment {
   stdout: (text: string) => void;
   stderr: (text: string) => void;
   reader: InputReader;
-  /** Epoch milliseconds, read only as the default for --now. */
-  clock: () => number;
+  /** Read only for the default of --now and a token's creation time. */
+  clock: Clock;
   /** The host's API, for a kubeconfig file given by --kubeconfig (or the default one). */
   hostApi: (kubeconfig: string | undefined) => HostApi;
 }
@@ -44,7 +45,7 @@ export async function runCli({ argv, env }: { argv: readonly string[]; env: CliE
           env.stdout(`${TOKEN_USAGE}\n`);
           return ExitStatus.Ok;
         }
-        await runTokenCreate({ options, host: env.hostApi(options.kubeconfig), now: new Date(env.clock()), write: env.stdout, note: env.stderr });
+        await runTokenCreate({ options, host: env.hostApi(options.kubeconfig), now: env.clock.now(), write: env.stdout, note: env.stderr });
         return ExitStatus.Ok;
       }
       case undefined:

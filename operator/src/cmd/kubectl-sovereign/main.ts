@@ -2,6 +2,7 @@
 import { runCli } from "./cli.ts";
 import { fileSystemReader } from "../../scheduler/inputs.ts";
 import { KubeHostApi } from "../../kube/host.ts";
+import { systemClock } from "../../runtime/index.ts";
 import { homedir } from "node:os";
 import path from "node:path";
 
@@ -17,7 +18,7 @@ process.exitCode = await runCli({
     stdout: (text) => process.stdout.write(text),
     stderr: (text) => process.stderr.write(text),
     reader: fileSystemReader,
-    clock: () => Date.now(),
+    clock: systemClock,
     hostApi: (kubeconfig) => new KubeHostApi({ source: { kubeconfigFile: kubeconfig ?? defaultKubeconfig() } }),
   },
 });

@@ -1,5 +1,6 @@
 import { parseArgs } from "node:util";
 import { isDate, isDateTime } from "../../api/formats.ts";
+import type { Clock } from "../../runtime/index.ts";
 import { UsageError } from "./errors.ts";
 
 export const OutputFormat = { json: "json", table: "table" } as const;
@@ -27,7 +28,7 @@ directory made for \`kubectl apply -f\` can be simulated as it is.
 Exit status: 0 when every workload got a decision (scheduled or not), 2 on invalid input.`;
 
 /** Parses `simulate`'s arguments once, at the entry point. `clock` gives the default for --now. */
-export function parseSimulateOptions({ args, clock }: { args: readonly string[]; clock: () => number }): SimulateOptions | "help" {
+export function parseSimulateOptions({ args, clock }: { args: readonly string[]; clock: Pick<Clock, "now"> }): SimulateOptions | "help" {
   let parsed;
   try {
     parsed = parseArgs({
@@ -50,7 +51,7 @@ export function parseSimulateOptions({ args, clock }: { args: readonly string[];
   if (files.length === 0) throw new UsageError("-f/--filename is required");
   const output = v.output ?? OutputFormat.json;
   if (output !== OutputFormat.json && output !== OutputFormat.table) throw new UsageError(`-o/--output: "${output}" is not json or table`);
-  let now = clock();
+  let now = clock.now().getTime();
   if (v.now !== undefined) {
     if (isDateTime(v.now)) now = Date.parse(v.now);
     else if (isDate(v.now)) now = Date.parse(`${v.now}T00:00:00Z`);

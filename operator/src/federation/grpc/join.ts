@@ -5,6 +5,7 @@ import type { MemberCluster } from "../../api/types.ts";
 import type { JoinRequest, JoinResponse } from "../../gen/sovereign/v1/federation.ts";
 import type { ResidencyFacts } from "../../gen/sovereign/v1/residency.ts";
 import type { HostApi } from "../../kube/index.ts";
+import type { Clock } from "../../runtime/index.ts";
 import type { NatsSecret } from "../nats/index.ts";
 import { streams, subjects, validateClusterName } from "../nats/index.ts";
 import { consumeBootstrapToken } from "./bootstrap-tokens.ts";
@@ -47,7 +48,7 @@ export interface JoinDeps {
    * retried, a consumed token cannot.
    */
   prepareMember?: (cluster: string) => Promise<void>;
-  clock: () => Date;
+  clock: Clock;
   log?: Logger;
   tokenNamespace?: string;
 }
@@ -92,7 +93,7 @@ export async function handleJoin(req: JoinRequest, peer: Peer | undefined, deps:
   if (!secret) throw new RpcError(status.FAILED_PRECONDITION, `no NATS identity is provisioned for member ${JSON.stringify(cluster)}`, { retryable: true });
   await deps.prepareMember?.(cluster);
 
-  const now = deps.clock();
+  const now = deps.clock.now();
   await consumeBootstrapToken({
     host: deps.host,
     token: req.bootstrapToken,

@@ -1,6 +1,7 @@
 import assert from "node:assert/strict";
 import { runCli, type CliEnvironment } from "../../../../operator/src/cmd/kubectl-sovereign/cli.ts";
 import { parseSimulateOptions } from "../../../../operator/src/cmd/kubectl-sovereign/options.ts";
+import { TestClock } from "../../../../operator/src/runtime/index.ts";
 
 function env(files: Record<string, string> = {}): CliEnvironment & { out: string[]; err: string[] } {
   const out: string[] = [];
@@ -10,7 +11,7 @@ function env(files: Record<string, string> = {}): CliEnvironment & { out: string
     err,
     stdout: (t) => out.push(t),
     stderr: (t) => err.push(t),
-    clock: () => Date.parse("2026-11-28T00:00:00Z"),
+    clock: new TestClock("2026-11-28T00:00:00Z"),
     // The token command's use of a real host is tested against the local federation.
     hostApi: () => {
       throw new Error("no host API in unit tests");
@@ -55,11 +56,11 @@ describe("kubectl sovereign command line", () => {
   });
 
   it("defaults --now to the clock and -o to json", () => {
-    assert.deepEqual(parseSimulateOptions({ args: ["-f", "a.yaml", "--filename", "b.yaml"], clock: () => 42 }), { files: ["a.yaml", "b.yaml"], now: 42, output: "json" });
+    assert.deepEqual(parseSimulateOptions({ args: ["-f", "a.yaml", "--filename", "b.yaml"], clock: new TestClock(42) }), { files: ["a.yaml", "b.yaml"], now: 42, output: "json" });
   });
 
   it("reads a date-only --now as midnight UTC", () => {
-    const o = parseSimulateOptions({ args: ["-f", "a.yaml", "--now", "2026-11-28"], clock: () => 0 });
+    const o = parseSimulateOptions({ args: ["-f", "a.yaml", "--now", "2026-11-28"], clock: new TestClock(0) });
     assert.equal(o !== "help" && o.now, Date.parse("2026-11-28T00:00:00Z"));
   });
 
