@@ -35,6 +35,35 @@ export interface HostApi {
   applyMemberClusterCondition(name: string, condition: Condition, fieldManager: string): Promise<void>;
 }
 
+/** A core/v1 Event about one of our objects, as the controllers emit them. */
+export interface HostEvent {
+  involved: { kind: "SovereignWorkload" | "MemberCluster"; name: string; namespace?: string; uid?: string; resourceVersion?: string };
+  type: "Normal" | "Warning";
+  reason: string;
+  message: string;
+  /** e.g. "sovereign-control-plane". */
+  reportingController: string;
+  reportingInstance: string;
+  at: Date;
+}
+
+/**
+ * What the control plane's controllers write on the host: status by server-side apply
+ * (one field manager each), finalizers with optimistic concurrency, the mirrored
+ * residency labels, and Events. Apart from HostApi so that fakes of the gRPC side need
+ * not grow with it.
+ */
+export interface ControlPlaneHostApi {
+  /** Server-side applies `status` of a SovereignWorkload (the status subresource) under `fieldManager`. */
+  applySovereignWorkloadStatus(params: { namespace: string; name: string; status: SovereignWorkload["status"]; fieldManager: string }): Promise<void>;
+  /** Sets metadata.finalizers, failing with ConflictError when the object changed since `resourceVersion`. */
+  setSovereignWorkloadFinalizers(params: { namespace: string; name: string; finalizers: string[]; resourceVersion: string }): Promise<void>;
+  applyMemberClusterStatus(params: { name: string; status: MemberCluster["status"]; fieldManager: string }): Promise<void>;
+  /** Server-side applies these labels as `fieldManager`'s: labels it set before and leaves out are removed, others' stay. */
+  applyMemberClusterLabels(params: { name: string; labels: Record<string, string>; fieldManager: string }): Promise<void>;
+  createEvent(event: HostEvent): Promise<void>;
+}
+
 const PLURALS = { MemberCluster: "memberclusters", ResidencyPolicy: "residencypolicies", SovereignWorkload: "sovereignworkloads" } as const;
 
 function fromV1(s: V1Secret): Secret {
@@ -70,7 +99,7 @@ function toV1(s: Secret): V1Secret {
 }
 
 /** The host cluster's API through client-node; the only implementation of HostApi that does I/O. */
-export class KubeHostApi implements HostApi {
+export class KubeHostApi implements HostApi, ControlPlaneHostApi {
   readonly #core: CoreV1Api;
   readonly #custom: CustomObjectsApi;
 
@@ -160,5 +189,71 @@ export class KubeHostApi implements HostApi {
         // Server-side apply needs its own content type, or the API server answers 415.
         setHeaderOptions("Content-Type", PatchStrategy.ServerSideApply),
       ));
+  }
+
+  async applySovereignWorkloadStatus({ namespace, name, status, fieldManager }: { namespace: string; name: string; status: SovereignWorkload["status"]; fieldManager: string }): Promise<void> {
+    const body = { apiVersion: `${GROUP}/${VERSION}`, kind: "SovereignWorkload", metadata: { name, namespace }, status };
+    await this.#call(`SovereignWorkload ${namespace}/${name} status`, () =>
+      this.#custom.patchNamespacedCustomObjectStatus(
+        { group: GROUP, version: VERSION, namespace, plural: PLURALS.SovereignWorkload, name, body, fieldManager, force: true },
+        setHeaderOptions("Content-Type", PatchStrategy.ServerSideApply),
+      ));
+  }
+
+  async setSovereignWorkloadFinalizers({ namespace, name, finalizers, resourceVersion }: { namespace: string; name: string; finalizers: string[]; resourceVersion: string }): Promise<void> {
+    // A merge patch carrying resourceVersion is a precondition: 409 if someone wrote in between.
+    const body = { metadata: { finalizers, resourceVersion } };
+    await this.#call(`SovereignWorkload ${namespace}/${name} finalizers`, () =>
+      this.#custom.patchNamespacedCustomObject(
+        { group: GROUP, version: VERSION, namespace, plural: PLURALS.SovereignWorkload, name, body },
+        setHeaderOptions("Content-Type", PatchStrategy.MergePatch),
+      ));
+  }
+
+  async applyMemberClusterStatus({ name, status, fieldManager }: { name: string; status: MemberCluster["status"]; fieldManager: string }): Promise<void> {
+    const body = { apiVersion: `${GROUP}/${VERSION}`, kind: "MemberCluster", metadata: { name }, status };
+    await this.#call(`MemberCluster ${name} status`, () =>
+      this.#custom.patchClusterCustomObjectStatus(
+        { group: GROUP, version: VERSION, plural: PLURALS.MemberCluster, name, body, fieldManager, force: true },
+        setHeaderOptions("Content-Type", PatchStrategy.ServerSideApply),
+      ));
+  }
+
+  async applyMemberClusterLabels({ name, labels, fieldManager }: { name: string; labels: Record<string, string>; fieldManager: string }): Promise<void> {
+    const body = { apiVersion: `${GROUP}/${VERSION}`, kind: "MemberCluster", metadata: { name, labels } };
+    await this.#call(`MemberCluster ${name} labels`, () =>
+      this.#custom.patchClusterCustomObject(
+        { group: GROUP, version: VERSION, plural: PLURALS.MemberCluster, name, body, fieldManager, force: true },
+        setHeaderOptions("Content-Type", PatchStrategy.ServerSideApply),
+      ));
+  }
+
+  async createEvent(e: HostEvent): Promise<void> {
+    const namespace = e.involved.namespace ?? "default";
+    const time = e.at.toISOString();
+    await this.#call(`Event for ${e.involved.kind} ${e.involved.name}`, () =>
+      this.#core.createNamespacedEvent({
+        namespace,
+        body: {
+          metadata: { generateName: `${e.involved.name}.`, namespace },
+          involvedObject: {
+            apiVersion: `${GROUP}/${VERSION}`, kind: e.involved.kind, name: e.involved.name,
+            ...(e.involved.namespace ? { namespace: e.involved.namespace } : {}),
+            ...(e.involved.uid ? { uid: e.involved.uid } : {}),
+            ...(e.involved.resourceVersion ? { resourceVersion: e.involved.resourceVersion } : {}),
+          },
+          type: e.type,
+          reason: e.reason,
+          message: e.message.slice(0, 1024),
+          firstTimestamp: e.at,
+          lastTimestamp: e.at,
+          eventTime: time as unknown as Date,
+          count: 1,
+          source: { component: e.reportingController },
+          reportingComponent: e.reportingController,
+          reportingInstance: e.reportingInstance,
+          action: e.reason,
+        },
+      }));
   }
 }

@@ -7,10 +7,11 @@ import fc from "fast-check";
 import { describe, it } from "mocha";
 import type { ClusterPlacement, SovereignWorkload } from "../../../../operator/src/api/index.ts";
 import { residencyViolations } from "../../../../operator/src/controllers/workload/compliance.ts";
-import { placementRequestOf } from "../../../../operator/src/scheduler/adapt.ts";
+import { placementRequestOf } from "../../../../operator/src/scheduler/index.ts";
 import { cluster, run, T0, workload, type ClusterFacts } from "./world.ts";
 
 const COUNTRIES = ["FR", "DE", "IT"] as const;
+type Inferred<A> = A extends fc.Arbitrary<infer T> ? T : never;
 
 const facts = fc.record({
   country: fc.constantFrom(...COUNTRIES),
@@ -44,7 +45,7 @@ interface World {
   now: number;
 }
 
-function build(f: fc.Infer<typeof facts>, i: number): ClusterFacts & { name: string } {
+function build(f: Inferred<typeof facts>, i: number): ClusterFacts & { name: string } {
   return {
     name: `${f.country.toLowerCase()}-${i}`,
     country: f.country,
@@ -56,7 +57,7 @@ function build(f: fc.Infer<typeof facts>, i: number): ClusterFacts & { name: str
   };
 }
 
-function apply(world: World, c: fc.Infer<typeof change>): void {
+function apply(world: World, c: Inferred<typeof change>): void {
   if (c.kind === "wait") {
     world.now += c.seconds * 1000;
     return;
@@ -68,7 +69,7 @@ function apply(world: World, c: fc.Infer<typeof change>): void {
   if (c.kind === "expose") target.exposed = true;
 }
 
-function makeWorkload(s: fc.Infer<typeof spec>, placements: ClusterPlacement[] | undefined): SovereignWorkload {
+function makeWorkload(s: Inferred<typeof spec>, placements: ClusterPlacement[] | undefined): SovereignWorkload {
   return workload({
     replicas: s.replicas, mode: s.mode, countries: s.countries, ...(s.hds ? { certs: ["HDS"] } : {}), forbidExposure: s.forbidExposure,
     crossBorder: s.crossBorder, ...(s.minCountries !== undefined ? { minCountries: s.minCountries } : {}),
@@ -76,16 +77,16 @@ function makeWorkload(s: fc.Infer<typeof spec>, placements: ClusterPlacement[] |
   });
 }
 
-const asked = (s: fc.Infer<typeof spec>, clusters: number) => (s.mode === "Divided" ? s.replicas : s.replicas * clusters);
+const asked = (s: Inferred<typeof spec>, clusters: number) => (s.mode === "Divided" ? s.replicas : s.replicas * clusters);
 
 /** Runs a history and calls `check` after every step with what it needs to judge it. */
 function history(check: (ctx: {
-  s: fc.Infer<typeof spec>;
+  s: Inferred<typeof spec>;
   before: ClusterPlacement[];
   after: { cluster: string; country: string; replicas: number }[];
   world: World;
   workload: SovereignWorkload;
-  event: fc.Infer<typeof change> | undefined;
+  event: Inferred<typeof change> | undefined;
 }) => void) {
   return fc.property(fc.array(facts, { minLength: 1, maxLength: 6 }), spec, fc.array(change, { maxLength: 12 }), (fs, s, changes) => {
     const world: World = { clusters: fs.map(build), now: T0 };
@@ -131,7 +132,7 @@ describe("workload desired step: properties over random histories", function () 
       // Only steps that fail over, and where residency took nothing away.
       if (lost.length === 0 || before.some((p) => violations.has(p.cluster))) return;
       checked++;
-      const countriesBefore = new Set(before.map((p) => p.country));
+      const countriesBefore = new Set<string>(before.map((p) => p.country));
       for (const p of after) assert.ok(countriesBefore.has(p.country), `replicas went to ${p.cluster} (${p.country}) while failing over ${lost.map((l) => l.cluster).join()}`);
       for (const country of new Set(lost.map((l) => l.country))) {
         const n = (ps: typeof after) => ps.filter((p) => p.country === country).reduce((k, p) => k + p.replicas, 0);

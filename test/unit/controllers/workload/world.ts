@@ -3,7 +3,7 @@
 import type { ClusterPlacement, Condition, MemberCluster, ResidencyPolicy, SovereignWorkload } from "../../../../operator/src/api/index.ts";
 import { desired } from "../../../../operator/src/controllers/workload/desired.ts";
 import type { DecideFn, DesiredState, MemberReport } from "../../../../operator/src/controllers/workload/types.ts";
-import { clusterViewOf } from "../../../../operator/src/scheduler/adapt.ts";
+import { clusterViewOf } from "../../../../operator/src/scheduler/index.ts";
 import { decide } from "../../../../operator/src/scheduler/index.ts";
 import { memberCluster, NOW_ISO, sovereignWorkload } from "../../../support/builders.ts";
 
