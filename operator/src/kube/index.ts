@@ -5,3 +5,4 @@ export * from "./host.ts";
 export * from "./retry.ts";
 export * from "./lease.ts";
 export * from "./member.ts";
+export * from "./informer.ts";
