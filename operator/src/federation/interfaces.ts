@@ -41,12 +41,18 @@ export interface ReportPublisher {
   publishStatus(status: WorkloadStatus): Promise<void>;
 }
 
+/** A report as the control plane received it: `receivedAt` is the stream's timestamp, never the sender's clock. */
+export interface Received<T> {
+  readonly message: T;
+  readonly receivedAt: Date;
+}
+
 /**
  * What the control plane reads of the members: the newest heartbeat of every cluster
  * and the newest status of every (cluster, workload) first, then each new one. No ack:
  * reports are level-based, a missed one is superseded by the next.
  */
 export interface ReportSource {
-  heartbeats(signal: AbortSignal): AsyncIterable<Heartbeat>;
-  statuses(signal: AbortSignal): AsyncIterable<WorkloadStatus>;
+  heartbeats(signal: AbortSignal): AsyncIterable<Received<Heartbeat>>;
+  statuses(signal: AbortSignal): AsyncIterable<Received<WorkloadStatus>>;
 }

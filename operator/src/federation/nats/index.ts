@@ -6,3 +6,4 @@ export * from "./protocol.ts";
 export * from "./codecs.ts";
 export * from "./jetstream.ts";
 export * from "./agent.ts";
+export * from "./control-plane.ts";
