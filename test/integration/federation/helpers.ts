@@ -2,6 +2,7 @@ import { readdirSync, readFileSync } from "node:fs";
 import path from "node:path";
 import { pino } from "pino";
 import { FederationClient, parseNatsSecret } from "../../../operator/src/federation/index.ts";
+import type { Delivery, DurableSubscription } from "../../../operator/src/federation/index.ts";
 import type { Identity } from "../../../operator/src/federation/index.ts";
 import { BOOTSTRAP_NAMESPACE } from "../../../operator/src/federation/grpc/index.ts";
 import { repoRoot } from "../env.ts";
@@ -64,5 +65,61 @@ export function ensureMemberClusters(env: FederationEnv): void {
     };
     const r = kubectl({ bin, kubeconfig: env.hostKubeconfig, args: ["create", "-f", "-"], input: JSON.stringify(mc) });
     if (r.status !== 0 && !/AlreadyExists/.test(r.stderr)) throw new Error(r.stderr);
+  }
+}
+
+/** Resolves with `p`, or rejects once `ms` passed: a deadline on one awaited event, not a sleep. */
+export function within<T>(p: Promise<T>, ms: number, what: string): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  return Promise.race([
+    p.finally(() => clearTimeout(timer)),
+    new Promise<never>((_, reject) => (timer = setTimeout(() => reject(new Error(`no ${what} within ${ms} ms`)), ms))),
+  ]);
+}
+
+/**
+ * The first delivery of `sub` that `matches`, acknowledging the others taken before it
+ * (leftovers of earlier tests on a shared consumer). At the deadline it stops `sub` and
+ * acknowledges nothing more, so a late message stays for the consumer's next reader
+ * instead of being consumed by a test that has already failed. The match is returned
+ * unacknowledged; `onSkipped` sees each delivery acknowledged on the way.
+ */
+export async function nextMatching<T>(opts: {
+  sub: DurableSubscription<T>;
+  matches: (d: Delivery<T>) => boolean;
+  what: string;
+  deadlineMs?: number;
+  onSkipped?: (d: Delivery<T>) => void;
+}): Promise<Delivery<T>> {
+  const ms = opts.deadlineMs ?? 15_000;
+  let expired = false;
+  const timer = setTimeout(() => {
+    expired = true;
+    void opts.sub.stop();
+  }, ms);
+  try {
+    const it = opts.sub[Symbol.asyncIterator]();
+    for (;;) {
+      const r = await it.next();
+      if (expired) throw new Error(`no ${opts.what} within ${ms} ms`);
+      if (r.done) throw new Error(`the subscription ended before ${opts.what}`);
+      if (opts.matches(r.value)) return r.value;
+      opts.onSkipped?.(r.value);
+      await r.value.ack();
+    }
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+/** Subscriptions a test opened, stopped after it whatever its outcome, so none keeps pulling from a shared consumer. */
+export class OpenSubscriptions {
+  readonly #subs: DurableSubscription<unknown>[] = [];
+  track<T>(sub: DurableSubscription<T>): DurableSubscription<T> {
+    this.#subs.push(sub as DurableSubscription<unknown>);
+    return sub;
+  }
+  async stopAll(): Promise<void> {
+    await Promise.all(this.#subs.splice(0).map((s) => s.stop()));
   }
 }

@@ -11,30 +11,15 @@ import {
 } from "../../../operator/src/federation/index.ts";
 import type { Delivery, DurableSubscription, FederationClient } from "../../../operator/src/federation/index.ts";
 import type { PlacementIntent } from "../../../operator/src/gen/sovereign/v1/intent.ts";
+import { waitFor } from "../../../operator/src/runtime/wait.ts";
 import { readFederationEnv } from "../env.ts";
 import type { FederationEnv } from "../env.ts";
 import { sampleAuditRecord, sampleHeartbeat, sampleIntent, sampleStatus } from "../../support/samples.ts";
-import { connectAs, need, uid } from "./helpers.ts";
+import { connectAs, need, nextMatching, OpenSubscriptions, uid, within } from "./helpers.ts";
 
-/** Resolves with `p`, or rejects once `ms` passed: a deadline on one awaited event, not a sleep. */
-function within<T>(p: Promise<T>, ms: number, what: string): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
-  return Promise.race([
-    p.finally(() => clearTimeout(timer)),
-    new Promise<never>((_, reject) => (timer = setTimeout(() => reject(new Error(`no ${what} within ${ms} ms`)), ms))),
-  ]);
-}
-
-/** The next delivery for workload `workloadUid`, acknowledging unrelated leftovers on the way. */
-async function nextFor(it: AsyncIterator<Delivery<PlacementIntent>>, workloadUid: string, ms = 15_000): Promise<Delivery<PlacementIntent>> {
-  return within((async () => {
-    for (;;) {
-      const r = await it.next();
-      if (r.done) throw new Error("subscription ended");
-      if (r.value.message.workload?.uid === workloadUid) return r.value;
-      await r.value.ack();
-    }
-  })(), ms, `intent for ${workloadUid}`);
+/** The next delivery for workload `workloadUid`; see nextMatching for the deadline and acks. */
+function nextFor(sub: DurableSubscription<PlacementIntent>, workloadUid: string): Promise<Delivery<PlacementIntent>> {
+  return nextMatching({ sub, matches: (d) => d.message.workload?.uid === workloadUid, what: `intent for ${workloadUid}` });
 }
 
 async function assertDenied(p: Promise<unknown>, subject: RegExp): Promise<PermissionDeniedError> {
@@ -69,6 +54,7 @@ describe("federation protocol over NATS JetStream (real nats-server, TLS, per-cl
   let cp: FederationClient;
   let jsm: JetStreamManager;
   const open: FederationClient[] = [];
+  const subs = new OpenSubscriptions();
 
   async function member(name: string): Promise<FederationClient> {
     const c = await connectAs(env, { member: name });
@@ -84,6 +70,8 @@ describe("federation protocol over NATS JetStream (real nats-server, TLS, per-cl
     // A short ack wait so that redelivery after a crash is observable in a test.
     for (const m of ["fr", "de"]) await ensureMemberStreams(jsm, m, { consumers: { ackWaitMs: 1000 } });
   });
+
+  afterEach(() => subs.stopAll());
 
   after(async () => {
     await Promise.allSettled(open.map((c) => c.drain()));
@@ -128,8 +116,8 @@ describe("federation protocol over NATS JetStream (real nats-server, TLS, per-cl
     const intent = sampleIntent({ workload: { namespace: "health", name: "records", uid: uid() }, decidedAt: new Date() });
     const published = await cp.publish.intent(intent);
     assert.equal(published.stream, streams.intents("fr"));
-    const sub = fr.intents("fr");
-    const got = await nextFor(sub[Symbol.asyncIterator](), intent.workload!.uid);
+    const sub = subs.track(fr.intents("fr"));
+    const got = await nextFor(sub, intent.workload!.uid);
     assert.deepEqual(got.message, { ...intent, intentId: published.intentId });
     assert.equal(got.subject, subjects.intent("fr", intent.workload!.uid));
     await got.ack();
@@ -171,7 +159,7 @@ describe("federation protocol over NATS JetStream (real nats-server, TLS, per-cl
     const intent = sampleIntent({ cluster: "de", workload: { namespace: "n", name: "w", uid: uid() }, decidedAt: new Date() });
     await cp.publish.intent(intent);
 
-    const sub = fr.intents("de");
+    const sub = subs.track(fr.intents("de"));
     await assertDenied(sub[Symbol.asyncIterator]().next(), /sov-intents-de/);
     const next = `$JS.API.CONSUMER.MSG.NEXT.${streams.intents("de")}.${streams.intentsConsumer("de")}`;
     await assertRequestDenied(fr.nc.request(next, JSON.stringify({ batch: 1 })), next);
@@ -183,8 +171,8 @@ describe("federation protocol over NATS JetStream (real nats-server, TLS, per-cl
     await assertSubscribeDenied(fr.nc.subscribe(">"), ">");
 
     // Meanwhile de itself receives it.
-    const deSub = de.intents("de");
-    const got = await nextFor(deSub[Symbol.asyncIterator](), intent.workload!.uid);
+    const deSub = subs.track(de.intents("de"));
+    const got = await nextFor(deSub, intent.workload!.uid);
     assert.equal(got.message.cluster, "de");
     await got.ack();
     await deSub.stop();
@@ -200,15 +188,15 @@ describe("federation protocol over NATS JetStream (real nats-server, TLS, per-cl
     const { intentId } = await cp.publish.intent(intent);
 
     const doomed = await connectAs(env, { member: "fr" });
-    const first = await nextFor(doomed.intents("fr")[Symbol.asyncIterator](), intent.workload!.uid);
+    const first = await nextFor(subs.track(doomed.intents("fr")), intent.workload!.uid);
     assert.equal(first.message.intentId, intentId);
     assert.equal(first.redelivered, false);
     // The agent dies: no ack, no drain, the connection just goes.
     await doomed.nc.close();
 
     const survivor = await member("fr");
-    const sub: DurableSubscription<PlacementIntent> = survivor.intents("fr");
-    const again = await nextFor(sub[Symbol.asyncIterator](), intent.workload!.uid);
+    const sub: DurableSubscription<PlacementIntent> = subs.track(survivor.intents("fr"));
+    const again = await nextFor(sub, intent.workload!.uid);
     assert.equal(again.message.intentId, intentId);
     assert.equal(again.redelivered, true);
     assert.ok(again.deliveryCount >= 2);
@@ -255,18 +243,13 @@ describe("federation protocol over NATS JetStream (real nats-server, TLS, per-cl
     await cp.js.publish(subjects.intent("fr", forged.workload!.uid), codecs.intent.encode(forged));
     const honest = sampleIntent({ workload: { namespace: "n", name: "honest", uid: uid() }, decidedAt: new Date() });
     await cp.publish.intent(honest);
-    const sub = fr.intents("fr");
-    const it = sub[Symbol.asyncIterator]();
+    const sub = subs.track(fr.intents("fr"));
+    // The honest intent, published after the forged one on the same consumer, is the
+    // positive control: the consumer delivers in stream order, so once it arrives the
+    // forged one would have arrived before it, had it not been terminated.
     const yielded: string[] = [];
-    await within((async () => {
-      for (;;) {
-        const r = await it.next();
-        if (r.done) throw new Error("subscription ended");
-        yielded.push(r.value.message.workload!.uid);
-        await r.value.ack();
-        if (r.value.message.workload?.uid === honest.workload!.uid) return;
-      }
-    })(), 15_000, "the honest intent");
+    const got = await nextMatching({ sub, matches: (d) => d.message.workload?.uid === honest.workload!.uid, what: "the honest intent", onSkipped: (d) => void yielded.push(d.message.workload!.uid) });
+    await got.ack();
     await sub.stop();
     assert.ok(!yielded.includes(forged.workload!.uid), "the forged intent reached the agent");
     // Terminated, not left pending for redelivery.
@@ -299,7 +282,7 @@ describe("federation protocol over NATS JetStream (real nats-server, TLS, per-cl
       const before = await Promise.all(targets.map((t) => lastSeq(t.stream, t.subject)));
       // Someone listening in the control plane's account on the targets, as the control plane does.
       const seen: string[] = [];
-      const subs = targets.map((t) => cp.nc.subscribe(t.subject, { callback: (_e, m) => void seen.push(m.subject) }));
+      const listeners = targets.map((t) => cp.nc.subscribe(t.subject, { callback: (_e, m) => void seen.push(m.subject) }));
       await cp.nc.flush();
 
       const info = `$JS.API.CONSUMER.INFO.${streams.intents("fr")}.${streams.intentsConsumer("fr")}`;
@@ -312,26 +295,27 @@ describe("federation protocol over NATS JetStream (real nats-server, TLS, per-cl
         fr.nc.publish(subjects.heartbeat("fr"), codecs.heartbeat.encode(sampleHeartbeat({ sentAt: new Date(), sequence: Date.now() })), { reply: t.subject });
       }
       await fr.nc.flush();
-      // fr's own requests on the same connection are answered, so the server has seen the above;
-      // JetStream answers asynchronously, hence the short grace period after.
+      // fr's own controls, after the probes on the same connection and to the same APIs,
+      // answered to its own inbox: when they are back, the server has handled the probes.
       await fr.nc.request(info, "", { timeout: 5000 });
-      await new Promise((r) => setTimeout(r, 1000));
-
-      assert.deepEqual(seen, [], "the server published fr's requests' answers onto another cluster's or the audit subject");
-      assert.deepEqual(await Promise.all(targets.map((t) => lastSeq(t.stream, t.subject))), before);
+      await fr.nc.request(next, JSON.stringify({ batch: 1, no_wait: true }), { timeout: 5000 });
+      await fr.publish.heartbeat(sampleHeartbeat({ sentAt: new Date(), sequence: Date.now() }));
+      assert.deepEqual(await Promise.all(targets.map((t) => lastSeq(t.stream, t.subject))), before, "the server stored fr's requests' answers on another cluster's or the audit subject");
       assert.ok(!fr.nc.isClosed(), "fr's connection survives (nothing it sent was refused)");
 
-      // Positive control: the right identities' messages on the same subjects are seen and stored.
-      await de.publish.heartbeat(sampleHeartbeat({ cluster: "de", sentAt: new Date(), sequence: Date.now() }));
-      await cp.publish.intent(sampleIntent({ cluster: "de", workload: { namespace: "n", name: "control", uid: intentUid }, decidedAt: new Date() }));
-      await cp.publish.audit(sampleAuditRecord({ recordId: `redirect-control-${uid()}`, country: "DE", time: new Date() }));
-      const after = await Promise.all(targets.map((t) => lastSeq(t.stream, t.subject)));
-      after.forEach((seq, i) => assert.ok(seq > before[i]!, `${targets[i]!.subject} stored nothing from its rightful publisher`));
-      await within((async () => {
-        while (new Set(seen).size < targets.length) await new Promise((r) => setTimeout(r, 50));
-      })(), 5000, "the control plane's subscriber seeing the rightful messages");
-      assert.deepEqual(new Set(seen), new Set(targets.map((t) => t.subject)));
-      for (const sub of subs) sub.unsubscribe();
+      // Positive control on the same path: the rightful identities' messages on the same
+      // subjects, sent only now, reach the same subscriber and are stored. A redirected
+      // answer would have been published before them, so it would be seen by the time
+      // they all are.
+      const controls = [
+        await de.publish.heartbeat(sampleHeartbeat({ cluster: "de", sentAt: new Date(), sequence: Date.now() })),
+        await cp.publish.intent(sampleIntent({ cluster: "de", workload: { namespace: "n", name: "control", uid: intentUid }, decidedAt: new Date() })),
+        await cp.publish.audit(sampleAuditRecord({ recordId: `redirect-control-${uid()}`, country: "DE", time: new Date() })),
+      ];
+      assert.deepEqual(await Promise.all(targets.map((t) => lastSeq(t.stream, t.subject))), controls.map((c) => c.seq), "each subject's newest message is its rightful control");
+      await waitFor(() => new Set(seen).size === targets.length, { what: "the control plane's subscriber seeing the rightful messages", timeoutMs: 5000, intervalMs: 20 });
+      assert.deepEqual([...seen].sort(), targets.map((t) => t.subject).sort(), "the subscriber saw something besides the one control on each subject");
+      for (const sub of listeners) sub.unsubscribe();
       // Leave de's consumer nothing to trip over in later tests.
       await jsm.streams.purge(streams.intents("de"), { filter: subjects.intent("de", intentUid) });
     });
@@ -340,8 +324,8 @@ describe("federation protocol over NATS JetStream (real nats-server, TLS, per-cl
       const fr = await member("fr");
       const intent = sampleIntent({ workload: { namespace: "n", name: "imported", uid: uid() }, decidedAt: new Date() });
       await cp.publish.intent(intent);
-      const sub = fr.intents("fr");
-      const got = await nextFor(sub[Symbol.asyncIterator](), intent.workload!.uid);
+      const sub = subs.track(fr.intents("fr"));
+      const got = await nextFor(sub, intent.workload!.uid);
       await got.ack();
       await sub.stop();
       const r = await fr.publish.heartbeat(sampleHeartbeat({ sentAt: new Date(), sequence: Date.now() }));
