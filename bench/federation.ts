@@ -5,12 +5,10 @@ import { spawnSync } from "node:child_process";
 import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
-import { freeBasePort } from "../hack/lib/federation/http.ts";
-import type { RecordedProcess } from "../hack/lib/federation/process.ts";
-import { repoRoot } from "../test/integration/env.ts";
+import { DEFAULT_MEMBERS, defaultAgents, freeBasePort, repoRoot, type RecordedProcess } from "../hack/lib/federation/index.ts";
 
 const TARGET_SECONDS = 60;
-const ROUNDS = 3;
+const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);
 
 function rssMiB(pid: number): number {
   const line = readFileSync(`/proc/${pid}/status`, "utf8").split("\n").find((l) => l.startsWith("VmRSS:"));
@@ -21,8 +19,9 @@ export async function run(): Promise<void> {
   const federation = path.join(repoRoot, "hack", "federation");
   const tools = spawnSync(path.join(repoRoot, "hack", "build-tools"), { stdio: "inherit" });
   if (tools.status !== 0) throw new Error("hack/build-tools failed");
-  const base = await freeBasePort({ from: 45000, members: ["fr", "de"] });
-  console.log(`federation benchmark: host + fr + de, 3 kwok nodes each, ${ROUNDS} cold-state bring-ups on ports ${base}+ (${os.cpus().length} cores)`);
+  // Above the Linux ephemeral range (32768-60999): an outgoing connection cannot take a port between the check and the start.
+  const base = await freeBasePort({ from: 61000, members: [...DEFAULT_MEMBERS] });
+  console.log(`federation benchmark: the default shape (host + ${DEFAULT_MEMBERS.join(", ")}; control plane and agents on ${defaultAgents(DEFAULT_MEMBERS).join(", ")} where their entry files exist), 3 kwok nodes each, ${ROUNDS} cold-state bring-ups on ports ${base}+ (${os.cpus().length} cores)`);
   const times: number[] = [];
   let memory: { component: string; mib: number }[] = [];
   for (let round = 1; round <= ROUNDS; round++) {
@@ -45,8 +44,14 @@ export async function run(): Promise<void> {
   const median = sorted[Math.floor(sorted.length / 2)]!;
   console.log("");
   console.log("memory of the running federation (RSS, after bring-up):");
-  for (const m of memory) console.log(`  ${m.component.padEnd(32)} ${m.mib.toFixed(0).padStart(5)} MiB`);
-  console.log(`  ${"total".padEnd(32)} ${memory.reduce((s, m) => s + m.mib, 0).toFixed(0).padStart(5)} MiB`);
+  for (const m of memory) console.log(`  ${m.component.padEnd(38)} ${m.mib.toFixed(0).padStart(5)} MiB`);
+  const byKind = new Map<string, number>();
+  for (const m of memory) {
+    const kind = m.component.startsWith("agent-") ? "agent" : m.component.split(" ")[0]!;
+    byKind.set(kind, (byKind.get(kind) ?? 0) + m.mib);
+  }
+  console.log(`  by kind: ${[...byKind].map(([k, v]) => `${k} ${v.toFixed(0)}`).join(", ")} (MiB)`);
+  console.log(`  ${"total".padEnd(38)} ${memory.reduce((s, m) => s + m.mib, 0).toFixed(0).padStart(5)} MiB`);
   console.log("");
   console.log(`bring-up from empty state, tools built: median ${median.toFixed(1)} s, worst ${sorted.at(-1)!.toFixed(1)} s`);
   console.log(`target <= ${TARGET_SECONDS} s: median/target = ${(median / TARGET_SECONDS).toFixed(2)} (${median <= TARGET_SECONDS ? "met" : "NOT met"})`);

@@ -33,8 +33,10 @@ describe("hack/federation lifecycle (a second, small federation beside the share
 
   before(async () => {
     stateDir = mkdtempSync(path.join(os.tmpdir(), "federation-lifecycle-"));
-    // Away from the shared federation, whose default base port is below 32000.
-    base = await freeBasePort({ from: 41000, members: ["fr"] });
+    // Away from the shared federation (default base ports are below 32000) and above the
+    // Linux ephemeral range (32768-60999), where an outgoing connection can take a port
+    // between the check and the start.
+    base = await freeBasePort({ from: 61000, members: ["fr"] });
   });
 
   after(() => {
