@@ -89,7 +89,7 @@ function someSubsetFits({ clusters, request, now: t }: Input): boolean {
 const run = ({ clusters, request, now: t }: Input): Decision => decide({ clusters, request, now: t });
 
 describe("capacity properties (against every subset of clusters)", function () {
-  this.timeout(0);
+  this.timeout(600_000);
 
   for (const [name, input] of [["tight capacity, up to 7 clusters", tight], ["any facts, up to 9 clusters", general]] as const) {
     describe(name, () => {

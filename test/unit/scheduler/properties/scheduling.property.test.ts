@@ -17,7 +17,7 @@ const run = ({ clusters: cs, request, now: t }: { clusters: ClusterView[]; reque
 
 describe("scheduler properties", function () {
   // 100,000 runs (npm run test:property) take longer than mocha's default timeout.
-  this.timeout(0);
+  this.timeout(600_000);
 
   it("never places a replica on a cluster that API.md's semantics make ineligible", () => {
     fc.assert(
