@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { execFileSync, spawnSync } from "node:child_process";
-import { mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
+import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { status } from "@grpc/grpc-js";
@@ -10,7 +10,7 @@ import type { MemberCluster } from "../../../operator/src/api/types.ts";
 import { AuditAction } from "../../../operator/src/gen/sovereign/v1/audit.ts";
 import {
   auditQueryHandler, BOOTSTRAP_ANNOTATIONS, BOOTSTRAP_NAMESPACE, createBootstrapToken, decisionMessage, explainHandler, FederationGrpcClient,
-  FederationGrpcServer, residencyFactsOf, secretNameOf, simulateHandler,
+  FederationGrpcServer, MEMBER_ORG, residencyFactsOf, secretNameOf, simulateHandler,
 } from "../../../operator/src/federation/grpc/index.ts";
 import type { ClientTls } from "../../../operator/src/federation/grpc/index.ts";
 import {
@@ -23,7 +23,7 @@ import { readFederationEnv, repoRoot } from "../env.ts";
 import type { FederationEnv } from "../env.ts";
 import { kubectlOk } from "../kubectl.ts";
 import { sampleAuditRecord, sampleHeartbeat, sampleIntent } from "../../support/samples.ts";
-import { connectAs, ensureMemberClusters, envSuffix, natsSecretOf, need, testLog, TEST_NAMESPACE, uid } from "./helpers.ts";
+import { connectAs, ensureMemberClusters, envSuffix, natsSecretOf, need, nextMatching, OpenSubscriptions, testLog, TEST_NAMESPACE, uid } from "./helpers.ts";
 
 const HOUR = 3_600_000;
 
@@ -33,6 +33,17 @@ function tlsOf(env: FederationEnv, identity: "fr" | "de" | "admin"): ClientTls {
     certPem: readFileSync(need(env, `GRPC_CERT_${envSuffix(identity)}`)),
     keyPem: readFileSync(need(env, `GRPC_KEY_${envSuffix(identity)}`)),
   };
+}
+
+/** A member client certificate for `cluster`, signed by the federation's CA as hack/federation signs fr's and de's. */
+function issueMemberCertificate({ env, cluster, dir }: { env: FederationEnv; cluster: string; dir: string }): ClientTls {
+  const ca = need(env, "GRPC_CA");
+  const caKey = path.join(path.dirname(ca), "ca-key.pem");
+  const [key, csr, cert, ext] = ["key.pem", "req.csr", "cert.pem", "ext.cnf"].map((f) => path.join(dir, f)) as [string, string, string, string];
+  writeFileSync(ext, `basicConstraints=critical,CA:FALSE\nkeyUsage=critical,digitalSignature,keyEncipherment\nextendedKeyUsage=clientAuth\nsubjectAltName=URI:sovereign://${cluster}\n`);
+  execFileSync("openssl", ["req", "-new", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes", "-keyout", key, "-out", csr, "-subj", `/O=${MEMBER_ORG}/CN=${cluster}`], { stdio: "ignore" });
+  execFileSync("openssl", ["x509", "-req", "-in", csr, "-CA", ca, "-CAkey", caKey, "-set_serial", "0x01", "-days", "1", "-extfile", ext, "-out", cert], { stdio: "ignore" });
+  return { caPem: readFileSync(ca), certPem: readFileSync(cert), keyPem: readFileSync(key) };
 }
 
 async function grpcError(p: Promise<unknown>): Promise<ServiceError> {
@@ -50,6 +61,16 @@ describe("federation gRPC API over mutual TLS (real server, real host API server
   let address: string;
   const clients: FederationGrpcClient[] = [];
   const natsClients: FederationClient[] = [];
+  const subs = new OpenSubscriptions();
+  /** Token Secrets and SovereignWorkloads a test made, deleted after it whatever its outcome. */
+  const madeSecrets: string[] = [];
+  const madeWorkloads: string[] = [];
+
+  async function newToken({ cluster, now = new Date() }: { cluster: string; now?: Date }): Promise<string> {
+    const t = await createBootstrapToken({ host, cluster, now, ttlMs: HOUR });
+    madeSecrets.push(secretNameOf(t.slice(0, 6)));
+    return t;
+  }
 
   function client(tls: ClientTls): FederationGrpcClient {
     const c = new FederationGrpcClient({ address, tls, deadlineMs: 15_000, serverName: "localhost" });
@@ -88,6 +109,14 @@ describe("federation gRPC API over mutual TLS (real server, real host API server
     address = `127.0.0.1:${await server.start("127.0.0.1:0")}`;
   });
 
+  afterEach(async () => {
+    await subs.stopAll();
+    await Promise.all(madeSecrets.splice(0).map((name) => host.deleteSecret(BOOTSTRAP_NAMESPACE, name)));
+    for (const name of madeWorkloads.splice(0)) {
+      kubectlOk({ bin: env.tools.KUBECTL_BIN!, kubeconfig: env.hostKubeconfig, args: ["delete", "sovereignworkload", name, "-n", TEST_NAMESPACE, "--ignore-not-found", "--wait=false"] });
+    }
+  });
+
   after(async () => {
     for (const c of clients) c.close();
     await Promise.allSettled(natsClients.map((c) => c.drain()));
@@ -98,7 +127,7 @@ describe("federation gRPC API over mutual TLS (real server, real host API server
   describe("transport security", () => {
     it("refuses a client that presents no certificate, before any method runs", async () => {
       const anonymous = client({ caPem: readFileSync(need(env, "GRPC_CA")) });
-      const token = await createBootstrapToken({ host, cluster: "fr", now: new Date(), ttlMs: HOUR });
+      const token = await newToken({ cluster: "fr", now: new Date() });
       const err = await grpcError(anonymous.join({ cluster: "fr", bootstrapToken: token, agentVersion: "test" }));
       assert.equal(err.code, status.UNAVAILABLE);
       // The token was never looked at, let alone consumed.
@@ -115,7 +144,7 @@ describe("federation gRPC API over mutual TLS (real server, real host API server
         execFileSync("openssl", ["req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes", "-days", "1",
           "-subj", "/O=sovereign-federation member/CN=fr", "-keyout", path.join(dir, "key.pem"), "-out", path.join(dir, "cert.pem")], { stdio: "ignore" });
         const rogue = client({ caPem: readFileSync(need(env, "GRPC_CA")), certPem: readFileSync(path.join(dir, "cert.pem")), keyPem: readFileSync(path.join(dir, "key.pem")) });
-        const token = await createBootstrapToken({ host, cluster: "fr", now: new Date(), ttlMs: HOUR });
+        const token = await newToken({ cluster: "fr", now: new Date() });
         const err = await grpcError(rogue.join({ cluster: "fr", bootstrapToken: token, agentVersion: "test" }));
         assert.equal(err.code, status.UNAVAILABLE);
         // Positive control: the same call with the certificate our CA signed for fr succeeds.
@@ -141,7 +170,7 @@ describe("federation gRPC API over mutual TLS (real server, real host API server
     const join = (tls: ClientTls, cluster: string, bootstrapToken: string) => client(tls).join({ cluster, bootstrapToken, agentVersion: "0.1.0-test" });
 
     it("refuses a wrong token", async () => {
-      await createBootstrapToken({ host, cluster: "fr", now: new Date(), ttlMs: HOUR });
+      await newToken({ cluster: "fr", now: new Date() });
       const err = await grpcError(join(tlsOf(env, "fr"), "fr", "abcdef.0123456789abcdef"));
       assert.equal(err.code, status.UNAUTHENTICATED);
       assert.equal(err.details, "bootstrap token is not valid");
@@ -150,15 +179,55 @@ describe("federation gRPC API over mutual TLS (real server, real host API server
       assert.match(malformed.details, /malformed/);
     });
 
+    it("lets exactly one of 12 concurrent Joins with one token through, and refuses the others as a reuse", async () => {
+      const token = await newToken({ cluster: "fr" });
+      const results = await Promise.allSettled(Array.from({ length: 12 }, () => join(tlsOf(env, "fr"), "fr", token)));
+      assert.equal(results.filter((r) => r.status === "fulfilled").length, 1, results.map((r) => r.status).join(", "));
+      for (const r of results) {
+        if (r.status === "fulfilled") continue;
+        const err = r.reason as ServiceError;
+        assert.equal(err.code, status.UNAUTHENTICATED, String(err));
+        assert.match(err.details, /already used at .*single-use|being used concurrently/);
+      }
+    });
+
+    it("refuses a wrong secret for an existing token id like an unknown token, and the token stays usable", async () => {
+      const token = await newToken({ cluster: "fr" });
+      const [id, secret] = token.split(".") as [string, string];
+      const err = await grpcError(join(tlsOf(env, "fr"), "fr", `${id}.${secret[0] === "a" ? "b" : "a"}${secret.slice(1)}`));
+      assert.equal(err.code, status.UNAUTHENTICATED);
+      assert.equal(err.details, "bootstrap token is not valid");
+      // Positive control: the right secret for the same id is accepted afterwards.
+      assert.equal((await join(tlsOf(env, "fr"), "fr", token)).cluster, "fr");
+    });
+
+    it("answers NOT_FOUND to a member whose MemberCluster the host does not have, leaving its token unused", async () => {
+      const ghost = `ghost-${uid().slice(0, 8)}`;
+      const dir = mkdtempSync(path.join(tmpdir(), "ghost-cert-"));
+      try {
+        const tls = issueMemberCertificate({ env, cluster: ghost, dir });
+        const token = await newToken({ cluster: ghost });
+        const err = await grpcError(join(tls, ghost, token));
+        assert.equal(err.code, status.NOT_FOUND);
+        assert.match(err.details, new RegExp(`MemberCluster "${ghost}" does not exist on the host`));
+        const stored = await host.getSecret(BOOTSTRAP_NAMESPACE, secretNameOf(token.slice(0, 6)));
+        assert.equal(stored?.annotations?.[BOOTSTRAP_ANNOTATIONS.usedAt], undefined);
+        // Positive control: the same certificate authority's certificate for fr, with a token for fr, joins.
+        assert.equal((await join(tlsOf(env, "fr"), "fr", await newToken({ cluster: "fr" }))).cluster, "fr");
+      } finally {
+        rmSync(dir, { recursive: true, force: true });
+      }
+    });
+
     it("refuses an expired token, saying when it expired", async () => {
-      const token = await createBootstrapToken({ host, cluster: "fr", now: new Date(Date.now() - 2 * HOUR), ttlMs: HOUR });
+      const token = await newToken({ cluster: "fr", now: new Date(Date.now() - 2 * HOUR) });
       const err = await grpcError(join(tlsOf(env, "fr"), "fr", token));
       assert.equal(err.code, status.UNAUTHENTICATED);
       assert.match(err.details, /^bootstrap token expired at \d{4}-\d\d-\d\dT/);
     });
 
     it("accepts a token once and refuses it when reused", async () => {
-      const token = await createBootstrapToken({ host, cluster: "fr", now: new Date(), ttlMs: HOUR });
+      const token = await newToken({ cluster: "fr", now: new Date() });
       assert.equal((await join(tlsOf(env, "fr"), "fr", token)).cluster, "fr");
       const err = await grpcError(join(tlsOf(env, "fr"), "fr", token));
       assert.equal(err.code, status.UNAUTHENTICATED);
@@ -171,6 +240,7 @@ describe("federation gRPC API over mutual TLS (real server, real host API server
       assert.equal(made.status, 0, made.stderr);
       assert.match(made.stderr, /bootstrap token for MemberCluster fr, single use, valid until /);
       const token = made.stdout.trim();
+      madeSecrets.push(secretNameOf(token.slice(0, 6)));
       assert.match(token, /^[a-z0-9]{6}\.[a-z0-9]{16}$/);
       const unknown = spawnSync(plugin, ["token", "create", `nowhere-${uid().slice(0, 8)}`, "--kubeconfig", env.hostKubeconfig], { encoding: "utf8" });
       assert.equal(unknown.status, 2);
@@ -183,7 +253,7 @@ describe("federation gRPC API over mutual TLS (real server, real host API server
       const unknown = await grpcError(join(tlsOf(env, "fr"), `nowhere-${uid().slice(0, 8)}`, "abcdef.0123456789abcdef"));
       assert.equal(unknown.code, status.PERMISSION_DENIED);
       assert.match(unknown.details, /CN=fr\) may not join as member "nowhere-[0-9a-f]+"/);
-      const token = await createBootstrapToken({ host, cluster: "de", now: new Date(), ttlMs: HOUR });
+      const token = await newToken({ cluster: "de", now: new Date() });
       const impostor = await grpcError(join(tlsOf(env, "fr"), "de", token));
       assert.equal(impostor.code, status.PERMISSION_DENIED);
       assert.match(impostor.details, /CN=fr\) may not join as member "de"/);
@@ -193,7 +263,7 @@ describe("federation gRPC API over mutual TLS (real server, real host API server
 
     it("binds fr to its existing MemberCluster and returns NATS credentials that work for fr and fail for de", async () => {
       const before = (await host.getMemberCluster("fr"))!;
-      const token = await createBootstrapToken({ host, cluster: "fr", now: new Date(), ttlMs: HOUR });
+      const token = await newToken({ cluster: "fr", now: new Date() });
       const res = await join(tlsOf(env, "fr"), "fr", token);
       assert.equal(res.cluster, "fr");
       assert.deepEqual(res.subjects, { intents: "sov.v1.fr.intents.*", heartbeat: "sov.v1.fr.heartbeat", status: "sov.v1.fr.status.*", intentsStream: "sov-intents-fr", intentsConsumer: "sov-agent-fr" });
@@ -215,14 +285,9 @@ describe("federation gRPC API over mutual TLS (real server, real host API server
       natsClients.push(agent);
       const intent = sampleIntent({ workload: { namespace: "health", name: "joined", uid: uid() }, decidedAt: new Date() });
       await cp.publish.intent(intent);
-      const sub = agent.intents(res.subjects!.intentsStream.replace(/^sov-intents-/, ""));
-      const it = sub[Symbol.asyncIterator]();
-      for (;;) {
-        const r = await it.next();
-        assert.ok(!r.done);
-        await r.value.ack();
-        if (r.value.message.workload?.uid === intent.workload!.uid) break;
-      }
+      const sub = subs.track(agent.intents(res.subjects!.intentsStream.replace(/^sov-intents-/, "")));
+      const got = await nextMatching({ sub, matches: (d) => d.message.workload?.uid === intent.workload!.uid, what: "the intent published after the Join" });
+      await got.ack();
       await sub.stop();
       assert.equal((await agent.publish.heartbeat(sampleHeartbeat({ sentAt: new Date(), sequence: 1 }))).stream, streams.heartbeats);
 
@@ -240,6 +305,7 @@ describe("federation gRPC API over mutual TLS (real server, real host API server
         apiVersion: "sovereignty.eu/v1alpha1", kind: "SovereignWorkload", metadata: { name, namespace: TEST_NAMESPACE },
         spec: { replicas: 2, residency: { allowedCountries: ["FR"] }, template: { spec: { containers: [{ name: "app", image: "registry.invalid/app:1" }] } } },
       };
+      madeWorkloads.push(name);
       kubectlOk({ bin: env.tools.KUBECTL_BIN!, kubeconfig: env.hostKubeconfig, args: ["apply", "-f", "-"], input: JSON.stringify(workload) });
       const now = new Date("2026-11-28T10:00:00Z");
       const res = await client(tlsOf(env, "admin")).explain({ namespace: TEST_NAMESPACE, name, now });
@@ -253,7 +319,6 @@ describe("federation gRPC API over mutual TLS (real server, real host API server
       assert.equal(res.decision?.workload, `${TEST_NAMESPACE}/${name}`);
       // de is in the wrong country whatever its state.
       assert.ok(res.decision?.rejected.find((r) => r.cluster === "de")?.reasons.includes("CountryNotAllowed"));
-      kubectlOk({ bin: env.tools.KUBECTL_BIN!, kubeconfig: env.hostKubeconfig, args: ["delete", "sovereignworkload", name, "-n", TEST_NAMESPACE, "--wait=false"] });
 
       const missing = await grpcError(client(tlsOf(env, "admin")).explain({ namespace: TEST_NAMESPACE, name: "absent", now: undefined }));
       assert.equal(missing.code, status.NOT_FOUND);
