@@ -23,7 +23,8 @@ describe("validation on the host API server", () => {
     cleanup();
   });
 
-  after(() => cleanup());
+  // Each test's objects go after it, so no test depends on what another left.
+  afterEach(() => cleanup());
 
   it("accepts the valid base objects the bad ones are derived from (the control)", () => {
     for (const doc of [validMemberCluster(`ok-${run}`), validResidencyPolicy(`ok-${run}`), validSovereignWorkload(`ok-${run}`)]) {
@@ -90,8 +91,12 @@ describe("validation on the host API server", () => {
   });
 
   describe("a MemberCluster's residency after creation", () => {
-    const name = `immutable-${run}`;
-    before(() => kube.ok(["create", "-f", "-"], JSON.stringify(validMemberCluster(name))));
+    let created = 0;
+    let name = "";
+    beforeEach(() => {
+      name = `immutable-${run}-${++created}`;
+      kube.ok(["create", "-f", "-"], JSON.stringify(validMemberCluster(name)));
+    });
 
     it("refuses a change of country, naming spec.residency.country", () => {
       const r = kube.run(["patch", "mc", name, "--type=merge", "-p", JSON.stringify({ spec: { residency: { country: "DE" } } })]);
