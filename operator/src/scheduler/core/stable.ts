@@ -15,8 +15,8 @@ import type { CurrentPlacement } from "./types.ts";
  * least `minCountries` countries, and each cluster fits its share. In Divided mode a
  * change of `replicas` is spread over the same clusters, moving as few replicas as
  * possible: new ones go where there is room (in proportion to it), removed ones come
- * from the clusters holding the most (each keeps at least one, so no kept cluster is
- * emptied). Duplicated gives each kept cluster `replicas`.
+ * from the clusters holding the most, ties from the later by name (each keeps at least
+ * one, so no kept cluster is emptied). Duplicated gives each kept cluster `replicas`.
  *
  * Returns indexes into `eligible` (ascending) and the replicas of each, index-aligned.
  */
@@ -54,7 +54,9 @@ export function keepCurrent({ current, eligible, fits, replicas, divided, maxClu
     const added = divideProportionally({ total: replicas - total, weights, caps: room });
     return added && { chosen, shares: now.map((n, k) => n + added[k]!) };
   }
-  const spare = now.map((n) => n - 1);
-  const removed = divideProportionally({ total: total - replicas, weights: spare, caps: spare });
-  return removed && { chosen, shares: now.map((n, k) => n - removed[k]!) };
+  // Reversed, so that a tie takes the replica from the later cluster: the earlier one by
+  // name keeps at least as many, as a fresh division would give it.
+  const spare = now.map((n) => n - 1).reverse();
+  const removed = divideProportionally({ total: total - replicas, weights: spare, caps: spare })?.reverse();
+  return removed ? { chosen, shares: now.map((n, k) => n - removed[k]!) } : null;
 }
