@@ -146,13 +146,14 @@ describe("the control plane under faults, end to end", function () {
   it("a certification that stops being valid moves the replicas off that member at once, and the audit trail says so", async function () {
     // ovh-rbx-hds holds HDS; the admin learns it lapsed and records its real last day (yesterday).
     world.apply([workloadManifest({ namespace: ns, name: "records", replicas: 4, policy: "health-fr-hds" })]);
-    let w = await world.untilStatus(ns, "records", "Ready on both French HDS members", (w) => w.status?.readyReplicas === 4 && w.status?.placements?.length === 2);
+    const placed = await world.untilStatus(ns, "records", "Ready on both French HDS members", (w) => w.status?.readyReplicas === 4 && w.status?.placements?.length === 2);
+    assert.deepEqual(placed.status?.placements?.map((p) => p.cluster).sort(), ["ovh-par-1", "ovh-rbx-hds"]);
     const yesterday = new Date(Date.now() - 86_400_000).toISOString().slice(0, 10);
     const original = await world.memberCluster("ovh-rbx-hds");
     const certs = (original.spec.residency.certifications ?? []).map((c) => (c.name === "HDS" ? { ...c, validUntil: yesterday } : c));
     try {
       world.kubectl(["patch", "mc", "ovh-rbx-hds", "--type=merge", "-p", JSON.stringify({ spec: { residency: { certifications: certs } } })]);
-      w = await world.untilStatus(ns, "records", "all 4 replicas on ovh-par-1", (w) =>
+      const w = await world.untilStatus(ns, "records", "all 4 replicas on ovh-par-1", (w) =>
         w.status?.placements?.filter((p) => p.replicas > 0).map((p) => p.cluster).join() === "ovh-par-1" && w.status?.readyReplicas === 4);
       await world.untilPods(w.metadata.uid!, { "ovh-par-1": 4 });
       const mc = await world.memberCluster("ovh-rbx-hds");

@@ -80,9 +80,10 @@ describe("placement within residency, end to end (host, four members with agents
 
   it("kubectl scale changes the pod counts on the members", async function () {
     world.apply([workloadManifest({ namespace: ns, name: "scaled", replicas: 2, policy: "personal-data-eu" })]);
-    let w = await world.untilStatus(ns, "scaled", "Ready with 2", (w) => w.status?.readyReplicas === 2);
+    const two = await world.untilStatus(ns, "scaled", "Ready with 2", (w) => w.status?.readyReplicas === 2);
+    assert.equal((await world.podsOf(two.metadata.uid!)).length, 2);
     world.kubectl(["scale", "swl/scaled", "-n", ns, "--replicas=6"]);
-    w = await world.untilStatus(ns, "scaled", "Ready with 6", (w) => w.status?.readyReplicas === 6 && w.status?.replicas === 6);
+    let w = await world.untilStatus(ns, "scaled", "Ready with 6", (w) => w.status?.readyReplicas === 6 && w.status?.replicas === 6);
     let pods = await world.untilPods(w.metadata.uid!, Object.fromEntries(w.status!.placements!.map((p) => [p.cluster, p.replicas])));
     assert.equal(pods.length, 6);
     world.kubectl(["scale", "swl/scaled", "-n", ns, "--replicas=1"]);
