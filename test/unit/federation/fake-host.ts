@@ -1,4 +1,5 @@
-import type { Condition, MemberCluster, ResidencyPolicy, SovereignWorkload } from "../../../operator/src/api/types.ts";
+import type { Condition, CountryCode, MemberCluster, ResidencyPolicy, SovereignWorkload } from "../../../operator/src/api/index.ts";
+import { memberCluster } from "../../support/builders.ts";
 import { ConflictError } from "../../../operator/src/kube/index.ts";
 import type { HostApi, Secret } from "../../../operator/src/kube/index.ts";
 
@@ -54,11 +55,7 @@ export class FakeHost implements HostApi {
   }
 }
 
-export function memberCluster(name: string, country = "FR"): MemberCluster {
-  return {
-    apiVersion: "sovereignty.eu/v1alpha1",
-    kind: "MemberCluster",
-    metadata: { name, generation: 1 },
-    spec: { residency: { country: country as MemberCluster["spec"]["residency"]["country"], jurisdiction: "EU", region: "eu-west-par", provider: "OVHcloud", extraterritorialExposure: [], certifications: [{ name: "SecNumCloud", version: "3.2", validUntil: "2027-06-30" }] } },
-  };
+/** A MemberCluster as the host stores it, without status (the builders' other defaults). */
+export function storedMemberCluster({ name, country = "FR" }: { name: string; country?: CountryCode }): MemberCluster {
+  return memberCluster({ name, residency: { country }, status: null, metadata: { generation: 1 } });
 }

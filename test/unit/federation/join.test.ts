@@ -6,10 +6,11 @@ import {
   secretCredentialSource, simulateHandler, TokenRefusal,
 } from "../../../operator/src/federation/grpc/index.ts";
 import type { JoinDeps, Peer } from "../../../operator/src/federation/grpc/index.ts";
-import { FakeHost, memberCluster } from "./fake-host.ts";
+import { FakeHost, storedMemberCluster } from "./fake-host.ts";
+import { NOW as NOW_MS } from "../../support/builders.ts";
 import { TestClock } from "../../../operator/src/runtime/index.ts";
 
-const NOW = new Date("2026-11-28T10:00:00Z");
+const NOW = new Date(NOW_MS);
 const HOUR = 3_600_000;
 const frPeer: Peer = { kind: "member", cluster: "fr", subject: "O=sovereign-federation member, CN=fr" };
 
@@ -37,7 +38,7 @@ describe("bootstrap tokens", () => {
     assert.equal(secret.name, `bootstrap-token-${token.slice(0, 6)}`);
     assert.equal(secret.namespace, "sovereign-system");
     assert.equal(secret.data.cluster, "fr");
-    assert.equal(secret.data.expiration, "2026-11-28T11:00:00.000Z");
+    assert.equal(secret.data.expiration, "2026-11-28T01:00:00.000Z");
   });
 
   it("is accepted once, then refused as reused, the use recorded on the Secret", async () => {
@@ -50,7 +51,7 @@ describe("bootstrap tokens", () => {
     const err = await refusal(consumeBootstrapToken({ host, token, cluster: "fr", now: NOW, usedBy: "CN=fr" }));
     assert.ok(err instanceof BootstrapTokenError && err.refusal === TokenRefusal.Used);
     assert.equal(err.code, status.UNAUTHENTICATED);
-    assert.match(err.message, /already used at 2026-11-28T10:00:00.000Z/);
+    assert.match(err.message, /already used at 2026-11-28T00:00:00.000Z/);
   });
 
   it("lets only one of two concurrent Joins with the same token win", async () => {
@@ -89,7 +90,7 @@ describe("bootstrap tokens", () => {
     const token = await createBootstrapToken({ host, cluster: "fr", now: NOW, ttlMs: HOUR });
     const err = await refusal(consumeBootstrapToken({ host, token, cluster: "fr", now: new Date(NOW.getTime() + HOUR), usedBy: "x" }));
     assert.ok(err instanceof BootstrapTokenError && err.refusal === TokenRefusal.Expired);
-    assert.match(err.message, /expired at 2026-11-28T11:00:00.000Z/);
+    assert.match(err.message, /expired at 2026-11-28T01:00:00.000Z/);
   });
 
   it("refuses a token issued for another cluster with PERMISSION_DENIED", async () => {
@@ -103,7 +104,7 @@ describe("bootstrap tokens", () => {
 describe("Join", () => {
   it("binds an agent to its existing MemberCluster and returns its credentials, subjects and residency", async () => {
     const host = new FakeHost();
-    host.clusters.set("fr", memberCluster("fr"));
+    host.clusters.set("fr", storedMemberCluster({ name: "fr" }));
     const prepared: string[] = [];
     const token = await createBootstrapToken({ host, cluster: "fr", now: NOW, ttlMs: HOUR });
     const res = await handleJoin({ cluster: "fr", bootstrapToken: token, agentVersion: "0.1.0" }, frPeer, deps(host, { prepareMember: async (c) => void prepared.push(c) }));
@@ -113,7 +114,7 @@ describe("Join", () => {
     assert.deepEqual(prepared, ["fr"]);
     assert.deepEqual(host.conditions.map((c) => [c.name, c.condition.type, c.condition.status]), [["fr", "Joined", "True"]]);
     // Never creates or changes a MemberCluster's spec.
-    assert.deepEqual(host.clusters.get("fr"), memberCluster("fr"));
+    assert.deepEqual(host.clusters.get("fr"), storedMemberCluster({ name: "fr" }));
   });
 
   it("refuses an unknown cluster with NOT_FOUND and leaves the token unused", async () => {
@@ -127,7 +128,7 @@ describe("Join", () => {
 
   it("refuses a member certificate of another cluster with PERMISSION_DENIED, before touching the token", async () => {
     const host = new FakeHost();
-    host.clusters.set("de", memberCluster("de", "DE"));
+    host.clusters.set("de", storedMemberCluster({ name: "de", country: "DE" }));
     const token = await createBootstrapToken({ host, cluster: "de", now: NOW, ttlMs: HOUR });
     const err = await refusal(handleJoin({ cluster: "de", bootstrapToken: token, agentVersion: "" }, frPeer, deps(host)));
     assert.equal(err.code, status.PERMISSION_DENIED);
@@ -137,7 +138,7 @@ describe("Join", () => {
 
   it("answers a member certificate asking for another cluster the same whether that cluster exists or not (no existence oracle)", async () => {
     const host = new FakeHost();
-    host.clusters.set("de", memberCluster("de", "DE"));
+    host.clusters.set("de", storedMemberCluster({ name: "de", country: "DE" }));
     let lookups = 0;
     const counting = Object.assign(Object.create(host) as FakeHost, {
       getMemberCluster: async (name: string) => {
@@ -162,7 +163,7 @@ describe("Join", () => {
 
   it("does not consume the token when the member's streams cannot be prepared", async () => {
     const host = new FakeHost();
-    host.clusters.set("fr", memberCluster("fr"));
+    host.clusters.set("fr", storedMemberCluster({ name: "fr" }));
     const token = await createBootstrapToken({ host, cluster: "fr", now: NOW, ttlMs: HOUR });
     await assert.rejects(handleJoin({ cluster: "fr", bootstrapToken: token, agentVersion: "" }, frPeer, deps(host, { prepareMember: async () => { throw new Error("nats down"); } })), /nats down/);
     const res = await handleJoin({ cluster: "fr", bootstrapToken: token, agentVersion: "" }, frPeer, deps(host));
