@@ -6,7 +6,7 @@
  */
 import type { Condition, MemberCluster } from "../../api/index.ts";
 import { MEMBER_CLUSTER_CONDITIONS } from "../../api/index.ts";
-import { clusterViewOf } from "../../scheduler/adapt.ts";
+import { clusterViewOf } from "../../scheduler/index.ts";
 import { decide, Reason } from "../../scheduler/index.ts";
 import type { ClusterView, PlacementRequest } from "../../scheduler/index.ts";
 

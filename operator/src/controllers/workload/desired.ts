@@ -6,7 +6,7 @@
  */
 import type { MemberCluster, ResidencyPolicy, SovereignWorkload } from "../../api/index.ts";
 import { getCondition, WORKLOAD_CONDITIONS } from "../../api/index.ts";
-import { placementRequestOf } from "../../scheduler/adapt.ts";
+import { placementRequestOf } from "../../scheduler/index.ts";
 import { validityEnd } from "../../scheduler/index.ts";
 import type { Placement, PlacementRequest } from "../../scheduler/index.ts";
 import { CLUSTER_REMOVED, placementRejections, residencyViolations } from "./compliance.ts";

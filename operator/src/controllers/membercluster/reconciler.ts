@@ -1,0 +1,63 @@
+/**
+ * The MemberCluster controller's I/O shell: status from the last heartbeat (Ready,
+ * lastHeartbeatTime, allocatable, validCertifications) and the mirrored residency labels,
+ * each under its own field manager so other writers' labels and conditions stay.
+ */
+import { isDeepStrictEqual } from "node:util";
+import type { Logger } from "pino";
+import type { MemberCluster } from "../../api/index.ts";
+import type { ControlPlaneHostApi } from "../../kube/index.ts";
+import { noopSovereignMetrics } from "../../metrics/index.ts";
+import type { SovereignMetrics } from "../../metrics/index.ts";
+import type { Cache, Clock, Reconciler, Result } from "../../runtime/index.ts";
+import { isReservedLabelKey } from "../../scheduler/index.ts";
+import type { ReportBook } from "../reports.ts";
+import { clusterDesired, type HeartbeatTiming } from "./desired.ts";
+
+export const CLUSTER_STATUS_FIELD_MANAGER = "sovereign-control-plane";
+export const CLUSTER_LABELS_FIELD_MANAGER = "sovereign-control-plane-labels";
+
+export class MemberClusterReconciler implements Reconciler {
+  readonly #d: {
+    clusters: Cache<MemberCluster>;
+    host: ControlPlaneHostApi;
+    reports: ReportBook;
+    ensureMember: (cluster: string) => Promise<void>;
+    timing: HeartbeatTiming;
+    clock: Clock;
+    log: Logger;
+    metrics?: SovereignMetrics;
+  };
+
+  constructor(deps: {
+    clusters: Cache<MemberCluster>;
+    host: ControlPlaneHostApi;
+    reports: ReportBook;
+    ensureMember: (cluster: string) => Promise<void>;
+    timing: HeartbeatTiming;
+    clock: Clock;
+    log: Logger;
+    metrics?: SovereignMetrics;
+  }) {
+    this.#d = deps;
+  }
+
+  async reconcile(name: string): Promise<Result> {
+    const d = this.#d;
+    const cluster = d.clusters.get(name);
+    if (!cluster) return {};
+    await d.ensureMember(name);
+    const now = d.clock.now();
+    const last = d.reports.lastHeartbeat(name);
+    const state = clusterDesired({ cluster, last, timing: d.timing, now });
+    (d.metrics ?? noopSovereignMetrics).memberHeartbeat({ cluster: name, ageSeconds: last ? (now.getTime() - last.receivedAt.getTime()) / 1000 : Infinity, ready: state.ready });
+    const ours = Object.fromEntries(Object.entries(cluster.metadata.labels ?? {}).filter(([k]) => isReservedLabelKey(k)));
+    if (!isDeepStrictEqual(ours, state.labels)) {
+      await d.host.applyMemberClusterLabels({ name, labels: state.labels, fieldManager: CLUSTER_LABELS_FIELD_MANAGER });
+    }
+    if (!isDeepStrictEqual(JSON.parse(JSON.stringify(cluster.status ?? {})), JSON.parse(JSON.stringify(state.status)))) {
+      await d.host.applyMemberClusterStatus({ name, status: state.status, fieldManager: CLUSTER_STATUS_FIELD_MANAGER });
+    }
+    return state.requeueAfterMs !== undefined ? { requeueAfterMs: state.requeueAfterMs + 1 } : {};
+  }
+}
