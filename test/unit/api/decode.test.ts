@@ -1,44 +1,36 @@
 import assert from "node:assert/strict";
 import { ApiValidationError, decodeMemberCluster, decodeObject, decodeResidencyPolicy, decodeSovereignWorkload } from "../../../operator/src/api/decode.ts";
+import { memberCluster as buildMemberCluster, NOW_ISO, sovereignWorkload as buildSovereignWorkload } from "../../support/builders.ts";
 
 const SOURCE = "crds/examples/x.yaml#2";
 
+/** Plain JSON as YAML gives it, to decode: pods as an integer, which the decoder normalises. */
 function memberCluster(): Record<string, unknown> {
-  return {
-    apiVersion: "sovereignty.eu/v1alpha1",
-    kind: "MemberCluster",
-    metadata: { name: "ovh-par-1" },
-    spec: {
-      residency: {
-        country: "FR",
-        jurisdiction: "EU",
-        region: "eu-west-par",
-        provider: "OVHcloud",
-        extraterritorialExposure: [],
-        certifications: [{ name: "SecNumCloud", version: "3.2", validUntil: "2027-06-30" }],
-      },
-      taints: [{ key: "maintenance", value: "true", effect: "NoSchedule" }],
-    },
+  const mc = buildMemberCluster({
+    residency: { certifications: [{ name: "SecNumCloud", version: "3.2", validUntil: "2027-06-30" }] },
     status: {
-      conditions: [{ type: "Ready", status: "True", lastTransitionTime: "2026-11-28T10:00:00Z", reason: "HeartbeatFresh", message: "" }],
-      allocatable: { cpu: "64", memory: "256Gi", pods: 1100 },
+      conditions: [{ type: "Ready", status: "True", lastTransitionTime: NOW_ISO, reason: "HeartbeatFresh", message: "" }],
+      allocatable: { cpu: "64", memory: "256Gi", pods: 1100 as unknown as string },
     },
-  };
+  });
+  return structuredClone(mc) as unknown as Record<string, unknown>;
 }
 
+/** Without failover, so the decoder's defaulting of it is what a test sees. */
 function workload(): Record<string, unknown> {
-  return {
-    apiVersion: "sovereignty.eu/v1alpha1",
-    kind: "SovereignWorkload",
-    metadata: { name: "patient-records", namespace: "health" },
+  const w = buildSovereignWorkload({
+    name: "patient-records",
+    namespace: "health",
     spec: {
       replicas: 4,
       residencyPolicy: "health-fr-hds",
       residency: { allowedCountries: ["FR", "DE"] },
       placement: { mode: "Divided", maxClusters: 3, spread: { minCountries: 1 } },
+      failover: undefined,
       template: { metadata: { labels: { app: "patient-records" } }, spec: { containers: [{ name: "app", image: "registry.example/app:1", ports: [{ containerPort: 8080 }] }] } },
     },
-  };
+  });
+  return structuredClone(w) as unknown as Record<string, unknown>;
 }
 
 /** Sets a dotted path ("spec.residency.country") in a plain object, creating objects on the way. */

@@ -4,6 +4,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { parseAllDocuments } from "yaml";
 import { BIN, FIXTURES, REPO, runPlugin } from "./run-plugin.ts";
+import { NOW_ISO } from "../../../support/builders.ts";
 
 interface Output {
   decisions: {
@@ -59,7 +60,7 @@ function parseTable(text: string): { header: string[]; rows: string[][]; summari
   return { header: cut(headerLine!), rows: lines.map(cut), summaries: rest.trimEnd().split("\n") };
 }
 
-const NOW = ["--now", "2026-11-28T00:00:00Z"];
+const NOW = ["--now", NOW_ISO];
 const federation = `${FIXTURES}/federation.yaml`;
 
 describe("kubectl sovereign simulate", function () {
