@@ -2,8 +2,11 @@ import { AppsV1Api, CoreV1Api, PatchStrategy, setHeaderOptions } from "@kubernet
 import type { KubeConfig, V1Deployment, V1Node, V1Pod } from "@kubernetes/client-node";
 import { loadKubeConfig } from "./config.ts";
 import type { KubeConfigSource } from "./config.ts";
+import type { ChangeHandler, Informer } from "../runtime/index.ts";
 import { ConflictError, NotFoundError, toKubeError } from "./errors.ts";
 import type { Secret } from "./host.ts";
+import { deploymentInformer, podInformer } from "./informer.ts";
+import type { InformerFactoryParams } from "./informer.ts";
 import { type RetryPolicy, withRetryAfter } from "./retry.ts";
 
 /**
@@ -258,4 +261,64 @@ export class KubeMemberApi implements MemberApi {
   async listPods(labelSelector: string): Promise<Pod[]> {
     return (await this.#call(`list Pods ${labelSelector}`, () => this.#core.listPodForAllNamespaces({ labelSelector }))).items.map(podFromV1);
   }
+}
+
+/**
+ * An informer seen through a conversion (client-node's objects to the plain shapes
+ * above); each stored object is converted once and kept while the informer holds it.
+ */
+class MappedInformer<S extends object, T> implements Informer<T> {
+  readonly #inner: Informer<S>;
+  readonly #map: (s: S) => T;
+  readonly #memo = new WeakMap<S, T>();
+  readonly name: string;
+
+  constructor(inner: Informer<S>, map: (s: S) => T) {
+    this.#inner = inner;
+    this.#map = map;
+    this.name = inner.name;
+  }
+
+  #convert(s: S): T {
+    let t = this.#memo.get(s);
+    if (t === undefined) {
+      t = this.#map(s);
+      this.#memo.set(s, t);
+    }
+    return t;
+  }
+
+  get(key: string): T | undefined {
+    const s = this.#inner.get(key);
+    return s === undefined ? undefined : this.#convert(s);
+  }
+
+  list(): readonly T[] {
+    return this.#inner.list().map((s) => this.#convert(s));
+  }
+
+  hasSynced(): boolean {
+    return this.#inner.hasSynced();
+  }
+
+  onChange(handler: ChangeHandler<T>): void {
+    this.#inner.onChange((obj, previous) => handler(this.#convert(obj), previous === undefined ? undefined : this.#convert(previous)));
+  }
+
+  waitForSync(signal: AbortSignal): Promise<void> {
+    return this.#inner.waitForSync(signal);
+  }
+
+  start(signal: AbortSignal): Promise<void> {
+    return this.#inner.start(signal);
+  }
+}
+
+/** The member agent's informers: its Deployments and the pods of its workloads, as plain objects. */
+export function memberInformers(params: InformerFactoryParams & { deploymentSelector: string; podSelector: string }): { deployments: Informer<Deployment>; pods: Informer<Pod> } {
+  const { deploymentSelector, podSelector, ...common } = params;
+  return {
+    deployments: new MappedInformer(deploymentInformer({ ...common, labelSelector: deploymentSelector }), deploymentFromV1),
+    pods: new MappedInformer(podInformer({ ...common, labelSelector: podSelector }), podFromV1),
+  };
 }
