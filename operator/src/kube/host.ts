@@ -4,7 +4,7 @@ import { GROUP, VERSION } from "../api/types.ts";
 import type { Condition, MemberCluster, ResidencyPolicy, SovereignWorkload } from "../api/types.ts";
 import { loadKubeConfig } from "./config.ts";
 import type { KubeConfigSource } from "./config.ts";
-import { NotFoundError, toKubeError } from "./errors.ts";
+import { ConflictError, NotFoundError, toKubeError } from "./errors.ts";
 import { type RetryPolicy, withRetryAfter } from "./retry.ts";
 
 /** A Secret as this project uses it: string data (base64 is the client's business). */
@@ -62,6 +62,8 @@ export interface ControlPlaneHostApi {
   /** Server-side applies these labels as `fieldManager`'s: labels it set before and leaves out are removed, others' stay. */
   applyMemberClusterLabels(params: { name: string; labels: Record<string, string>; fieldManager: string }): Promise<void>;
   createEvent(event: HostEvent): Promise<void>;
+  /** Creates the namespace if it does not exist (the Lease's, at start-up). */
+  ensureNamespace(name: string): Promise<void>;
 }
 
 const PLURALS = { MemberCluster: "memberclusters", ResidencyPolicy: "residencypolicies", SovereignWorkload: "sovereignworkloads" } as const;
@@ -255,5 +257,14 @@ export class KubeHostApi implements HostApi, ControlPlaneHostApi {
           action: e.reason,
         },
       }));
+  }
+
+  async ensureNamespace(name: string): Promise<void> {
+    try {
+      await this.#call(`Namespace ${name}`, () => this.#core.createNamespace({ body: { metadata: { name } } }));
+    } catch (err) {
+      if (err instanceof ConflictError) return;
+      throw err;
+    }
   }
 }

@@ -1,0 +1,151 @@
+/**
+ * The control plane as one function tests and main.ts both call: informers for the three
+ * CRDs, the scheduler cache, NATS, the two controllers (leader-only), the gRPC server, and
+ * the Manager with Lease leader election and /healthz, /readyz, /metrics.
+ */
+import { readdirSync, readFileSync } from "node:fs";
+import path from "node:path";
+import type { Logger } from "pino";
+import type { MemberCluster, ResidencyPolicy, SovereignWorkload } from "../../api/index.ts";
+import { MemberClusterReconciler, ReportBook, WorkloadReconciler, workloadForUid, workloadsForCluster, workloadsForPolicy } from "../../controllers/index.ts";
+import { ControlPlaneIntentPublisher, ControlPlaneReportSource, ControlPlaneStreams, FederationClient, parseNatsSecret } from "../../federation/index.ts";
+import type { NatsSecret } from "../../federation/index.ts";
+import { auditQueryHandler, explainHandler, FederationGrpcServer, secretCredentialSource, simulateHandler } from "../../federation/grpc/index.ts";
+import type { MemberCredentialSource } from "../../federation/grpc/index.ts";
+import { KubeHostApi, KubeLeaseLock, loadKubeConfig, memberClusterInformer, residencyPolicyInformer, sovereignWorkloadInformer } from "../../kube/index.ts";
+import { MetricsRegistry } from "../../metrics/index.ts";
+import { Controller, defaultIdentity, Manager, systemClock } from "../../runtime/index.ts";
+import type { Cache, Clock, Runnable } from "../../runtime/index.ts";
+import { SchedulerCache, workloadKey } from "../../scheduler/index.ts";
+import type { ControllerOptions } from "./options.ts";
+
+export interface ControlPlaneParams {
+  options: ControllerOptions;
+  log: Logger;
+  clock?: Clock;
+  /** Lease holder identity; default host name + pid. */
+  identity?: string;
+}
+
+export interface RunningControlPlane {
+  manager: Manager;
+  /** Resolves when the manager stops (with its error if it failed). */
+  done: Promise<void>;
+  stop(): Promise<void>;
+}
+
+/** Member secrets as files <cluster>.creds or <cluster>.seed (the local federation's layout), else undefined. */
+function seedsDirSource(dir: string): MemberCredentialSource {
+  return async (cluster) => {
+    for (const file of readdirSync(dir)) {
+      const base = file.replace(/\.(creds|seed|nk)$/, "").toLowerCase();
+      if (base !== cluster && base !== cluster.replaceAll("-", "_")) continue;
+      return parseNatsSecret(readFileSync(path.join(dir, file), "utf8")) as NatsSecret;
+    }
+    return undefined;
+  };
+}
+
+function grpcRunnable(server: FederationGrpcServer, address: string, log: Logger): Runnable {
+  return {
+    name: "grpc",
+    needLeaderElection: false,
+    async start(signal) {
+      const port = await server.start(address);
+      log.info({ address, port }, "gRPC server listening");
+      await new Promise<void>((resolve) => signal.addEventListener("abort", () => resolve(), { once: true }));
+      await server.stop();
+    },
+  };
+}
+
+export async function startControlPlane(params: ControlPlaneParams): Promise<RunningControlPlane> {
+  const { options, log } = params;
+  const clock = params.clock ?? systemClock;
+  const identity = params.identity ?? defaultIdentity();
+  const kubeConfig = loadKubeConfig({ kubeconfigFile: options.kubeconfig });
+  const host = new KubeHostApi({ kubeConfig });
+  const metrics = new MetricsRegistry();
+
+  const informerParams = { kubeConfig, log, clock };
+  const clusters = memberClusterInformer(informerParams);
+  const policies = residencyPolicyInformer(informerParams);
+  const workloads = sovereignWorkloadInformer(informerParams);
+  const scheduler = new SchedulerCache({ clusters, policies, workloads });
+
+  const natsCaPem = readFileSync(options.natsCa, "utf8");
+  const client = await FederationClient.connect({
+    servers: options.natsUrl, identity: "control-plane", secret: parseNatsSecret(readFileSync(options.natsCreds, "utf8")), caPem: natsCaPem, log,
+  });
+  const streams = new ControlPlaneStreams({ client });
+  await streams.ensureShared();
+  const reports = new ReportBook({ source: new ControlPlaneReportSource({ client, log }), log: log.child({ component: "reports" }) });
+  const publisher = new ControlPlaneIntentPublisher({ client, metrics });
+  const ensureMember = (cluster: string) => streams.ensureMember(cluster);
+
+  const workloadController = new Controller({
+    name: "sovereignworkload", workers: options.workers, clock, log: log.child({ controller: "sovereignworkload" }), metrics, queueMetrics: metrics,
+    reconciler: new WorkloadReconciler({
+      workloads: workloads as Cache<SovereignWorkload>, clusters: clusters as Cache<MemberCluster>, policies: policies as Cache<ResidencyPolicy>,
+      scheduler, host, publisher, reports, ensureMember, clock, log: log.child({ controller: "sovereignworkload" }), metrics, identity,
+    }),
+  });
+  const clusterController = new Controller({
+    name: "membercluster", workers: 2, clock, log: log.child({ controller: "membercluster" }), metrics, queueMetrics: metrics,
+    reconciler: new MemberClusterReconciler({
+      clusters: clusters as Cache<MemberCluster>, host, reports, ensureMember, clock, log: log.child({ controller: "membercluster" }), metrics,
+      timing: { intervalMs: options.heartbeatIntervalMs, misses: options.heartbeatMisses },
+    }),
+  });
+
+  // Watches: every change is mapped to keys; the reconcilers read the caches (level-based).
+  workloads.onChange((w) => workloadController.enqueue(workloadKey(w)));
+  clusters.onChange((c, previous) => {
+    clusterController.enqueue(c.metadata.name);
+    for (const key of workloadsForCluster(c, workloads.list())) workloadController.enqueue(key);
+    if (previous) for (const key of workloadsForCluster(previous, workloads.list())) workloadController.enqueue(key);
+  });
+  policies.onChange((p) => {
+    for (const key of workloadsForPolicy(p, workloads.list())) workloadController.enqueue(key);
+  });
+  reports.onHeartbeat((cluster) => clusterController.enqueue(cluster));
+  reports.onStatus((uid) => {
+    const key = workloadForUid(uid, workloads.list());
+    if (key) workloadController.enqueue(key);
+  });
+
+  const grpc = new FederationGrpcServer({
+    tls: { caPem: readFileSync(options.grpcCa), certPem: readFileSync(options.grpcCert), keyPem: readFileSync(options.grpcKey) },
+    join: {
+      host,
+      credentials: options.memberNatsSeedsDir ? seedsDirSource(options.memberNatsSeedsDir) : secretCredentialSource({ host }),
+      natsServers: [options.natsUrl], natsCaPem, prepareMember: ensureMember, clock, log,
+    },
+    handlers: {
+      explain: explainHandler({ host, clock }),
+      simulate: simulateHandler({ clock }),
+      audit: auditQueryHandler({ jsm: await client.manager(), js: client.js, log }),
+    },
+    log,
+  });
+
+  await host.ensureNamespace(options.leaderElectionNamespace);
+  const manager = new Manager({
+    clock, log,
+    leaderElection: { lock: new KubeLeaseLock({ kubeConfig, namespace: options.leaderElectionNamespace, name: options.leaderElectionId }), identity },
+    healthAddress: options.metricsListen,
+    metrics,
+  });
+  for (const r of [clusters, policies, workloads, reports, grpcRunnable(grpc, options.grpcListen, log), clusterController, workloadController] as Runnable[]) manager.add(r);
+
+  const abort = new AbortController();
+  const done = manager.start(abort.signal).finally(() => client.drain().catch(() => undefined));
+  return {
+    manager,
+    done,
+    async stop() {
+      abort.abort();
+      await done.catch(() => undefined);
+    },
+  };
+}
