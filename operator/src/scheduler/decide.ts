@@ -1,5 +1,5 @@
 import { createSnapshot, schedule, type ClusterView, type Decision, type PlacementRequest, type Profile, type Snapshot } from "./core/index.ts";
-import { defaultProfile } from "./plugins/registry.ts";
+import { defaultProfile } from "./plugins/index.ts";
 
 /**
  * Decides where one workload's replicas go, with the default plugins. Pass a `snapshot`

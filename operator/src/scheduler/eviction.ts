@@ -2,8 +2,7 @@
 // workload's replicas at once, replacement or not; one that is only unavailable keeps
 // them for the failover toleration. This says which is which.
 import { createSnapshot, Reason, reasonsOf, TaintEffect, type ClusterView, type PlacementRequest } from "./core/index.ts";
-import { filterPlugins } from "./plugins/registry.ts";
-import { tolerates } from "./plugins/taints.ts";
+import { filterPlugins, tolerates } from "./plugins/index.ts";
 
 export const ReasonClass = {
   /** The cluster may not hold the workload at all: replicas there must leave now. */

@@ -2,9 +2,9 @@
 // the one path from API objects to a Decision that simulate, Explain/Simulate and the
 // control plane all take.
 export * from "./core/index.ts";
-export { defaultProfile, filterPlugins, profileOf, scorePlugins, UnknownPluginError } from "./plugins/registry.ts";
+export { defaultProfile, filterPlugins, profileOf, scorePlugins, UnknownPluginError } from "./plugins/index.ts";
 export { decide } from "./decide.ts";
-export { clusterViewOf, placementRequestOf, podRequests, PolicyNotFoundError, usedByPlacements, workloadKey, UNDECLARED_EXPOSURE } from "./adapt.ts";
+export { allocatableOf, clusterViewOf, placementRequestOf, podRequests, PolicyNotFoundError, usedByPlacements, workloadKey, UNDECLARED_EXPOSURE } from "./adapt.ts";
 export { decideWorkload, policyOf, schedulingInputsOf, type PolicySource, type WorkloadDecisionInput } from "./decide-workload.ts";
 export { DEFAULT_ASSUME_TTL_MS, SchedulerCache, WorkloadNotCachedError, type CacheDecisionInput, type Lister } from "./cache.ts";
 export { combineResidency, NOTHING_ALLOWED, residencyRequirementsOf, type EffectiveResidency } from "./residency.ts";

@@ -3,8 +3,7 @@
 // validates the objects.
 import type { MemberCluster, ResidencyPolicy, SovereignWorkload } from "../api/index.ts";
 import { workloadKey } from "./adapt.ts";
-import type { Decision } from "./core/index.ts";
-import { compareStrings } from "./core/order.ts";
+import { compareStrings, type Decision } from "./core/index.ts";
 import { decideWorkload } from "./decide-workload.ts";
 
 /**

@@ -1,8 +1,7 @@
 import assert from "node:assert/strict";
 import fc from "fast-check";
-import type { MemberCluster, SovereignWorkload } from "../../../operator/src/api/index.ts";
-import { allocatableOf } from "../../../operator/src/scheduler/adapt.ts";
-import { podRequests, SchedulerCache, WorkloadNotCachedError, workloadKey, type Lister } from "../../../operator/src/scheduler/index.ts";
+import type { Condition, MemberCluster, SovereignWorkload } from "../../../operator/src/api/index.ts";
+import { allocatableOf, podRequests, SchedulerCache, WorkloadNotCachedError, workloadKey, type Lister } from "../../../operator/src/scheduler/index.ts";
 import { memberCluster, NOW, NOW_ISO, sovereignWorkload } from "../../support/builders.ts";
 import { fcParams } from "./properties/runs.ts";
 
@@ -16,7 +15,7 @@ class MapLister<T> implements Lister<T> {
   get = (key: string): T | undefined => this.items.get(key);
 }
 
-const ready = [{ type: "Ready", status: "True", lastTransitionTime: NOW_ISO, reason: "HeartbeatsFresh", message: "" }];
+const ready: Condition[] = [{ type: "Ready", status: "True", lastTransitionTime: NOW_ISO, reason: "HeartbeatsFresh", message: "" }];
 const cluster = (name: string, allocatable: Record<string, string>): MemberCluster => memberCluster({ name, taints: [], status: { conditions: ready, allocatable } });
 
 function cacheOf({ clusters, workloads, ttl }: { clusters: MemberCluster[]; workloads: SovereignWorkload[]; ttl?: number }) {

@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import type { MemberCluster, SovereignWorkload } from "../../../operator/src/api/index.ts";
+import type { MemberCluster, MemberClusterStatus, ResidencyPolicySpec, SovereignWorkload } from "../../../operator/src/api/index.ts";
 import type { ResidencyRequirements } from "../../../operator/src/gen/sovereign/v1/residency.ts";
 import {
   clusterViewOf, decideWorkload, evictionReasons, mustEvict, nextDecisionChange, NOTHING_ALLOWED, placementRequestOf, PolicyNotFoundError, Reason, ReasonClass, reasonClass,
@@ -7,7 +7,7 @@ import {
 } from "../../../operator/src/scheduler/index.ts";
 import { memberCluster, NOW, residencyPolicy, sovereignWorkload } from "../../support/builders.ts";
 
-const notReady = { conditions: [{ type: "Ready", status: "False", lastTransitionTime: "2026-11-28T00:00:00Z", reason: "HeartbeatMissed", message: "" }], allocatable: { cpu: "64", memory: "256Gi", pods: "110" } };
+const notReady: MemberClusterStatus = { conditions: [{ type: "Ready", status: "False", lastTransitionTime: "2026-11-28T00:00:00Z", reason: "HeartbeatMissed", message: "" }], allocatable: { cpu: "64", memory: "256Gi", pods: "110" } };
 const fr = (name: string, extra: Parameters<typeof memberCluster>[0] = {}) => memberCluster({ name, taints: [], ...extra });
 const de = (name: string, extra: Parameters<typeof memberCluster>[0] = {}) => memberCluster({ name, taints: [], residency: { country: "DE", region: "eu-central-fra" }, ...extra });
 const placed = (d: Decision) => Object.fromEntries(d.placements.map((p) => [p.cluster, p.replicas]));
@@ -75,7 +75,7 @@ describe("decideWorkload: the one path from API objects to a decision", () => {
   });
 
   it("counts the other workloads' assumed placements instead of their status", () => {
-    const small = (name: string) => fr(name, { status: { conditions: notReady.conditions.map((c) => ({ ...c, status: "True" })), allocatable: { pods: "2" } } });
+    const small = (name: string) => fr(name, { status: { conditions: notReady.conditions!.map((c) => ({ ...c, status: "True" })), allocatable: { pods: "2" } } });
     const other = sovereignWorkload({ name: "other", spec: { replicas: 2 } });
     const w = sovereignWorkload({ spec: { replicas: 2 } });
     const clusters = [small("a"), small("b")];
@@ -86,7 +86,7 @@ describe("decideWorkload: the one path from API objects to a decision", () => {
 });
 
 describe("residencyRequirementsOf", () => {
-  const rows: { what: string; policy?: Parameters<typeof residencyPolicy>[0]["spec"]; inline?: SovereignWorkload["spec"]["residency"]; expected: ResidencyRequirements }[] = [
+  const rows: { what: string; policy?: Partial<ResidencyPolicySpec>; inline?: SovereignWorkload["spec"]["residency"]; expected: ResidencyRequirements }[] = [
     { what: "the policy alone", policy: { allowedCountries: ["FR"], requiredCertifications: ["HDS"] }, expected: { allowedCountries: ["FR"], allowedJurisdictions: [], requiredCertifications: ["HDS"], forbidExtraterritorialExposure: false } },
     { what: "inline alone", inline: { allowedJurisdictions: ["EU"], forbidExtraterritorialExposure: true }, expected: { allowedCountries: [], allowedJurisdictions: ["EU"], requiredCertifications: [], forbidExtraterritorialExposure: true } },
     {
@@ -129,7 +129,7 @@ describe("residency first, then availability", () => {
   const rows: { what: string; cluster: MemberCluster; workload?: SovereignWorkload; evict: readonly string[] }[] = [
     { what: "a compliant, ready cluster", cluster: fr("a"), evict: [] },
     { what: "a NotReady cluster (availability: wait out the toleration)", cluster: fr("a", { status: notReady }), evict: [] },
-    { what: "a full cluster", cluster: fr("a", { status: { conditions: notReady.conditions.map((c) => ({ ...c, status: "True" })), allocatable: { pods: "0" } } }), evict: [] },
+    { what: "a full cluster", cluster: fr("a", { status: { conditions: notReady.conditions!.map((c) => ({ ...c, status: "True" })), allocatable: { pods: "0" } } }), evict: [] },
     { what: "a NoSchedule taint", cluster: fr("a", { taints: [{ key: "maintenance", effect: "NoSchedule" }] }), evict: [] },
     { what: "a NoExecute taint the workload does not tolerate", cluster: fr("a", { taints: [{ key: "quarantine", effect: "NoExecute" }] }), evict: ["Tainted"] },
     {

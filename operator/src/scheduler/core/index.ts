@@ -17,4 +17,5 @@ export type {
   ResidencyConstraints, Resources, Taint, Toleration, Unselection,
 } from "./types.ts";
 export { PlacementMode, TaintEffect } from "./types.ts";
-export { validityEnd } from "./validity.ts";
+export { isValidAt, validityEnd } from "./validity.ts";
+export { byName, compareStrings } from "./order.ts";

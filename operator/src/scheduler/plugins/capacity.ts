@@ -1,6 +1,4 @@
-import type { FilterPlugin } from "../core/framework.ts";
-import { ReasonBit } from "../core/reasons.ts";
-import { PlacementMode } from "../core/types.ts";
+import { ReasonBit, PlacementMode, type FilterPlugin } from "../core/index.ts";
 
 /**
  * Divided: a cluster must fit at least one replica to be worth choosing (whether the

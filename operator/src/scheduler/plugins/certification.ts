@@ -1,6 +1,4 @@
-import type { FilterPlugin } from "../core/framework.ts";
-import { ReasonBit } from "../core/reasons.ts";
-import { isValidAt } from "../core/validity.ts";
+import { ReasonBit, isValidAt, type FilterPlugin } from "../core/index.ts";
 
 /**
  * Every required certification (from policy and inline alike) must be held with a

@@ -1,5 +1,4 @@
-import type { FilterPlugin } from "../core/framework.ts";
-import { ReasonBit } from "../core/reasons.ts";
+import { ReasonBit, type FilterPlugin } from "../core/index.ts";
 
 /** Any one constraint forbidding exposure is enough: the stricter side wins. */
 export const exposure: FilterPlugin = {

@@ -1,4 +1,4 @@
-import { MAX_SCORE, type ScorePlugin } from "../core/framework.ts";
+import { MAX_SCORE, type ScorePlugin } from "../core/index.ts";
 
 /** What a cluster that has not reported capacity scores: usable, never preferred over known room. */
 export const UNKNOWN_CAPACITY_SCORE = MAX_SCORE / 2;

@@ -1,5 +1,4 @@
-import type { FilterPlugin } from "../core/framework.ts";
-import { ReasonBit } from "../core/reasons.ts";
+import { ReasonBit, type FilterPlugin } from "../core/index.ts";
 import { allowedIndexes, intersectAllowed } from "./allowed.ts";
 
 /** `jurisdiction` must be in every non-empty `allowedJurisdictions` (policy and inline). */

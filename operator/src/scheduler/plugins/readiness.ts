@@ -1,5 +1,4 @@
-import type { FilterPlugin } from "../core/framework.ts";
-import { ReasonBit } from "../core/reasons.ts";
+import { ReasonBit, type FilterPlugin } from "../core/index.ts";
 
 /** A cluster whose heartbeats are not fresh cannot be trusted to run anything. */
 export const readiness: FilterPlugin = {

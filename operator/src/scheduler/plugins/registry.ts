@@ -1,4 +1,4 @@
-import type { FilterPlugin, Profile, ScorePlugin } from "../core/framework.ts";
+import type { FilterPlugin, Profile, ScorePlugin } from "../core/index.ts";
 import { capacity } from "./capacity.ts";
 import { certification } from "./certification.ts";
 import { country } from "./country.ts";

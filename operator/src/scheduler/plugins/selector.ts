@@ -1,7 +1,4 @@
-import type { FilterPlugin } from "../core/framework.ts";
-import { ReasonBit } from "../core/reasons.ts";
-import { compileClusterSelector } from "../core/selector.ts";
-import type { LabelSelector } from "../core/types.ts";
+import { ReasonBit, compileClusterSelector, type FilterPlugin, type LabelSelector } from "../core/index.ts";
 
 /**
  * The cluster must match every `clusterSelector`, over its own labels plus the

@@ -1,4 +1,4 @@
-import { MAX_SCORE, type ScorePlugin } from "../core/framework.ts";
+import { MAX_SCORE, type ScorePlugin } from "../core/index.ts";
 
 /**
  * Prefers countries, then regions, that the clusters chosen so far cover least, so

@@ -1,8 +1,6 @@
-import type { FilterPlugin } from "../core/framework.ts";
-import { ReasonBit } from "../core/reasons.ts";
-import type { Taint, Toleration } from "../core/types.ts";
+import { ReasonBit, type FilterPlugin, type Taint, type Toleration } from "../core/index.ts";
 
-export { TaintEffect } from "../core/types.ts";
+export { TaintEffect } from "../core/index.ts";
 
 export const TolerationOperator = { Equal: "Equal", Exists: "Exists" } as const;
 
