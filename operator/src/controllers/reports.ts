@@ -7,7 +7,14 @@
 import type { Logger } from "pino";
 import type { Heartbeat, ReportSource } from "../federation/index.ts";
 import type { Runnable } from "../runtime/index.ts";
-import type { MemberReport } from "./workload/types.ts";
+
+/** What one member's agent last said about a workload (sov.v1.<cluster>.status.<uid>). */
+export interface MemberReport {
+  desiredReplicas: number;
+  readyReplicas: number;
+  observedGeneration: number;
+  message: string;
+}
 
 export class ReportBook implements Runnable {
   readonly name = "member-reports";

@@ -6,6 +6,9 @@
 import type { MemberCluster, ResidencyPolicy, SovereignWorkload, SovereignWorkloadStatus } from "../../api/index.ts";
 import type { AuditRecord, PlacementIntent } from "../../federation/index.ts";
 import type { Decision, Placement, PlacementRequest } from "../../scheduler/index.ts";
+import type { MemberReport } from "../reports.ts";
+
+export type { MemberReport };
 
 /**
  * One scheduling decision. The reconciler binds it to the scheduler cache; tests bind it
@@ -20,14 +23,6 @@ export type DecideFn = (params: {
   exclude: ReadonlySet<string>;
   current: readonly Placement[];
 }) => Decision;
-
-/** What one member's agent last said about this workload (sov.v1.<cluster>.status.<uid>). */
-export interface MemberReport {
-  desiredReplicas: number;
-  readyReplicas: number;
-  observedGeneration: number;
-  message: string;
-}
 
 export interface DesiredInput {
   /** With `status` as last written: the previous placements are read from it. */
