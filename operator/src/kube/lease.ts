@@ -56,12 +56,21 @@ export class KubeLeaseLock implements LeaseLock {
       spec: {
         holderIdentity: r.holderIdentity,
         leaseDurationSeconds: r.leaseDurationSeconds,
-        acquireTime: r.acquireTime,
-        renewTime: r.renewTime,
+        acquireTime: microTime(r.acquireTime),
+        renewTime: microTime(r.renewTime),
         leaseTransitions: r.leaseTransitions,
       },
     };
   }
+}
+
+/**
+ * Lease times are MicroTime, which the API server parses with exactly six fractional
+ * digits; client-node sends a Date as toISOString() (three) and gets 400. Its serializer
+ * passes a string through untouched, hence the cast.
+ */
+function microTime(d: Date): Date {
+  return d.toISOString().replace(/\.(\d{3})Z$/, ".$1000Z") as unknown as Date;
 }
 
 function toRecord(lease: V1Lease): LeaseRecord {

@@ -9,19 +9,31 @@ export interface Clock {
   sleep(ms: number, signal?: AbortSignal): Promise<void>;
 }
 
+/**
+ * setTimeout takes at most 2^31-1 ms (24.8 days) and fires at once for anything longer
+ * (a certification valid for months asks for such a wait): longer sleeps are chained.
+ */
+export const MAX_TIMER_MS = 2 ** 31 - 1;
+
 export const systemClock: Clock = {
   now: () => new Date(),
   sleep: (ms, signal) =>
     new Promise<void>((resolve, reject) => {
       if (signal?.aborted) return reject(signal.reason);
-      const timer = setTimeout(() => {
-        signal?.removeEventListener("abort", onAbort);
-        resolve();
-      }, Math.max(0, ms));
+      const end = Date.now() + Math.max(0, ms);
+      let timer: ReturnType<typeof setTimeout>;
+      const arm = () => {
+        timer = setTimeout(() => {
+          if (Date.now() < end) return arm();
+          signal?.removeEventListener("abort", onAbort);
+          resolve();
+        }, Math.min(MAX_TIMER_MS, Math.max(0, end - Date.now())));
+      };
       const onAbort = () => {
         clearTimeout(timer);
         reject(signal!.reason);
       };
+      arm();
       signal?.addEventListener("abort", onAbort, { once: true });
     }),
 };

@@ -7,3 +7,4 @@ export * from "./rate-limiter.ts";
 export * from "./workqueue.ts";
 export * from "./controller.ts";
 export * from "./leader.ts";
+export * from "./manager.ts";

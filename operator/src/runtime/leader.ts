@@ -168,31 +168,34 @@ export class LeaderElector {
     this.#leading = true;
     const ended = new AbortController();
     const stopRenewing = new AbortController();
+    let lostLease = false;
+    let released = false;
     let resolveLost!: (e: LeadershipLostError) => void;
     const lost = new Promise<LeadershipLostError>((r) => (resolveLost = r));
+    const stopLeading = (reason: Error) => {
+      this.#leading = false;
+      if (!ended.signal.aborted) ended.abort(reason);
+    };
+    // Stopped from outside: leader work ends now; the lease stays until release() or expiry.
+    const onOuterAbort = () => stopLeading(new Error("leader election stopped"));
+    outer.addEventListener("abort", onOuterAbort, { once: true });
     const renewing = this.#renewLoop({
       signal: AbortSignal.any([stopRenewing.signal, outer]),
       lastRenew: firstRenew,
     }).then((error) => {
-      if (!error) {
-        // Stopped from outside without release: stop leading, leave the lease to expire.
-        if (!stopRenewing.signal.aborted) {
-          this.#leading = false;
-          ended.abort(new Error("leader election stopped"));
-        }
-        return;
-      }
-      this.#leading = false;
+      outer.removeEventListener("abort", onOuterAbort);
+      if (!error) return;
+      lostLease = true;
       this.#log.error({ err: error.cause }, "leadership lost: stopping leader work");
-      ended.abort(error);
+      stopLeading(error);
       resolveLost(error);
     });
     const release = async () => {
       stopRenewing.abort();
       await renewing;
-      if (!this.#leading) return;
-      this.#leading = false;
-      ended.abort(new Error("leadership released"));
+      stopLeading(new Error("leadership released"));
+      if (lostLease || released) return;
+      released = true;
       await this.#release();
     };
     return { signal: ended.signal, lost, release };
