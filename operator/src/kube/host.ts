@@ -232,7 +232,9 @@ export class KubeHostApi implements HostApi, ControlPlaneHostApi {
 
   async createEvent(e: HostEvent): Promise<void> {
     const namespace = e.involved.namespace ?? "default";
-    const time = e.at.toISOString();
+    // eventTime is a metav1.MicroTime: the API server insists on six fractional digits,
+    // and client-node passes the string through as given.
+    const time = e.at.toISOString().replace(/\.(\d{3})Z$/, ".$1000Z");
     await this.#call(`Event for ${e.involved.kind} ${e.involved.name}`, () =>
       this.#core.createNamespacedEvent({
         namespace,
