@@ -94,7 +94,8 @@ export function placementTable(workloads: WorkloadObject[]): string {
       rows.push([i === 0 ? workloadKey(w) : "", i === 0 ? dataClass(w) : "", p.cluster, p.country ?? "?", `${p.readyReplicas ?? 0}/${p.replicas ?? 0}`]);
     }
     const rejected = w.status?.rejectedClusters ?? [];
-    if (rejected.length) notes.set(rows.length - 1, `    rejected: ${rejected.map((r) => `${r.cluster} (${(r.reasons ?? []).join(", ")})`).join("; ")}`);
+    // One rejected cluster per line: the reasons of five clusters on one line do not read.
+    if (rejected.length) notes.set(rows.length - 1, rejected.map((r, i) => `    ${i === 0 ? "rejected:" : "         "} ${r.cluster} (${(r.reasons ?? []).join(", ")})`).join("\n"));
   }
   const lines = table(rows);
   return lines.flatMap((l, i) => (notes.has(i) ? [l, notes.get(i)!] : [l])).join("\n");

@@ -60,8 +60,8 @@ export function layoutEnv(opts: { layout: Layout; kubectl: string }): Record<str
     if (layout.agents.includes(c.name)) vars[envKeys.agentMetricsUrl(c.name)] = `http://127.0.0.1:${c.agentMetricsPort}/metrics`;
   }
   vars.GRPC_PORT = String(layout.grpcPort);
-  vars.FEDERATION_STATE_DIR = layout.stateDir;
-  vars.FEDERATION_BASE_PORT = String(layout.basePort);
+  // Not FEDERATION_STATE_DIR or FEDERATION_BASE_PORT: a shell that sourced this file would
+  // point every later `hack/federation` call (a test's second federation too) at these.
   vars.KUBECTL = opts.kubectl;
   return vars;
 }

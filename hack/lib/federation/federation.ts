@@ -8,7 +8,7 @@ import { etcdComponent } from "./etcd.ts";
 import { httpGet, portInUse } from "./http.ts";
 import { ADMIN_USER, apiserverComponent, controllerManagerComponent, schedulerComponent } from "./kube.ts";
 import { kwokComponent, readKubeconfigAuth } from "./kwok.ts";
-import { type ClusterLayout, type Layout, makeLayout } from "./layout.ts";
+import { agentComponentName, type ClusterLayout, type Layout, makeLayout } from "./layout.ts";
 import { natsComponent } from "./nats.ts";
 import { agentComponent, controlPlaneComponent, nodeBinary, type OperatorComponent } from "./operator.ts";
 import { ComponentStartError, type RecordedProcess, isRunning, startDetached, stopProcess } from "./process.ts";
@@ -61,7 +61,11 @@ function plan(opts: { layout: Layout; tools: Tools; token: string; tokenFile: st
   const absent: Plan["absent"] = [];
   const present = (o: OperatorComponent): Component[] => ("component" in o ? [o.component] : (absent.push(o.absent), []));
   const controlPlane = layout.controlPlane ? present(controlPlaneComponent({ layout, node })) : [];
-  const agents = members.filter((c) => layout.agents.includes(c.name)).flatMap((cluster) => present(agentComponent({ layout, cluster, node })));
+  const agentMembers = members.filter((c) => layout.agents.includes(c.name));
+  // An agent reads streams the control plane creates: without it, it would never be ready.
+  const agents = controlPlane.length
+    ? agentMembers.flatMap((cluster) => present(agentComponent({ layout, cluster, node })))
+    : (absent.push(...agentMembers.map((c) => ({ name: agentComponentName(c.name), reason: "needs the control plane (it creates the streams agents read), which does not run here" }))), []);
   return {
     infrastructure: [
       [etcdComponent({ layout, binary: tools.etcd }), nats.component],

@@ -10,7 +10,7 @@ const records: WorkloadObject = {
     observedGeneration: 2, replicas: 4, readyReplicas: 3,
     conditions: [cond("Scheduled", "True", "Scheduled"), cond("Ready", "False", "Progressing")],
     placements: [{ cluster: "ovh-par-1", country: "FR", replicas: 2, readyReplicas: 2 }, { cluster: "ovh-rbx-hds", country: "FR", replicas: 2, readyReplicas: 1 }],
-    rejectedClusters: [{ cluster: "aws-fra-1", reasons: ["CountryNotAllowed", "ExtraterritorialExposure"] }],
+    rejectedClusters: [{ cluster: "aws-fra-1", reasons: ["CountryNotAllowed", "ExtraterritorialExposure"] }, { cluster: "ionos-fra-1", reasons: ["CountryNotAllowed"] }],
   },
 };
 const nowhere: WorkloadObject = {
@@ -47,8 +47,9 @@ describe("demo report from live status (hack/lib/demo/report.ts)", () => {
     assert.match(lines[1]!, /^health\/patient-records\s+health-fr-hds\s+ovh-par-1\s+FR\s+2\/2$/);
     assert.match(lines[2]!, /^\s+ovh-rbx-hds\s+FR\s+1\/2$/);
     assert.equal(lines[3], "    rejected: aws-fra-1 (CountryNotAllowed, ExtraterritorialExposure)");
-    assert.match(lines[4]!, /^x\/nowhere\s+impossible \+ inline\s+-\s+-\s+0\/2 \(not placed: NoCompliantCluster\)$/);
-    assert.equal(lines[5], "    rejected: ovh-par-1 (CountryNotAllowed)");
+    assert.equal(lines[4], "              ionos-fra-1 (CountryNotAllowed)");
+    assert.match(lines[5]!, /^x\/nowhere\s+impossible \+ inline\s+-\s+-\s+0\/2 \(not placed: NoCompliantCluster\)$/);
+    assert.equal(lines[6], "    rejected: ovh-par-1 (CountryNotAllowed)");
   });
 
   it("says for each member cluster whether it is Ready and why not", () => {
