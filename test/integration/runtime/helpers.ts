@@ -52,7 +52,8 @@ export async function startRelay(target: string) {
     url: `https://127.0.0.1:${port}`,
     cut() { mode = "cut"; dropAll(); },
     hang() { mode = "hang"; dropAll(); },
-    restore() { mode = "relay"; },
+    /** Relays again; connections held open by hang() are dropped so clients reconnect at once. */
+    restore() { if (mode === "hang") dropAll(); mode = "relay"; },
     async close() { dropAll(); await new Promise<void>((resolve) => server.close(() => resolve())); },
   };
 }
