@@ -8,7 +8,7 @@ import { connect, nkeyAuthenticator, type NodeConnectionOptions } from "@nats-io
 import { AckPolicy, jetstream, jetstreamManager } from "@nats-io/jetstream";
 import { parse } from "yaml";
 import { federationStateDir, readFederationEnv, repoRoot, type FederationEnv } from "../env.ts";
-import { AGENT_ENTRY, agentComponentName, CONTROL_PLANE_COMPONENT, CONTROL_PLANE_ENTRY, memberEnvName, memberSpec, SYSTEM_NAMESPACE } from "../../../hack/lib/federation/index.ts";
+import { AGENT_ENTRY, agentComponentName, startComponent, stopComponent, CONTROL_PLANE_COMPONENT, CONTROL_PLANE_ENTRY, memberEnvName, memberSpec, SYSTEM_NAMESPACE } from "../../../hack/lib/federation/index.ts";
 import { kubectl, kubectlOk } from "../kubectl.ts";
 import { waitFor } from "../../../operator/src/runtime/wait.ts";
 import { inboxPrefix } from "../../../operator/src/federation/nats/protocol.ts";
@@ -87,6 +87,25 @@ describe("local federation", () => {
       assert.equal(metrics.status, 200, url);
       assert.match(await metrics.text(), /^# (HELP|TYPE) /m, url);
     }
+  });
+
+  it("stopComponent takes one agent down (its /readyz stops answering) and startComponent brings it back with a new pid", async function () {
+    if (!existsSync(path.join(repoRoot, AGENT_ENTRY)) || env.agents.length === 0) this.skip();
+    this.timeout(180_000);
+    const member = env.agents.includes("ionos-fra-1") ? "ionos-fra-1" : env.agents[0]!;
+    const readyz = env.agentMetricsUrls[member]!.replace(/\/metrics$/, "/readyz");
+    const other = env.agentMetricsUrls[env.agents.find((a) => a !== member) ?? member]!.replace(/\/metrics$/, "/readyz");
+    const opts = { root: repoRoot, stateDir: federationStateDir(), component: agentComponentName(member) };
+    const stopped = await stopComponent(opts);
+    try {
+      assert.ok(stopped.pid > 0);
+      await assert.rejects(fetch(readyz), `${member}'s agent still answers`);
+      if (other !== readyz) assert.equal((await fetch(other)).status, 200, "positive control: the other agents still answer");
+    } finally {
+      const started = await startComponent({ ...opts, timeoutMs: 120_000 });
+      assert.notEqual(started.pid, stopped.pid);
+    }
+    assert.equal((await fetch(readyz)).status, 200);
   });
 
   it("installs the sovereignty.eu CRDs (Established) and sovereign-system on the host and on every agent member", async () => {
