@@ -125,8 +125,11 @@ export class KubeInformer<T extends KubernetesObject> implements Informer<T> {
     const round = ++this.#round;
     this.restarts++;
     const current = () => round === this.#round;
-    const lw = new ListWatch<T>(this.#p.path, new Watch(this.#p.kubeConfig), this.#p.list, false, this.#p.labelSelector, this.#p.fieldSelector);
     const ended = new AbortController();
+    // A list still hanging when its round ends must not go on to open a watch nobody reads:
+    // ListWatch checks `stopped` only before listing, so the list itself is made to fail.
+    const list = () => Promise.race([this.#p.list(), once(ended.signal).then(() => Promise.reject(new Error("informer round ended")))]);
+    const lw = new ListWatch<T>(this.#p.path, new Watch(this.#p.kubeConfig), list, false, this.#p.labelSelector, this.#p.fieldSelector);
     const end = (e: RoundEnd) => {
       if (!ended.signal.aborted) ended.abort(e);
     };
