@@ -3,6 +3,7 @@ import { layout, SCHEMA_VERSION, templating, type Json } from "./grafana.ts";
 import { ROWS, VARIABLES } from "./panels.ts";
 
 export { ROWS, VARIABLES } from "./panels.ts";
+export { dashboardQueries, operatorMetricsIn, selectorsIn, substitute, type DashboardQuery, type Substitution } from "./queries.ts";
 export { SCHEMA_VERSION, type PanelSpec, type Query, type RowSpec, type VariableSpec } from "./grafana.ts";
 
 /** Where the chart includes it from (.Files.Get), relative to the repository root. */
