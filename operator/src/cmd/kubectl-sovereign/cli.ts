@@ -1,70 +1,173 @@
-import { ExitStatus, InputError, UsageError } from "./errors.ts";
-import type { InputReader } from "../../scheduler/inputs.ts";
+import type { HostApi } from "../../kube/index.ts";
+import { KubeError } from "../../kube/index.ts";
+import type { Clock } from "../../runtime/index.ts";
+import type { InputReader } from "../../scheduler/index.ts";
+import { InputError } from "../../scheduler/index.ts";
+import { runAudit } from "./audit.ts";
+import { runClusters } from "./clusters.ts";
+import { type CommandName, COMMANDS, isCommandName, parseCommand, ROOT_USAGE, usageOf } from "./commands.ts";
+import { complete, formatCompletion, SHELLS } from "./completion.ts";
+import { clientParamsOf, type ClientParams, type ControlPlaneClient } from "./control-plane.ts";
+import { CommandError, ExitStatus, FailureKind, UsageError } from "./errors.ts";
+import { runExplain } from "./explain.ts";
+import { type Environment, type GrpcConnection, parseAuditOptions, parseClustersOptions, parseExplainOptions, parseStatusOptions } from "./live-options.ts";
 import { parseSimulateOptions, SIMULATE_USAGE } from "./options.ts";
 import { runSimulate } from "./simulate.ts";
-import type { HostApi } from "../../kube/host.ts";
-import type { Clock } from "../../runtime/index.ts";
+import { runStatus } from "./status.ts";
 import { parseTokenOptions, runTokenCreate, TOKEN_USAGE } from "./token.ts";
 
-export const USAGE = `Usage: kubectl sovereign COMMAND [options]
-
-Commands:
-  simulate   where would these workloads' replicas go, and why not elsewhere (offline)
-  token      create a member agent's single-use bootstrap token (on the host)
-
-Run 'kubectl sovereign COMMAND --help' for its options.`;
+/** The root help: every command, one line each. */
+export const USAGE = ROOT_USAGE;
 
 /** Everything the command touches, injected so that tests can run it in-process. */
 export interface CliEnvironment {
   stdout: (text: string) => void;
   stderr: (text: string) => void;
   reader: InputReader;
-  /** Read only for the default of --now and a token's creation time. */
+  /** Read only for the default of --now, --since, a token's creation time and ages. */
   clock: Clock;
+  /** The process environment (SOVEREIGN_* fallbacks of the flags); read nowhere else. */
+  environment: Environment;
   /** The host's API, for a kubeconfig file given by --kubeconfig (or the default one). */
   hostApi: (kubeconfig: string | undefined) => HostApi;
+  /** A client of the control plane's gRPC endpoint. */
+  controlPlane: (params: ClientParams) => ControlPlaneClient;
+}
+
+function usageFor(command: string | undefined): string {
+  if (command === "simulate") return SIMULATE_USAGE;
+  if (command === "token") return TOKEN_USAGE;
+  return isCommandName(command) ? usageOf(COMMANDS[command]) : USAGE;
+}
+
+/** What went wrong with the host, in words that name the kubeconfig to check. */
+function hostError(err: unknown, kubeconfig: string | undefined): unknown {
+  if (!(err instanceof KubeError)) return err;
+  const which = kubeconfig ? `kubeconfig ${kubeconfig}` : "the default kubeconfig ($KUBECONFIG, then ~/.kube/config)";
+  if (err.status === 0) return new CommandError(FailureKind.Unreachable, `cannot reach the host API server of ${which}: ${err.message}. Check that the host cluster runs and that --kubeconfig names it`, { cause: err });
+  return new CommandError(FailureKind.Refused, `the host API server (${which}) refused: ${err.message}`, { retryable: err.retryable, cause: err });
+}
+
+function openHost(env: CliEnvironment, kubeconfig: string | undefined): HostApi {
+  try {
+    return env.hostApi(kubeconfig);
+  } catch (err) {
+    throw new CommandError(FailureKind.Refused, `cannot load the kubeconfig ${kubeconfig ?? "($KUBECONFIG, then ~/.kube/config)"}: ${(err as Error).message}`, { cause: err });
+  }
+}
+
+async function withControlPlane<T>(env: CliEnvironment, conn: GrpcConnection, use: (client: ControlPlaneClient) => Promise<T>): Promise<T> {
+  const client = env.controlPlane(await clientParamsOf(conn, env.reader.readFile));
+  try {
+    return await use(client);
+  } finally {
+    client.close();
+  }
+}
+
+/** A command's help on stdout, exit status 0. */
+function help(env: CliEnvironment, command: CommandName): ExitStatus {
+  env.stdout(`${usageFor(command)}\n`);
+  return ExitStatus.Ok;
+}
+
+async function dispatch(command: string | undefined, args: readonly string[], env: CliEnvironment): Promise<ExitStatus> {
+  const write = env.stdout;
+  switch (command) {
+    case "simulate": {
+      const options = parseSimulateOptions({ args, clock: env.clock });
+      if (options === "help") return help(env, command);
+      await runSimulate({ options, reader: env.reader, write });
+      return ExitStatus.Ok;
+    }
+    case "token": {
+      const options = parseTokenOptions({ args, environment: env.environment });
+      if (options === "help") return help(env, command);
+      try {
+        await runTokenCreate({ options, host: openHost(env, options.kubeconfig), now: env.clock.now(), write, note: env.stderr });
+      } catch (err) {
+        throw hostError(err, options.kubeconfig);
+      }
+      return ExitStatus.Ok;
+    }
+    case "status": {
+      const options = parseStatusOptions({ args });
+      if (options === "help") return help(env, command);
+      try {
+        await runStatus({ options, host: openHost(env, options.kubeconfig), write });
+      } catch (err) {
+        throw hostError(err, options.kubeconfig);
+      }
+      return ExitStatus.Ok;
+    }
+    case "clusters": {
+      const options = parseClustersOptions({ args });
+      if (options === "help") return help(env, command);
+      try {
+        await runClusters({ options, host: openHost(env, options.kubeconfig), now: env.clock.now(), write });
+      } catch (err) {
+        throw hostError(err, options.kubeconfig);
+      }
+      return ExitStatus.Ok;
+    }
+    case "explain": {
+      const options = parseExplainOptions({ args, environment: env.environment });
+      if (options === "help") return help(env, command);
+      await withControlPlane(env, options.grpc, (client) => runExplain({ options, client, write }));
+      return ExitStatus.Ok;
+    }
+    case "audit": {
+      const options = parseAuditOptions({ args, environment: env.environment, now: env.clock.now() });
+      if (options === "help") return help(env, command);
+      await withControlPlane(env, options.grpc, (client) => runAudit({ options, client, write }));
+      return ExitStatus.Ok;
+    }
+    case "completion": {
+      const { values, positionals } = parseCommand(COMMANDS.completion, args);
+      if (values.help) return help(env, command);
+      const [shell, ...rest] = positionals;
+      if (shell === undefined) throw new UsageError("completion needs a shell: bash or zsh");
+      if (shell !== "bash" && shell !== "zsh") throw new UsageError(`completion: "${shell}" is not bash or zsh`);
+      if (rest.length) throw new UsageError(`unexpected arguments: ${rest.join(" ")}`);
+      write(SHELLS[shell]);
+      return ExitStatus.Ok;
+    }
+    case "__complete":
+      write(formatCompletion(complete(args)));
+      return ExitStatus.Ok;
+    case "help":
+    case "-h":
+    case "--help": {
+      const [topic] = args;
+      if (topic !== undefined && !isCommandName(topic)) throw new UsageError(`unknown command "${topic}"`);
+      write(`${usageFor(topic)}\n`);
+      return ExitStatus.Ok;
+    }
+    case undefined:
+      throw new UsageError("a command is required");
+    default:
+      throw new UsageError(`unknown command "${command}"`);
+  }
 }
 
 /** Runs one command line and returns the exit status; never exits the process itself. */
 export async function runCli({ argv, env }: { argv: readonly string[]; env: CliEnvironment }): Promise<ExitStatus> {
   const [command, ...args] = argv;
   try {
-    switch (command) {
-      case "simulate": {
-        const options = parseSimulateOptions({ args, clock: env.clock });
-        if (options === "help") {
-          env.stdout(`${SIMULATE_USAGE}\n`);
-          return ExitStatus.Ok;
-        }
-        await runSimulate({ options, reader: env.reader, write: env.stdout });
-        return ExitStatus.Ok;
-      }
-      case "token": {
-        const options = parseTokenOptions({ args });
-        if (options === "help") {
-          env.stdout(`${TOKEN_USAGE}\n`);
-          return ExitStatus.Ok;
-        }
-        await runTokenCreate({ options, host: env.hostApi(options.kubeconfig), now: env.clock.now(), write: env.stdout, note: env.stderr });
-        return ExitStatus.Ok;
-      }
-      case undefined:
-      case "help":
-      case "-h":
-      case "--help":
-        env.stdout(`${USAGE}\n`);
-        return command === undefined ? ExitStatus.InvalidInput : ExitStatus.Ok;
-      default:
-        throw new UsageError(`unknown command "${command}"`);
-    }
+    return await dispatch(command, args, env);
   } catch (err) {
     if (err instanceof UsageError) {
-      env.stderr(`error: ${err.message}\n\n${command === "simulate" ? SIMULATE_USAGE : command === "token" ? TOKEN_USAGE : USAGE}\n`);
+      env.stderr(`error: ${err.message}\n\n${usageFor(command === "help" ? undefined : command)}\n`);
       return ExitStatus.InvalidInput;
     }
     if (err instanceof InputError) {
       env.stderr(`error: ${err.message}\n`);
       return ExitStatus.InvalidInput;
+    }
+    if (err instanceof CommandError) {
+      // kubectl's own words for a missing object, so scripts and people read it alike.
+      env.stderr(err.kind === FailureKind.NotFound ? `Error from server (NotFound): ${err.message}\n` : `error: ${err.message}\n`);
+      return ExitStatus.Failure;
     }
     env.stderr(`error: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
     return ExitStatus.Failure;

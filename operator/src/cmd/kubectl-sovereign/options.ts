@@ -1,7 +1,7 @@
-import { parseArgs } from "node:util";
-import { isDate, isDateTime } from "../../api/formats.ts";
 import type { Clock } from "../../runtime/index.ts";
+import { COMMANDS, parseCommand } from "./commands.ts";
 import { UsageError } from "./errors.ts";
+import { parseTime } from "./live-options.ts";
 
 export const OutputFormat = { json: "json", table: "table" } as const;
 export type OutputFormat = (typeof OutputFormat)[keyof typeof OutputFormat];
@@ -29,33 +29,15 @@ Exit status: 0 when every workload got a decision (scheduled or not), 2 on inval
 
 /** Parses `simulate`'s arguments once, at the entry point. `clock` gives the default for --now. */
 export function parseSimulateOptions({ args, clock }: { args: readonly string[]; clock: Pick<Clock, "now"> }): SimulateOptions | "help" {
-  let parsed;
-  try {
-    parsed = parseArgs({
-      args: [...args],
-      options: {
-        filename: { type: "string", short: "f", multiple: true },
-        now: { type: "string" },
-        output: { type: "string", short: "o" },
-        help: { type: "boolean", short: "h" },
-      },
-      allowPositionals: false,
-      strict: true,
-    });
-  } catch (err) {
-    throw new UsageError((err as Error).message);
-  }
-  const v = parsed.values;
+  const { values: v, positionals } = parseCommand(COMMANDS.simulate, args);
   if (v.help) return "help";
-  const files = v.filename ?? [];
+  if (positionals.length) throw new UsageError(`unexpected arguments: ${positionals.join(" ")} (files are given with -f)`);
+  const files = (v.filename as string[] | undefined) ?? [];
   if (files.length === 0) throw new UsageError("-f/--filename is required");
-  const output = v.output ?? OutputFormat.json;
+  const output = (v.output as string | undefined) ?? OutputFormat.json;
   if (output !== OutputFormat.json && output !== OutputFormat.table) throw new UsageError(`-o/--output: "${output}" is not json or table`);
   let now = clock.now().getTime();
-  if (v.now !== undefined) {
-    if (isDateTime(v.now)) now = Date.parse(v.now);
-    else if (isDate(v.now)) now = Date.parse(`${v.now}T00:00:00Z`);
-    else throw new UsageError(`--now: "${v.now}" is not an RFC 3339 time (2026-11-28T00:00:00Z) or a date (2026-11-28)`);
-  }
+  const at = parseTime("now", v.now as string | undefined);
+  if (at) now = at.getTime();
   return { files, now, output };
 }

@@ -1,27 +1,38 @@
 // `kubectl sovereign token create CLUSTER`: the admin's half of Join. It mints a
 // single-use, expiring bootstrap token for an EXISTING MemberCluster on the host and prints
 // it for the member agent's installer; the agent presents it to the control plane's Join.
-import { parseArgs } from "node:util";
-import { createBootstrapToken } from "../../federation/grpc/bootstrap-tokens.ts";
+import { createBootstrapToken } from "../../federation/grpc/index.ts";
 import { InvalidNameError, validateClusterName } from "../../federation/index.ts";
-import { NotFoundError } from "../../kube/errors.ts";
-import type { HostApi } from "../../kube/host.ts";
-import { InputError, UsageError } from "./errors.ts";
+import { NotFoundError } from "../../kube/index.ts";
+import type { HostApi } from "../../kube/index.ts";
+import { COMMANDS, parseCommand } from "./commands.ts";
+import { InputError } from "../../scheduler/index.ts";
+import { UsageError } from "./errors.ts";
+import { installNote } from "./helm-command.ts";
+import type { Environment } from "./live-options.ts";
 
-export const TOKEN_USAGE = `Usage: kubectl sovereign token create CLUSTER [--ttl 1h] [--kubeconfig FILE]
+export const TOKEN_USAGE = `Usage: kubectl sovereign token create CLUSTER [--ttl 1h] [--kubeconfig FILE] [--grpc-address HOST:PORT] [--nats-url URL]
 
 Creates a single-use bootstrap token with which the member agent of the MemberCluster
 CLUSTER joins the federation (stored as a Secret in sovereign-system on the host). The
 MemberCluster must exist: its residency facts are the host admin's declaration, and Join
-never creates or changes them. Prints the token on standard output.
+never creates or changes them. Prints the token on standard output, then on standard
+error the helm install command for the member agent with the token in it.
 
-      --ttl DURATION      how long the token may be used: 90s, 30m, 24h (1m to 7d; default 1h)
-      --kubeconfig FILE   the host cluster's kubeconfig (default: $KUBECONFIG, then ~/.kube/config)`;
+      --ttl DURATION           how long the token may be used: 90s, 30m, 24h (1m to 7d; default 1h)
+      --kubeconfig FILE        the host cluster's kubeconfig (default: $KUBECONFIG, then ~/.kube/config)
+      --grpc-address HOST:PORT the control plane's gRPC endpoint the agent joins through (env SOVEREIGN_GRPC_ADDRESS)
+      --nats-url URL           the federation's NATS URL (env SOVEREIGN_NATS_URL)
+
+Without an address, the printed command holds a placeholder and says to replace it.`;
 
 export interface TokenOptions {
   cluster: string;
   ttlMs: number;
   kubeconfig: string | undefined;
+  /** For the printed helm command only; undefined leaves a placeholder. */
+  grpcAddress: string | undefined;
+  natsUrl: string | undefined;
 }
 
 const MINUTE = 60_000;
@@ -36,17 +47,8 @@ export function parseDuration(text: string): number {
   return ms;
 }
 
-export function parseTokenOptions({ args }: { args: readonly string[] }): TokenOptions | "help" {
-  let parsed;
-  try {
-    parsed = parseArgs({
-      args: [...args],
-      allowPositionals: true,
-      options: { ttl: { type: "string" }, kubeconfig: { type: "string" }, help: { type: "boolean", short: "h" } },
-    });
-  } catch (err) {
-    throw new UsageError((err as Error).message);
-  }
+export function parseTokenOptions({ args, environment = {} }: { args: readonly string[]; environment?: Environment }): TokenOptions | "help" {
+  const parsed = parseCommand(COMMANDS.token, args);
   if (parsed.values.help) return "help";
   const [verb, cluster, ...rest] = parsed.positionals;
   if (verb !== "create") throw new UsageError(verb === undefined ? "token needs a verb: create" : `unknown token verb "${verb}"`);
@@ -58,7 +60,14 @@ export function parseTokenOptions({ args }: { args: readonly string[] }): TokenO
     if (err instanceof InvalidNameError) throw new UsageError(`CLUSTER: ${err.message}`);
     throw err;
   }
-  return { cluster, ttlMs: parseDuration(parsed.values.ttl ?? "1h"), kubeconfig: parsed.values.kubeconfig };
+  const flag = (name: string) => (typeof parsed.values[name] === "string" ? (parsed.values[name] as string) : undefined);
+  return {
+    cluster,
+    ttlMs: parseDuration(flag("ttl") ?? "1h"),
+    kubeconfig: flag("kubeconfig"),
+    grpcAddress: flag("grpc-address") ?? (environment.SOVEREIGN_GRPC_ADDRESS || undefined),
+    natsUrl: flag("nats-url") ?? (environment.SOVEREIGN_NATS_URL || undefined),
+  };
 }
 
 export async function runTokenCreate(params: { options: TokenOptions; host: HostApi; now: Date; write: (text: string) => void; note: (text: string) => void }): Promise<void> {
@@ -77,4 +86,5 @@ export async function runTokenCreate(params: { options: TokenOptions; host: Host
   }
   params.write(`${token}\n`);
   params.note(`bootstrap token for MemberCluster ${options.cluster}, single use, valid until ${new Date(params.now.getTime() + options.ttlMs).toISOString()}\n`);
+  params.note(installNote({ cluster: options.cluster, grpcAddress: options.grpcAddress, natsUrl: options.natsUrl, token }));
 }
