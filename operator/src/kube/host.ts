@@ -262,6 +262,10 @@ export class KubeHostApi implements HostApi, ControlPlaneHostApi {
   }
 
   async ensureNamespace(name: string): Promise<void> {
+    // Read first: a control plane installed by Helm may read its own namespace but not
+    // create namespaces (charts/control-plane RBAC), and the API server authorizes a
+    // create before it finds the namespace exists.
+    if (await this.#orUndefined(`Namespace ${name}`, () => this.#core.readNamespace({ name }))) return;
     try {
       await this.#call(`Namespace ${name}`, () => this.#core.createNamespace({ body: { metadata: { name } } }));
     } catch (err) {
