@@ -2,6 +2,7 @@ import { existsSync } from "node:fs";
 import path from "node:path";
 import type { Component } from "./component.ts";
 import { httpGet } from "./http.ts";
+import { readKubeconfigAuth } from "./kwok.ts";
 import { agentComponentName, CONTROL_PLANE_COMPONENT, type ClusterLayout, type Layout } from "./layout.ts";
 import { CONTROL_PLANE_IDENTITY, pkiLayout } from "./security.ts";
 
@@ -30,6 +31,28 @@ export type OperatorComponent = { component: Component } | { absent: { name: str
 
 function readyz(port: number): () => Promise<boolean> {
   return async () => (await httpGet({ url: `http://127.0.0.1:${port}/readyz` })).status === 200;
+}
+
+function healthz(port: number): () => Promise<boolean> {
+  return async () => (await httpGet({ url: `http://127.0.0.1:${port}/healthz` })).status === 200;
+}
+
+async function memberClusterDeclared(host: ClusterLayout, name: string): Promise<boolean> {
+  const kc = readKubeconfigAuth(host.kubeconfig);
+  return (await httpGet({ url: `${kc.server}/apis/sovereignty.eu/v1alpha1/memberclusters/${name}`, ca: kc.ca, token: kc.token })).status === 200;
+}
+
+/**
+ * An agent is ready once it has read its intents stream, which the control plane
+ * creates only for a MemberCluster the host declares. On a fresh federation none is
+ * declared until the examples are applied, so until then a live agent (/healthz) is
+ * all `up` can ask for; once its MemberCluster exists, readiness means /readyz.
+ */
+function agentReady(opts: { port: number; host: ClusterLayout; member: string }): () => Promise<boolean> {
+  return async () => {
+    if (await readyz(opts.port)()) return true;
+    return (await healthz(opts.port)()) && !(await memberClusterDeclared(opts.host, opts.member));
+  };
 }
 
 function entry(root: string, file: string, name: string): { path: string } | { absent: { name: string; reason: string } } {
@@ -95,7 +118,7 @@ export function agentComponent(opts: { layout: Layout; cluster: ClusterLayout; n
       log: path.join(layout.logDir, `${name}.log`),
       ports: [port],
       endpoint: `http://127.0.0.1:${port}/metrics`,
-      ready: readyz(port),
+      ready: agentReady({ port, host: layout.clusters.find((c) => c.role === "host")!, member: cluster.name }),
     },
   };
 }

@@ -389,7 +389,9 @@ async function retrying(params: { what: string; clock: Clock; log: Logger; signa
       await op();
       return;
     } catch (err) {
-      const wait = backoffMs({ attempt, initialMs: 500, maxMs: 30_000 });
+      // Capped at 5 s: the usual failure is a stream the control plane has not created yet
+      // (its MemberCluster was just declared), and the agent should be ready soon after.
+      const wait = backoffMs({ attempt, initialMs: 500, maxMs: 5_000 });
       params.log.warn({ err, attempt, retryInMs: wait }, `${params.what} failed; retrying`);
       await params.clock.sleep(wait, params.signal).catch(() => undefined);
     }

@@ -72,6 +72,12 @@ export class NatsIntentSource implements IntentSource {
       } catch (err) {
         // An empty stream (or nothing after `seq`) answers 404 "no results".
         if (isNoResults(err)) break;
+        if (isNoResponders(err)) {
+          throw new FederationError(
+            `the intents stream ${stream} does not exist yet: the control plane creates it once MemberCluster ${JSON.stringify(this.#cluster)} is declared on the host (kubectl get mc ${this.#cluster})`,
+            { retryable: true, cause: err },
+          );
+        }
         throw new FederationError(`direct get of ${stream} from sequence ${seq} failed`, { retryable: true, cause: err });
       }
       if (got === 0 || pending <= 0) break;
@@ -82,6 +88,11 @@ export class NatsIntentSource implements IntentSource {
   async stop(): Promise<void> {
     await this.#subscription?.stop();
   }
+}
+
+function isNoResponders(err: unknown): boolean {
+  for (let e: unknown = err; e instanceof Error; e = e.cause) if (/no responders/i.test(e.message)) return true;
+  return false;
 }
 
 function isNoResults(err: unknown): boolean {
