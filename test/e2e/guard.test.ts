@@ -46,14 +46,16 @@ describe("the member residency guard, end to end", function () {
       const out = world.kubectl(["get", "pod", from.name, "-n", from.namespace, "-o", "json"], { kubeconfig: world.env.memberKubeconfigs[from.member]! });
       const pod = JSON.parse(out) as { metadata: Record<string, unknown>; spec: Record<string, unknown> };
       const meta = pod.metadata as { labels?: Record<string, string>; annotations?: Record<string, string> };
+      // Without the ReplicaSet's hash label, so the member's ReplicaSet does not adopt (and delete) the copy.
+      const { "pod-template-hash": _hash, ...labels } = meta.labels ?? {};
       return {
         apiVersion: "v1", kind: "Pod",
-        metadata: { name, namespace: ns, labels: meta.labels, annotations: meta.annotations },
-        spec: { containers: pod.spec.containers },
+        metadata: { name, namespace: ns, labels, annotations: meta.annotations },
+        // The containers as the workload declared them, without what the member added (the service account token mount).
+        spec: { containers: (pod.spec.containers as { name: string; image: string; resources?: unknown }[]).map((c) => ({ name: c.name, image: c.image, resources: c.resources })) },
       };
     };
     const german = "ionos-fra-1";
-    world.apply([namespaceManifest(ns)]);
     spawnSync(world.kubectlBin, ["--kubeconfig", world.env.memberKubeconfigs[german]!, "create", "namespace", ns], { encoding: "utf8" });
 
     const smuggled = await copy(frPod!, "smuggled-health-record");
@@ -66,6 +68,7 @@ describe("the member residency guard, end to end", function () {
     const allowed = await copy(dePod!, "copied-german-pod");
     const admitted = createOn(german, allowed);
     assert.equal(admitted.status, 0, `a compliant copy must be admitted (positive control): ${admitted.stderr}`);
-    world.kubectl(["delete", "pod", "copied-german-pod", "-n", ns, "--wait=false"], { kubeconfig: world.env.memberKubeconfigs[german]! });
+    world.kubectl(["get", "pod", "copied-german-pod", "-n", ns], { kubeconfig: world.env.memberKubeconfigs[german]! });
+    world.kubectl(["delete", "pod", "copied-german-pod", "-n", ns, "--wait=false", "--ignore-not-found"], { kubeconfig: world.env.memberKubeconfigs[german]! });
   });
 });
