@@ -146,7 +146,7 @@ async function failover(world: World, ns: string, rounds: number): Promise<Timed
 async function controlPlaneRss(world: World): Promise<number> {
   const url = world.env.vars.CONTROL_PLANE_METRICS_URL;
   if (!url) throw new Error(".federation/env has no CONTROL_PLANE_METRICS_URL: is the control plane a component of the federation?");
-  const text = await (await fetch(`${url}/metrics`)).text();
+  const text = await (await fetch(url)).text();
   const m = /^process_resident_memory_bytes (\S+)$/m.exec(text);
   if (!m) throw new Error("the control plane's /metrics has no process_resident_memory_bytes");
   return Number(m[1]) / 1024 / 1024;

@@ -120,7 +120,7 @@ describe("the control plane under faults, end to end", function () {
     second = spawn(leader.binary, args, { stdio: ["ignore", fd, fd], cwd: world.env.root });
     const secondMetrics = `http://127.0.0.1:${metricsPort}/metrics`;
     await world.until("the second control plane to be ready (caches synced)", async () => (await fetch(`http://127.0.0.1:${metricsPort}/readyz`).catch(() => undefined))?.status === 200, 60_000);
-    const leaderMetrics = `${world.env.vars.CONTROL_PLANE_METRICS_URL}/metrics`;
+    const leaderMetrics = world.env.vars.CONTROL_PLANE_METRICS_URL!;
     const reconciles = async (url: string) => counterSum(await (await fetch(url)).text(), "controller_runtime_reconcile_total");
     const before = { leader: await reconciles(leaderMetrics), second: await reconciles(secondMetrics) };
     world.apply([workloadManifest({ namespace: ns, name: "while-two", replicas: 1, policy: "public" })]);
