@@ -1,5 +1,4 @@
-import { simulateObjects } from "../../scheduler/simulate.ts";
-import { loadInputs, type InputReader } from "../../scheduler/inputs.ts";
+import { loadInputs, simulateObjects, type InputReader } from "../../scheduler/index.ts";
 import { OutputFormat, type SimulateOptions } from "./options.ts";
 import { toJson, toTable } from "./output.ts";
 

@@ -1,30 +1,15 @@
 import assert from "node:assert/strict";
-import { runCli, type CliEnvironment } from "../../../../operator/src/cmd/kubectl-sovereign/cli.ts";
+import { status } from "@grpc/grpc-js";
+import { runCli } from "../../../../operator/src/cmd/kubectl-sovereign/cli.ts";
+import { COMMAND_NAMES } from "../../../../operator/src/cmd/kubectl-sovereign/commands.ts";
 import { parseSimulateOptions } from "../../../../operator/src/cmd/kubectl-sovereign/options.ts";
 import { TestClock } from "../../../../operator/src/runtime/index.ts";
+import { KubeError } from "../../../../operator/src/kube/index.ts";
+import { memberCluster, sovereignWorkload } from "../../../support/builders.ts";
+import { GRPC_ENVIRONMENT, GRPC_FILES, testEnv } from "./cli-env.ts";
 
-function env(files: Record<string, string> = {}): CliEnvironment & { out: string[]; err: string[] } {
-  const out: string[] = [];
-  const err: string[] = [];
-  return {
-    out,
-    err,
-    stdout: (t) => out.push(t),
-    stderr: (t) => err.push(t),
-    clock: new TestClock("2026-11-28T00:00:00Z"),
-    // The token command's use of a real host is tested against the local federation.
-    hostApi: () => {
-      throw new Error("no host API in unit tests");
-    },
-    reader: {
-      readFile: async (path) => {
-        if (!(path in files)) throw new Error(`ENOENT: ${path}`);
-        return files[path]!;
-      },
-      listDirectory: async () => undefined,
-      readStdin: async () => "",
-    },
-  };
+function grpcError(code: status, details: string): Error {
+  return Object.assign(new Error(`${code} ${status[code]}: ${details}`), { code, details });
 }
 
 describe("kubectl sovereign command line", () => {
@@ -33,27 +18,56 @@ describe("kubectl sovereign command line", () => {
     { name: "refuses an output format other than json or table", argv: ["simulate", "-f", "x.yaml", "-o", "yaml"], message: /-o\/--output: "yaml" is not json or table/ },
     { name: "refuses a --now that is not a time", argv: ["simulate", "-f", "x.yaml", "--now", "yesterday"], message: /--now: "yesterday" is not an RFC 3339 time/ },
     { name: "refuses an unknown flag", argv: ["simulate", "-f", "x.yaml", "--dry-run"], message: /Unknown option '--dry-run'/ },
+    { name: "refuses simulate's positional arguments", argv: ["simulate", "x.yaml"], message: /unexpected arguments: x.yaml \(files are given with -f\)/ },
     { name: "refuses an unknown command", argv: ["apply"], message: /unknown command "apply"/ },
+    { name: "refuses help about an unknown command", argv: ["help", "apply"], message: /unknown command "apply"/ },
     { name: "refuses token without a verb", argv: ["token"], message: /token needs a verb: create/ },
     { name: "refuses token create without a cluster", argv: ["token", "create"], message: /needs the MemberCluster's name/ },
     { name: "refuses a cluster name that cannot be a NATS subject token", argv: ["token", "create", "fr.de"], message: /CLUSTER: / },
     { name: "refuses a --ttl that is not a duration", argv: ["token", "create", "fr", "--ttl", "forever"], message: /--ttl: "forever" is not a duration between 1m and 7d/ },
     { name: "refuses a --ttl longer than a week", argv: ["token", "create", "fr", "--ttl", "8d"], message: /--ttl: "8d"/ },
+    { name: "refuses status without a workload", argv: ["status"], message: /status needs the SovereignWorkload's name/ },
+    { name: "refuses status with two workloads", argv: ["status", "a", "b"], message: /unexpected arguments: b/ },
+    { name: "refuses a workload name that is not a Kubernetes name", argv: ["status", "Patient_Records"], message: /WORKLOAD: "Patient_Records" is not a valid Kubernetes name/ },
+    { name: "refuses a namespace that is not a DNS label", argv: ["status", "a", "-n", "a.b"], message: /-n\/--namespace: "a.b" is not a valid namespace name/ },
+    { name: "refuses an output format it does not print", argv: ["status", "a", "-o", "wide"], message: /-o\/--output: "wide" is not one of table, json, yaml/ },
+    { name: "refuses an unknown flag of status", argv: ["status", "a", "--all-namespaces"], message: /Unknown option '--all-namespaces'/ },
+    { name: "refuses clusters with an argument", argv: ["clusters", "ovh-par-1"], message: /unexpected arguments: ovh-par-1/ },
+    { name: "refuses explain without the gRPC endpoint, naming every missing flag and variable", argv: ["explain", "a"], message: /needs --grpc-address \(or SOVEREIGN_GRPC_ADDRESS\), --grpc-ca \(or SOVEREIGN_GRPC_CA\), --grpc-cert \(or SOVEREIGN_GRPC_CERT\), --grpc-key \(or SOVEREIGN_GRPC_KEY\)/ },
+    { name: "refuses a --grpc-address without a port", argv: ["explain", "a", "--grpc-address", "cp.example", "--grpc-ca", "c", "--grpc-cert", "c", "--grpc-key", "k"], message: /--grpc-address: "cp.example" is not HOST:PORT/ },
+    { name: "refuses explain --now that is not a time", argv: ["explain", "a", "--now", "soon"], message: /--now: "soon" is not an RFC 3339 time/ },
+    { name: "refuses audit --since that is neither a time nor a duration", argv: ["audit", "a", "--since", "1w"], message: /--since: "1w" is neither a time .* nor a duration/ },
+    { name: "refuses audit --limit 0", argv: ["audit", "a", "--limit", "0"], message: /--limit: "0" is not a whole number/ },
+    { name: "refuses completion without a shell", argv: ["completion"], message: /completion needs a shell: bash or zsh/ },
+    { name: "refuses completion for a shell it has no script for", argv: ["completion", "fish"], message: /completion: "fish" is not bash or zsh/ },
+    { name: "refuses no command at all", argv: [], message: /a command is required/ },
   ];
   for (const c of usageCases) {
-    it(`${c.name}, with exit status 2 and the usage`, async () => {
-      const e = env();
+    it(`${c.name}, with exit status 2 and the usage on stderr`, async () => {
+      const e = testEnv();
       assert.equal(await runCli({ argv: c.argv, env: e }), 2);
-      assert.match(e.err.join(""), c.message);
-      assert.match(e.err.join(""), /Usage: kubectl sovereign/);
+      assert.match(e.stderrText(), c.message);
+      assert.match(e.stderrText(), /Usage: kubectl sovereign/);
+      assert.equal(e.stdoutText(), "");
     });
   }
 
-  it("prints simulate's help with exit status 0", async () => {
-    const e = env();
-    assert.equal(await runCli({ argv: ["simulate", "--help"], env: e }), 0);
-    assert.match(e.out.join(""), /-f, --filename FILE/);
+  it("lists every command in --help, with exit status 0", async () => {
+    const e = testEnv();
+    assert.equal(await runCli({ argv: ["--help"], env: e }), 0);
+    for (const name of ["status", "explain", "clusters", "audit", "simulate", "token", "completion"]) assert.match(e.stdoutText(), new RegExp(`^  ${name} `, "m"));
+    assert.equal(COMMAND_NAMES.length, 7);
   });
+
+  for (const name of COMMAND_NAMES) {
+    it(`prints ${name}'s help with every one of its flags, with exit status 0`, async () => {
+      const e = testEnv();
+      assert.equal(await runCli({ argv: [name, "--help"], env: e }), 0);
+      assert.match(e.stdoutText(), new RegExp(`Usage: kubectl sovereign ${name}`));
+      const { COMMANDS } = await import("../../../../operator/src/cmd/kubectl-sovereign/commands.ts");
+      for (const f of COMMANDS[name].flags) if (f.name !== "help") assert.ok(e.stdoutText().includes(`--${f.name}`), `--${f.name} in ${name}'s help`);
+    });
+  }
 
   it("defaults --now to the clock and -o to json", () => {
     assert.deepEqual(parseSimulateOptions({ args: ["-f", "a.yaml", "--filename", "b.yaml"], clock: new TestClock(42) }), { files: ["a.yaml", "b.yaml"], now: 42, output: "json" });
@@ -65,8 +79,86 @@ describe("kubectl sovereign command line", () => {
   });
 
   it("prints an empty decision list for input without workloads", async () => {
-    const e = env({ "empty.yaml": "---\n" });
+    const e = testEnv({ files: { "empty.yaml": "---\n" } });
     assert.equal(await runCli({ argv: ["simulate", "-f", "empty.yaml"], env: e }), 0);
-    assert.deepEqual(JSON.parse(e.out.join("")), { decisions: [] });
+    assert.deepEqual(JSON.parse(e.stdoutText()), { decisions: [] });
+  });
+});
+
+describe("kubectl sovereign exit statuses of the live commands", () => {
+  it("status of a missing workload fails with exit status 1, naming the workload and namespace as kubectl does", async () => {
+    const e = testEnv({ host: { getSovereignWorkload: async () => undefined } });
+    assert.equal(await runCli({ argv: ["status", "patient-records", "-n", "health"], env: e }), 1);
+    assert.equal(e.stderrText(), `Error from server (NotFound): SovereignWorkload "patient-records" not found in namespace "health"\n`);
+  });
+
+  it("status of an existing workload succeeds (positive control of the NotFound case)", async () => {
+    const asked: string[] = [];
+    const e = testEnv({ host: { getSovereignWorkload: async (ns, name) => (asked.push(`${ns}/${name}`), sovereignWorkload({ name, namespace: ns })) } });
+    assert.equal(await runCli({ argv: ["status", "patient-records", "-n", "health", "-o", "json"], env: e }), 0);
+    assert.deepEqual(asked, ["health/patient-records"]);
+    assert.equal(JSON.parse(e.stdoutText()).workload, "health/patient-records");
+  });
+
+  it("an unreachable host fails with exit status 1 and names the kubeconfig to check", async () => {
+    const e = testEnv({ host: { listMemberClusters: async () => { throw new KubeError("list memberclusters: API server answered nothing: connect ECONNREFUSED 127.0.0.1:6443", { status: 0, retryable: true }); } } });
+    assert.equal(await runCli({ argv: ["clusters", "--kubeconfig", "/tmp/host.kubeconfig"], env: e }), 1);
+    assert.match(e.stderrText(), /^error: cannot reach the host API server of kubeconfig \/tmp\/host\.kubeconfig: .*ECONNREFUSED.*--kubeconfig/);
+  });
+
+  it("explain of a missing workload fails with exit status 1 and the control plane's words", async () => {
+    const e = testEnv({ files: GRPC_FILES, environment: GRPC_ENVIRONMENT, controlPlane: { explain: async () => { throw grpcError(status.NOT_FOUND, "SovereignWorkload health/nope does not exist on the host"); } } });
+    assert.equal(await runCli({ argv: ["explain", "nope", "-n", "health"], env: e }), 1);
+    assert.equal(e.stderrText(), "Error from server (NotFound): SovereignWorkload health/nope does not exist on the host\n");
+  });
+
+  it("an unreachable control plane fails with exit status 1, naming the address and what to check", async () => {
+    const e = testEnv({ files: GRPC_FILES, environment: GRPC_ENVIRONMENT, controlPlane: { explain: async () => { throw grpcError(status.UNAVAILABLE, "No connection established"); } } });
+    assert.equal(await runCli({ argv: ["explain", "a"], env: e }), 1);
+    assert.match(e.stderrText(), /^error: cannot reach the control plane's gRPC endpoint at 127\.0\.0\.1:20904 \(UNAVAILABLE: No connection established\)\. Check that the control plane runs .*--grpc-address or SOVEREIGN_GRPC_ADDRESS.*--grpc-ca/);
+  });
+
+  it("a refused client certificate says that the admin certificate is needed", async () => {
+    const e = testEnv({ files: GRPC_FILES, environment: GRPC_ENVIRONMENT, controlPlane: { queryAudit: () => ({ [Symbol.asyncIterator]: () => ({ next: async () => { throw grpcError(status.PERMISSION_DENIED, "Audit.Query needs an admin client certificate; this one is O=member"); } }) }) } });
+    assert.equal(await runCli({ argv: ["audit", "a"], env: e }), 1);
+    assert.match(e.stderrText(), /refused Audit\.Query: .*needs the federation's admin client certificate \(--grpc-cert, --grpc-key\)/);
+  });
+
+  it("an unreadable certificate file is an input error (exit status 2) naming the flag and the file", async () => {
+    const e = testEnv({ files: { "ca.pem": "CA", "admin.pem": "CERT" }, environment: GRPC_ENVIRONMENT, controlPlane: {} });
+    assert.equal(await runCli({ argv: ["explain", "a"], env: e }), 2);
+    assert.match(e.stderrText(), /--grpc-key: cannot read "admin-key\.pem": ENOENT/);
+    assert.equal(e.opened.length, 0, "no connection is opened with a missing key");
+  });
+
+  it("opens the connection with the PEM contents, flags taking precedence over the environment", async () => {
+    const e = testEnv({ files: { ...GRPC_FILES, "other-ca.pem": "OTHER CA" }, environment: GRPC_ENVIRONMENT, controlPlane: { queryAudit: async function* () { yield* []; } } });
+    assert.equal(await runCli({ argv: ["audit", "a", "--grpc-ca", "other-ca.pem", "--grpc-address", "10.0.0.1:443"], env: e }), 0);
+    assert.deepEqual(e.opened, [{ address: "10.0.0.1:443", tls: { caPem: "OTHER CA", certPem: "CERT", keyPem: "KEY" }, serverName: undefined }]);
+    assert.equal(e.stdoutText(), "No audit records for default/a.\n");
+  });
+
+  it("closes the control plane's connection after a failed call too", async () => {
+    let closed = 0;
+    const e = testEnv({ files: GRPC_FILES, environment: GRPC_ENVIRONMENT, controlPlane: { close: () => void closed++, explain: async () => { throw grpcError(status.INTERNAL, "boom"); } } });
+    assert.equal(await runCli({ argv: ["explain", "a"], env: e }), 1);
+    assert.equal(closed, 1);
+    assert.match(e.stderrText(), /answered Explain with INTERNAL: boom/);
+  });
+
+  it("token create prints the token on stdout and the helm command on stderr", async () => {
+    const secrets: string[] = [];
+    const e = testEnv({
+      environment: { SOVEREIGN_NATS_URL: "tls://nats.example:4222" },
+      host: { getMemberCluster: async (name) => memberCluster({ name }), createSecret: async (s) => (secrets.push(s.name), s) },
+    });
+    assert.equal(await runCli({ argv: ["token", "create", "ovh-par-1", "--grpc-address", "cp.example:443"], env: e }), 0);
+    const token = e.stdoutText().trim();
+    assert.match(token, /^[a-z0-9]{6}\.[a-z0-9]{16}$/);
+    assert.equal(secrets.length, 1);
+    assert.ok(e.stderrText().includes(
+      `helm install sovereign-agent charts/member-agent --namespace sovereign-system --create-namespace --set cluster.name=ovh-par-1 --set controlPlane.grpcAddress=cp.example:443 --set controlPlane.natsUrl=tls://nats.example:4222 --set join.bootstrapToken=${token} --set tls.existingSecret=sovereign-agent-tls\n`,
+    ), e.stderrText());
+    assert.doesNotMatch(e.stderrText(), /Before running it/);
   });
 });
