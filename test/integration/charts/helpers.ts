@@ -42,26 +42,32 @@ export function documents(yamlText: string): Array<{ apiVersion: string; kind: s
 }
 
 /**
- * A kubeconfig for `serviceAccount` in `namespace` of the cluster `adminKubeconfig` points
- * at, with a token from `kubectl create token` in a file read through client-node's
- * tokenFile auth provider, as in the charts' kubeconfig ConfigMap.
+ * Kubeconfigs for `serviceAccount` in `namespace` of the cluster `adminKubeconfig` points
+ * at, with a token from `kubectl create token`: `node` reads it through client-node's
+ * tokenFile auth provider, as in the charts' kubeconfig ConfigMap; `kubectl` (client-go
+ * knows no such provider) holds the same token inline.
  */
-export function serviceAccountKubeconfig(params: { env: FederationEnv; adminKubeconfig: string; serviceAccount: string; namespace: string; dir: string; name: string }): string {
+export function serviceAccountKubeconfig(params: { env: FederationEnv; adminKubeconfig: string; serviceAccount: string; namespace: string; dir: string; name: string }): { node: string; kubectl: string } {
   const { env, adminKubeconfig, serviceAccount, namespace, dir, name } = params;
   const token = run(env.tools.KUBECTL_BIN!, ["--kubeconfig", adminKubeconfig, "create", "token", serviceAccount, "-n", namespace, "--duration", "2h"]);
   if (token.status !== 0) throw new Error(`kubectl create token ${serviceAccount} -n ${namespace} failed: ${token.stderr}`);
   const admin = parse(readFileSync(adminKubeconfig, "utf8")) as { clusters: Array<{ cluster: Record<string, string> }> };
   const tokenFile = path.join(dir, `${name}.token`);
   writeFileSync(tokenFile, token.stdout.trim(), { mode: 0o600 });
-  const file = path.join(dir, `${name}.kubeconfig`);
-  writeFileSync(file, JSON.stringify({
-    apiVersion: "v1", kind: "Config",
-    clusters: [{ name, cluster: admin.clusters[0]!.cluster }],
-    users: [{ name: serviceAccount, user: { "auth-provider": { name: "tokenFile", config: { tokenFile } } } }],
-    contexts: [{ name, context: { cluster: name, user: serviceAccount } }],
-    "current-context": name,
-  }), { mode: 0o600 });
-  return file;
+  const write = (file: string, user: Record<string, unknown>) => {
+    writeFileSync(file, JSON.stringify({
+      apiVersion: "v1", kind: "Config",
+      clusters: [{ name, cluster: admin.clusters[0]!.cluster }],
+      users: [{ name: serviceAccount, user }],
+      contexts: [{ name, context: { cluster: name, user: serviceAccount } }],
+      "current-context": name,
+    }), { mode: 0o600 });
+    return file;
+  };
+  return {
+    node: write(path.join(dir, `${name}.kubeconfig`), { "auth-provider": { name: "tokenFile", config: { tokenFile } } }),
+    kubectl: write(path.join(dir, `${name}.kubectl.kubeconfig`), { token: token.stdout.trim() }),
+  };
 }
 
 /** `kubectl auth can-i` as the identity of `kubeconfig`: true for yes, false for no. */
@@ -106,5 +112,5 @@ export async function httpStatus(url: string): Promise<number> {
 
 /** The lines of a process's JSON log that mention a 403, for an assertion message. */
 export function forbiddenLines(output: string): string[] {
-  return output.split("\n").filter((l) => /forbidden|403/i.test(l)).slice(0, 5);
+  return output.split("\n").filter((l) => /forbidden|\b403\b/i.test(l)).slice(0, 5);
 }
