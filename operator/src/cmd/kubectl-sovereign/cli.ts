@@ -40,11 +40,22 @@ function usageFor(command: string | undefined): string {
   return isCommandName(command) ? usageOf(COMMANDS[command]) : USAGE;
 }
 
+/** The innermost cause's words: "fetch failed" alone does not say the port was closed. */
+function rootCause(err: unknown): string | undefined {
+  let e: unknown = err;
+  for (let depth = 0; depth < 8 && (e as { cause?: unknown })?.cause !== undefined; depth++) e = (e as { cause: unknown }).cause;
+  if (e === err || !(e instanceof Error)) return undefined;
+  const code = (e as { code?: unknown }).code;
+  return typeof code === "string" && !e.message.includes(code) ? `${code}: ${e.message}` : e.message;
+}
+
 /** What went wrong with the host, in words that name the kubeconfig to check. */
 function hostError(err: unknown, kubeconfig: string | undefined): unknown {
   if (!(err instanceof KubeError)) return err;
   const which = kubeconfig ? `kubeconfig ${kubeconfig}` : "the default kubeconfig ($KUBECONFIG, then ~/.kube/config)";
-  if (err.status === 0) return new CommandError(FailureKind.Unreachable, `cannot reach the host API server of ${which}: ${err.message}. Check that the host cluster runs and that --kubeconfig names it`, { cause: err });
+  const cause = rootCause(err);
+  const detail = cause && !err.message.includes(cause) ? `${err.message} (${cause})` : err.message;
+  if (err.status === 0) return new CommandError(FailureKind.Unreachable, `cannot reach the host API server of ${which}: ${detail}. Check that the host cluster runs and that --kubeconfig names it`, { cause: err });
   return new CommandError(FailureKind.Refused, `the host API server (${which}) refused: ${err.message}`, { retryable: err.retryable, cause: err });
 }
 

@@ -106,6 +106,14 @@ describe("kubectl sovereign exit statuses of the live commands", () => {
     assert.match(e.stderrText(), /^error: cannot reach the host API server of kubeconfig \/tmp\/host\.kubeconfig: .*ECONNREFUSED.*--kubeconfig/);
   });
 
+  it("names the innermost cause of an unreachable host, which client-node hides behind \"fetch failed\"", async () => {
+    const refused = Object.assign(new Error("connect ECONNREFUSED 127.0.0.1:6443"), { code: "ECONNREFUSED" });
+    const fetchFailed = new TypeError("fetch failed", { cause: refused });
+    const e = testEnv({ host: { listMemberClusters: async () => { throw new KubeError("list memberclusters: API server answered nothing: fetch failed", { status: 0, retryable: true, cause: fetchFailed }); } } });
+    assert.equal(await runCli({ argv: ["clusters"], env: e }), 1);
+    assert.match(e.stderrText(), /of the default kubeconfig \(\$KUBECONFIG, then ~\/\.kube\/config\): list memberclusters: API server answered nothing: fetch failed \(connect ECONNREFUSED 127\.0\.0\.1:6443\)\. Check/);
+  });
+
   it("explain of a missing workload fails with exit status 1 and the control plane's words", async () => {
     const e = testEnv({ files: GRPC_FILES, environment: GRPC_ENVIRONMENT, controlPlane: { explain: async () => { throw grpcError(status.NOT_FOUND, "SovereignWorkload health/nope does not exist on the host"); } } });
     assert.equal(await runCli({ argv: ["explain", "nope", "-n", "health"], env: e }), 1);
