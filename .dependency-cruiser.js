@@ -9,9 +9,7 @@
  * Only kube/ talks to the API server, only metrics/ knows prom-client, the scheduler core
  * and its plugins stay pure, and a folder is entered through its index.ts, so each folder's
  * public surface is one file a reviewer can read.
- *
- * Rules at "warn" are ones the code still breaks (`npm run lint` lists each break); turn
- * each into "error" once its violations are gone.
+
  */
 
 const SRC = "^operator/src/";
@@ -103,21 +101,21 @@ export default {
     // ---- a folder is entered through its index.ts ----
     {
       name: "cross-folder-through-index",
-      severity: "warn",
+      severity: "error",
       comment: "Import another top-level folder only through its index.ts, or a sub-folder's (federation/nats, controllers/workload); gen/ is generated and has none.",
       from: { path: `${SRC}([^/]+)/` },
       to: { path: SRC, pathNot: [`${SRC}$1/`, `${SRC}[^/]+/index\\.ts$`, `${SRC}[^/]+/[^/]+/index\\.ts$`, GEN] },
     },
     {
       name: "sub-folder-through-index-from-parent",
-      severity: "warn",
+      severity: "error",
       comment: "A folder's top files reach a sub-folder (federation/nats, scheduler/core, ...) through that sub-folder's index.ts.",
       from: { path: `${SRC}([^/]+)/[^/]+$` },
       to: { path: `${SRC}$1/[^/]+/[^/]+$`, pathNot: "/index\\.ts$" },
     },
     {
       name: "sub-folder-through-index-from-sibling",
-      severity: "warn",
+      severity: "error",
       comment: "One sub-folder reaches a sibling (federation/grpc → federation/nats) only through the sibling's index.ts.",
       from: { path: `${SRC}([^/]+)/([^/]+)/` },
       to: { path: `${SRC}$1/[^/]+/[^/]+$`, pathNot: [`${SRC}$1/$2/`, "/index\\.ts$"] },

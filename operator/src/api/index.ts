@@ -5,4 +5,4 @@ export { ApiValidationError, decodeMemberCluster, decodeObject, decodeResidencyP
 export type { DecodeOptions, Issue } from "./decode.ts";
 export { formatTime, getCondition, isConditionTrue, removeCondition, setCondition } from "./conditions.ts";
 export type { ConditionUpdate } from "./conditions.ts";
-export { QUANTITY } from "./formats.ts";
+export { isDate, isDateTime, QUANTITY } from "./formats.ts";

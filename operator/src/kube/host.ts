@@ -1,7 +1,7 @@
 import { CoreV1Api, CustomObjectsApi, PatchStrategy, setHeaderOptions } from "@kubernetes/client-node";
 import type { KubeConfig, V1Secret } from "@kubernetes/client-node";
-import { GROUP, VERSION } from "../api/types.ts";
-import type { Condition, MemberCluster, ResidencyPolicy, SovereignWorkload } from "../api/types.ts";
+import { GROUP, VERSION } from "../api/index.ts";
+import type { Condition, MemberCluster, ResidencyPolicy, SovereignWorkload } from "../api/index.ts";
 import { loadKubeConfig } from "./config.ts";
 import type { KubeConfigSource } from "./config.ts";
 import { ConflictError, NotFoundError, toKubeError } from "./errors.ts";

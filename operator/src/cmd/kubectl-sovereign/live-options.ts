@@ -1,7 +1,7 @@
 // Options of the live commands (status, explain, clusters, audit), parsed and checked
 // once at the entry: flags first, then the SOVEREIGN_* environment, then defaults.
 import { isIP } from "node:net";
-import { isDate, isDateTime } from "../../api/formats.ts";
+import { isDate, isDateTime } from "../../api/index.ts";
 import type { CommandSpec } from "./commands.ts";
 import { COMMANDS, parseCommand } from "./commands.ts";
 import { UsageError } from "./errors.ts";

@@ -1,7 +1,7 @@
 import { status } from "@grpc/grpc-js";
 import type { Logger } from "pino";
-import { formatTime } from "../../api/conditions.ts";
-import type { MemberCluster } from "../../api/types.ts";
+import { formatTime } from "../../api/index.ts";
+import type { MemberCluster } from "../../api/index.ts";
 import type { JoinRequest, JoinResponse } from "../../gen/sovereign/v1/federation.ts";
 import type { ResidencyFacts } from "../../gen/sovereign/v1/residency.ts";
 import type { HostApi } from "../../kube/index.ts";
