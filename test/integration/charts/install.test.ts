@@ -133,7 +133,9 @@ describe("Helm charts installed on the local federation, processes under the cha
     if (ns.status !== 0 && !/AlreadyExists/.test(ns.stderr)) throw new Error(ns.stderr);
     kc(["label", "--overwrite", "namespace", SYSTEM_NAMESPACE, "pod-security.kubernetes.io/enforce=restricted"], memberKc);
     helmOk(env, [
-      "install", AGENT_RELEASE, CHARTS.agent, "-n", SYSTEM_NAMESPACE, "--take-ownership",
+      // Other suites (the agent's) may have applied the guard on this member under their own
+      // field manager: the chart takes it over, as an upgrade from a hand-applied guard would.
+      "install", AGENT_RELEASE, CHARTS.agent, "-n", SYSTEM_NAMESPACE, "--take-ownership", "--force-conflicts",
       "--set", `cluster.name=${MEMBER}`, "--set", `controlPlane.grpcAddress=127.0.0.1:${grpcPort}`, "--set", `controlPlane.natsUrl=${env.natsUrl}`,
       "--set", `join.bootstrapToken=${token}`,
       "--set-file", `tls.ca=${env.vars.GRPC_CA}`, "--set-file", `tls.cert=${env.vars.GRPC_CERT_FR}`, "--set-file", `tls.key=${env.vars.GRPC_KEY_FR}`,

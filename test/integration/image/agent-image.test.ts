@@ -94,6 +94,9 @@ describe("the container image (hack/build-image) runs the member agent under pod
     const controlPlaneReady = await status(`${need(env, "CONTROL_PLANE_METRICS_URL").replace(/\/metrics$/, "")}/readyz`);
     assert.equal(controlPlaneReady, 200, `the control plane (gRPC ${grpc}) is not ready; hack/federation status`);
 
+    // The example members, so that the French ones with agents of their own are there to be turned down by the selector.
+    hostKubectl(["apply", "--server-side", "--field-manager=image-test", "-f", path.join(env.root, "crds/examples/10-member-clusters.yaml")]);
+
     const built = await buildImage();
     ref = built.ref;
     console.log(`      image ${ref} in ${Math.round(built.ms)} ms`);

@@ -93,6 +93,8 @@ describe("local federation", () => {
     if (!existsSync(path.join(repoRoot, AGENT_ENTRY)) || env.agents.length === 0) this.skip();
     this.timeout(180_000);
     const member = env.agents.includes("ionos-fra-1") ? "ionos-fra-1" : env.agents[0]!;
+    // An agent is ready once its MemberCluster is declared (the control plane then creates its stream).
+    kubectlOk({ bin: env.tools.KUBECTL_BIN ?? env.vars.KUBECTL!, kubeconfig: env.hostKubeconfig, args: ["apply", "--server-side", "--field-manager=local-federation-test", "-f", path.join(repoRoot, "crds/examples/10-member-clusters.yaml")] });
     const readyz = env.agentMetricsUrls[member]!.replace(/\/metrics$/, "/readyz");
     const other = env.agentMetricsUrls[env.agents.find((a) => a !== member) ?? member]!.replace(/\/metrics$/, "/readyz");
     const opts = { root: repoRoot, stateDir: federationStateDir(), component: agentComponentName(member) };
