@@ -2,5 +2,5 @@
 export { desired, crossBorderFailoverOf, nextChange } from "./desired.ts";
 export { WorkloadReconciler, WORKLOAD_FIELD_MANAGER, type WorkloadReconcilerDeps } from "./reconciler.ts";
 export { MEMBER_CLEANUP_FINALIZER, deletionPlan } from "./finalizer.ts";
-export { workloadForUid, workloadsForCluster, workloadsForPolicy } from "./watches.ts";
+export { clusterChangeMatters, workloadForUid, workloadsForCluster, workloadsForPolicy } from "./watches.ts";
 export type { DecideFn, DesiredInput, DesiredState, MemberReport } from "./types.ts";
