@@ -5,8 +5,13 @@
  * them at once); the controllers read it level-based and are told which key changed.
  */
 import type { Logger } from "pino";
-import type { Heartbeat, ReportSource } from "../federation/index.ts";
-import type { Runnable } from "../runtime/index.ts";
+import type { Heartbeat, PlacementIntent, ReportSource } from "../federation/index.ts";
+import { noopSovereignMetrics } from "../metrics/index.ts";
+import type { SovereignMetrics } from "../metrics/index.ts";
+import { systemClock } from "../runtime/index.ts";
+import type { Clock, Runnable } from "../runtime/index.ts";
+import { GuardRefusals } from "./guard-refusals.ts";
+import { IntentAckTracker } from "./intent-acks.ts";
 
 /** What one member's agent last said about a workload (sov.v1.<cluster>.status.<uid>). */
 export interface MemberReport {
@@ -25,10 +30,30 @@ export class ReportBook implements Runnable {
   readonly #statuses = new Map<string, Map<string, MemberReport>>();
   readonly #onHeartbeat: ((cluster: string) => void)[] = [];
   readonly #onStatus: ((uid: string, cluster: string) => void)[] = [];
+  readonly #metrics: SovereignMetrics;
+  readonly #clock: Clock;
+  readonly #acks = new IntentAckTracker();
+  readonly #refusals = new GuardRefusals();
 
-  constructor(params: { source: ReportSource; log: Logger }) {
+  constructor(params: { source: ReportSource; log: Logger; metrics?: SovereignMetrics; clock?: Clock }) {
     this.#source = params.source;
     this.#log = params.log;
+    this.#metrics = params.metrics ?? noopSovereignMetrics;
+    this.#clock = params.clock ?? systemClock;
+  }
+
+  /**
+   * Call just before publishing an intent: the member's first status showing it applied
+   * gives sovereign_intent_ack_duration_seconds (the agent's own JetStream ack is not
+   * visible from here).
+   */
+  intentPublished(intent: PlacementIntent): void {
+    const uid = intent.workload?.uid ?? "";
+    if (!uid) return;
+    this.#acks.published(
+      { uid, cluster: intent.cluster, generation: intent.generation, replicas: intent.replicas, at: this.#clock.now().getTime() },
+      this.#statuses.get(uid)?.get(intent.cluster),
+    );
   }
 
   onHeartbeat(handler: (cluster: string) => void): void {
@@ -63,9 +88,22 @@ export class ReportBook implements Runnable {
             for (const h of this.#onHeartbeat) h(message.cluster);
           }
         } else {
-          for await (const { message } of this.#source.statuses(signal)) {
+          // What the consumer replays on opening (the newest per subject) was sent earlier:
+          // it settles what it shows but measures no latency and counts no new refusal.
+          const opened = this.#clock.now().getTime();
+          for await (const { message, receivedAt } of this.#source.statuses(signal)) {
             const uid = message.workload?.uid ?? "";
             if (!uid) continue;
+            const replayed = receivedAt.getTime() < opened;
+            const seconds = this.#acks.reported({
+              uid, cluster: message.cluster, observedGeneration: message.observedGeneration, desiredReplicas: message.desiredReplicas,
+              at: this.#clock.now().getTime(), replayed,
+            });
+            if (seconds !== undefined) this.#metrics.intentAcknowledged({ cluster: message.cluster, seconds });
+            if (this.#refusals.observe({ uid, cluster: message.cluster, message: message.message, replayed })) {
+              this.#metrics.guardRejection({ cluster: message.cluster });
+              this.#log.warn({ cluster: message.cluster, uid, message: message.message }, "a member's residency guard refused a pod");
+            }
             const byCluster = this.#statuses.get(uid) ?? new Map<string, MemberReport>();
             byCluster.set(message.cluster, {
               desiredReplicas: message.desiredReplicas,

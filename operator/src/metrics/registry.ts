@@ -65,9 +65,23 @@ export class MetricsRegistry extends RuntimeRegistry implements SovereignMetrics
     for (const [key, labels] of this.#placedOn) this.#placements.set(labels, totals.get(key) ?? 0);
   }
 
-  memberHeartbeat({ cluster, ageSeconds, ready }: { cluster: string; ageSeconds: number; ready: boolean }): void {
-    this.#lastHeartbeat.set(cluster, this.#now() - ageSeconds * 1000);
+  memberHeartbeat({ cluster, ageSeconds, ready }: { cluster: string; ageSeconds?: number | undefined; ready: boolean }): void {
+    if (ageSeconds !== undefined && Number.isFinite(ageSeconds)) this.#lastHeartbeat.set(cluster, this.#now() - ageSeconds * 1000);
+    else {
+      // An age of +Inf would make "age > 60 for 1m" alerts read "for +Inf"; no series is the honest answer.
+      this.#lastHeartbeat.delete(cluster);
+      this.#heartbeatAge.remove({ cluster });
+    }
     this.#ready.set({ cluster }, ready ? 1 : 0);
+  }
+
+  members({ rows }: { rows: readonly { cluster: string; country: string }[] }): void {
+    for (const { cluster, country } of rows) {
+      this.#guardRejections.inc({ cluster }, 0);
+      const labels = { from_cluster: cluster, country };
+      this.#failoverLabels.set(`${cluster}\u0000${country}`, labels);
+      this.#failovers.inc(labels, 0);
+    }
   }
 
   failover({ fromCluster, country }: { fromCluster: string; country: string }): void {

@@ -46,8 +46,17 @@ export interface SovereignMetrics {
    * summed). A cluster seen before and absent now shows 0 until memberRemoved.
    */
   placements(params: { rows: readonly { cluster: string; country: string; replicas: number }[] }): void;
-  /** Seconds since each member's last heartbeat, and whether it is Ready. */
-  memberHeartbeat(params: { cluster: string; ageSeconds: number; ready: boolean }): void;
+  /**
+   * Seconds since each member's last heartbeat, and whether it is Ready. `ageSeconds`
+   * undefined (or not finite): no heartbeat yet, so no age is exported (readiness 0 says it).
+   */
+  memberHeartbeat(params: { cluster: string; ageSeconds?: number | undefined; ready: boolean }): void;
+  /**
+   * Every member cluster known now, with its country: creates their counters
+   * (guard rejections, failovers) at 0, as client-go does, so queries and alerts
+   * read a series before anything happened. Members no longer known: memberRemoved.
+   */
+  members(params: { rows: readonly { cluster: string; country: string }[] }): void;
   failover(params: { fromCluster: string; country: string }): void;
   intentPublished(params: { cluster: string; seconds: number }): void;
   /** Publish-to-ack latency of an intent as the agent reports it (applied and acked). */
@@ -90,7 +99,7 @@ export const noopControllerMetrics: ControllerMetrics = { reconciled: noop, reco
 export const noopQueueMetrics: QueueMetrics = { depth: noop, added: noop, queued: noop, worked: noop, retried: noop, unfinished: noop };
 export const noopQueueMetricsProvider: QueueMetricsProvider = { forQueue: () => noopQueueMetrics };
 export const noopSovereignMetrics: SovereignMetrics = {
-  decision: noop, placements: noop, memberHeartbeat: noop, failover: noop, intentPublished: noop, intentAcknowledged: noop,
+  decision: noop, placements: noop, memberHeartbeat: noop, members: noop, failover: noop, intentPublished: noop, intentAcknowledged: noop,
   guardRejection: noop, workloadUnschedulable: noop, certifications: noop, memberRemoved: noop,
 };
 export const noopAgentMetrics: AgentMetrics = { intentApplied: noop, deployments: noop, heartbeatPublished: noop, guardRejection: noop };

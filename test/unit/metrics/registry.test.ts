@@ -68,6 +68,35 @@ describe("metrics: the control plane's sovereign_* metrics", () => {
     assert.equal(sampleOf(await scrape(r), "sovereign_member_ready", { cluster: "ovh-par-1" }), 0);
   });
 
+  it("exports no heartbeat age for a member that never sent one (not +Inf), and its readiness 0", async () => {
+    const r = registry(() => 1_000_000);
+    r.memberHeartbeat({ cluster: "aws-fra-1", ready: false });
+    r.memberHeartbeat({ cluster: "ovh-rbx-hds", ageSeconds: Infinity, ready: false });
+    r.memberHeartbeat({ cluster: "ovh-par-1", ageSeconds: 3, ready: true });
+    const m = await scrape(r);
+    assert.deepEqual(seriesOf(m, "sovereign_member_heartbeat_age_seconds"), { "cluster=ovh-par-1": 3 }, "positive control: a member with a heartbeat has an age");
+    assert.equal(sampleOf(m, "sovereign_member_ready", { cluster: "aws-fra-1" }), 0);
+    // A member whose heartbeat is forgotten (its MemberCluster recreated) loses its age again.
+    r.memberHeartbeat({ cluster: "ovh-par-1", ready: false });
+    assert.equal((await scrape(r)).get("sovereign_member_heartbeat_age_seconds")?.samples.length ?? 0, 0);
+  });
+
+  it("creates every known member's guard-rejection and failover counters at 0, and keeps their counts across snapshots", async () => {
+    const r = registry();
+    r.members({ rows: [{ cluster: "ovh-par-1", country: "FR" }, { cluster: "ionos-fra-1", country: "DE" }] });
+    let m = await scrape(r);
+    assert.deepEqual(seriesOf(m, "sovereign_guard_rejections_total"), { "cluster=ovh-par-1": 0, "cluster=ionos-fra-1": 0 });
+    assert.deepEqual(seriesOf(m, "sovereign_failovers_total"), { "from_cluster=ovh-par-1,country=FR": 0, "from_cluster=ionos-fra-1,country=DE": 0 });
+    r.guardRejection({ cluster: "ionos-fra-1" });
+    r.failover({ fromCluster: "ovh-par-1", country: "FR" });
+    r.members({ rows: [{ cluster: "ovh-par-1", country: "FR" }, { cluster: "ionos-fra-1", country: "DE" }] });
+    m = await scrape(r);
+    assert.deepEqual(seriesOf(m, "sovereign_guard_rejections_total"), { "cluster=ovh-par-1": 0, "cluster=ionos-fra-1": 1 });
+    assert.deepEqual(seriesOf(m, "sovereign_failovers_total"), { "from_cluster=ovh-par-1,country=FR": 1, "from_cluster=ionos-fra-1,country=DE": 0 });
+    r.memberRemoved({ cluster: "ionos-fra-1" });
+    assert.doesNotMatch(await r.metrics(), /ionos-fra-1/, "a removed member's zeroed series go too");
+  });
+
   it("counts failovers by the cluster left and its country, intents and guard rejections by cluster", async () => {
     const r = registry();
     r.failover({ fromCluster: "ovh-par-1", country: "FR" });

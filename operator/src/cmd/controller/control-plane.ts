@@ -7,7 +7,7 @@ import { readdirSync, readFileSync } from "node:fs";
 import path from "node:path";
 import type { Logger } from "pino";
 import type { MemberCluster, ResidencyPolicy, SovereignWorkload } from "../../api/index.ts";
-import { MemberClusterReconciler, ReportBook, WorkloadReconciler, workloadForUid, workloadsForCluster, workloadsForPolicy } from "../../controllers/index.ts";
+import { FleetMetrics, MemberClusterReconciler, ReportBook, WorkloadReconciler, clusterChangeMatters, workloadForUid, workloadsForCluster, workloadsForPolicy } from "../../controllers/index.ts";
 import { ControlPlaneIntentPublisher, ControlPlaneReportSource, ControlPlaneStreams, FederationClient, parseNatsSecret } from "../../federation/index.ts";
 import type { NatsSecret } from "../../federation/index.ts";
 import { auditQueryHandler, explainHandler, FederationGrpcServer, secretCredentialSource, simulateHandler } from "../../federation/grpc/index.ts";
@@ -79,7 +79,7 @@ export async function startControlPlane(params: ControlPlaneParams): Promise<Run
   });
   const streams = new ControlPlaneStreams({ client });
   await streams.ensureShared();
-  const reports = new ReportBook({ source: new ControlPlaneReportSource({ client, log }), log: log.child({ component: "reports" }) });
+  const reports = new ReportBook({ source: new ControlPlaneReportSource({ client, log }), log: log.child({ component: "reports" }), metrics, clock });
   const publisher = new ControlPlaneIntentPublisher({ client, metrics });
   const ensureMember = (cluster: string) => streams.ensureMember(cluster);
 
@@ -98,10 +98,18 @@ export async function startControlPlane(params: ControlPlaneParams): Promise<Run
     }),
   });
 
+  // Federation-wide series (leader-only; refreshed from the whole caches on every change).
+  const fleet = new FleetMetrics({ clusters: clusters as Cache<MemberCluster>, workloads: workloads as Cache<SovereignWorkload>, metrics });
+
   // Watches: every change is mapped to keys; the reconcilers read the caches (level-based).
-  workloads.onChange((w) => workloadController.enqueue(workloadKey(w)));
+  workloads.onChange((w) => {
+    workloadController.enqueue(workloadKey(w));
+    fleet.schedule();
+  });
   clusters.onChange((c, previous) => {
+    fleet.schedule();
     clusterController.enqueue(c.metadata.name);
+    if (!clusterChangeMatters(previous, c)) return;
     for (const key of workloadsForCluster(c, workloads.list())) workloadController.enqueue(key);
     if (previous) for (const key of workloadsForCluster(previous, workloads.list())) workloadController.enqueue(key);
   });
@@ -136,7 +144,7 @@ export async function startControlPlane(params: ControlPlaneParams): Promise<Run
     healthAddress: options.metricsListen,
     metrics,
   });
-  for (const r of [clusters, policies, workloads, reports, grpcRunnable(grpc, options.grpcListen, log), clusterController, workloadController] as Runnable[]) manager.add(r);
+  for (const r of [clusters, policies, workloads, reports, grpcRunnable(grpc, options.grpcListen, log), clusterController, workloadController, fleet] as Runnable[]) manager.add(r);
 
   const abort = new AbortController();
   const done = manager.start(abort.signal).finally(() => client.drain().catch(() => undefined));

@@ -50,7 +50,7 @@ export class MemberClusterReconciler implements Reconciler {
     const now = d.clock.now();
     const last = d.reports.lastHeartbeat(name);
     const state = clusterDesired({ cluster, last, timing: d.timing, now });
-    (d.metrics ?? noopSovereignMetrics).memberHeartbeat({ cluster: name, ageSeconds: last ? (now.getTime() - last.receivedAt.getTime()) / 1000 : Infinity, ready: state.ready });
+    (d.metrics ?? noopSovereignMetrics).memberHeartbeat({ cluster: name, ageSeconds: last ? (now.getTime() - last.receivedAt.getTime()) / 1000 : undefined, ready: state.ready });
     const ours = Object.fromEntries(Object.entries(cluster.metadata.labels ?? {}).filter(([k]) => isReservedLabelKey(k)));
     if (!isDeepStrictEqual(ours, state.labels)) {
       await d.host.applyMemberClusterLabels({ name, labels: state.labels, fieldManager: CLUSTER_LABELS_FIELD_MANAGER });

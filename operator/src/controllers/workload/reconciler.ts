@@ -57,13 +57,21 @@ export class WorkloadReconciler implements Reconciler {
   async reconcile(key: string): Promise<Result> {
     const d = this.#d;
     const workload = d.workloads.get(key);
-    if (!workload) return {};
+    if (!workload) {
+      // Gone: it no longer counts as unschedulable (the gauge is a count of live workloads).
+      const [namespace = "", name = ""] = key.split("/");
+      this.#metrics.workloadUnschedulable({ namespace, name, unschedulable: false });
+      return {};
+    }
     const uid = workload.metadata.uid ?? "";
     const now = d.clock.now();
     const namespace = workload.metadata.namespace ?? "default";
     const name = workload.metadata.name;
 
-    if (workload.metadata.deletionTimestamp) return this.#delete(workload);
+    if (workload.metadata.deletionTimestamp) {
+      this.#metrics.workloadUnschedulable({ namespace, name, unschedulable: false });
+      return this.#delete(workload);
+    }
     if (!hasFinalizer(workload)) {
       await d.host.setSovereignWorkloadFinalizers({ namespace, name, finalizers: [...(workload.metadata.finalizers ?? []), MEMBER_CLEANUP_FINALIZER], resourceVersion: workload.metadata.resourceVersion ?? "" });
       // The update comes back through the informer and reconciles again.
@@ -111,6 +119,7 @@ export class WorkloadReconciler implements Reconciler {
       const signature = signatureOf(intent);
       if (sent.get(intent.cluster) === signature) continue;
       await this.#d.ensureMember(intent.cluster);
+      this.#d.reports.intentPublished(intent);
       await this.#d.publisher.publishIntent(intent);
       sent.set(intent.cluster, signature);
       if (intent.replicas === 0) vacated = true;
@@ -146,6 +155,7 @@ export class WorkloadReconciler implements Reconciler {
         podTemplate: undefined, residency: undefined, residencyPolicy: workload.spec.residencyPolicy ?? "", decidedAt: now, requirements: undefined,
       };
       await d.ensureMember(cluster);
+      d.reports.intentPublished(intent);
       await d.publisher.publishIntent(intent);
       const sent = this.#published.get(uid) ?? new Map<string, string>();
       sent.set(cluster, signatureOf(intent));
