@@ -19,6 +19,8 @@ flags for up (without them, a recorded federation keeps its shape):
   --agents LIST      members that run an agent (default: those named like an example
                      MemberCluster, e.g. ovh-par-1); "none" for none
   --control-plane on|off   run the control plane (default on)
+  --rbac charts|admin      run the control plane and agents under the Helm charts'
+                     ServiceAccounts (default: installs both charts) or the clusters' admin
   --nodes 3          kwok nodes per member
   --base-port N      first of the 100 loopback ports used (default: derived from the checkout path)
   --timeout 240      seconds to wait for readiness
@@ -37,6 +39,7 @@ export async function main(argv: string[]): Promise<number> {
       members: { type: "string" },
       agents: { type: "string" },
       "control-plane": { type: "string" },
+      rbac: { type: "string" },
       nodes: { type: "string" },
       "base-port": { type: "string" },
       "state-dir": { type: "string" },
@@ -58,6 +61,8 @@ export async function main(argv: string[]): Promise<number> {
     case "up": {
       const cp = values["control-plane"];
       if (cp !== undefined && cp !== "on" && cp !== "off") throw new UsageError(`--control-plane: "${cp}" is neither on nor off`);
+      const rbac = values.rbac;
+      if (rbac !== undefined && rbac !== "charts" && rbac !== "admin") throw new UsageError(`--rbac: "${rbac}" is neither charts nor admin`);
       const members = values.members !== undefined ? list(values.members) : undefined;
       const opts = resolveUpOptions({
         root,
@@ -65,6 +70,7 @@ export async function main(argv: string[]): Promise<number> {
         ...(members ? { members } : {}),
         ...(values.agents !== undefined ? { agents: list(values.agents) } : members ? { agents: defaultAgents(members) } : {}),
         ...(cp !== undefined ? { controlPlane: cp === "on" } : {}),
+        ...(rbac !== undefined ? { rbac } : {}),
         ...(values.nodes !== undefined ? { nodesPerMember: intFlag("--nodes", values.nodes, 1, 50) } : {}),
         ...(values["base-port"] !== undefined ? { basePort: intFlag("--base-port", values["base-port"], 1024, 65400) } : {}),
         envBasePort: process.env.FEDERATION_BASE_PORT,

@@ -2,13 +2,14 @@ import { randomBytes } from "node:crypto";
 import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { waitFor } from "../../../operator/src/runtime/wait.ts";
+import { componentKubeconfig, installCharts, type Rbac } from "./charts.ts";
 import type { Component } from "./component.ts";
 import { layoutEnv, writeEnvFile } from "./env.ts";
 import { etcdComponent } from "./etcd.ts";
 import { httpGet, portInUse } from "./http.ts";
 import { ADMIN_USER, apiserverComponent, controllerManagerComponent, schedulerComponent } from "./kube.ts";
 import { kwokComponent, readKubeconfigAuth } from "./kwok.ts";
-import { agentComponentName, type ClusterLayout, type Layout, makeLayout } from "./layout.ts";
+import { agentComponentName, CONTROL_PLANE_COMPONENT, type ClusterLayout, type Layout, makeLayout } from "./layout.ts";
 import { natsComponent } from "./nats.ts";
 import { agentComponent, controlPlaneComponent, nodeBinary, type OperatorComponent } from "./operator.ts";
 import { ComponentStartError, type RecordedProcess, isRunning, startDetached, stopProcess } from "./process.ts";
@@ -26,6 +27,11 @@ export interface UpOptions {
   agents?: string[];
   /** Run the control plane (default true). */
   controlPlane?: boolean;
+  /**
+   * Whose identity the control plane and agents run under: "charts" (default) installs the
+   * Helm charts and uses their ServiceAccounts' tokens; "admin" uses the clusters' admin.
+   */
+  rbac?: Rbac;
   nodesPerMember: number;
   timeoutMs: number;
   progress: (line: string) => void;
@@ -53,18 +59,20 @@ interface Plan {
   env: Record<string, string>;
 }
 
-function plan(opts: { layout: Layout; tools: Tools; token: string; tokenFile: string }): Plan {
-  const { layout, tools } = opts;
+function plan(opts: { layout: Layout; tools: Tools; token: string; tokenFile: string; rbac: Rbac }): Plan {
+  const { layout, tools, rbac } = opts;
   const nats = natsComponent({ layout, tools });
   const members = layout.clusters.filter((c) => c.role === "member");
   const node = nodeBinary(layout.root);
   const absent: Plan["absent"] = [];
   const present = (o: OperatorComponent): Component[] => ("component" in o ? [o.component] : (absent.push(o.absent), []));
-  const controlPlane = layout.controlPlane ? present(controlPlaneComponent({ layout, node })) : [];
+  const host = layout.clusters.find((c) => c.role === "host")!;
+  const kubeconfig = (cluster: ClusterLayout, component: string) => componentKubeconfig({ layout, rbac, cluster, component });
+  const controlPlane = layout.controlPlane ? present(controlPlaneComponent({ layout, node, kubeconfig: kubeconfig(host, CONTROL_PLANE_COMPONENT) })) : [];
   const agentMembers = members.filter((c) => layout.agents.includes(c.name));
   // An agent reads streams the control plane creates: without it, it would never be ready.
   const agents = controlPlane.length
-    ? agentMembers.flatMap((cluster) => present(agentComponent({ layout, cluster, node })))
+    ? agentMembers.flatMap((cluster) => present(agentComponent({ layout, cluster, node, kubeconfig: kubeconfig(cluster, agentComponentName(cluster.name)) })))
     : (absent.push(...agentMembers.map((c) => ({ name: agentComponentName(c.name), reason: "needs the control plane (it creates the streams agents read), which does not run here" }))), []);
   return {
     infrastructure: [
@@ -131,13 +139,15 @@ export async function up(opts: UpOptions): Promise<Layout> {
     nodesPerMember: opts.nodesPerMember,
     agents: opts.agents ?? [],
     controlPlane: opts.controlPlane ?? true,
+    rbac: opts.rbac ?? prior?.rbac ?? "charts",
   };
+  const rbac = state.rbac ?? "admin";
   const layout = layoutOf({ root: opts.root, stateDir: opts.stateDir, state });
   mkdirSync(layout.logDir, { recursive: true });
   for (const c of layout.clusters) mkdirSync(c.dir, { recursive: true });
   const tools = toolPaths(opts.root);
   const { token, tokenFile } = ensureAdminToken(layout);
-  const p = plan({ layout, tools, token, tokenFile });
+  const p = plan({ layout, tools, token, tokenFile, rbac });
   writeState(layout.stateDir, state);
 
   // An agent (or control plane) the new shape no longer has must not keep running unrecorded.
@@ -154,20 +164,26 @@ export async function up(opts: UpOptions): Promise<Layout> {
   writeEnvFile({ stateDir: layout.stateDir, vars: p.env });
   prepareClusters({ layout, kubectl: tools.kubectl, timeoutMs: Math.max(5000, deadline - Date.now()), say });
   for (const a of p.absent) say(`skipping ${a.name}: ${a.reason}`);
-  for (const phase of p.operator) await runPhase({ phase, state, layout, deadline, say });
+  if (rbac === "charts" && p.operator.length > 0) {
+    say("installing the Helm charts (the control plane and agents run under their ServiceAccounts)");
+    await installCharts({ layout, tools, say });
+  }
+  // A component started under another identity (an earlier --rbac) restarts with the new kubeconfig.
+  for (const phase of p.operator) await runPhase({ phase, state, layout, deadline, say, restartOnNewArgs: true });
   const agents = layout.agents.length ? `; agents on ${layout.agents.join(", ")}` : "";
   say(`federation ready: host + ${opts.members.join(", ")} (${layout.clusters.length} API servers, ${state.processes.length} processes${agents})`);
   return layout;
 }
 
 /** Starts what of one phase does not run (or runs an outdated configuration), then waits for all of it. */
-async function runPhase(opts: { phase: Component[]; state: FederationState; layout: Layout; deadline: number; say: (l: string) => void }): Promise<void> {
+async function runPhase(opts: { phase: Component[]; state: FederationState; layout: Layout; deadline: number; say: (l: string) => void; restartOnNewArgs?: boolean }): Promise<void> {
   const { state, say } = opts;
   const started: { component: Component; proc: RecordedProcess }[] = [];
   for (const component of opts.phase) {
     const recorded = state.processes.find((p) => p.component === component.name);
     if (recorded && isRunning(recorded)) {
-      if (!component.outdated?.()) {
+      const newArgs = opts.restartOnNewArgs === true && (recorded.binary !== component.binary || (recorded.args ?? []).join("\0") !== component.args.join("\0"));
+      if (!component.outdated?.() && !newArgs) {
         started.push({ component, proc: recorded });
         continue;
       }
@@ -262,7 +278,7 @@ function load(opts: { root: string; stateDir: string }): Loaded | undefined {
   const layout = layoutOf({ root: opts.root, stateDir: opts.stateDir, state });
   const tokenFile = path.join(layout.stateDir, "tokens.csv");
   const token = readFileSync(tokenFile, "utf8").split(",")[0]!;
-  const p = plan({ layout, tools: toolPaths(opts.root), token, tokenFile });
+  const p = plan({ layout, tools: toolPaths(opts.root), token, tokenFile, rbac: state.rbac ?? "admin" });
   return { state, layout, plan: p, components: [...p.infrastructure, ...p.operator].flat() };
 }
 

@@ -95,6 +95,8 @@ export function memberEnvName(member: string): string {
 export function validateMemberName(m: string): string {
   const why = (reason: string) => new Error(`--members: "${m}" is not a valid member name (${reason})`);
   if ([ADMIN_CLIENT, CONTROL_PLANE_IDENTITY, "host"].includes(m)) throw why("reserved: an identity of the federation has that name");
+  // Its kubeconfig would be an agent's identity kubeconfig (agent-<member>.kubeconfig).
+  if (m.startsWith("agent-")) throw why("reserved: agent-<member> names an agent's files");
   try {
     validateClusterName(m, "--members");
   } catch (err) {

@@ -20,6 +20,8 @@ export interface ShapeOptions {
   members?: string[];
   agents?: string[];
   controlPlane?: boolean;
+  /** Whose identity the control plane and agents run under (default: the recorded one, else charts). */
+  rbac?: "charts" | "admin";
   nodesPerMember?: number;
   basePort?: number;
   /** FEDERATION_BASE_PORT as the caller read it; below an explicit basePort, above the recorded one. */
@@ -49,6 +51,7 @@ export function resolveUpOptions(opts: ShapeOptions): UpOptions {
     members,
     agents,
     controlPlane: opts.controlPlane ?? prior?.controlPlane ?? true,
+    rbac: opts.rbac ?? prior?.rbac ?? "charts",
     nodesPerMember: opts.nodesPerMember ?? prior?.nodesPerMember ?? 3,
     timeoutMs: opts.timeoutMs ?? 240_000,
     progress: opts.progress ?? (() => undefined),
@@ -86,7 +89,7 @@ export async function federationHealthy(opts: { root?: string; stateDir: string 
 export async function startLocalFederation(opts: StartOptions = {}): Promise<LocalFederation> {
   const resolved = resolveUpOptions(opts);
   const { root, stateDir } = resolved;
-  const shapeAsked = opts.members !== undefined || opts.agents !== undefined || opts.controlPlane !== undefined || opts.nodesPerMember !== undefined;
+  const shapeAsked = opts.members !== undefined || opts.agents !== undefined || opts.controlPlane !== undefined || opts.rbac !== undefined || opts.nodesPerMember !== undefined;
   let startedHere = false;
   let layout: Layout | undefined;
   if (shapeAsked || !(await federationHealthy({ root, stateDir }))) {

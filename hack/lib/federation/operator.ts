@@ -60,12 +60,12 @@ function entry(root: string, file: string, name: string): { path: string } | { a
   return existsSync(p) ? { path: p } : { absent: { name, reason: `${file} does not exist yet` } };
 }
 
-export function controlPlaneComponent(opts: { layout: Layout; node: string }): OperatorComponent {
+/** `kubeconfig`: the identity it runs as (the chart's ServiceAccount; default the host's admin). */
+export function controlPlaneComponent(opts: { layout: Layout; node: string; kubeconfig?: string }): OperatorComponent {
   const { layout } = opts;
   const main = entry(layout.root, CONTROL_PLANE_ENTRY, CONTROL_PLANE_COMPONENT);
   if ("absent" in main) return main;
   const pki = pkiLayout({ stateDir: layout.stateDir, members: layout.clusters.filter((c) => c.role === "member").map((c) => c.name) });
-  const host = layout.clusters.find((c) => c.role === "host")!;
   const metrics = `127.0.0.1:${layout.controlPlaneMetricsPort}`;
   return {
     component: {
@@ -73,7 +73,7 @@ export function controlPlaneComponent(opts: { layout: Layout; node: string }): O
       binary: opts.node,
       args: [
         main.path,
-        "--kubeconfig", host.kubeconfig,
+        "--kubeconfig", opts.kubeconfig ?? layout.clusters.find((c) => c.role === "host")!.kubeconfig,
         "--nats-url", `tls://127.0.0.1:${layout.natsPort}`,
         "--nats-ca", pki.ca.cert,
         "--nats-creds", pki.natsSeeds[CONTROL_PLANE_IDENTITY]!,
@@ -94,7 +94,8 @@ export function controlPlaneComponent(opts: { layout: Layout; node: string }): O
   };
 }
 
-export function agentComponent(opts: { layout: Layout; cluster: ClusterLayout; node: string }): OperatorComponent {
+/** `kubeconfig`: the identity it runs as (the chart's ServiceAccount; default the member's admin). */
+export function agentComponent(opts: { layout: Layout; cluster: ClusterLayout; node: string; kubeconfig?: string }): OperatorComponent {
   const { layout, cluster } = opts;
   const name = agentComponentName(cluster.name);
   const main = entry(layout.root, AGENT_ENTRY, name);
@@ -108,7 +109,7 @@ export function agentComponent(opts: { layout: Layout; cluster: ClusterLayout; n
       args: [
         main.path,
         "--cluster", cluster.name,
-        "--kubeconfig", cluster.kubeconfig,
+        "--kubeconfig", opts.kubeconfig ?? cluster.kubeconfig,
         "--nats-url", `tls://127.0.0.1:${layout.natsPort}`,
         "--nats-ca", pki.ca.cert,
         "--nats-creds", pki.natsSeeds[cluster.name]!,

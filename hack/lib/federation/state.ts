@@ -11,6 +11,8 @@ export interface FederationState {
   agents?: string[];
   /** Absent in older states: true. */
   controlPlane?: boolean;
+  /** Whose identity the control plane and agents run under; absent in older states: admin. */
+  rbac?: "charts" | "admin";
   processes: RecordedProcess[];
 }
 
