@@ -137,12 +137,21 @@ export class Agent implements Runnable {
   // --- intents -------------------------------------------------------------------
 
   async #consume(signal: AbortSignal): Promise<void> {
+    // Intents of different workloads are applied side by side (each is a few API round
+    // trips on the member); those of one workload stay in arrival order, because #handle
+    // takes the workload's FIFO lock before its first await.
+    const inFlight = new Set<Promise<void>>();
     while (!signal.aborted) {
       try {
         for await (const delivery of this.#d.intents) {
-          await this.#handleDelivery(delivery);
+          const p: Promise<void> = this.#handleDelivery(delivery)
+            .catch((err: unknown) => this.#d.log.error({ err }, "handling an intent failed"))
+            .finally(() => inFlight.delete(p));
+          inFlight.add(p);
+          if (inFlight.size >= MAX_INTENTS_IN_FLIGHT) await Promise.race(inFlight);
           if (signal.aborted) break;
         }
+        await Promise.allSettled(inFlight);
         if (signal.aborted) return;
         this.#d.log.warn("the intents consumer ended; starting it again");
       } catch (err) {
@@ -376,6 +385,9 @@ export class Agent implements Runnable {
     }
   }
 }
+
+/** How many intents (of different workloads) the agent applies at once. */
+const MAX_INTENTS_IN_FLIGHT = 16;
 
 class ConflictingObjectError extends Error {
   override readonly name = "ConflictingObjectError";

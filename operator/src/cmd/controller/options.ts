@@ -33,7 +33,7 @@ export interface ControllerOptions {
 export const USAGE = `Usage: node operator/src/cmd/controller/main.ts --kubeconfig FILE --nats-url tls://HOST:PORT --nats-ca FILE --nats-creds FILE
     --grpc-listen HOST:PORT --grpc-ca FILE --grpc-cert FILE --grpc-key FILE --metrics-listen HOST:PORT
     [--leader-election-namespace sovereign-system] [--leader-election-id sovereign-control-plane]
-    [--heartbeat-interval 5s] [--heartbeat-misses 3] [--workers 4] [--log-level info] [--member-nats-seeds-dir DIR]`;
+    [--heartbeat-interval 5s] [--heartbeat-misses 3] [--workers 16] [--log-level info] [--member-nats-seeds-dir DIR]`;
 
 export function parseDuration(text: string, flag: string): number {
   const m = /^(\d+(?:\.\d+)?)(ms|s|m|h)$/.exec(text);
@@ -102,7 +102,7 @@ export function parseOptions(argv: readonly string[]): ControllerOptions {
     leaderElectionId: values["leader-election-id"] ?? "sovereign-control-plane",
     heartbeatIntervalMs: parseDuration(values["heartbeat-interval"] ?? "5s", "--heartbeat-interval"),
     heartbeatMisses: positiveInt(values["heartbeat-misses"] ?? "3", "--heartbeat-misses", 100),
-    workers: positiveInt(values.workers ?? "4", "--workers", 64),
+    workers: positiveInt(values.workers ?? "16", "--workers", 64),
     logLevel,
     ...(seeds !== undefined ? { memberNatsSeedsDir: seeds } : {}),
   };

@@ -74,8 +74,9 @@ export class WorkloadReconciler implements Reconciler {
     }
     if (!hasFinalizer(workload)) {
       await d.host.setSovereignWorkloadFinalizers({ namespace, name, finalizers: [...(workload.metadata.finalizers ?? []), MEMBER_CLEANUP_FINALIZER], resourceVersion: workload.metadata.resourceVersion ?? "" });
-      // The update comes back through the informer and reconciles again.
-      return {};
+      // Go on deciding in this same pass: the finalizer is on the server now (the write was
+      // conditional on this resourceVersion), and waiting for the update to come back
+      // through the informer and the queue cost a whole queue wait per new workload.
     }
     const policyName = workload.spec.residencyPolicy;
     const policy = policyName === undefined ? undefined : d.policies.get(policyName);
@@ -99,12 +100,11 @@ export class WorkloadReconciler implements Reconciler {
     for (const f of state.holders.filter((h) => h.state === "Lost")) {
       if (state.placements.every((p) => p.cluster !== f.cluster)) this.#metrics.failover({ fromCluster: f.cluster, country: f.country });
     }
-    for (const e of state.events) {
-      await d.host.createEvent({
+    await Promise.all(state.events.map((e) =>
+      d.host.createEvent({
         involved: { kind: "SovereignWorkload", name, namespace, uid, ...(workload.metadata.resourceVersion ? { resourceVersion: workload.metadata.resourceVersion } : {}) },
         type: e.type, reason: e.reason, message: e.message, reportingController: WORKLOAD_FIELD_MANAGER, reportingInstance: d.identity, at: now,
-      }).catch((err: unknown) => d.log.warn({ err, workload: key, reason: e.reason }, "could not record an Event"));
-    }
+      }).catch((err: unknown) => d.log.warn({ err, workload: key, reason: e.reason }, "could not record an Event"))));
     // A vacated cluster leaves the status on the next pass, now that its removal is acknowledged.
     const next = vacating ? 500 : state.requeueAfterMs;
     return next !== undefined ? { requeueAfterMs: next } : {};
@@ -115,15 +115,16 @@ export class WorkloadReconciler implements Reconciler {
     const sent = this.#published.get(uid) ?? new Map<string, string>();
     this.#published.set(uid, sent);
     let vacated = false;
-    for (const intent of intents) {
+    // One subject per cluster: the clusters' intents are independent and go out side by side.
+    await Promise.all(intents.map(async (intent) => {
       const signature = signatureOf(intent);
-      if (sent.get(intent.cluster) === signature) continue;
+      if (sent.get(intent.cluster) === signature) return;
       await this.#d.ensureMember(intent.cluster);
       this.#d.reports.intentPublished(intent);
       await this.#d.publisher.publishIntent(intent);
       sent.set(intent.cluster, signature);
       if (intent.replicas === 0) vacated = true;
-    }
+    }));
     return vacated;
   }
 
