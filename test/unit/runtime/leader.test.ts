@@ -222,3 +222,64 @@ describe("LeaderElector", () => {
     }
   });
 });
+
+describe("LeaderElector: what renew and release write", () => {
+  it("a renew keeps the acquire time and the transitions; a release writes an empty holder with a 1 s duration", async () => {
+    const store = new LeaseStore(new TestClock());
+    const a = candidate(store, "a");
+    const stop = new AbortController();
+    const la = (await a.elector.campaign(stop.signal))!;
+    const acquired = store.current!.record.acquireTime.getTime();
+    await advanceUntil(store.clock, () => store.writes.length >= 3, 10_000);
+    assert.equal(store.current!.record.acquireTime.getTime(), acquired);
+    assert.ok(store.current!.record.renewTime.getTime() > acquired);
+    assert.equal(store.current!.record.leaseTransitions, 0);
+    await la.release();
+    assert.equal(store.current!.record.holderIdentity, "");
+    assert.equal(store.current!.record.leaseDurationSeconds, 1);
+    stop.abort();
+  });
+
+  it("release never clears a lease another candidate now holds (positive control: its own is cleared)", async () => {
+    const store = new LeaseStore(new TestClock());
+    const a = candidate(store, "a");
+    const stop = new AbortController();
+    const la = (await a.elector.campaign(stop.signal))!;
+    store.current = { record: { ...store.current!.record, holderIdentity: "b" }, rv: store.current!.rv + 1 };
+    await la.release();
+    assert.equal(store.current.record.holderIdentity, "b");
+    stop.abort();
+  });
+
+  it("after losing the lease, release writes nothing, even once the lock answers again", async () => {
+    const store = new LeaseStore(new TestClock());
+    const a = candidate(store, "a");
+    const stop = new AbortController();
+    const la = (await a.elector.campaign(stop.signal))!;
+    a.state.mode = "fail";
+    await advanceUntil(store.clock, () => !a.elector.isLeader(), 15_000);
+    assert.ok((await la.lost) instanceof LeadershipLostError);
+    a.state.mode = "ok";
+    const writes = store.writes.length;
+    await la.release();
+    assert.equal(store.writes.length, writes);
+    assert.equal(store.current!.record.holderIdentity, "a");
+    stop.abort();
+  });
+});
+
+describe("LeaderElector: the renew deadline when it is not a multiple of RetryPeriod", () => {
+  it("stops leading at RenewDeadline after the last good renew, not at the next RetryPeriod tick after it", async () => {
+    const store = new LeaseStore(new TestClock());
+    const { lock, state } = store.view("a");
+    const elector = new LeaderElector({ lock, identity: "a", clock: store.clock, log, random: () => 0, durations: { leaseDurationMs: 15_000, renewDeadlineMs: 5_000, retryPeriodMs: 2_000 } });
+    const stop = new AbortController();
+    const la = (await elector.campaign(stop.signal))!;
+    state.mode = "fail";
+    const took = await advanceUntil(store.clock, () => !elector.isLeader(), 15_000, 50);
+    assert.ok(took <= 5_000 + 50, `stopped leading ${took} ms after the last renew`);
+    assert.ok(took >= 5_000 - 50, `stopped leading ${took} ms after the last renew, before its deadline`);
+    await la.release();
+    stop.abort();
+  });
+});

@@ -233,3 +233,38 @@ describe("WorkQueue", () => {
     );
   });
 });
+
+describe("WorkQueue: edges of done, get and drain", () => {
+  it("done of a key no worker holds changes nothing (a queued key is not queued twice)", async () => {
+    const { queue } = newQueue();
+    queue.add("a");
+    queue.done("a");
+    assert.equal(queue.len(), 1);
+    assert.equal(await queue.get(AbortSignal.timeout(50)), "a");
+    assert.equal(queue.len(), 0);
+  });
+
+  it("get with an aborted signal resolves undefined and leaves the queued key for the next get", async () => {
+    const { queue } = newQueue();
+    queue.add("a");
+    assert.equal(await queue.get(AbortSignal.abort()), undefined);
+    assert.equal(queue.len(), 1);
+    assert.equal(await queue.get(), "a");
+  });
+
+  it("shutDownWithDrain resolves only once every held key is done", async () => {
+    const { queue } = newQueue();
+    queue.add("a");
+    queue.add("b");
+    await queue.get();
+    await queue.get();
+    let drained = false;
+    const drain = queue.shutDownWithDrain().then(() => (drained = true));
+    queue.done("a");
+    await settle();
+    assert.equal(drained, false, "b is still held");
+    queue.done("b");
+    await drain;
+    assert.equal(drained, true);
+  });
+});
