@@ -15,7 +15,9 @@ import { httpGet } from "../../../hack/lib/federation/http.ts";
 const federation = path.join(repoRoot, "hack", "federation");
 
 function run(args: string[]) {
-  const r = spawnSync(federation, args, { encoding: "utf8", timeout: 300_000 });
+  // This federation's own flags and state: not the shared one's FEDERATION_BASE_PORT, which outranks a recorded port.
+  const { FEDERATION_BASE_PORT: _port, FEDERATION_STATE_DIR: _dir, ...env } = process.env;
+  const r = spawnSync(federation, args, { encoding: "utf8", timeout: 300_000, env });
   return { status: r.status, out: `${r.stdout}\n${r.stderr}` };
 }
 
