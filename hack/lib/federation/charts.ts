@@ -32,7 +32,7 @@ export const AGENT_SERVICE_ACCOUNT = AGENT_RELEASE;
 
 const TOKEN_SECONDS = 48 * 3600;
 /** A later `up` mints a new token when less than this is left (the processes re-read the file every minute). */
-const RENEW_BELOW_SECONDS = 24 * 3600;
+export const RENEW_BELOW_SECONDS = 24 * 3600;
 
 export type Rbac = "charts" | "admin";
 
@@ -45,7 +45,7 @@ export function serviceAccountUser(serviceAccount: string): string {
   return `system:serviceaccount:${SYSTEM_NAMESPACE}:${serviceAccount}`;
 }
 
-interface Release {
+export interface Release {
   cluster: ClusterLayout;
   release: string;
   chart: string;
@@ -54,7 +54,8 @@ interface Release {
   serviceAccount: string;
 }
 
-function releases(layout: Layout): Release[] {
+/** What `up` installs: the control-plane chart on the host, the member-agent chart on each agent member (none without a control plane). */
+export function chartReleases(layout: Layout): Release[] {
   const host = layout.clusters.find((c) => c.role === "host")!;
   const members = layout.clusters.filter((c) => c.role === "member");
   const pki = pkiLayout({ stateDir: layout.stateDir, members: members.map((c) => c.name) });
@@ -146,12 +147,17 @@ function tokenClaims(token: string): { exp?: number; sub?: string } {
   }
 }
 
-/** A token that is the ServiceAccount's, far from expiry, and that the API server still accepts (the account was not recreated). */
+/** Whether a token is the ServiceAccount's and has at least RENEW_BELOW_SECONDS left (a malformed one has not). */
+export function tokenFresh(opts: { token: string; serviceAccount: string; nowSeconds: number }): boolean {
+  const claims = tokenClaims(opts.token);
+  return claims.sub === serviceAccountUser(opts.serviceAccount) && typeof claims.exp === "number" && claims.exp - opts.nowSeconds >= RENEW_BELOW_SECONDS;
+}
+
+/** A fresh token that the API server still accepts (the account was not recreated since). */
 async function tokenUsable(opts: { cluster: ClusterLayout; file: string; serviceAccount: string }): Promise<boolean> {
   if (!existsSync(opts.file)) return false;
   const token = readFileSync(opts.file, "utf8").trim();
-  const claims = tokenClaims(token);
-  if (claims.sub !== serviceAccountUser(opts.serviceAccount) || (claims.exp ?? 0) - Date.now() / 1000 < RENEW_BELOW_SECONDS) return false;
+  if (!tokenFresh({ token, serviceAccount: opts.serviceAccount, nowSeconds: Date.now() / 1000 })) return false;
   const kc = readKubeconfigAuth(opts.cluster.kubeconfig);
   return (await httpGet({ url: `${kc.server}/version`, ca: kc.ca, token }).catch(() => ({ status: 0 }))).status === 200;
 }
@@ -190,7 +196,7 @@ async function ensureIdentity(opts: { layout: Layout; tools: Tools; r: Release; 
 
 /** The releases (members in parallel) and the identities the control plane and agents run as. */
 export async function installCharts(opts: { layout: Layout; tools: Tools; say: (l: string) => void }): Promise<void> {
-  const all = releases(opts.layout);
+  const all = chartReleases(opts.layout);
   await Promise.all(all.map(async (r) => {
     await ensureRelease({ ...opts, r });
     await ensureIdentity({ ...opts, r });
