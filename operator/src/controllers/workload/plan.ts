@@ -150,18 +150,27 @@ export function plan({ request, holders, crossBorderFailover, decide }: {
   }
   const unusable = new Set([...lost, ...evicted, ...held].map((h) => h.cluster));
   const everyHolder = new Set(holders.map((h) => h.cluster));
-  let placements = staying;
+  // A scale-down at the same time as an eviction or a failover: what stays is first cut to
+  // what the user now asks, and replacements make up only the difference.
+  let placements = trimTo(staying, request, pinned);
   const failedOver: Plan["failedOver"] = [];
   const replaced: Plan["replaced"] = [];
   const stayingLost: Holder[] = [];
   let failure: { reason: string; message: string } | undefined;
   let rejected: readonly Rejection[] | undefined;
 
-  for (const group of groups) {
+  for (const [g, group] of groups.entries()) {
     const used = new Set(placements.map((p) => p.cluster));
+    // Divided: never more than the request, counting the unreachable replicas of later
+    // groups, which stay where they are if nothing can take them.
+    // The last group also makes up a scale-up that came with the change.
+    const laterLost = total(groups.slice(g + 1).flatMap((x) => x.holders));
+    const need = Math.max(0, request.replicas - total(placements) - laterLost);
+    const wanted = g === groups.length - 1 ? need : Math.min(total(group.holders), need);
+    if (request.mode === "Divided" && wanted === 0) continue;
     const sub = request.mode === "Divided"
       ? subRequest(request, {
-        replicas: total(group.holders),
+        replicas: wanted,
         ...(request.maxClusters !== undefined ? { maxClusters: request.maxClusters - used.size } : {}),
         ...(group.country ? { extraCountry: group.country } : {}),
       })

@@ -41,13 +41,14 @@ export function cluster(f: ClusterFacts): MemberCluster {
   });
 }
 
-export const coreDecide = (clusters: readonly MemberCluster[]): DecideFn => ({ request, treatAsReady, exclude }) =>
+/** Bound as the reconciler binds it: `current` goes into the request, so stable placement is exercised too. */
+export const coreDecide = (clusters: readonly MemberCluster[]): DecideFn => ({ request, treatAsReady, exclude, current }) =>
   decide({
     clusters: clusters.filter((c) => !exclude.has(c.metadata.name)).map((c) => {
       const view = clusterViewOf({ cluster: c });
       return treatAsReady.has(view.name) ? { ...view, ready: true } : view;
     }),
-    request,
+    request: { ...request, current },
     now: requestNow.value,
   });
 
