@@ -170,9 +170,18 @@ async function memory(world: World, ns: string, n: number): Promise<{ rssMB: num
   return { rssMB: await controlPlaneRss(world), rssIdleMB };
 }
 
-function cleanup(world: World, ns: string): void {
-  say(`deleting namespace ${ns} (its workloads leave every member first)`);
-  world.kubectl(["delete", "sovereignworkloads", "--all", "-n", ns, "--wait=true", "--timeout=600s"]);
+async function cleanup(world: World, ns: string): Promise<void> {
+  say(`deleting the workloads of ${ns} (each leaves every member first, through its finalizer)`);
+  world.kubectl(["delete", "sovereignworkloads", "--all", "-n", ns, "--wait=false"]);
+  let last = 0;
+  await world.until(`the workloads of ${ns} gone`, async () => {
+    const list = (await world.host.listNamespacedCustomObject({ group: "sovereignty.eu", version: "v1alpha1", namespace: ns, plural: "sovereignworkloads" })) as { items: unknown[] };
+    if (performance.now() - last > 10_000) {
+      say(`  ${list.items.length} left`);
+      last = performance.now();
+    }
+    return list.items.length === 0;
+  }, 900_000);
   world.kubectl(["delete", "namespace", ns, "--wait=false"]);
 }
 
@@ -190,19 +199,20 @@ export async function run(): Promise<void> {
   const ns = `bench-e2e-${stamp}`;
   const fed = await federated(world, ns, WORKLOADS);
   say(`federated: apply → pod Running p50 ${ms(fed.p50)}, p99 ${ms(fed.p99)}, ${fed.throughputPerS.toFixed(1)}/s`);
-  cleanup(world, ns);
+  await cleanup(world, ns);
   const ratio = fed.throughputPerS / base.throughputPerS;
   const latencyRatio = base.p50 / fed.p50;
 
   say(`failover: ${FAILOVER_ROUNDS} rounds, default heartbeat settings, tolerationSeconds 0`);
   const fns = `bench-failover-${stamp}`;
   const fo = await failover(world, fns, FAILOVER_ROUNDS);
-  cleanup(world, fns);
+  await cleanup(world, fns);
 
   say(`memory: control plane RSS holding ${MEMORY_WORKLOADS} workloads`);
   const mns = `bench-memory-${stamp}`;
   const mem = await memory(world, mns, MEMORY_WORKLOADS);
-  cleanup(world, mns);
+
+  await cleanup(world, mns);
 
   const verdict = (ok: boolean) => (ok ? "meets target" : "MISSES target");
   console.log("");
