@@ -10,6 +10,7 @@ import type { Logger } from "pino";
 import type { MemberCluster, ResidencyPolicy, SovereignWorkload } from "../../api/index.ts";
 import type { IntentPublisher, PlacementIntent } from "../../federation/index.ts";
 import type { ControlPlaneHostApi } from "../../kube/index.ts";
+import { NotFoundError } from "../../kube/index.ts";
 import { noopSovereignMetrics } from "../../metrics/index.ts";
 import type { SovereignMetrics } from "../../metrics/index.ts";
 import type { Cache, Clock, Reconciler, Result } from "../../runtime/index.ts";
@@ -167,10 +168,15 @@ export class WorkloadReconciler implements Reconciler {
       d.log.debug({ workload: workloadKey(workload), waitingFor: after.waitingFor }, "waiting for members to remove the workload");
       return { requeueAfterMs: 1000 };
     }
-    await d.host.setSovereignWorkloadFinalizers({
-      namespace: workload.metadata.namespace ?? "default", name: workload.metadata.name,
-      finalizers: (workload.metadata.finalizers ?? []).filter((f) => f !== MEMBER_CLEANUP_FINALIZER), resourceVersion: workload.metadata.resourceVersion ?? "",
-    });
+    try {
+      await d.host.setSovereignWorkloadFinalizers({
+        namespace: workload.metadata.namespace ?? "default", name: workload.metadata.name,
+        finalizers: (workload.metadata.finalizers ?? []).filter((f) => f !== MEMBER_CLEANUP_FINALIZER), resourceVersion: workload.metadata.resourceVersion ?? "",
+      });
+    } catch (err) {
+      // Gone already (a second pass over the same deletion): what this pass wanted.
+      if (!(err instanceof NotFoundError)) throw err;
+    }
     this.#published.delete(uid);
     return {};
   }
