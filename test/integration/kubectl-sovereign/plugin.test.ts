@@ -190,12 +190,15 @@ describe("kubectl sovereign against the running federation", function () {
   });
 
   describe("audit", () => {
-    it("shows the workload's placements as the audit stream recorded them", async () => {
+    it("shows the workload's placements as the audit stream recorded them", async function () {
+      // A query reads the audit stream of the workload's countries from its start (the
+      // subjects are per country), so on a federation that has run many tests it takes a while.
+      this.timeout(200_000);
       const trail = await waitFor(async () => {
         const doc = json<{ records: { action: string; cluster: string; country: string; replicas: number; generation: number; decidedBy: string; time: string }[] }>(await plugin(["audit", NAME, "-n", ns, "-o", "json"]));
         const placed = doc.records.filter((r) => r.action === "Placed");
         return workload.status!.placements!.every((p) => placed.some((r) => r.cluster === p.cluster)) ? doc.records : undefined;
-      }, { what: "audit records for every placement", timeoutMs: 30_000, intervalMs: 1000 });
+      }, { what: "audit records for every placement", timeoutMs: 120_000, intervalMs: 1000 });
       for (const p of workload.status!.placements!) {
         const rec = trail.find((r) => r.action === "Placed" && r.cluster === p.cluster)!;
         assert.deepEqual([rec.country, rec.replicas, rec.generation], [p.country, p.replicas, workload.metadata.generation]);
