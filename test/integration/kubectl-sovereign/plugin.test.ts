@@ -47,13 +47,17 @@ describe("kubectl sovereign against the running federation", function () {
       SOVEREIGN_GRPC_KEY: fed.vars.GRPC_KEY_ADMIN,
     };
     host(["create", "namespace", ns]);
+    // The example members it may run on, declared whatever ran before.
+    host(["apply", "--server-side", "--field-manager=plugin-test", "-f", `${REPO}crds/examples/10-member-clusters.yaml`]);
     host(["apply", "-f", "-"], JSON.stringify({
       apiVersion: "sovereignty.eu/v1alpha1",
       kind: "SovereignWorkload",
       metadata: { name: NAME, namespace: ns },
       spec: {
         replicas: 2,
-        residency: { allowedCountries: ["FR"], forbidExtraterritorialExposure: true },
+        // HDS: only the example members with agents hold it, so the probe never lands on a
+        // bare member (fr, de) that another suite declared and that then goes silent.
+        residency: { allowedCountries: ["FR"], requiredCertifications: ["HDS"], forbidExtraterritorialExposure: true },
         placement: { mode: "Divided" },
         failover: { enabled: true, tolerationSeconds: 30 },
         template: { metadata: { labels: { app: NAME } }, spec: { containers: [{ name: "app", image: "registry.example.eu/probe:1", resources: { requests: { cpu: "10m", memory: "16Mi" } } }] } },
