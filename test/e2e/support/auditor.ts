@@ -43,6 +43,8 @@ export interface AuditSnapshot {
   at: Date;
   pods: AuditedPod[];
   violations: Violation[];
+  /** metadata.generation of every MemberCluster, ResidencyPolicy ("policy/<name>") and workload ("workload/<uid>") seen. */
+  generations: Map<string, number>;
 }
 
 const GROUP = "sovereignty.eu";
@@ -113,6 +115,11 @@ export class ResidencyAuditor {
     const policyByName = new Map(policies.map((p) => [p.metadata.name, p]));
     const pods: AuditedPod[] = [];
     const violations: Violation[] = [];
+    const generations = new Map<string, number>([
+      ...clusters.map((c) => [c.metadata.name, c.metadata.generation ?? 0] as const),
+      ...policies.map((p) => [`policy/${p.metadata.name}`, p.metadata.generation ?? 0] as const),
+      ...workloads.map((w) => [`workload/${w.metadata.uid}`, w.metadata.generation ?? 0] as const),
+    ]);
     await Promise.all([...this.#members].map(async ([member, core]) => {
       const list = await core.listPodForAllNamespaces({ labelSelector: MEMBER_LABELS.workloadUid });
       for (const p of list.items) {
@@ -144,7 +151,7 @@ export class ResidencyAuditor {
         }
       }
     }));
-    return { at, pods, violations };
+    return { at, pods, violations, generations };
   }
 
   /** Fails, listing every violation, unless none is found now. Records the step. */
@@ -158,21 +165,42 @@ export class ResidencyAuditor {
   }
 
   /**
-   * Audits continuously until `stopWatching()`. Between steps facts may change on
-   * purpose (a certification expires), so the continuous audit judges each pod as of
-   * its creation: a pod created where it may not run is a violation whenever it is seen.
+   * Audits continuously until `stopWatching()`. Between steps facts change on purpose (an
+   * admin records a lapsed certification, a policy tightens): a pod created before such a
+   * change may violate the new facts for as long as the control plane takes to remove it.
+   * So a violation counts at once for a pod created after the last change of its cluster's,
+   * a policy's or its workload's spec, and for any other pod once it outlives that change
+   * by `graceMs` (the control plane must move non-compliant replicas at once).
    */
-  watch(params: { intervalMs?: number } = {}): void {
+  watch(params: { intervalMs?: number; graceMs?: number } = {}): void {
     if (this.#watching) return;
+    const graceMs = params.graceMs ?? 60_000;
     const state = { stop: false, done: Promise.resolve(), violations: [] as Violation[], rounds: 0 };
+    const lastGeneration = new Map<string, number>();
+    const changedAt = new Map<string, number>();
+    const reported = new Set<string>();
     state.done = (async () => {
       while (!state.stop) {
         try {
           const snap = await this.snapshot();
           state.rounds++;
-          for (const pod of snap.pods) {
-            const judged = await this.#judgeAtCreation(pod, snap);
-            state.violations.push(...judged);
+          for (const [key, generation] of snap.generations) {
+            const before = lastGeneration.get(key);
+            if (before !== undefined && before !== generation) changedAt.set(key, snap.at.getTime());
+            lastGeneration.set(key, generation);
+          }
+          const podOf = new Map(snap.pods.map((p) => [`${p.member}/${p.namespace}/${p.name}`, p]));
+          for (const v of snap.violations) {
+            const pod = podOf.get(`${v.member}/${v.pod}`);
+            if (!pod) continue;
+            const keys = [v.member, `workload/${pod.workloadUid}`, ...[...changedAt.keys()].filter((k) => k.startsWith("policy/"))];
+            const lastChange = Math.max(-Infinity, ...keys.map((k) => changedAt.get(k) ?? -Infinity));
+            const transitional = pod.createdAt.getTime() < lastChange && snap.at.getTime() - lastChange < graceMs;
+            const id = `${pod.uid}:${v.why}`;
+            if (!transitional && !reported.has(id)) {
+              reported.add(id);
+              state.violations.push(v);
+            }
           }
         } catch {
           // An API server being restarted by a test step: the next round sees it.
@@ -181,17 +209,6 @@ export class ResidencyAuditor {
       }
     })();
     this.#watching = state;
-  }
-
-  #creationChecks = new Map<string, Violation[]>();
-
-  async #judgeAtCreation(pod: AuditedPod, snap: AuditSnapshot): Promise<Violation[]> {
-    if (this.#creationChecks.has(pod.uid)) return [];
-    const found = snap.violations.filter((v) => v.member === pod.member && v.pod === `${pod.namespace}/${pod.name}`);
-    // A violation now may be one only because facts changed after creation: re-judge at creation time.
-    const atCreation = found.length ? (await this.snapshot({ at: pod.createdAt })).violations.filter((v) => v.member === pod.member && v.pod === `${pod.namespace}/${pod.name}`) : [];
-    this.#creationChecks.set(pod.uid, atCreation);
-    return atCreation;
   }
 
   /** Stops the continuous audit; fails if it saw any violation, or never completed a round (it must have looked). */
