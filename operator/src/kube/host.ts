@@ -4,8 +4,8 @@ import { GROUP, VERSION } from "../api/index.ts";
 import type { Condition, MemberCluster, ResidencyPolicy, SovereignWorkload } from "../api/index.ts";
 import { loadKubeConfig } from "./config.ts";
 import type { KubeConfigSource } from "./config.ts";
-import { ConflictError, NotFoundError, toKubeError } from "./errors.ts";
-import { type RetryPolicy, withRetryAfter } from "./retry.ts";
+import { ConflictError, NotFoundError } from "./errors.ts";
+import { kubeCall, type RetryPolicy } from "./retry.ts";
 
 /** A Secret as this project uses it: string data (base64 is the client's business). */
 export interface Secret {
@@ -124,16 +124,7 @@ export class KubeHostApi implements HostApi, ControlPlaneHostApi {
   }
 
   #call<T>(what: string, call: () => Promise<T>): Promise<T> {
-    return withRetryAfter({
-      call: async () => {
-        try {
-          return await call();
-        } catch (err) {
-          throw toKubeError(err, what);
-        }
-      },
-      policy: this.#retry,
-    });
+    return kubeCall(what, call, this.#retry);
   }
 
   async getSecret(namespace: string, name: string): Promise<Secret | undefined> {

@@ -3,11 +3,11 @@ import type { KubeConfig, V1Deployment, V1Node, V1Pod } from "@kubernetes/client
 import { loadKubeConfig } from "./config.ts";
 import type { KubeConfigSource } from "./config.ts";
 import type { ChangeHandler, Informer } from "../runtime/index.ts";
-import { ConflictError, NotFoundError, toKubeError } from "./errors.ts";
+import { ConflictError, NotFoundError } from "./errors.ts";
 import type { Secret } from "./host.ts";
 import { deploymentInformer, podInformer } from "./informer.ts";
 import type { InformerFactoryParams } from "./informer.ts";
-import { type RetryPolicy, withRetryAfter } from "./retry.ts";
+import { kubeCall, type RetryPolicy } from "./retry.ts";
 
 /**
  * The member cluster's objects as the agent sees them: plain shapes with only the
@@ -159,16 +159,7 @@ export class KubeMemberApi implements MemberApi {
   }
 
   #call<T>(what: string, call: () => Promise<T>): Promise<T> {
-    return withRetryAfter({
-      call: async () => {
-        try {
-          return await call();
-        } catch (err) {
-          throw toKubeError(err, what);
-        }
-      },
-      policy: this.#retry,
-    });
+    return kubeCall(what, call, this.#retry);
   }
 
   async applyDeployment(d: Deployment, fieldManager: string): Promise<Deployment> {

@@ -1,4 +1,4 @@
-import { KubeError } from "./errors.ts";
+import { KubeError, toKubeError } from "./errors.ts";
 
 export interface RetryPolicy {
   /** Attempts in all, the first included. */
@@ -40,4 +40,21 @@ export function retryAfterMs(err: unknown): number | undefined {
   if (!(err instanceof KubeError) || err.status !== 429) return undefined;
   const seconds = /"retryAfterSeconds\\?":\s*(\d+)/.exec(err.message)?.[1];
   return (seconds === undefined ? 1 : Number(seconds)) * 1000;
+}
+
+/**
+ * One API call as every client here makes it: the client's error mapped to ours (naming
+ * `what`), and a 429 with Retry-After retried under `policy`.
+ */
+export function kubeCall<T>(what: string, call: () => Promise<T>, policy?: RetryPolicy): Promise<T> {
+  return withRetryAfter({
+    call: async () => {
+      try {
+        return await call();
+      } catch (err) {
+        throw toKubeError(err, what);
+      }
+    },
+    policy,
+  });
 }
