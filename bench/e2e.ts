@@ -186,9 +186,7 @@ async function cleanup(world: World, ns: string): Promise<void> {
 }
 
 export async function run(): Promise<void> {
-  const world = new World();
-  world.applyFiles(["crds/examples/10-member-clusters.yaml", "crds/examples/20-policies.yaml"]);
-  for (const m of world.members.keys()) await world.untilMemberReady(m, true, 90_000);
+  const world = await World.ready();
   const stamp = Date.now().toString(36);
 
   say(`baseline: ${WORKLOADS} Deployments created directly on the member API servers at ${RATE_PER_S}/s`);

@@ -9,7 +9,7 @@ import { MEMBER_LABELS } from "../../operator/src/api/index.ts";
 import { FederationGrpcClient } from "../../operator/src/federation/grpc/index.ts";
 import { readState } from "../../hack/lib/federation/state.ts";
 import { federationStateDir } from "../integration/env.ts";
-import { condition, namespaceManifest, workloadManifest, World } from "./support/world.ts";
+import { condition, workloadManifest, World } from "./support/world.ts";
 
 /** Sum of a counter's samples in a Prometheus exposition (0 when absent). */
 function counterSum(text: string, name: string): number {
@@ -57,10 +57,7 @@ describe("the control plane under faults, end to end", function () {
   let second: ChildProcess | undefined;
 
   before(async function () {
-    world = new World();
-    world.applyFiles(["crds/examples/10-member-clusters.yaml", "crds/examples/20-policies.yaml"]);
-    world.apply([namespaceManifest(ns)]);
-    for (const m of world.members.keys()) await world.untilMemberReady(m, true, 90_000);
+    world = await World.ready({ namespace: ns });
     world.auditor.watch();
   });
 

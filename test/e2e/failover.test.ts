@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { condition, countByMember, FRENCH, namespaceManifest, workloadManifest, World } from "./support/world.ts";
+import { condition, countByMember, FRENCH, workloadManifest, World } from "./support/world.ts";
 
 /**
  * Residency first, then availability: a member whose agent stops goes NotReady, and
@@ -12,10 +12,7 @@ describe("failover within residency, end to end (agents stopped and started with
   let world: World;
 
   before(async function () {
-    world = new World();
-    world.applyFiles(["crds/examples/10-member-clusters.yaml", "crds/examples/20-policies.yaml"]);
-    world.apply([namespaceManifest(ns)]);
-    for (const m of world.members.keys()) await world.untilMemberReady(m, true, 90_000);
+    world = await World.ready({ namespace: ns });
     world.auditor.watch();
   });
 

@@ -2,7 +2,7 @@ import assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
 import { stringify } from "yaml";
 import { REQUIREMENT_ANNOTATIONS } from "../../operator/src/api/index.ts";
-import { namespaceManifest, workloadManifest, World } from "./support/world.ts";
+import { workloadManifest, World } from "./support/world.ts";
 
 /**
  * The member's residency guard (a ValidatingAdmissionPolicy the agent keeps fed with
@@ -16,10 +16,7 @@ describe("the member residency guard, end to end", function () {
   let world: World;
 
   before(async function () {
-    world = new World();
-    world.applyFiles(["crds/examples/10-member-clusters.yaml", "crds/examples/20-policies.yaml"]);
-    world.apply([namespaceManifest(ns)]);
-    for (const m of world.members.keys()) await world.untilMemberReady(m, true, 90_000);
+    world = await World.ready({ namespace: ns });
   });
 
   after(async function () {

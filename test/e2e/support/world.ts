@@ -59,6 +59,18 @@ export class World {
     this.auditor = new ResidencyAuditor({ hostKubeconfig: this.env.hostKubeconfig, memberKubeconfigs: files });
   }
 
+  /**
+   * A World on the example members and policies, with every agent member Ready (and
+   * `namespace` created, when given): where every end-to-end test and the e2e benchmark start.
+   */
+  static async ready(params: { namespace?: string } = {}): Promise<World> {
+    const world = new World();
+    world.applyFiles(["crds/examples/10-member-clusters.yaml", "crds/examples/20-policies.yaml"]);
+    if (params.namespace) world.apply([namespaceManifest(params.namespace)]);
+    for (const m of world.members.keys()) await world.untilMemberReady(m, true, 90_000);
+    return world;
+  }
+
   kubectl(args: string[], opts: { kubeconfig?: string; input?: string } = {}): string {
     return execFileSync(this.kubectlBin, ["--kubeconfig", opts.kubeconfig ?? this.env.hostKubeconfig, ...args], {
       encoding: "utf8",
