@@ -1,15 +1,12 @@
 /** The agent's command line, parsed and validated once at start-up (exit 2 on any error). */
-import { readFileSync } from "node:fs";
 import { parseArgs } from "node:util";
 import { validateClusterName } from "../../federation/index.ts";
+import { LOG_LEVELS, parseDuration, parseHostPort, readable, UsageError } from "../flags.ts";
+import type { LogLevel } from "../flags.ts";
 
-export class UsageError extends Error {
-  override readonly name = "UsageError";
-  readonly retryable = false;
-}
+export { LOG_LEVELS, parseDuration, parseHostPort, UsageError };
+export type { LogLevel };
 
-export const LOG_LEVELS = ["fatal", "error", "warn", "info", "debug", "trace", "silent"] as const;
-export type LogLevel = (typeof LOG_LEVELS)[number];
 
 export type Credentials =
   | { kind: "given"; natsCredsFile: string }
@@ -34,30 +31,8 @@ The member agent: applies this member's placement intents as Deployments, report
 status and heartbeats, and keeps the residency guard's facts. Serves /metrics, /healthz
 and /readyz on --metrics-listen.`;
 
-/** "5s", "500ms", "1m", "2h" to milliseconds. */
-export function parseDuration(text: string, flag: string): number {
-  const m = /^(\d+(?:\.\d+)?)(ms|s|m|h)$/.exec(text);
-  if (!m) throw new UsageError(`${flag}: ${JSON.stringify(text)} is not a duration (e.g. 500ms, 5s, 1m)`);
-  const ms = Number(m[1]) * { ms: 1, s: 1000, m: 60_000, h: 3_600_000 }[m[2] as "ms" | "s" | "m" | "h"];
-  if (ms < 100) throw new UsageError(`${flag}: ${text} is shorter than 100ms`);
-  return ms;
-}
 
-export function parseHostPort(text: string, flag: string): { host: string; port: number } {
-  const m = /^(.+):(\d{1,5})$/.exec(text);
-  const port = m ? Number(m[2]) : NaN;
-  if (!m || port > 65535) throw new UsageError(`${flag}: ${JSON.stringify(text)} is not HOST:PORT`);
-  return { host: m[1]!.replace(/^\[|\]$/g, ""), port };
-}
 
-function readable(file: string, flag: string): string {
-  try {
-    readFileSync(file);
-  } catch (err) {
-    throw new UsageError(`${flag}: cannot read ${file}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`);
-  }
-  return file;
-}
 
 export function parseAgentOptions(args: readonly string[]): AgentOptions | "help" {
   let values;

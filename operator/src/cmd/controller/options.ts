@@ -1,14 +1,17 @@
 /** The control plane's command line, parsed and validated once at start-up (exit 2 on any error). */
-import { readFileSync, statSync } from "node:fs";
+import { statSync } from "node:fs";
 import { parseArgs } from "node:util";
+import { LOG_LEVELS, parseDuration, parseHostPort, readable, UsageError } from "../flags.ts";
+import type { LogLevel } from "../flags.ts";
 
-export class UsageError extends Error {
-  override readonly name = "UsageError";
-  readonly retryable = false;
+export { LOG_LEVELS, parseDuration, UsageError };
+export type { LogLevel };
+
+/** HOST:PORT, kept as written. */
+function hostPort(text: string, flag: string): string {
+  parseHostPort(text, flag);
+  return text;
 }
-
-export const LOG_LEVELS = ["fatal", "error", "warn", "info", "debug", "trace", "silent"] as const;
-export type LogLevel = (typeof LOG_LEVELS)[number];
 
 export interface ControllerOptions {
   kubeconfig: string;
@@ -35,28 +38,8 @@ export const USAGE = `Usage: node operator/src/cmd/controller/main.ts --kubeconf
     [--leader-election-namespace sovereign-system] [--leader-election-id sovereign-control-plane]
     [--heartbeat-interval 5s] [--heartbeat-misses 3] [--workers 16] [--log-level info] [--member-nats-seeds-dir DIR]`;
 
-export function parseDuration(text: string, flag: string): number {
-  const m = /^(\d+(?:\.\d+)?)(ms|s|m|h)$/.exec(text);
-  if (!m) throw new UsageError(`${flag}: ${JSON.stringify(text)} is not a duration (e.g. 500ms, 5s, 1m)`);
-  const ms = Number(m[1]) * { ms: 1, s: 1000, m: 60_000, h: 3_600_000 }[m[2] as "ms" | "s" | "m" | "h"];
-  if (ms < 100) throw new UsageError(`${flag}: ${text} is shorter than 100ms`);
-  return ms;
-}
 
-function hostPort(text: string, flag: string): string {
-  const m = /^(.+):(\d{1,5})$/.exec(text);
-  if (!m || Number(m[2]) > 65535) throw new UsageError(`${flag}: ${JSON.stringify(text)} is not HOST:PORT`);
-  return text;
-}
 
-function readable(file: string, flag: string): string {
-  try {
-    readFileSync(file);
-  } catch (err) {
-    throw new UsageError(`${flag}: cannot read ${file}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`);
-  }
-  return file;
-}
 
 function positiveInt(text: string, flag: string, max: number): number {
   if (!/^\d+$/.test(text) || Number(text) < 1 || Number(text) > max) throw new UsageError(`${flag}: ${JSON.stringify(text)} is not an integer from 1 to ${max}`);

@@ -1,0 +1,38 @@
+/**
+ * What the control plane's and the agent's command lines share: the usage error (exit 2),
+ * log levels, and the readers of durations, HOST:PORT and readable files.
+ */
+import { readFileSync } from "node:fs";
+
+export class UsageError extends Error {
+  override readonly name = "UsageError";
+  readonly retryable = false;
+}
+
+export const LOG_LEVELS = ["fatal", "error", "warn", "info", "debug", "trace", "silent"] as const;
+export type LogLevel = (typeof LOG_LEVELS)[number];
+
+/** "5s", "500ms", "1m", "2h" to milliseconds. */
+export function parseDuration(text: string, flag: string): number {
+  const m = /^(\d+(?:\.\d+)?)(ms|s|m|h)$/.exec(text);
+  if (!m) throw new UsageError(`${flag}: ${JSON.stringify(text)} is not a duration (e.g. 500ms, 5s, 1m)`);
+  const ms = Number(m[1]) * { ms: 1, s: 1000, m: 60_000, h: 3_600_000 }[m[2] as "ms" | "s" | "m" | "h"];
+  if (ms < 100) throw new UsageError(`${flag}: ${text} is shorter than 100ms`);
+  return ms;
+}
+
+export function parseHostPort(text: string, flag: string): { host: string; port: number } {
+  const m = /^(.+):(\d{1,5})$/.exec(text);
+  const port = m ? Number(m[2]) : NaN;
+  if (!m || port > 65535) throw new UsageError(`${flag}: ${JSON.stringify(text)} is not HOST:PORT`);
+  return { host: m[1]!.replace(/^\[|\]$/g, ""), port };
+}
+
+export function readable(file: string, flag: string): string {
+  try {
+    readFileSync(file);
+  } catch (err) {
+    throw new UsageError(`${flag}: cannot read ${file}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`);
+  }
+  return file;
+}
