@@ -46,8 +46,8 @@ function desired(w: WorkloadObject): number {
 export type WorkloadPhase = "Pending" | "Unschedulable" | "Progressing" | "Ready";
 
 /**
- * Where a workload stands. Unschedulable (Scheduled=False on the current generation) is
- * final for the demo: nothing will run, by design, and the table says why.
+ * Where a workload stands, from its status alone. Unschedulable is Scheduled=False on the
+ * current generation; whether that is final is `waitedMembers`' question.
  */
 export function workloadPhase(w: WorkloadObject): WorkloadPhase {
   const s = w.status;
@@ -57,16 +57,95 @@ export function workloadPhase(w: WorkloadObject): WorkloadPhase {
   return ready ? "Ready" : "Progressing";
 }
 
-/** Done waiting when no workload is Pending or Progressing. */
-export function settled(workloads: WorkloadObject[]): boolean {
-  return workloads.every((w) => ["Ready", "Unschedulable"].includes(workloadPhase(w)));
+/**
+ * The scheduler's rejection reasons that say a cluster is not available yet, not that
+ * it may not hold the data (operator/src/scheduler/core/reasons.ts).
+ */
+const READINESS_REASONS: ReadonlySet<string> = new Set(["NotReady"]);
+
+/**
+ * Agent members an unschedulable workload is waiting for: rejected for readiness alone,
+ * so it could use them once they report. A member without an agent never reports here,
+ * so a workload that only such a member could hold is as unschedulable as one whose
+ * policy no member satisfies.
+ */
+export function waitedMembers(w: WorkloadObject, agentMembers: readonly string[]): string[] {
+  if (workloadPhase(w) !== "Unschedulable") return [];
+  return (w.status?.rejectedClusters ?? [])
+    .filter((r) => agentMembers.includes(r.cluster) && (r.reasons ?? []).length > 0 && (r.reasons ?? []).every((x) => READINESS_REASONS.has(x)))
+    .map((r) => r.cluster)
+    .sort();
 }
 
-export function progressLine(w: WorkloadObject): string {
+/**
+ * Done waiting for this workload: Ready, or unschedulable for a reason no member of this
+ * federation will change (its residency, or only members without an agent would do).
+ */
+export function workloadDone(w: WorkloadObject, agentMembers: readonly string[]): boolean {
+  const phase = workloadPhase(w);
+  return phase === "Ready" || (phase === "Unschedulable" && waitedMembers(w, agentMembers).length === 0);
+}
+
+/** Done waiting when there are workloads and every one of them is done. */
+export function settled(workloads: readonly WorkloadObject[], agentMembers: readonly string[]): boolean {
+  return workloads.length > 0 && workloads.every((w) => workloadDone(w, agentMembers));
+}
+
+export function progressLine(w: WorkloadObject, agentMembers: readonly string[] = []): string {
   const phase = workloadPhase(w);
   const ready = `${w.status?.readyReplicas ?? 0}/${desired(w)} ready`;
-  const why = phase === "Unschedulable" ? `: ${condition(w.status?.conditions, "Scheduled")?.reason ?? "Unschedulable"}` : "";
+  const waited = waitedMembers(w, agentMembers);
+  const why = phase !== "Unschedulable" ? ""
+    : waited.length ? `: ${unschedulableReason(w)}, waiting for ${waited.join(", ")} to be Ready`
+    : `: ${unschedulableReason(w)}`;
   return `${workloadKey(w).padEnd(28)} ${ready.padEnd(12)} ${phase}${why}`;
+}
+
+function unschedulableReason(w: WorkloadObject): string {
+  return condition(w.status?.conditions, "Scheduled")?.reason ?? "Unschedulable";
+}
+
+/**
+ * The one line that ends the wait for pods: what happened, never more. `settledAfterS`
+ * is set only when `settled` held; otherwise the wait ran out after `waitedS`.
+ */
+export function waitSummary(p: { workloads: readonly WorkloadObject[]; agentMembers: readonly string[]; waitedS: number; settledAfterS?: number }): string {
+  const { workloads, agentMembers } = p;
+  if (workloads.length === 0) return `no SovereignWorkload on the host after ${p.waitedS.toFixed(0)}s: nothing to wait for`;
+  const ready = workloads.filter((w) => workloadPhase(w) === "Ready");
+  const refused = workloads.filter((w) => workloadPhase(w) === "Unschedulable" && workloadDone(w, agentMembers));
+  const open = workloads.filter((w) => !workloadDone(w, agentMembers));
+  const refusedText = refused.length
+    ? `, ${refused.length} cannot be placed in this federation (${refused.map((w) => `${workloadKey(w)}: ${unschedulableReason(w)}`).join("; ")})`
+    : "";
+  if (p.settledAfterS !== undefined && open.length === 0) {
+    return `${ready.length} of ${workloads.length} workloads Ready after ${p.settledAfterS.toFixed(0)}s${refusedText}`;
+  }
+  const openText = open.map((w) => {
+    const waited = waitedMembers(w, agentMembers);
+    return `${workloadKey(w)} ${workloadPhase(w)}${waited.length ? ` (waits for ${waited.join(", ")})` : ` (${w.status?.readyReplicas ?? 0}/${desired(w)} ready)`}`;
+  });
+  return `NOT settled after ${p.waitedS.toFixed(0)}s: ${ready.length} of ${workloads.length} workloads Ready${refusedText}; still waiting for ${openText.join(", ")}`;
+}
+
+/** An agent member's readiness as the host's MemberCluster says it. */
+export function memberReadiness(clusters: readonly MemberClusterObject[], agentMembers: readonly string[]): { ready: string[]; waiting: { name: string; why: string }[] } {
+  const ready: string[] = [];
+  const waiting: { name: string; why: string }[] = [];
+  for (const name of [...agentMembers].sort()) {
+    const c = clusters.find((x) => x.metadata.name === name);
+    const cond = condition(c?.status?.conditions, "Ready");
+    if (cond?.status === "True") ready.push(name);
+    else waiting.push({ name, why: !c ? "no MemberCluster on the host" : cond ? (cond.reason ?? "NotReady") : "no heartbeat yet" });
+  }
+  return { ready, waiting };
+}
+
+/** The progress line of the wait for members, naming those still waited for. */
+export function memberWaitLine(p: { clusters: readonly MemberClusterObject[]; agentMembers: readonly string[]; elapsedS: number }): string {
+  const { ready, waiting } = memberReadiness(p.clusters, p.agentMembers);
+  const head = `${p.elapsedS.toFixed(0)}s: ${ready.length}/${p.agentMembers.length} agent members Ready`;
+  return waiting.length ? `${head}; waiting for ${waiting.map((w) => `${w.name} (${w.why})`).join(", ")}` : head;
 }
 
 function dataClass(w: WorkloadObject): string {
