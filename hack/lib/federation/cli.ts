@@ -2,6 +2,7 @@ import { parseArgs } from "node:util";
 import path from "node:path";
 import { DEFAULT_MEMBERS, defaultAgents } from "./shape.ts";
 import { resolveUpOptions } from "./local.ts";
+import type { StopSignal } from "./process.ts";
 import { componentAlias, down, startComponent, status, stopComponent, UnknownComponentError, up } from "./federation.ts";
 
 const USAGE = `usage: hack/federation up|down|status|stop|start [flags]
@@ -9,7 +10,8 @@ const USAGE = `usage: hack/federation up|down|status|stop|start [flags]
   up                 start (or complete) the local federation and wait until it is ready
   down               stop exactly the processes up started and remove .federation/
   status             print each component, its pid and health
-  stop COMPONENT     stop one recorded component (SIGTERM) and wait until it is gone
+  stop COMPONENT     stop one recorded component (SIGTERM) and wait until it is gone;
+                     --signal KILL sends SIGKILL at once instead (a crash, for recovery tests)
   start COMPONENT    start it again with the same arguments and wait until it is ready
                      (components: control-plane, agent-<member>, kube-apiserver-<cluster>, ...; see status)
 
@@ -44,6 +46,7 @@ export async function main(argv: string[]): Promise<number> {
       "base-port": { type: "string" },
       "state-dir": { type: "string" },
       timeout: { type: "string", default: "240" },
+      signal: { type: "string" },
       help: { type: "boolean", short: "h" },
     },
   });
@@ -105,7 +108,8 @@ export async function main(argv: string[]): Promise<number> {
     case "start": {
       const component = positionals.slice(1).join(" ");
       if (!component) throw new UsageError(`${command}: name a component (see hack/federation status), e.g. ${command} agent-ionos-fra-1 or ${componentAlias("kube-apiserver (fr)")}`);
-      const opts = { root, stateDir, component, timeoutMs, progress };
+      const signal = values.signal === undefined ? undefined : stopSignal(values.signal, command);
+      const opts = { root, stateDir, component, timeoutMs, progress, ...(signal !== undefined ? { signal } : {}) };
       await (command === "stop" ? stopComponent(opts) : startComponent(opts));
       return 0;
     }
@@ -113,6 +117,12 @@ export async function main(argv: string[]): Promise<number> {
       console.error(`unknown command "${command}"\n${USAGE}`);
       return 2;
   }
+}
+
+function stopSignal(value: string, command: string): StopSignal {
+  if (command !== "stop") throw new UsageError("--signal: only applies to stop");
+  if (value !== "TERM" && value !== "KILL") throw new UsageError(`--signal: "${value}" is neither TERM nor KILL`);
+  return value;
 }
 
 function intFlag(name: string, value: string, min: number, max: number): number {

@@ -12,7 +12,7 @@ import { kwokComponent, readKubeconfigAuth } from "./kwok.ts";
 import { agentComponentName, CONTROL_PLANE_COMPONENT, type ClusterLayout, type Layout, makeLayout } from "./layout.ts";
 import { natsComponent } from "./nats.ts";
 import { agentComponent, controlPlaneComponent, nodeBinary, type OperatorComponent } from "./operator.ts";
-import { ComponentStartError, type RecordedProcess, isRunning, startDetached, stopProcess } from "./process.ts";
+import { ComponentStartError, type RecordedProcess, isRunning, startDetached, type StopSignal, stopProcess } from "./process.ts";
 import { prepareClusters } from "./setup.ts";
 import { type FederationState, readState, writeState } from "./state.ts";
 import { type Tools, toolPaths } from "./tools.ts";
@@ -317,6 +317,8 @@ export interface ComponentOptions {
   component: string;
   timeoutMs?: number;
   progress?: (line: string) => void;
+  /** For stopComponent: "KILL" sends SIGKILL at once (a crash), default "TERM" (a clean stop). */
+  signal?: StopSignal;
 }
 
 function loadOrThrow(opts: { root: string; stateDir: string }): Loaded {
@@ -327,7 +329,7 @@ function loadOrThrow(opts: { root: string; stateDir: string }): Loaded {
 
 /**
  * Stops exactly the recorded process of one component (SIGTERM, SIGKILL after a grace
- * period) and resolves once it is gone. Its record stays, so `status` shows it DOWN and
+ * period; or SIGKILL at once with `signal: "KILL"`) and resolves once it is gone. Its record stays, so `status` shows it DOWN and
  * `startComponent` runs it again with the same arguments. Returns the stopped pid (0 if
  * it was not running).
  */
@@ -339,9 +341,10 @@ export async function stopComponent(opts: ComponentOptions): Promise<{ component
     opts.progress?.(`${component.name} is not running`);
     return { component: component.name, pid: 0 };
   }
-  opts.progress?.(`stopping ${component.name} (pid ${proc.pid})`);
-  await stopProcess(proc);
-  opts.progress?.(`${component.name} stopped`);
+  const signal = opts.signal ?? "TERM";
+  opts.progress?.(`${signal === "KILL" ? "killing (SIGKILL)" : "stopping"} ${component.name} (pid ${proc.pid})`);
+  await stopProcess(proc, { signal });
+  opts.progress?.(`${component.name} ${signal === "KILL" ? "killed" : "stopped"}`);
   return { component: component.name, pid: proc.pid };
 }
 

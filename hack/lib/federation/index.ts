@@ -10,6 +10,6 @@ export type { ClusterLayout, Layout } from "./layout.ts";
 export { DEFAULT_MEMBERS, defaultAgents, EXAMPLE_REGIONS } from "./shape.ts";
 export { freeBasePort, portInUse } from "./http.ts";
 export { isRunning } from "./process.ts";
-export type { RecordedProcess } from "./process.ts";
+export type { RecordedProcess, StopSignal } from "./process.ts";
 export { AGENT_ENTRY, CONTROL_PLANE_ENTRY } from "./operator.ts";
 export { SYSTEM_NAMESPACE } from "./setup.ts";

@@ -70,12 +70,24 @@ export function isRunning(p: Pick<RecordedProcess, "pid" | "binary" | "args">): 
   }
 }
 
-/** SIGTERM, then SIGKILL if the process outlives the grace period. */
-export async function stopProcess(p: RecordedProcess, graceMs = 10_000): Promise<void> {
+/** How `stop` ends a process: TERM lets it shut down cleanly; KILL is a crash (tests of recovery). */
+export type StopSignal = "TERM" | "KILL";
+
+/**
+ * SIGTERM, then SIGKILL if the process outlives the grace period; or SIGKILL at once
+ * (`signal: "KILL"`), so nothing gets to flush or say goodbye.
+ */
+export async function stopProcess(p: RecordedProcess, opts: { graceMs?: number; signal?: StopSignal } = {}): Promise<void> {
+  const graceMs = opts.graceMs ?? 10_000;
+  const signal = opts.signal ?? "TERM";
   if (!isRunning(p)) return;
   try {
-    process.kill(p.pid, "SIGTERM");
+    process.kill(p.pid, signal === "KILL" ? "SIGKILL" : "SIGTERM");
   } catch {
+    return;
+  }
+  if (signal === "KILL") {
+    await waitFor(() => !isRunning(p), { what: `${p.component} (pid ${p.pid}) to die after SIGKILL`, timeoutMs: 5000, intervalMs: 50 });
     return;
   }
   try {
