@@ -1,0 +1,110 @@
+import assert from "node:assert/strict";
+import { AppsV1Api, KubeConfig } from "@kubernetes/client-node";
+import type { SovereignWorkload } from "../../operator/src/api/index.ts";
+import { MEMBER_LABELS } from "../../operator/src/api/index.ts";
+import { streams } from "../../operator/src/federation/index.ts";
+import { stopComponent } from "../../hack/lib/federation/index.ts";
+import { federationStateDir, repoRoot } from "../integration/env.ts";
+import { workloadManifest, World } from "./support/world.ts";
+
+/**
+ * nats-server crashes (SIGKILL: no flush, no goodbye) right after a burst of applies,
+ * while intents, acks, status and audit records are in flight, and comes back the way
+ * `hack/federation start` runs it. Nothing a user sees may be lost: every workload ends
+ * with exactly its replicas Running and one Deployment per placed cluster, and every
+ * audit record the stream had acknowledged before the crash is still there.
+ */
+
+interface StreamState {
+  messages: number;
+  first_seq: number;
+  last_seq: number;
+}
+
+/** The audit stream's state from nats-server's monitoring endpoint (loopback HTTP, no credentials). */
+async function auditStream(world: World): Promise<StreamState> {
+  const res = await fetch(`${world.env.natsMonitorUrl}/jsz?accounts=true&streams=true`);
+  if (!res.ok) throw new Error(`nats-server /jsz answered ${res.status}`);
+  const body = (await res.json()) as { account_details?: { stream_detail?: { name: string; state: StreamState }[] }[] };
+  const stream = (body.account_details ?? []).flatMap((a) => a.stream_detail ?? []).find((s) => s.name === streams.audit);
+  if (!stream) throw new Error(`nats-server reports no stream ${streams.audit}`);
+  return stream.state;
+}
+
+const BURST = 20;
+
+describe("nats-server killed with SIGKILL right after a burst of applies, end to end", function () {
+  this.timeout(600_000);
+  const ns = "e2e-nats-restart";
+  let world: World;
+  let apps: Map<string, AppsV1Api>;
+
+  before(async function () {
+    world = await World.ready({ namespace: ns });
+    apps = new Map([...world.members.keys()].map((m) => {
+      const kc = new KubeConfig();
+      kc.loadFromFile(world.env.memberKubeconfigs[m]!);
+      return [m, kc.makeApiClient(AppsV1Api)];
+    }));
+    world.auditor.watch();
+  });
+
+  after(async function () {
+    // Whatever happened, leave nats-server running for the next file.
+    try {
+      world?.component("start", "nats-server");
+    } catch {
+      // already running
+    }
+    world?.kubectl(["delete", "sovereignworkloads", "--all", "-n", ns, "--wait=true", "--timeout=120s"]);
+    await world?.auditor.stopWatching();
+  });
+
+  it("every workload ends with exactly its replicas Running and one Deployment per placed cluster, and no acknowledged audit record is lost", async function () {
+    const baseline = await auditStream(world);
+    const burst = Array.from({ length: BURST }, (_, i) => i % 2 === 0
+      ? workloadManifest({ namespace: ns, name: `pub-${i}`, replicas: 2, policy: "public", placement: { maxClusters: 2 } })
+      : workloadManifest({ namespace: ns, name: `eu-${i}`, replicas: 3, policy: "personal-data-eu", placement: { maxClusters: 3 } }));
+    world.apply(burst);
+    // Kill while the burst is in flight: as soon as the control plane has had some of its
+    // audit records acknowledged (so the count below is a real positive control), not after it settled.
+    const beforeKill = await world.until("the first audit records of the burst acknowledged", async () => {
+      const s = await auditStream(world);
+      return s.last_seq > baseline.last_seq ? s : false;
+    }, 120_000);
+    // Through the library `hack/federation stop --signal KILL` runs, not a second process:
+    // milliseconds between the count above and the crash, so the count is what was acknowledged.
+    await stopComponent({ root: repoRoot, stateDir: federationStateDir(), component: "nats-server", signal: "KILL" });
+    world.component("start", "nats-server");
+
+    const after = await auditStream(world);
+    assert.ok(after.first_seq <= beforeKill.first_seq || beforeKill.messages === 0, `the audit stream lost its head: first_seq ${beforeKill.first_seq} → ${after.first_seq}`);
+    assert.ok(after.last_seq >= beforeKill.last_seq, `audit records acknowledged before the kill are gone: last_seq ${beforeKill.last_seq} → ${after.last_seq}`);
+    assert.ok(after.messages >= beforeKill.messages, `audit records acknowledged before the kill are gone: ${beforeKill.messages} → ${after.messages} messages`);
+
+    for (const m of burst) {
+      const name = m.metadata.name;
+      const replicas = m.spec.replicas;
+      const w: SovereignWorkload = await world.untilStatus(ns, name, `Ready with ${replicas} after nats-server's restart`, (x) =>
+        x.status?.readyReplicas === replicas && (x.status?.placements ?? []).reduce((n, p) => n + p.replicas, 0) === replicas, 240_000);
+      const placed = Object.fromEntries((w.status?.placements ?? []).filter((p) => p.replicas > 0).map((p) => [p.cluster, p.replicas]));
+      await world.untilPods(w.metadata.uid!, placed, 120_000);
+      // Exactly one Deployment per placed cluster, with the placed replicas, and none anywhere else.
+      await world.until(`${name}: one Deployment per placed cluster ${JSON.stringify(placed)}`, async () => {
+        const seen: Record<string, number[]> = {};
+        for (const [member, api] of apps) {
+          const list = await api.listDeploymentForAllNamespaces({ labelSelector: `${MEMBER_LABELS.workloadUid}=${w.metadata.uid}` });
+          const live = list.items.filter((d) => !d.metadata?.deletionTimestamp);
+          if (live.length) seen[member] = live.map((d) => d.spec?.replicas ?? 0);
+        }
+        const want = Object.fromEntries(Object.entries(placed).map(([c, n]) => [c, [n]]));
+        return JSON.stringify(Object.entries(seen).sort()) === JSON.stringify(Object.entries(want).sort()) ? seen : false;
+      }, 60_000);
+    }
+    await world.auditor.check("after nats-server's SIGKILL and restart");
+
+    // Still every record, once the control plane has published what the burst's settling added.
+    const settled = await auditStream(world);
+    assert.ok(settled.last_seq >= after.last_seq && settled.messages >= beforeKill.messages, JSON.stringify({ beforeKill, after, settled }));
+  });
+});
