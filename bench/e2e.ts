@@ -1,123 +1,308 @@
 // `npm run bench -- e2e`: the whole system on the running local federation (`npm run
-// demo` or `hack/federation up` leaves it so): SovereignWorkloads applied on the host at
-// a fixed rate until their pods run on the members, against the same Deployments
-// created directly on the member API servers in the same run (the baseline: what the
-// members' own Kubernetes costs, with no federation in between); failover time with the
-// default heartbeat settings; and the control plane's memory holding 1,000 workloads.
+// demo` or `hack/federation up` leaves it so). In order:
+//   1. the direct baseline: WORKLOADS Deployments created directly on the member API
+//      servers at RATE_PER_S, create → pod Running; then deleted, and waited for until gone;
+//   2. the same number of SovereignWorkloads applied on the host at the same rate,
+//      apply → pod Running, with the control plane's scheduling reconciles counted;
+//   3. one workload on an idle federation, federated and direct, a few rounds each;
+//   4. drift: a placed Deployment deleted, scaled and edited on its member, → restored;
+//   5. failover time with the default heartbeat settings;
+//   6. BULK workloads applied at once, direct and federated, until all Running; the
+//      control plane's RSS and heap and each agent's RSS holding them.
+// Both sides go through the same members' kube-controller-manager, run with raised
+// client QPS (hack/lib/federation/kube.ts), so the baseline is the members' own speed.
 // The last line is one JSON object with every figure.
-import { AppsV1Api, KubeConfig } from "@kubernetes/client-node";
+import { AppsV1Api, CoreV1Api, KubeConfig, PatchStrategy, setHeaderOptions } from "@kubernetes/client-node";
 import { MEMBER_LABELS } from "../operator/src/api/index.ts";
 import { namespaceManifest, workloadManifest, World } from "../test/e2e/support/world.ts";
-import { formatRatio, quantile } from "./lib/stats.ts";
+import {
+  driftLine, type DriftKind, type DriftResult, gauge, latencySummary, median, overheadRows, overheadTable, PERCENTILES, percentileLabel, ratio,
+  reconcileCounter, type Timed, verdict,
+} from "./lib/e2e-report.ts";
+import { formatRatio } from "./lib/stats.ts";
 
 const WORKLOADS = Number(process.env.BENCH_E2E_WORKLOADS ?? 200);
 const RATE_PER_S = 20;
-const FAILOVER_ROUNDS = Number(process.env.BENCH_E2E_FAILOVER_ROUNDS ?? 5);
-const MEMORY_WORKLOADS = Number(process.env.BENCH_E2E_MEMORY_WORKLOADS ?? 1000);
-const TARGETS = { applyP99Ms: 1000, ratio: 0.7, failoverP99Ms: 25_000, rssMB: 300 };
+const SINGLE_ROUNDS = Number(process.env.BENCH_E2E_SINGLE_ROUNDS ?? 3);
+const FAILOVER_ROUNDS = Number(process.env.BENCH_E2E_FAILOVER_ROUNDS ?? 3);
+const BULK = Number(process.env.BENCH_E2E_MEMORY_WORKLOADS ?? 1000);
+const DRIFT_TIMEOUT_MS = Number(process.env.BENCH_E2E_DRIFT_TIMEOUT_S ?? 30) * 1000;
+/** The figures issue 13 sets for this bench on a 2-core machine. */
+const TARGETS = {
+  overheadMs: 1000, throughputRatio: 0.9, singleOverheadMs: 500, reconcilesPerWorkload: 2, bulkRatio: 0.9,
+  controlPlaneRssMB: 200, agentRssMB: 120, driftMs: 5000, failoverP99Ms: 25_000,
+};
+const GROUP = "sovereignty.eu";
+const VERSION = "v1alpha1";
+const IMAGE = "registry.example.eu/e2e:1.0";
 
 const say = (line: string) => console.log(`[bench e2e] ${line}`);
-const sorted = (xs: number[]) => Float64Array.from(xs).sort();
-const ms = (x: number) => `${x.toFixed(0)} ms`;
+const fmt = (x: number) => (Number.isFinite(x) ? `${x.toFixed(0)} ms` : "n/a");
+const MB = 1024 * 1024;
 
-interface Timed {
-  p50: number;
-  p99: number;
-  throughputPerS: number;
+interface Members {
+  /** The members the baseline and the federated runs use: the unexposed ones personal-data-eu allows. */
+  names: string[];
+  apps: Map<string, AppsV1Api>;
+  core: Map<string, CoreV1Api>;
 }
 
-function summary(latencies: number[], wallMs: number): Timed {
-  const s = sorted(latencies);
-  return { p50: quantile(s, 0.5), p99: quantile(s, 0.99), throughputPerS: (latencies.length / wallMs) * 1000 };
+function membersOf(world: World): Members {
+  const names = [...world.members.keys()].filter((m) => m !== "aws-fra-1");
+  const apps = new Map<string, AppsV1Api>();
+  const core = new Map<string, CoreV1Api>();
+  for (const m of world.members.keys()) {
+    const kc = new KubeConfig();
+    kc.loadFromFile(world.env.memberKubeconfigs[m]!);
+    apps.set(m, kc.makeApiClient(AppsV1Api));
+    core.set(m, kc.makeApiClient(CoreV1Api));
+  }
+  return { names, apps, core };
 }
 
-/** Applies `n` items at RATE_PER_S, each with `start(i)`, and resolves with each one's latency to `done(i)`. */
-async function paced(params: { n: number; start: (i: number) => Promise<void> | void; done: () => Promise<Set<number>>; what: string; timeoutMs: number }): Promise<{ latencies: number[]; wallMs: number }> {
+/** Waits for `check`, saying every 10 s how far it is (what `progress` returns). */
+async function waitWithProgress<T>(p: { world: World; what: string; timeoutMs: number; check: () => Promise<T | false>; progress: () => string }): Promise<T> {
+  let last = performance.now();
+  return p.world.until(p.what, async () => {
+    const v = await p.check();
+    if (v === false && performance.now() - last > 10_000) {
+      say(`  ${p.what}: ${p.progress()}`);
+      last = performance.now();
+    }
+    return v;
+  }, p.timeoutMs);
+}
+
+/** Starts `n` items at RATE_PER_S and resolves with each one's latency to done, and the wall time to the last. */
+async function paced(p: { n: number; start: (i: number) => Promise<void>; done: () => Promise<Set<number>>; what: string; timeoutMs: number }): Promise<Timed> {
   const started = new Map<number, number>();
   const finished = new Map<number, number>();
   const t0 = performance.now();
   let next = 0;
   let lastReport = t0;
-  while (finished.size < params.n) {
+  while (finished.size < p.n) {
     const now = performance.now();
-    while (next < params.n && next <= ((now - t0) / 1000) * RATE_PER_S) {
+    while (next < p.n && next <= ((now - t0) / 1000) * RATE_PER_S) {
       started.set(next, performance.now());
-      await params.start(next);
+      await p.start(next);
       next++;
     }
-    for (const i of await params.done()) if (started.has(i) && !finished.has(i)) finished.set(i, performance.now());
+    for (const i of await p.done()) if (started.has(i) && !finished.has(i)) finished.set(i, performance.now());
     if (performance.now() - lastReport > 5000) {
-      say(`${params.what}: ${started.size}/${params.n} applied, ${finished.size} running`);
+      say(`  ${p.what}: ${started.size}/${p.n} started, ${finished.size} Running`);
       lastReport = performance.now();
     }
-    if (performance.now() - t0 > params.timeoutMs) throw new Error(`${params.what}: only ${finished.size}/${params.n} running after ${params.timeoutMs} ms`);
+    if (performance.now() - t0 > p.timeoutMs) throw new Error(`${p.what}: only ${finished.size}/${p.n} Running after ${p.timeoutMs} ms`);
     await new Promise((r) => setTimeout(r, 20));
   }
-  return { latencies: [...finished].map(([i, t]) => t - started.get(i)!), wallMs: performance.now() - t0 };
+  const last = Math.max(...finished.values());
+  return latencySummary([...finished].map(([i, t]) => t - started.get(i)!), last - t0);
 }
 
-async function federated(world: World, ns: string, n: number): Promise<Timed> {
-  world.apply([namespaceManifest(ns)]);
+function deploymentBody(name: string, labels: Record<string, string>, replicas = 1): object {
+  return {
+    metadata: { name, labels },
+    spec: {
+      replicas,
+      selector: { matchLabels: labels },
+      template: { metadata: { labels }, spec: { containers: [{ name: "app", image: IMAGE, resources: { requests: { cpu: "10m", memory: "16Mi" } } }] } },
+    },
+  };
+}
+
+/** Indices (from `pattern` on the pod's app label or name) of the Running pods selected by `labelSelector` in `ns` on `members`. */
+async function runningIndices(p: { members: Members; names: string[]; ns: string; labelSelector: string; index: (pod: { name: string; app: string }) => number | undefined; into: Set<number> }): Promise<Set<number>> {
+  for (const m of p.names) {
+    const pods = await p.members.core.get(m)!.listNamespacedPod({ namespace: p.ns, labelSelector: p.labelSelector });
+    for (const pod of pods.items) {
+      if (pod.status?.phase !== "Running" || pod.metadata?.deletionTimestamp) continue;
+      const i = p.index({ name: pod.metadata?.name ?? "", app: pod.metadata?.labels?.app ?? "" });
+      if (i !== undefined) p.into.add(i);
+    }
+  }
+  return p.into;
+}
+
+async function createMemberNamespaces(members: Members, ns: string, names = members.names): Promise<void> {
+  for (const m of names) await members.core.get(m)!.createNamespace({ body: { metadata: { name: ns } } });
+}
+
+/** Deletes `ns` on the members and waits until it is gone on each: nothing of a run is left to compete with the next. */
+async function removeMemberNamespaces(world: World, members: Members, ns: string, names = members.names): Promise<void> {
+  for (const m of names) await members.core.get(m)!.deleteNamespace({ name: ns }).catch(() => undefined);
+  const left = async () => {
+    const out: string[] = [];
+    for (const m of names) {
+      try {
+        await members.core.get(m)!.readNamespace({ name: ns });
+        out.push(m);
+      } catch (err) {
+        if ((err as { code?: number }).code !== 404) throw err;
+      }
+    }
+    return out;
+  };
+  let still: string[] = [];
+  await waitWithProgress({
+    world, what: `namespace ${ns} gone on ${names.join(", ")}`, timeoutMs: 600_000,
+    check: async () => ((still = await left()).length === 0 ? true : false),
+    progress: () => `still on ${still.join(", ")}`,
+  });
+}
+
+async function direct(world: World, members: Members, ns: string, n: number): Promise<Timed> {
+  await createMemberNamespaces(members, ns);
   const running = new Set<number>();
+  const labelsOf = (i: number) => ({ app: `d-${i}`, bench: "direct" });
   const r = await paced({
-    n, what: "federated",
-    timeoutMs: 600_000,
+    n, what: "direct", timeoutMs: 600_000,
+    start: async (i) => {
+      await members.apps.get(members.names[i % members.names.length]!)!.createNamespacedDeployment({ namespace: ns, body: deploymentBody(`d-${i}`, labelsOf(i)) });
+    },
+    done: () => runningIndices({ members, names: members.names, ns, labelSelector: "bench=direct", index: (p) => numbered(/^d-(\d+)$/, p.app), into: running }),
+  });
+  say(`baseline done; deleting it and waiting until it is gone on every member`);
+  await removeMemberNamespaces(world, members, ns);
+  return r;
+}
+
+function numbered(re: RegExp, s: string): number | undefined {
+  const m = re.exec(s);
+  return m ? Number(m[1]) : undefined;
+}
+
+async function controlPlaneMetrics(world: World): Promise<string> {
+  const url = world.env.controlPlaneMetricsUrl;
+  if (!url) throw new Error(".federation/env has no CONTROL_PLANE_METRICS_URL: is the control plane a component of the federation?");
+  return (await fetch(url)).text();
+}
+
+async function federated(world: World, members: Members, ns: string, n: number): Promise<{ timed: Timed; reconciles?: { counts: string; perWorkload: number } }> {
+  world.apply([namespaceManifest(ns)]);
+  const before = reconcileCounter(await controlPlaneMetrics(world));
+  const running = new Set<number>();
+  const timed = await paced({
+    n, what: "federated", timeoutMs: 600_000,
     // Through the API (as kubectl would, without a process per object): the pace is the bench's, not fork's.
     start: async (i) => {
-      await world.host.createNamespacedCustomObject({ group: "sovereignty.eu", version: "v1alpha1", namespace: ns, plural: "sovereignworkloads", body: workloadManifest({ namespace: ns, name: `w-${i}`, replicas: 1, policy: "personal-data-eu" }) });
+      await world.host.createNamespacedCustomObject({ group: GROUP, version: VERSION, namespace: ns, plural: "sovereignworkloads", body: workloadManifest({ namespace: ns, name: `w-${i}`, replicas: 1, policy: "personal-data-eu" }) });
     },
-    done: async () => {
-      // One list per member per round: pods Running, by workload name (the Deployment is named like it).
-      for (const core of world.members.values()) {
-        const pods = await core.listNamespacedPod({ namespace: ns, labelSelector: MEMBER_LABELS.workloadUid });
-        for (const p of pods.items) {
-          if (p.status?.phase !== "Running") continue;
-          const m = /^w-(\d+)-/.exec(p.metadata?.name ?? "");
-          if (m) running.add(Number(m[1]));
-        }
-      }
-      return running;
-    },
+    // Pods are named after their Deployment, which is named after the workload.
+    done: () => runningIndices({ members, names: members.names, ns, labelSelector: MEMBER_LABELS.workloadUid, index: (p) => numbered(/^w-(\d+)-/, p.name), into: running }),
   });
-  return summary(r.latencies, r.wallMs);
+  const after = reconcileCounter(await controlPlaneMetrics(world));
+  const reconciles = before && after && before.name === after.name ? { counts: after.counts, perWorkload: (after.value - before.value) / n } : undefined;
+  return { timed, ...(reconciles ? { reconciles } : {}) };
 }
 
-async function direct(world: World, ns: string, n: number): Promise<Timed> {
-  const members = [...world.members.keys()].filter((m) => m !== "aws-fra-1");
-  const apps = members.map((m) => {
-    const kc = new KubeConfig();
-    kc.loadFromFile(world.env.memberKubeconfigs[m]!);
-    return kc.makeApiClient(AppsV1Api);
+async function deleteWorkloads(world: World, members: Members, ns: string): Promise<void> {
+  say(`deleting the workloads of ${ns} (each leaves every member first, through its finalizer)`);
+  world.kubectl(["delete", "sovereignworkloads", "--all", "-n", ns, "--wait=false"]);
+  let left = 0;
+  await waitWithProgress({
+    world, what: `the workloads of ${ns} gone`, timeoutMs: 900_000,
+    check: async () => {
+      const list = (await world.host.listNamespacedCustomObject({ group: GROUP, version: VERSION, namespace: ns, plural: "sovereignworkloads" })) as { items: unknown[] };
+      left = list.items.length;
+      return left === 0 ? true : false;
+    },
+    progress: () => `${left} left`,
   });
-  for (const m of members) world.kubectl(["create", "namespace", ns], { kubeconfig: world.env.memberKubeconfigs[m]! });
-  const running = new Set<number>();
-  const r = await paced({
-    n, what: "direct",
-    timeoutMs: 600_000,
-    start: async (i) => {
-      const labels = { app: `d-${i}`, bench: "direct" };
-      await apps[i % apps.length]!.createNamespacedDeployment({
-        namespace: ns,
-        body: {
-          metadata: { name: `d-${i}`, labels },
-          spec: {
-            replicas: 1,
-            selector: { matchLabels: labels },
-            template: { metadata: { labels }, spec: { containers: [{ name: "app", image: "registry.example.eu/e2e:1.0", resources: { requests: { cpu: "10m", memory: "16Mi" } } }] } },
-          },
-        },
+  world.kubectl(["delete", "namespace", ns, "--wait=false"]);
+  // The agents leave the namespaces they created on the members; the bench does not, so the next run starts clean.
+  await removeMemberNamespaces(world, members, ns, [...members.core.keys()]);
+}
+
+/** Time to the first pod Running, polled tightly (one object: the polling is the resolution). */
+async function timeToRunning(p: { members: Members; names: string[]; ns: string; labelSelector: string; timeoutMs: number }): Promise<number> {
+  const t0 = performance.now();
+  while (performance.now() - t0 < p.timeoutMs) {
+    for (const m of p.names) {
+      const pods = await p.members.core.get(m)!.listNamespacedPod({ namespace: p.ns, labelSelector: p.labelSelector });
+      if (pods.items.some((x) => x.status?.phase === "Running" && !x.metadata?.deletionTimestamp)) return performance.now() - t0;
+    }
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  throw new Error(`no pod Running for ${p.labelSelector} in ${p.ns} after ${p.timeoutMs} ms`);
+}
+
+async function single(world: World, members: Members, ns: string): Promise<{ federatedMs: number; directMs: number; federatedSamples: number[]; directSamples: number[] }> {
+  world.apply([namespaceManifest(ns)]);
+  const target = members.names[0]!;
+  await createMemberNamespaces(members, `${ns}-direct`, [target]);
+  const fed: number[] = [];
+  const dir: number[] = [];
+  for (let round = 0; round < SINGLE_ROUNDS; round++) {
+    const t0 = performance.now();
+    await world.host.createNamespacedCustomObject({ group: GROUP, version: VERSION, namespace: ns, plural: "sovereignworkloads", body: workloadManifest({ namespace: ns, name: `s-${round}`, replicas: 1, policy: "personal-data-eu", placement: { maxClusters: 1 } }) });
+    const w = await world.until(`s-${round} has a uid`, async () => (await world.workload(ns, `s-${round}`))?.metadata.uid);
+    await timeToRunning({ members, names: members.names, ns, labelSelector: `${MEMBER_LABELS.workloadUid}=${w}`, timeoutMs: 120_000 });
+    fed.push(performance.now() - t0);
+    const t1 = performance.now();
+    await members.apps.get(target)!.createNamespacedDeployment({ namespace: `${ns}-direct`, body: deploymentBody(`d-${round}`, { app: `d-${round}`, bench: "single" }) });
+    await timeToRunning({ members, names: [target], ns: `${ns}-direct`, labelSelector: `app=d-${round}`, timeoutMs: 120_000 });
+    dir.push(performance.now() - t1);
+    say(`  single round ${round + 1}/${SINGLE_ROUNDS}: federated ${fmt(fed.at(-1)!)}, direct ${fmt(dir.at(-1)!)}`);
+  }
+  await removeMemberNamespaces(world, members, `${ns}-direct`, [target]);
+  return { federatedMs: median(fed), directMs: median(dir), federatedSamples: fed, directSamples: dir };
+}
+
+/**
+ * One placed Deployment changed on its member the way an admin's mistake would, and the
+ * time until it is as its intent says again; "not restored" after DRIFT_TIMEOUT_MS rather
+ * than hang, whether or not this build's agent repairs drift.
+ */
+async function drift(world: World, members: Members, ns: string): Promise<DriftResult[]> {
+  const name = "drift";
+  world.apply([workloadManifest({ namespace: ns, name, replicas: 2, policy: "personal-data-eu", placement: { maxClusters: 1 } })]);
+  const w = await world.untilStatus(ns, name, "Ready with 2", (x) => x.status?.readyReplicas === 2, 120_000);
+  const member = w.status!.placements!.find((p) => p.replicas > 0)!.cluster;
+  const apps = members.apps.get(member)!;
+  const selector = `${MEMBER_LABELS.workloadUid}=${w.metadata.uid}`;
+  const current = async () => (await apps.listNamespacedDeployment({ namespace: ns, labelSelector: selector })).items.find((d) => !d.metadata?.deletionTimestamp);
+  const original = await current();
+  if (!original) return (["deleted", "scaled", "edited"] as const).map((kind) => ({ kind, timeoutMs: DRIFT_TIMEOUT_MS, error: `no Deployment of ${ns}/${name} on ${member}` }));
+  const deployment = original.metadata!.name!;
+  const restoredWhen = async (kind: DriftKind, change: () => Promise<unknown>, restored: (d: Awaited<ReturnType<typeof current>>) => boolean): Promise<DriftResult> => {
+    // Back to the intent first, or a miss of the previous kind would count against this one.
+    if (!restored(await current()) && kind !== "deleted") return { kind, timeoutMs: DRIFT_TIMEOUT_MS, error: "the Deployment was not as its intent says before the change" };
+    const t0 = performance.now();
+    await change();
+    try {
+      await waitWithProgress({
+        world, what: `${member}: ${kind} Deployment ${ns}/${deployment} restored`, timeoutMs: DRIFT_TIMEOUT_MS,
+        check: async () => (restored(await current()) ? true : false),
+        progress: () => `${((performance.now() - t0) / 1000).toFixed(0)} s, not yet`,
       });
-    },
-    done: async () => {
-      for (const core of members.map((m) => world.members.get(m)!)) {
-        const pods = await core.listNamespacedPod({ namespace: ns, labelSelector: "bench=direct" });
-        for (const p of pods.items) if (p.status?.phase === "Running") running.add(Number(/^d-(\d+)$/.exec(p.metadata?.labels?.app ?? "")?.[1]));
-      }
-      return running;
-    },
-  });
-  for (const m of members) world.kubectl(["delete", "namespace", ns, "--wait=false"], { kubeconfig: world.env.memberKubeconfigs[m]! });
-  return summary(r.latencies, r.wallMs);
+      const r = { kind, timeoutMs: DRIFT_TIMEOUT_MS, restoredMs: performance.now() - t0 };
+      say(`  ${driftLine(r, TARGETS.driftMs)}`);
+      return r;
+    } catch {
+      const r = { kind, timeoutMs: DRIFT_TIMEOUT_MS };
+      say(`  ${driftLine(r, TARGETS.driftMs)}`);
+      return r;
+    }
+  };
+  const image = (d: Awaited<ReturnType<typeof current>>) => d?.spec?.template?.spec?.containers?.[0]?.image;
+  // Each check reads only the field its change touched, so a kind the agent does not
+  // repair leaves the next one measurable; the deletion goes last, since nothing follows a Deployment that stays gone.
+  const results: DriftResult[] = [];
+  results.push(await restoredWhen("scaled",
+    () => apps.patchNamespacedDeploymentScale({ namespace: ns, name: deployment, body: { spec: { replicas: 7 } } }, mergePatch()),
+    (d) => d?.spec?.replicas === original.spec?.replicas));
+  results.push(await restoredWhen("edited",
+    () => apps.patchNamespacedDeployment({ namespace: ns, name: deployment, body: { spec: { template: { spec: { containers: [{ name: original.spec?.template.spec?.containers[0]?.name ?? "app", image: "registry.example.eu/drifted:0.0" }] } } } } }, mergePatch()),
+    (d) => image(d) === image(original)));
+  results.push(await restoredWhen("deleted",
+    () => apps.deleteNamespacedDeployment({ namespace: ns, name: deployment }),
+    (d) => d !== undefined && d.metadata?.uid !== original.metadata?.uid && d.spec?.replicas === original.spec?.replicas));
+  return results;
+}
+
+/** client-node sends a JSON patch unless told otherwise; the bench's changes are merge patches. */
+function mergePatch() {
+  return setHeaderOptions("Content-Type", PatchStrategy.MergePatch);
 }
 
 async function failover(world: World, ns: string, rounds: number): Promise<Timed> {
@@ -129,7 +314,7 @@ async function failover(world: World, ns: string, rounds: number): Promise<Timed
     // EU and unexposed, on one member at a time: whichever member holds it is stopped, and
     // the replacement goes to another compliant member.
     world.apply([workloadManifest({ namespace: ns, name, replicas: 1, residency: { allowedJurisdictions: ["EU"], forbidExtraterritorialExposure: true, crossBorderFailover: true }, placement: { maxClusters: 1 }, failover: { tolerationSeconds: 0 } })]);
-    const w = await world.untilStatus(ns, name, "Ready", (w) => w.status?.readyReplicas === 1, 120_000);
+    const w = await world.untilStatus(ns, name, "Ready", (x) => x.status?.readyReplicas === 1, 120_000);
     const member = w.status!.placements![0]!.cluster;
     const stoppedAt = performance.now();
     world.component("stop", `agent-${member}`);
@@ -137,95 +322,149 @@ async function failover(world: World, ns: string, rounds: number): Promise<Timed
       await world.until(`replacement of ${name} Running off ${member}`, async () =>
         (await world.podsOf(w.metadata.uid!)).some((p) => p.member !== member && p.phase === "Running"), 120_000);
       latencies.push(performance.now() - stoppedAt);
-      say(`failover round ${round + 1}/${rounds}: ${ms(latencies.at(-1)!)} (agent-${member} stopped → replacement Running)`);
+      say(`  failover round ${round + 1}/${rounds}: ${fmt(latencies.at(-1)!)} (agent-${member} stopped → replacement Running)`);
     } finally {
       world.component("start", `agent-${member}`);
     }
     await world.untilMemberReady(member, true, 90_000);
   }
-  return summary(latencies, performance.now() - t0);
+  return latencySummary(latencies, performance.now() - t0);
 }
 
-async function controlPlaneRss(world: World): Promise<number> {
-  const url = world.env.vars.CONTROL_PLANE_METRICS_URL;
-  if (!url) throw new Error(".federation/env has no CONTROL_PLANE_METRICS_URL: is the control plane a component of the federation?");
+async function rssOf(url: string | undefined): Promise<{ rssMB?: number; heapMB?: number }> {
+  if (!url) return {};
   const text = await (await fetch(url)).text();
-  const m = /^process_resident_memory_bytes (\S+)$/m.exec(text);
-  if (!m) throw new Error("the control plane's /metrics has no process_resident_memory_bytes");
-  return Number(m[1]) / 1024 / 1024;
+  const rss = gauge(text, "process_resident_memory_bytes");
+  const heap = gauge(text, "nodejs_heap_size_used_bytes");
+  return { ...(rss !== undefined ? { rssMB: rss / MB } : {}), ...(heap !== undefined ? { heapMB: heap / MB } : {}) };
 }
 
-async function memory(world: World, ns: string, n: number): Promise<{ rssMB: number; rssIdleMB: number }> {
-  const rssIdleMB = await controlPlaneRss(world);
+interface Bulk {
+  directMs: number;
+  federatedMs: number;
+  controlPlane: { rssMB?: number; heapMB?: number; idleRssMB?: number; idleHeapMB?: number };
+  /** Per agent member: RSS with the Deployments it held at that moment. */
+  agents: { member: string; deployments: number; rssMB?: number; idleRssMB?: number }[];
+}
+
+/** `n` items created at once, then the time until every one has a Running pod. */
+async function bulk(world: World, members: Members, ns: string, n: number): Promise<Bulk> {
+  const memberNames = [...members.core.keys()];
+  const idle = await rssOf(world.env.controlPlaneMetricsUrl);
+  const agentIdle = new Map(await Promise.all(world.env.agents.map(async (m) => [m, (await rssOf(world.env.agentMetricsUrls[m])).rssMB] as const)));
+
+  say(`bulk, direct: ${n} Deployments created at once over ${members.names.join(", ")}`);
+  const dns = `${ns}-direct`;
+  await createMemberNamespaces(members, dns);
+  const d0 = performance.now();
+  for (let i = 0; i < n; i += 50) {
+    await Promise.all(Array.from({ length: Math.min(50, n - i) }, (_, k) =>
+      members.apps.get(members.names[(i + k) % members.names.length]!)!.createNamespacedDeployment({ namespace: dns, body: deploymentBody(`b-${i + k}`, { app: `b-${i + k}`, bench: "bulk" }) })));
+  }
+  const directRunning = new Set<number>();
+  await waitWithProgress({
+    world, what: `${n} direct Deployments Running`, timeoutMs: 900_000,
+    check: async () => ((await runningIndices({ members, names: members.names, ns: dns, labelSelector: "bench=bulk", index: (p) => numbered(/^b-(\d+)$/, p.app), into: directRunning })).size === n ? true : false),
+    progress: () => `${directRunning.size}/${n} Running`,
+  });
+  const directMs = performance.now() - d0;
+  say(`  bulk direct: all ${n} Running after ${fmt(directMs)}; deleting them`);
+  await removeMemberNamespaces(world, members, dns);
+
+  say(`bulk, federated: ${n} SovereignWorkloads applied at once (policy public: every Ready member may hold them)`);
   world.apply([namespaceManifest(ns)]);
+  const f0 = performance.now();
   for (let i = 0; i < n; i += 100) {
     world.apply(Array.from({ length: Math.min(100, n - i) }, (_, k) => workloadManifest({ namespace: ns, name: `m-${i + k}`, replicas: 1, policy: "public" })));
-    say(`memory: ${Math.min(i + 100, n)}/${n} workloads applied`);
+    say(`  ${Math.min(i + 100, n)}/${n} workloads applied`);
   }
-  await world.until(`${n} workloads Scheduled`, async () => {
-    const list = (await world.host.listNamespacedCustomObject({ group: "sovereignty.eu", version: "v1alpha1", namespace: ns, plural: "sovereignworkloads" })) as { items: { status?: { readyReplicas?: number } }[] };
-    const ready = list.items.filter((w) => w.status?.readyReplicas === 1).length;
-    return ready === n;
-  }, 900_000);
-  return { rssMB: await controlPlaneRss(world), rssIdleMB };
+  const fedRunning = new Set<number>();
+  await waitWithProgress({
+    world, what: `${n} workloads' pods Running`, timeoutMs: 900_000,
+    check: async () => ((await runningIndices({ members, names: memberNames, ns, labelSelector: MEMBER_LABELS.workloadUid, index: (p) => numbered(/^m-(\d+)-/, p.name), into: fedRunning })).size === n ? true : false),
+    progress: () => `${fedRunning.size}/${n} Running`,
+  });
+  const federatedMs = performance.now() - f0;
+  const cp = await rssOf(world.env.controlPlaneMetricsUrl);
+  const agents = await Promise.all(world.env.agents.map(async (member) => {
+    const deployments = (await members.apps.get(member)?.listNamespacedDeployment({ namespace: ns, labelSelector: MEMBER_LABELS.workloadUid }))?.items.length ?? 0;
+    const idleRss = agentIdle.get(member);
+    const { rssMB } = await rssOf(world.env.agentMetricsUrls[member]);
+    return { member, deployments, ...(rssMB !== undefined ? { rssMB } : {}), ...(idleRss !== undefined ? { idleRssMB: idleRss } : {}) };
+  }));
+  return {
+    directMs, federatedMs, agents,
+    controlPlane: {
+      ...cp,
+      ...(idle.rssMB !== undefined ? { idleRssMB: idle.rssMB } : {}), ...(idle.heapMB !== undefined ? { idleHeapMB: idle.heapMB } : {}),
+    },
+  };
 }
 
-async function cleanup(world: World, ns: string): Promise<void> {
-  say(`deleting the workloads of ${ns} (each leaves every member first, through its finalizer)`);
-  world.kubectl(["delete", "sovereignworkloads", "--all", "-n", ns, "--wait=false"]);
-  let last = 0;
-  await world.until(`the workloads of ${ns} gone`, async () => {
-    const list = (await world.host.listNamespacedCustomObject({ group: "sovereignty.eu", version: "v1alpha1", namespace: ns, plural: "sovereignworkloads" })) as { items: unknown[] };
-    if (performance.now() - last > 10_000) {
-      say(`  ${list.items.length} left`);
-      last = performance.now();
-    }
-    return list.items.length === 0;
-  }, 900_000);
-  world.kubectl(["delete", "namespace", ns, "--wait=false"]);
-}
+const round = (x: number | undefined, digits = 0) => (x === undefined || !Number.isFinite(x) ? null : Number(x.toFixed(digits)));
 
 export async function run(): Promise<void> {
   const world = await World.ready();
+  const members = membersOf(world);
   const stamp = Date.now().toString(36);
 
-  say(`baseline: ${WORKLOADS} Deployments created directly on the member API servers at ${RATE_PER_S}/s`);
-  const base = await direct(world, `bench-direct-${stamp}`, WORKLOADS);
-  say(`baseline: create → pod Running p50 ${ms(base.p50)}, p99 ${ms(base.p99)}, ${base.throughputPerS.toFixed(1)}/s`);
+  say(`baseline: ${WORKLOADS} Deployments created directly on ${members.names.join(", ")} at ${RATE_PER_S}/s`);
+  const base = await direct(world, members, `bench-direct-${stamp}`, WORKLOADS);
+  say(`baseline: create → pod Running ${PERCENTILES.map((q, i) => `${percentileLabel(q)} ${fmt(base.percentiles[i]!)}`).join(", ")}, ${base.throughputPerS.toFixed(1)}/s`);
 
   say(`federated: ${WORKLOADS} SovereignWorkloads applied on the host at ${RATE_PER_S}/s`);
   const ns = `bench-e2e-${stamp}`;
-  const fed = await federated(world, ns, WORKLOADS);
-  say(`federated: apply → pod Running p50 ${ms(fed.p50)}, p99 ${ms(fed.p99)}, ${fed.throughputPerS.toFixed(1)}/s`);
-  await cleanup(world, ns);
-  const ratio = fed.throughputPerS / base.throughputPerS;
-  const latencyRatio = base.p50 / fed.p50;
+  const fed = await federated(world, members, ns, WORKLOADS);
+  say(`federated: apply → pod Running ${PERCENTILES.map((q, i) => `${percentileLabel(q)} ${fmt(fed.timed.percentiles[i]!)}`).join(", ")}, ${fed.timed.throughputPerS.toFixed(1)}/s`);
+  await deleteWorkloads(world, members, ns);
+
+  say(`single workload on an idle federation: ${SINGLE_ROUNDS} rounds, federated then direct`);
+  const sns = `bench-single-${stamp}`;
+  const one = await single(world, members, sns);
+
+  say(`drift: a Deployment deleted, scaled, edited on its member (each waited for at most ${DRIFT_TIMEOUT_MS / 1000} s)`);
+  const drifts = await drift(world, members, sns);
+  await deleteWorkloads(world, members, sns);
 
   say(`failover: ${FAILOVER_ROUNDS} rounds, default heartbeat settings, tolerationSeconds 0`);
   const fns = `bench-failover-${stamp}`;
   const fo = await failover(world, fns, FAILOVER_ROUNDS);
-  await cleanup(world, fns);
+  await deleteWorkloads(world, members, fns);
 
-  say(`memory: control plane RSS holding ${MEMORY_WORKLOADS} workloads`);
-  const mns = `bench-memory-${stamp}`;
-  const mem = await memory(world, mns, MEMORY_WORKLOADS);
+  const mns = `bench-bulk-${stamp}`;
+  const big = await bulk(world, members, mns, BULK);
+  await deleteWorkloads(world, members, mns);
 
-  await cleanup(world, mns);
-
-  const verdict = (ok: boolean) => (ok ? "meets target" : "MISSES target");
+  const throughputRatio = ratio(fed.timed.throughputPerS, base.throughputPerS);
+  const bulkRatio = ratio(big.directMs, big.federatedMs);
+  const rows = overheadRows(base, fed.timed);
+  const agentMax = [...big.agents].filter((a) => a.rssMB !== undefined).sort((a, b) => b.rssMB! - a.rssMB!)[0];
+  const mb = (x: number | undefined) => (x === undefined ? "n/a" : `${x.toFixed(0)} MB`);
   console.log("");
-  console.log(`apply → Running     p50 ${ms(fed.p50)}  p99 ${ms(fed.p99)}  (target p99 ≤ ${TARGETS.applyP99Ms} ms: ${verdict(fed.p99 <= TARGETS.applyP99Ms)})`);
-  console.log(`direct baseline     p50 ${ms(base.p50)}  p99 ${ms(base.p99)}`);
-  console.log(`throughput          ${fed.throughputPerS.toFixed(1)}/s vs ${base.throughputPerS.toFixed(1)}/s direct: ratio ${formatRatio(ratio)} (target ≥ ${TARGETS.ratio}: ${verdict(ratio >= TARGETS.ratio)}); latency ratio direct/federated ${formatRatio(latencyRatio)}`);
-  console.log(`failover            p50 ${ms(fo.p50)}  p99 ${ms(fo.p99)}  (target p99 ≤ ${TARGETS.failoverP99Ms} ms: ${verdict(fo.p99 <= TARGETS.failoverP99Ms)})`);
-  console.log(`control plane RSS   ${mem.rssMB.toFixed(0)} MB with ${MEMORY_WORKLOADS} workloads (${mem.rssIdleMB.toFixed(0)} MB before; target ≤ ${TARGETS.rssMB} MB: ${verdict(mem.rssMB <= TARGETS.rssMB)})`);
+  console.log(`apply → pod Running, ${WORKLOADS} workloads at ${RATE_PER_S}/s (direct: the same Deployments created on the members)`);
+  console.log(overheadTable({ direct: base, federated: fed.timed, targetMs: TARGETS.overheadMs }));
+  console.log(`throughput ratio    federated/direct ${formatRatio(throughputRatio)} (target ≥ ${TARGETS.throughputRatio}: ${verdict(throughputRatio >= TARGETS.throughputRatio)})`);
+  console.log(fed.reconciles
+    ? `reconciles          ${fed.reconciles.perWorkload.toFixed(2)} per workload, counting ${fed.reconciles.counts} (target ≤ ${TARGETS.reconcilesPerWorkload}: ${verdict(fed.reconciles.perWorkload <= TARGETS.reconcilesPerWorkload)})`
+    : "reconciles          not measured: the control plane's /metrics has no reconcile counter");
+  console.log(`single workload     federated ${fmt(one.federatedMs)}, direct ${fmt(one.directMs)} (median of ${SINGLE_ROUNDS}; target ≤ direct + ${TARGETS.singleOverheadMs} ms: ${verdict(one.federatedMs <= one.directMs + TARGETS.singleOverheadMs)})`);
+  for (const d of drifts) console.log(`drift               ${driftLine(d, TARGETS.driftMs)}`);
+  console.log(`failover            p50 ${fmt(fo.percentiles[0]!)}  p99 ${fmt(fo.percentiles[2]!)} (target p99 ≤ ${TARGETS.failoverP99Ms} ms: ${verdict(fo.percentiles[2]! <= TARGETS.failoverP99Ms)})`);
+  console.log(`${BULK} at once        all Running: federated ${fmt(big.federatedMs)}, direct ${fmt(big.directMs)}: direct/federated ${formatRatio(bulkRatio)} (target ≥ ${TARGETS.bulkRatio}: ${verdict(bulkRatio >= TARGETS.bulkRatio)})`);
+  console.log(`control plane       RSS ${mb(big.controlPlane.rssMB)}, heap ${mb(big.controlPlane.heapMB)} holding ${BULK} workloads (idle: RSS ${mb(big.controlPlane.idleRssMB)}, heap ${mb(big.controlPlane.idleHeapMB)}; target RSS ≤ ${TARGETS.controlPlaneRssMB} MB: ${verdict((big.controlPlane.rssMB ?? Infinity) <= TARGETS.controlPlaneRssMB)})`);
+  for (const a of big.agents) console.log(`agent ${a.member.padEnd(13)} RSS ${mb(a.rssMB)} holding ${a.deployments} Deployments (idle ${mb(a.idleRssMB)}; target ≤ ${TARGETS.agentRssMB} MB at 250: ${verdict((a.rssMB ?? Infinity) <= TARGETS.agentRssMB)})`);
   console.log(JSON.stringify({
     workloads: WORKLOADS, ratePerS: RATE_PER_S,
-    applyToRunningMs: { p50: Math.round(fed.p50), p99: Math.round(fed.p99) }, throughputPerS: Number(fed.throughputPerS.toFixed(2)),
-    directBaselineMs: { p50: Math.round(base.p50), p99: Math.round(base.p99) }, directThroughputPerS: Number(base.throughputPerS.toFixed(2)),
-    throughputRatio: Number(ratio.toFixed(3)), latencyRatio: Number(latencyRatio.toFixed(3)),
-    failoverMs: { p50: Math.round(fo.p50), p99: Math.round(fo.p99), rounds: FAILOVER_ROUNDS },
-    controlPlaneRssMB: Math.round(mem.rssMB), controlPlaneRssIdleMB: Math.round(mem.rssIdleMB), memoryWorkloads: MEMORY_WORKLOADS,
+    applyToRunningMs: Object.fromEntries(rows.map((r) => [r.label, { direct: round(r.direct), federated: round(r.federated), overhead: round(r.overhead) }])),
+    throughputPerS: { direct: round(base.throughputPerS, 2), federated: round(fed.timed.throughputPerS, 2), ratio: round(throughputRatio, 3) },
+    reconcilesPerWorkload: fed.reconciles ? { value: round(fed.reconciles.perWorkload, 2), counts: fed.reconciles.counts } : null,
+    singleWorkloadMs: { federated: round(one.federatedMs), direct: round(one.directMs), rounds: SINGLE_ROUNDS },
+    driftRestoredMs: Object.fromEntries(drifts.map((d) => [d.kind, d.error ? { error: d.error } : round(d.restoredMs) ?? { notRestoredWithinMs: d.timeoutMs }])),
+    failoverMs: { p50: round(fo.percentiles[0]), p99: round(fo.percentiles[2]), rounds: FAILOVER_ROUNDS },
+    bulk: { workloads: BULK, federatedMs: round(big.federatedMs), directMs: round(big.directMs), ratio: round(bulkRatio, 3) },
+    controlPlaneMB: { rss: round(big.controlPlane.rssMB), heap: round(big.controlPlane.heapMB), idleRss: round(big.controlPlane.idleRssMB), idleHeap: round(big.controlPlane.idleHeapMB) },
+    agentRssMB: Object.fromEntries(big.agents.map((a) => [a.member, { rss: round(a.rssMB), deployments: a.deployments, idleRss: round(a.idleRssMB) }])),
+    agentRssMaxMB: agentMax ? { member: agentMax.member, rss: round(agentMax.rssMB), deployments: agentMax.deployments } : null,
     targets: TARGETS,
   }));
 }
