@@ -234,9 +234,8 @@ async function single(world: World, members: Members, ns: string): Promise<{ fed
   const dir: number[] = [];
   for (let round = 0; round < SINGLE_ROUNDS; round++) {
     const t0 = performance.now();
-    await world.host.createNamespacedCustomObject({ group: GROUP, version: VERSION, namespace: ns, plural: "sovereignworkloads", body: workloadManifest({ namespace: ns, name: `s-${round}`, replicas: 1, policy: "personal-data-eu", placement: { maxClusters: 1 } }) });
-    const w = await world.until(`s-${round} has a uid`, async () => (await world.workload(ns, `s-${round}`))?.metadata.uid);
-    await timeToRunning({ members, names: members.names, ns, labelSelector: `${MEMBER_LABELS.workloadUid}=${w}`, timeoutMs: 120_000 });
+    const created = (await world.host.createNamespacedCustomObject({ group: GROUP, version: VERSION, namespace: ns, plural: "sovereignworkloads", body: workloadManifest({ namespace: ns, name: `s-${round}`, replicas: 1, policy: "personal-data-eu", placement: { maxClusters: 1 } }) })) as { metadata: { uid: string } };
+    await timeToRunning({ members, names: members.names, ns, labelSelector: `${MEMBER_LABELS.workloadUid}=${created.metadata.uid}`, timeoutMs: 120_000 });
     fed.push(performance.now() - t0);
     const t1 = performance.now();
     await members.apps.get(target)!.createNamespacedDeployment({ namespace: `${ns}-direct`, body: deploymentBody(`d-${round}`, { app: `d-${round}`, bench: "single" }) });
