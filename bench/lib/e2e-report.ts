@@ -91,8 +91,8 @@ function parseLabels(text: string): Record<string, string> {
 export const RECONCILE_COUNTERS: readonly { name: string; labels: Record<string, string>; counts: string }[] = [
   { name: "sovereign_scheduling_reconciles_total", labels: {}, counts: "scheduling reconciles (sovereign_scheduling_reconciles_total)" },
   {
-    name: "controller_runtime_reconcile_total", labels: { controller: "workload" },
-    counts: "every reconcile of the workload controller (controller_runtime_reconcile_total{controller=\"workload\"}: no scheduling-only counter in this build)",
+    name: "controller_runtime_reconcile_total", labels: { controller: "sovereignworkload" },
+    counts: "every reconcile of the workload controller (controller_runtime_reconcile_total{controller=\"sovereignworkload\"}: no scheduling-only counter in this build)",
   },
 ];
 

@@ -7,8 +7,8 @@ import {
 const exposition = [
   "# HELP controller_runtime_reconcile_total Total number of reconciliations per controller",
   "# TYPE controller_runtime_reconcile_total counter",
-  'controller_runtime_reconcile_total{controller="workload",result="success"} 40',
-  'controller_runtime_reconcile_total{controller="workload",result="error"} 2',
+  'controller_runtime_reconcile_total{controller="sovereignworkload",result="success"} 40',
+  'controller_runtime_reconcile_total{controller="sovereignworkload",result="error"} 2',
   'controller_runtime_reconcile_total{controller="membercluster",result="success"} 900',
   "process_resident_memory_bytes 209715200",
   "nodejs_heap_size_used_bytes 52428800",
@@ -55,7 +55,7 @@ describe("the e2e bench's figures (bench/lib/e2e-report.ts)", () => {
   });
 
   it("sums a counter's samples whose labels match, and tells a missing metric (undefined) from zero", () => {
-    assert.equal(counterSum(exposition, "controller_runtime_reconcile_total", { controller: "workload" }), 42);
+    assert.equal(counterSum(exposition, "controller_runtime_reconcile_total", { controller: "sovereignworkload" }), 42);
     assert.equal(counterSum(exposition, "controller_runtime_reconcile_total"), 942);
     assert.equal(counterSum(exposition, "controller_runtime_reconcile_total", { controller: "nope" }), undefined);
     assert.equal(counterSum(exposition, "controller_runtime_reconcile"), undefined, "a prefix of a name is not the name");
