@@ -83,10 +83,10 @@ describe("nats-server killed with SIGKILL right after a burst of applies, end to
     assert.ok(after.last_seq >= beforeKill.last_seq, `audit records acknowledged before the kill are gone: last_seq ${beforeKill.last_seq} → ${after.last_seq}`);
     assert.ok(after.messages >= beforeKill.messages, `audit records acknowledged before the kill are gone: ${beforeKill.messages} → ${after.messages} messages`);
 
-    for (const m of burst) {
+    const converged = async (m: SovereignWorkload, when: string): Promise<void> => {
       const name = m.metadata.name;
       const replicas = m.spec.replicas;
-      const w: SovereignWorkload = await world.untilStatus(ns, name, `Ready with ${replicas} after nats-server's restart`, (x) =>
+      const w: SovereignWorkload = await world.untilStatus(ns, name, `Ready with ${replicas} ${when}`, (x) =>
         x.status?.readyReplicas === replicas && (x.status?.placements ?? []).reduce((n, p) => n + p.replicas, 0) === replicas, 240_000);
       const placed = Object.fromEntries((w.status?.placements ?? []).filter((p) => p.replicas > 0).map((p) => [p.cluster, p.replicas]));
       await world.untilPods(w.metadata.uid!, placed, 120_000);
@@ -94,7 +94,7 @@ describe("nats-server killed with SIGKILL right after a burst of applies, end to
       const want = Object.fromEntries(Object.entries(placed).map(([c, n]) => [c, [n]]));
       let seen: Record<string, number[]> = {};
       try {
-        await world.until(`${name}: one Deployment per placed cluster ${JSON.stringify(placed)}`, async () => {
+        await world.until(`${name}: one Deployment per placed cluster ${JSON.stringify(placed)} ${when}`, async () => {
           seen = {};
           for (const [member, api] of apps) {
             const list = await api.listDeploymentForAllNamespaces({ labelSelector: `${MEMBER_LABELS.workloadUid}=${w.metadata.uid}` });
@@ -104,9 +104,13 @@ describe("nats-server killed with SIGKILL right after a burst of applies, end to
           return JSON.stringify(Object.entries(seen).sort()) === JSON.stringify(Object.entries(want).sort());
         }, 60_000);
       } catch (err) {
-        throw new Error(`${name}: Deployments (spec.replicas by member) ${JSON.stringify(seen)}, want ${JSON.stringify(want)}; status ${JSON.stringify(w.status?.placements)}`, { cause: err });
+        throw new Error(`${name} ${when}: Deployments (spec.replicas by member) ${JSON.stringify(seen)}, want ${JSON.stringify(want)}; status ${JSON.stringify(w.status?.placements)}`, { cause: err });
       }
-    }
+    };
+    for (const m of burst) await converged(m, "after nats-server's restart");
+    // Once every workload got there, every one is still there: a late decision (a member
+    // that missed heartbeats during the outage, a new leader) must not leave members and status apart.
+    for (const m of burst) await converged(m, "once every workload converged");
     await world.auditor.check("after nats-server's SIGKILL and restart");
 
     // Still every record, once the control plane has published what the burst's settling added.
