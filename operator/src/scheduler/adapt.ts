@@ -149,12 +149,12 @@ export function usedByPlacements({ workloads, exclude, assumed }: {
 
 /**
  * A MemberCluster as the core sees it; `used` is subtracted from `status.allocatable`.
- * `treatAsReady` counts a NotReady cluster as ready: the control plane sets it for a
- * cluster still within a workload's failover toleration, so its replicas stay put.
+ * A NotReady cluster stays NotReady here: the replicas it holds within their failover
+ * toleration are kept by the planning (planning/), not by pretending it is up.
  */
-export function clusterViewOf({ cluster, used, treatAsReady = false }: { cluster: MemberCluster; used?: Resources | undefined; treatAsReady?: boolean }): ClusterView {
+export function clusterViewOf({ cluster, used }: { cluster: MemberCluster; used?: Resources | undefined }): ClusterView {
   const residency = cluster.spec.residency;
-  const ready = treatAsReady || (cluster.status?.conditions?.some((c) => c.type === MEMBER_CLUSTER_CONDITIONS.Ready && c.status === "True") ?? false);
+  const ready = cluster.status?.conditions?.some((c) => c.type === MEMBER_CLUSTER_CONDITIONS.Ready && c.status === "True") ?? false;
   const allocatable = allocatableOf(cluster);
   return {
     name: cluster.metadata.name,

@@ -4,13 +4,18 @@
 // placements just decided but not yet visible in a workload's status are "assumed", so
 // that the next decision already counts the capacity they take.
 //
+// What each cluster has used is kept up to date incrementally, per workload: an informer
+// change or an assume() moves that one workload's share, so a decision reads per-cluster
+// totals (O(clusters)) instead of walking every workload and parsing its pod requests.
+//
 // Why that is enough against double-booking: JavaScript runs one decision at a time. A
-// worker that calls decide() and then assume() with no await between them has its
-// placements counted before any other worker's decide() can run.
+// worker that plans and then calls assume() with no await between them has its
+// placements counted before any other worker's planning can run.
 import type { MemberCluster, ResidencyPolicy, SovereignWorkload } from "../api/index.ts";
-import { workloadKey } from "./adapt.ts";
-import type { CurrentPlacement, Decision } from "./core/index.ts";
-import { decideWorkload, schedulingInputsOf, type WorkloadDecisionInput } from "./decide-workload.ts";
+import { podRequests, workloadKey, type PodRequests } from "./adapt.ts";
+import type { CurrentPlacement, Resources } from "./core/index.ts";
+import { policyOf } from "./decide-workload.ts";
+import { planWorkload, type WorkloadDecision } from "./planning/index.ts";
 
 /** What an informer's cache offers; keys are "name", or "namespace/name" for workloads. */
 export interface Lister<T> {
@@ -18,20 +23,16 @@ export interface Lister<T> {
   get(key: string): T | undefined;
 }
 
-/** How long an assumed placement counts when the workload's status never shows it (a lost write, a crashed agent). */
-export const DEFAULT_ASSUME_TTL_MS = 60_000;
-
-interface Assumed {
-  placements: readonly CurrentPlacement[];
-  /** Epoch ms after which the entry is dropped. */
-  expires: number;
+/**
+ * A Lister that says when an object changed (or went: then `get` no longer has it). The
+ * control plane's informers are; a plain Lister must be told through observe().
+ */
+export interface WatchedLister<T> extends Lister<T> {
+  onChange?(handler: (obj: T, previous: T | undefined) => void): void;
 }
 
-/** What a decision through the cache takes besides what the cache holds. */
-export type CacheDecisionInput = Omit<WorkloadDecisionInput, "workload" | "clusters" | "policies" | "workloads" | "assumed"> & {
-  /** The workload, or its "namespace/name" key to read it from the cache. */
-  workload: SovereignWorkload | string;
-};
+/** How long an assumed placement counts when the workload's status never shows it (a lost write, a crashed agent). */
+export const DEFAULT_ASSUME_TTL_MS = 60_000;
 
 /** A workload the cache does not hold: it was deleted, or the informer has not seen it yet. */
 export class WorkloadNotCachedError extends Error {
@@ -56,82 +57,180 @@ function samePlacements(a: readonly CurrentPlacement[], b: readonly CurrentPlace
   return x.size === y.size && [...x].every(([cluster, n]) => y.get(cluster) === n);
 }
 
+const nonZero = (ps: readonly CurrentPlacement[]): CurrentPlacement[] => ps.filter((p) => p.replicas > 0).map((p) => ({ cluster: p.cluster, replicas: p.replicas }));
+
+/** One workload's share of the clusters, as counted in the totals. */
+interface Share {
+  /** What one replica requests; read again only when the spec's generation moves. */
+  per: PodRequests;
+  generation: number | undefined;
+  /** status.placements with replicas. */
+  status: readonly CurrentPlacement[];
+  assumed?: { placements: readonly CurrentPlacement[]; expires: number };
+  /** What is in the totals for this workload right now: subtracted exactly when it changes. */
+  counted: readonly CurrentPlacement[];
+}
+
 export class SchedulerCache {
   readonly #clusters: Lister<MemberCluster>;
   readonly #policies: Lister<ResidencyPolicy>;
   readonly #workloads: Lister<SovereignWorkload>;
   readonly #ttlMs: number;
-  readonly #assumed = new Map<string, Assumed>();
+  readonly #shares = new Map<string, Share>();
+  /** cluster → what every workload's counted placements take there; a cluster at zero leaves. */
+  readonly #used = new Map<string, Resources>();
+  /** Workloads with an assumed placement, and the earliest instant one of them expires. */
+  readonly #assumed = new Set<string>();
+  #nextExpiry = Infinity;
 
   constructor({ clusters, policies, workloads, assumeTtlMs = DEFAULT_ASSUME_TTL_MS }: {
     clusters: Lister<MemberCluster>;
     policies: Lister<ResidencyPolicy>;
-    workloads: Lister<SovereignWorkload>;
+    workloads: WatchedLister<SovereignWorkload>;
     assumeTtlMs?: number;
   }) {
     this.#clusters = clusters;
     this.#policies = policies;
     this.#workloads = workloads;
     this.#ttlMs = assumeTtlMs;
+    for (const w of workloads.list()) this.observe(workloadKey(w));
+    workloads.onChange?.((w) => this.observe(workloadKey(w)));
   }
 
   /**
-   * Decides one workload against the cached objects, counting the other workloads'
-   * assumed placements instead of their status. Its own current placements default to
-   * its assumed ones (newer than its status), so stable placement keeps what was just
-   * decided. Does not assume: call assume() with what you will act on, before any await.
+   * Reads the workload `key` again from the lister and moves its share of the totals:
+   * level-based, so an add, an update, a delete and a resync are all the same call.
+   * An assumed placement goes once the status shows it.
    */
-  decide(input: CacheDecisionInput): Decision {
-    return decideWorkload(this.#inputOf(input));
-  }
-
-  /** The core's inputs behind decide(), for mustEvict and nextDecisionChange. */
-  inputsOf(input: CacheDecisionInput): ReturnType<typeof schedulingInputsOf> {
-    return schedulingInputsOf(this.#inputOf(input));
+  observe(key: string): void {
+    const w = this.#workloads.get(key);
+    const had = this.#shares.get(key);
+    if (!w) {
+      if (had) this.#count(had.counted, had.per, -1);
+      this.#shares.delete(key);
+      this.#assumed.delete(key);
+      return;
+    }
+    const generation = w.metadata.generation;
+    const per = had && generation !== undefined && had.generation === generation ? had.per : perReplicaOf(w);
+    const share: Share = { per, generation, status: nonZero(w.status?.placements ?? []), counted: had?.counted ?? [] };
+    if (had?.assumed && !samePlacements(share.status, had.assumed.placements)) share.assumed = had.assumed;
+    this.#recount(key, share, had);
   }
 
   /** Counts `placements` as the workload's until its status shows them, it is gone, or the TTL passes. */
   assume({ workload, placements, now }: { workload: string; placements: readonly CurrentPlacement[]; now: number }): void {
-    this.#assumed.set(workload, { placements: placements.map((p) => ({ cluster: p.cluster, replicas: p.replicas })), expires: now + this.#ttlMs });
+    if (!this.#shares.has(workload)) this.observe(workload);
+    const had = this.#shares.get(workload);
+    if (!had) return; // not (or no longer) a workload: nothing to count
+    const { assumed: _old, ...rest } = had;
+    const share: Share = samePlacements(had.status, placements) ? rest : { ...rest, assumed: { placements: nonZero(placements), expires: now + this.#ttlMs } };
+    this.#recount(workload, share, had);
   }
 
   /** Drops the workload's assumed placements (e.g. its intents could not be published). */
   forget(workload: string): void {
-    this.#assumed.delete(workload);
+    const had = this.#shares.get(workload);
+    if (!had?.assumed) return;
+    const { assumed: _old, ...rest } = had;
+    this.#recount(workload, rest, had);
   }
 
   /** The workload's assumed placements still in force at `now`, if any. */
   assumedPlacements({ workload, now }: { workload: string; now: number }): readonly CurrentPlacement[] | undefined {
-    this.#prune(now);
-    return this.#assumed.get(workload)?.placements;
+    this.#expire(now);
+    return this.#shares.get(workload)?.assumed?.placements;
   }
 
-  #inputOf({ workload, ...rest }: CacheDecisionInput): WorkloadDecisionInput {
-    const object = typeof workload === "string" ? this.#workloads.get(workload) : workload;
-    if (!object) throw new WorkloadNotCachedError(workload as string);
-    const assumed = this.#assumedAt(rest.now);
-    const own = assumed.get(workloadKey(object));
-    return {
-      ...rest,
-      workload: object,
-      clusters: this.#clusters.list(),
-      policies: this.#policies,
-      workloads: this.#workloads.list(),
-      assumed,
-      ...(rest.current === undefined && own ? { current: own } : {}),
-    };
-  }
-
-  #assumedAt(now: number): Map<string, readonly CurrentPlacement[]> {
-    this.#prune(now);
-    return new Map([...this.#assumed].map(([key, a]) => [key, a.placements]));
-  }
-
-  /** Level-based: an entry goes when what it stood for is visible, or can no longer be. */
-  #prune(now: number): void {
-    for (const [key, a] of this.#assumed) {
-      const w = this.#workloads.get(key);
-      if (!w || now >= a.expires || samePlacements(w.status?.placements ?? [], a.placements)) this.#assumed.delete(key);
+  /**
+   * What the OTHER workloads take on each cluster at `now` (their assumed placements, or
+   * their status): the totals less this workload's own share. O(clusters).
+   */
+  usedByOthers({ workload, now }: { workload: string; now: number }): Map<string, Resources> {
+    this.#expire(now);
+    const used = new Map<string, Resources>();
+    for (const [cluster, u] of this.#used) used.set(cluster, { ...u });
+    const own = this.#shares.get(workload);
+    if (own) {
+      for (const p of own.counted) {
+        const u = used.get(p.cluster);
+        if (!u) continue;
+        u.cpuMilli -= own.per.cpuMilli * p.replicas;
+        u.memoryBytes -= own.per.memoryBytes * p.replicas;
+        u.pods -= p.replicas;
+      }
     }
+    return used;
+  }
+
+  /** The planned decision for a cached workload, against the cached clusters and the others' usage. */
+  plan({ workload, now }: { workload: string; now: number }): WorkloadDecision {
+    const object = this.#workloads.get(workload);
+    if (!object) throw new WorkloadNotCachedError(workload);
+    return planWorkload({
+      workload: object,
+      policy: policyOf({ workload: object, policies: this.#policies }),
+      clusters: this.#clusters.list(),
+      used: this.usedByOthers({ workload, now }),
+      now,
+    });
+  }
+
+  /** Replaces `had` by `share` in the totals. */
+  #recount(key: string, share: Share, had: Share | undefined): void {
+    if (had) this.#count(had.counted, had.per, -1);
+    share.counted = share.assumed?.placements ?? share.status;
+    this.#count(share.counted, share.per, 1);
+    this.#shares.set(key, share);
+    if (share.assumed) {
+      this.#assumed.add(key);
+      if (share.assumed.expires < this.#nextExpiry) this.#nextExpiry = share.assumed.expires;
+    } else {
+      this.#assumed.delete(key);
+    }
+  }
+
+  #count(placements: readonly CurrentPlacement[], per: PodRequests, sign: 1 | -1): void {
+    for (const p of placements) {
+      const u = this.#used.get(p.cluster) ?? { cpuMilli: 0, memoryBytes: 0, pods: 0 };
+      u.cpuMilli += sign * per.cpuMilli * p.replicas;
+      u.memoryBytes += sign * per.memoryBytes * p.replicas;
+      u.pods += sign * p.replicas;
+      if (u.pods <= 0 && u.cpuMilli <= 0 && u.memoryBytes <= 0) this.#used.delete(p.cluster);
+      else this.#used.set(p.cluster, u);
+    }
+  }
+
+  /** Assumed placements past their TTL stop counting; the status counts again. Only walks them when one is due. */
+  #expire(now: number): void {
+    if (now < this.#nextExpiry) return;
+    let next = Infinity;
+    for (const key of [...this.#assumed]) {
+      const share = this.#shares.get(key);
+      if (!share?.assumed) {
+        this.#assumed.delete(key);
+        continue;
+      }
+      if (now >= share.assumed.expires) {
+        const { assumed: _old, ...rest } = share;
+        this.#recount(key, rest, share);
+      } else if (share.assumed.expires < next) {
+        next = share.assumed.expires;
+      }
+    }
+    this.#nextExpiry = next;
+  }
+}
+
+/**
+ * What one replica requests. An unreadable quantity (the API server's pattern refuses
+ * them, but a stored object predates it) counts as none here: the workload's own
+ * decision fails on it, and the other workloads must not fail with it.
+ */
+function perReplicaOf(w: SovereignWorkload): PodRequests {
+  try {
+    return podRequests(w.spec.template.spec);
+  } catch {
+    return { cpuMilli: 0, memoryBytes: 0 };
   }
 }

@@ -1,6 +1,7 @@
-// The one path from API objects to a Decision: what `kubectl sovereign simulate`, the gRPC
-// Explain and Simulate calls and the control plane's workload reconciler all run, so the
-// decision an admin previews is the one the control plane takes.
+// One core decision from API objects, with no holders: where a workload's replicas would
+// go if none were placed yet (or all of `current` were up). The control plane, Explain and
+// simulate do not stop here: they plan around the clusters holding replicas
+// (planning/plan-workload.ts), which calls the core the same way.
 import type { MemberCluster, ResidencyPolicy, SovereignWorkload } from "../api/index.ts";
 import { clusterViewOf, placementRequestOf, usedByPlacements, workloadKey } from "./adapt.ts";
 import type { ClusterView, CurrentPlacement, Decision, PlacementRequest, Profile, ResidencyConstraints } from "./core/index.ts";
@@ -19,11 +20,6 @@ export interface WorkloadDecisionInput {
   now: number;
   /** Where this workload's replicas are now; default its `status.placements`. Kept while they still fit. */
   current?: readonly CurrentPlacement[] | undefined;
-  /**
-   * NotReady clusters to count as ready: those still within `failover.tolerationSeconds`
-   * that hold this workload's replicas, so the replicas stay until the toleration ends.
-   */
-  treatAsReady?: ReadonlySet<string> | undefined;
   /** Narrow further, never widen (e.g. `[{ allowedCountries: ["FR"] }]` when failover may not cross borders). */
   extraConstraints?: readonly ResidencyConstraints[] | undefined;
   /** Instead of `spec.replicas`. */
@@ -45,7 +41,7 @@ export function policyOf({ workload, policies }: { workload: SovereignWorkload; 
  * it names is absent: deciding on the inline constraints alone would be looser than asked.
  */
 export function schedulingInputsOf(input: WorkloadDecisionInput): { request: PlacementRequest; clusters: ClusterView[] } {
-  const { workload, clusters, workloads, assumed, treatAsReady } = input;
+  const { workload, clusters, workloads, assumed } = input;
   const key = workloadKey(workload);
   const request = placementRequestOf({
     workload,
@@ -55,9 +51,7 @@ export function schedulingInputsOf(input: WorkloadDecisionInput): { request: Pla
     current: input.current ?? workload.status?.placements,
   });
   const used = usedByPlacements({ workloads, exclude: key, ...(assumed ? { assumed } : {}) });
-  const views = clusters.map((cluster) =>
-    clusterViewOf({ cluster, used: used.get(cluster.metadata.name), treatAsReady: treatAsReady?.has(cluster.metadata.name) ?? false }),
-  );
+  const views = clusters.map((cluster) => clusterViewOf({ cluster, used: used.get(cluster.metadata.name) }));
   return { request, clusters: views };
 }
 

@@ -4,14 +4,15 @@
 import type { MemberCluster, ResidencyPolicy, SovereignWorkload } from "../api/index.ts";
 import { workloadKey } from "./adapt.ts";
 import { compareStrings, type Decision } from "./core/index.ts";
-import { decideWorkload } from "./decide-workload.ts";
+import { decisionOf, explainWorkload } from "./explain.ts";
 
 /**
  * One decision per workload, in namespace/name order. Each workload is decided on its
  * own against the clusters as given: capacity is what `status.allocatable` leaves after
  * the other workloads' current `status.placements`, so two simulated workloads do not
- * see each other's new placements; a workload's own `status.placements` are its current
- * placement, kept while it still fits, as the control plane keeps it.
+ * see each other's new placements; a workload's own `status.placements` are where its
+ * replicas are now, planned as the control plane plans them (NotReady holders within
+ * their toleration keep theirs, lost ones fail over within residency).
  */
 export function simulateObjects({ clusters, policies, workloads, now }: {
   clusters: readonly MemberCluster[];
@@ -23,5 +24,5 @@ export function simulateObjects({ clusters, policies, workloads, now }: {
   const policyByName = new Map(policies.map((p) => [p.metadata.name, p]));
   return [...workloads]
     .sort((a, b) => compareStrings(workloadKey(a), workloadKey(b)))
-    .map((workload) => decideWorkload({ workload, clusters, policies: policyByName, workloads, now }));
+    .map((workload) => decisionOf(explainWorkload({ workload, clusters, policies: policyByName, workloads, now })));
 }

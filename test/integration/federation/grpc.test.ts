@@ -18,7 +18,7 @@ import {
 } from "../../../operator/src/federation/index.ts";
 import { KubeHostApi } from "../../../operator/src/kube/index.ts";
 import { systemClock } from "../../../operator/src/runtime/index.ts";
-import { decideWorkload } from "../../../operator/src/scheduler/index.ts";
+import { decisionOf, explainWorkload } from "../../../operator/src/scheduler/index.ts";
 import { readFederationEnv, repoRoot } from "../env.ts";
 import type { FederationEnv } from "../env.ts";
 import { kubectlOk } from "../kubectl.ts";
@@ -299,7 +299,7 @@ describe("federation gRPC API over mutual TLS (real server, real host API server
   });
 
   describe("Explain, Simulate and Audit", () => {
-    it("explains a workload on the host with the scheduler core's decision", async () => {
+    it("explains a workload on the host with the scheduler's planned decision", async () => {
       const name = `explained-${uid().slice(0, 8)}`;
       const workload = {
         apiVersion: "sovereignty.eu/v1alpha1", kind: "SovereignWorkload", metadata: { name, namespace: TEST_NAMESPACE },
@@ -314,7 +314,7 @@ describe("federation gRPC API over mutual TLS (real server, real host API server
       const [stored, clusters, workloads] = await Promise.all([
         host.getSovereignWorkload(TEST_NAMESPACE, name), host.listMemberClusters(), host.listSovereignWorkloads(),
       ]);
-      const expected = decideWorkload({ workload: stored!, clusters, policies: [], workloads, now: now.getTime() });
+      const expected = decisionOf(explainWorkload({ workload: stored!, clusters, policies: [], workloads, now: now.getTime() }));
       assert.deepEqual(res.decision, decisionMessage(expected));
       assert.equal(res.decision?.workload, `${TEST_NAMESPACE}/${name}`);
       // de is in the wrong country whatever its state.

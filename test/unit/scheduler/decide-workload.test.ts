@@ -2,7 +2,7 @@ import assert from "node:assert/strict";
 import type { MemberCluster, MemberClusterStatus, ResidencyPolicySpec, SovereignWorkload } from "../../../operator/src/api/index.ts";
 import type { ResidencyRequirements } from "../../../operator/src/gen/sovereign/v1/residency.ts";
 import {
-  clusterViewOf, decideWorkload, evictionReasons, mustEvict, nextDecisionChange, NOTHING_ALLOWED, placementRequestOf, PolicyNotFoundError, Reason, ReasonClass, reasonClass,
+  clusterViewOf, decideWorkload, decisionOf, evictionReasons, explainWorkload, mustEvict, nextDecisionChange, NOTHING_ALLOWED, placementRequestOf, PolicyNotFoundError, Reason, ReasonClass, reasonClass,
   residencyRequirementsOf, schedulingInputsOf, simulateObjects, type Decision,
 } from "../../../operator/src/scheduler/index.ts";
 import { memberCluster, NOW, residencyPolicy, sovereignWorkload } from "../../support/builders.ts";
@@ -10,7 +10,7 @@ import { memberCluster, NOW, residencyPolicy, sovereignWorkload } from "../../su
 const notReady: MemberClusterStatus = { conditions: [{ type: "Ready", status: "False", lastTransitionTime: "2026-11-28T00:00:00Z", reason: "HeartbeatMissed", message: "" }], allocatable: { cpu: "64", memory: "256Gi", pods: "110" } };
 const fr = (name: string, extra: Parameters<typeof memberCluster>[0] = {}) => memberCluster({ name, taints: [], ...extra });
 const de = (name: string, extra: Parameters<typeof memberCluster>[0] = {}) => memberCluster({ name, taints: [], residency: { country: "DE", region: "eu-central-fra" }, ...extra });
-const placed = (d: Decision) => Object.fromEntries(d.placements.map((p) => [p.cluster, p.replicas]));
+const placed = (d: Pick<Decision, "placements">) => Object.fromEntries(d.placements.map((p) => [p.cluster, p.replicas]));
 const policies = [residencyPolicy({ name: "eu", spec: { allowedCountries: ["FR", "DE"], requiredCertifications: undefined } })];
 const eu = (spec: Parameters<typeof sovereignWorkload>[0] = {}) => sovereignWorkload({ ...spec, spec: { residencyPolicy: "eu", ...spec.spec } });
 
@@ -28,11 +28,11 @@ describe("decideWorkload: the one path from API objects to a decision", () => {
     assert.equal(fromList.scheduled, true);
   });
 
-  it("is what simulate runs: the same decision for every workload", () => {
+  it("simulate runs what Explain runs: the same planned decision for every workload", () => {
     const clusters = [fr("a"), de("b"), fr("c", { status: null })];
     const workloads = [eu({ name: "x" }), eu({ name: "y", spec: { replicas: 5 }, status: { placements: [{ cluster: "b", country: "DE", replicas: 5 }] } })];
     const simulated = simulateObjects({ clusters, policies, workloads, now: NOW });
-    assert.deepEqual(simulated, workloads.map((workload) => decideWorkload({ workload, clusters, policies, workloads, now: NOW })));
+    assert.deepEqual(simulated, workloads.map((workload) => decisionOf(explainWorkload({ workload, clusters, policies, workloads, now: NOW }))));
   });
 
   it("keeps the workload's current placements from its status when they still fit", () => {
@@ -58,11 +58,13 @@ describe("decideWorkload: the one path from API objects to a decision", () => {
     assert.deepEqual(placed(down), { a: 2, b: 1 });
   });
 
-  it("counts a NotReady cluster in treatAsReady as ready, so its replicas stay through the toleration", () => {
+  it("explains a NotReady holder within its toleration as keeping its replicas, as the controller does (positive control: past it they move)", () => {
     const w = eu({ spec: { replicas: 2 }, status: { placements: [{ cluster: "b", country: "DE", replicas: 2 }] } });
     const clusters = [fr("a"), de("b", { status: notReady })];
-    assert.deepEqual(placed(decideWorkload({ workload: w, clusters, policies, workloads: [w], now: NOW })), { a: 2 }, "positive control: without it they move");
-    assert.deepEqual(placed(decideWorkload({ workload: w, clusters, policies, workloads: [w], now: NOW, treatAsReady: new Set(["b"]) })), { b: 2 });
+    // b went NotReady at NOW; the default toleration is 30 s.
+    assert.deepEqual(placed(decideWorkload({ workload: w, clusters, policies, workloads: [w], now: NOW })), { a: 2 }, "the core alone moves them at once");
+    assert.deepEqual(placed(explainWorkload({ workload: w, clusters, policies, workloads: [w], now: NOW + 29_999 })), { b: 2 });
+    assert.deepEqual(placed(explainWorkload({ workload: w, clusters, policies, workloads: [w], now: NOW + 30_000 })), { a: 2 });
   });
 
   it("narrows with extraConstraints (failover kept in one country) and never widens", () => {

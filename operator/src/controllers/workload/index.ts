@@ -1,6 +1,6 @@
 /** The workload controller: pure desired step, finalizer plan, watches, reconciler. */
-export { desired, crossBorderFailoverOf, nextChange } from "./desired.ts";
+export { desired, crossBorderFailoverOf } from "./desired.ts";
 export { WorkloadReconciler, WORKLOAD_FIELD_MANAGER, type WorkloadReconcilerDeps } from "./reconciler.ts";
 export { MEMBER_CLEANUP_FINALIZER, deletionPlan } from "./finalizer.ts";
 export { clusterChangeMatters, workloadForUid, workloadsForCluster, workloadsForPolicy } from "./watches.ts";
-export type { DecideFn, DesiredInput, DesiredState, MemberReport } from "./types.ts";
+export type { DesiredInput, DesiredState, MemberReport } from "./types.ts";

@@ -14,13 +14,12 @@ import { NotFoundError } from "../../kube/index.ts";
 import { noopSovereignMetrics } from "../../metrics/index.ts";
 import type { SovereignMetrics } from "../../metrics/index.ts";
 import type { Cache, Clock, Reconciler, Result } from "../../runtime/index.ts";
-import { decide, PolicyNotFoundError, workloadKey } from "../../scheduler/index.ts";
+import { PolicyNotFoundError, workloadKey } from "../../scheduler/index.ts";
 import type { SchedulerCache } from "../../scheduler/index.ts";
 import type { ReportBook } from "../reports.ts";
 import { desired } from "./desired.ts";
 import { deletionPlan, hasFinalizer, MEMBER_CLEANUP_FINALIZER } from "./finalizer.ts";
 import { workloadRef } from "./records.ts";
-import type { DecideFn } from "./types.ts";
 
 export const WORKLOAD_FIELD_MANAGER = "sovereign-control-plane";
 
@@ -85,7 +84,7 @@ export class WorkloadReconciler implements Reconciler {
 
     const started = performance.now();
     const state = desired({
-      workload, policy, clusters: d.clusters.list(), reports: d.reports.reportsOf(uid), decide: this.#decideFn(workload, now),
+      workload, policy, clusters: d.clusters.list(), reports: d.reports.reportsOf(uid), used: d.scheduler.usedByOthers({ workload: key, now: now.getTime() }),
       now, decidedBy: `control-plane/${d.identity}`, removalAcknowledged: this.#acknowledgedRemovals(uid),
     });
     const scheduled = state.status.conditions?.find((c) => c.type === "Scheduled");
@@ -132,14 +131,6 @@ export class WorkloadReconciler implements Reconciler {
   #acknowledgedRemovals(uid: string): Set<string> {
     const sent = this.#published.get(uid);
     return new Set([...(sent ?? [])].filter(([, s]) => (JSON.parse(s) as unknown[])[1] === 0).map(([c]) => c));
-  }
-
-  #decideFn(workload: SovereignWorkload, now: Date): DecideFn {
-    return ({ request, treatAsReady, exclude, current }) => {
-      // The cache's views count the other workloads' assumed placements against capacity.
-      const { clusters } = this.#d.scheduler.inputsOf({ workload, now: now.getTime(), treatAsReady });
-      return decide({ clusters: clusters.filter((c) => !exclude.has(c.name)), request: { ...request, current }, now: now.getTime() });
-    };
   }
 
   async #delete(workload: SovereignWorkload): Promise<Result> {

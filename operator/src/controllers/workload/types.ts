@@ -5,24 +5,11 @@
  */
 import type { MemberCluster, ResidencyPolicy, SovereignWorkload, SovereignWorkloadStatus } from "../../api/index.ts";
 import type { AuditRecord, PlacementIntent } from "../../federation/index.ts";
-import type { Decision, Placement, PlacementRequest } from "../../scheduler/index.ts";
+import type { Holder, Placement, Resources } from "../../scheduler/index.ts";
 import type { MemberReport } from "../reports.ts";
 
 export type { MemberReport };
-
-/**
- * One scheduling decision. The reconciler binds it to the scheduler cache; tests bind it
- * to the core over plain views. `treatAsReady` are NotReady clusters that keep their
- * replicas (within toleration) and may be counted as holding them; `exclude` are
- * clusters this decision may not use at all; `current` is where replicas are now, so a
- * stable scheduler can keep them there.
- */
-export type DecideFn = (params: {
-  request: PlacementRequest;
-  treatAsReady: ReadonlySet<string>;
-  exclude: ReadonlySet<string>;
-  current: readonly Placement[];
-}) => Decision;
+export { HolderState, type Holder } from "../../scheduler/index.ts";
 
 export interface DesiredInput {
   /** With `status` as last written: the previous placements are read from it. */
@@ -31,7 +18,11 @@ export interface DesiredInput {
   policy?: ResidencyPolicy | undefined;
   clusters: readonly MemberCluster[];
   reports: ReadonlyMap<string, MemberReport>;
-  decide: DecideFn;
+  /**
+   * Per cluster, what the other workloads take there: the scheduler cache's totals
+   * (assumed placements included) less this workload's own share.
+   */
+  used: ReadonlyMap<string, Resources>;
   now: Date;
   /** Who decides, for audit records: "control-plane/<identity>". */
   decidedBy: string;
@@ -50,30 +41,6 @@ export interface WorkloadEvent {
   type: EventType;
   reason: "Scheduled" | "PlacementRejected" | "FailedOver" | "Unschedulable";
   message: string;
-}
-
-/** Why a cluster holding replicas loses them, or keeps them. */
-export const HolderState = {
-  /** Ready and compliant: keeps its replicas. */
-  Kept: "Kept",
-  /** NotReady but within failover.tolerationSeconds (or failover disabled): keeps exactly its replicas. */
-  Held: "Held",
-  /** NotReady past its toleration: its replicas are re-placed within residency, if anywhere. */
-  Lost: "Lost",
-  /** No longer compliant (or gone): loses its replicas at once, replacement or not. */
-  Evicted: "Evicted",
-} as const;
-export type HolderState = (typeof HolderState)[keyof typeof HolderState];
-
-export interface Holder {
-  cluster: string;
-  country: string;
-  replicas: number;
-  state: HolderState;
-  /** For Evicted: the residency reasons (or "ClusterRemoved"); for Lost/Held: ["NotReady"]. */
-  reasons: readonly string[];
-  /** For Held with failover on: when its toleration ends (epoch ms). */
-  tolerationEndsAt?: number;
 }
 
 export interface DesiredState {

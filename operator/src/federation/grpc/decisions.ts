@@ -1,7 +1,8 @@
 /**
- * Explain and Simulate: the scheduler core's decisions, served over gRPC. Explain reads
- * the workload, the clusters and the policies from the host and decides exactly as the
- * control plane does; Simulate reads the documents the caller sends, with the same
+ * Explain and Simulate: the scheduler's decisions, served over gRPC. Explain reads the
+ * workload, the clusters, the policies and the other workloads from the host and plans
+ * exactly as the control plane does (explainWorkload: the holders of its replicas, their
+ * toleration and failover included); Simulate reads the documents the caller sends, with the same
  * loader and checks as `kubectl sovereign simulate`, and changes nothing anywhere.
  */
 import { status } from "@grpc/grpc-js";
@@ -10,7 +11,7 @@ import type {
 } from "../../gen/sovereign/v1/federation.ts";
 import type { HostApi } from "../../kube/index.ts";
 import type { Clock } from "../../runtime/index.ts";
-import { decideWorkload, InputError, loadInputs, PolicyNotFoundError, simulateObjects } from "../../scheduler/index.ts";
+import { decisionOf, explainWorkload, InputError, loadInputs, PolicyNotFoundError, simulateObjects } from "../../scheduler/index.ts";
 import type { Decision, InputReader } from "../../scheduler/index.ts";
 import { RpcError } from "./errors.ts";
 
@@ -26,8 +27,11 @@ export function decisionMessage(d: Decision): DecisionMessage {
   };
 }
 
+/** What Explain reads from the host. */
+export type ExplainSource = Pick<HostApi, "getSovereignWorkload" | "listMemberClusters" | "listResidencyPolicies" | "listSovereignWorkloads">;
+
 /** Explain one workload on the host, as the control plane would decide it now (or at `req.now`). */
-export function explainHandler(params: { host: HostApi; clock: Clock }) {
+export function explainHandler(params: { host: ExplainSource; clock: Clock }) {
   return async (req: ExplainRequest): Promise<ExplainResponse> => {
     if (!req.namespace || !req.name) throw new RpcError(status.INVALID_ARGUMENT, "namespace and name of the SovereignWorkload are required");
     const [workload, clusters, policies, workloads] = await Promise.all([
@@ -39,7 +43,7 @@ export function explainHandler(params: { host: HostApi; clock: Clock }) {
     if (!workload) throw new RpcError(status.NOT_FOUND, `SovereignWorkload ${req.namespace}/${req.name} does not exist on the host`);
     const now = (req.now ?? params.clock.now()).getTime();
     try {
-      return { decision: decisionMessage(decideWorkload({ workload, clusters, policies, workloads, now })) };
+      return { decision: decisionMessage(decisionOf(explainWorkload({ workload, clusters, policies, workloads, now }))) };
     } catch (err) {
       // The policy may not have reached the host's cache yet: worth retrying.
       if (err instanceof PolicyNotFoundError) throw new RpcError(status.FAILED_PRECONDITION, err.message, { retryable: true, cause: err });

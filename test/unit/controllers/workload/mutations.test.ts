@@ -5,13 +5,11 @@ import assert from "node:assert/strict";
 import { describe, it } from "mocha";
 import type { MemberCluster } from "../../../../operator/src/api/index.ts";
 import { deletionPlan } from "../../../../operator/src/controllers/workload/finalizer.ts";
-import { classifyHolders } from "../../../../operator/src/controllers/workload/holders.ts";
-import { merge, trimTo, unmet, type Plan } from "../../../../operator/src/controllers/workload/plan.ts";
+import type { Plan } from "../../../../operator/src/controllers/workload/plan.ts";
 import { buildEvents, intentIdOf, requirementsOf } from "../../../../operator/src/controllers/workload/records.ts";
-import { desired } from "../../../../operator/src/controllers/workload/desired.ts";
-import type { DecideFn } from "../../../../operator/src/controllers/workload/types.ts";
 import { AuditAction } from "../../../../operator/src/gen/sovereign/v1/audit.ts";
-import { clusterViewOf, decide, type PlacementRequest } from "../../../../operator/src/scheduler/index.ts";
+import { classifyHolders, placementRequestOf, type PlacementRequest } from "../../../../operator/src/scheduler/index.ts";
+import { merge, trimTo, unmet } from "../../../../operator/src/scheduler/planning/plan.ts";
 import { cluster, placed, run, T0, workload } from "./world.ts";
 
 const byName = (cs: MemberCluster[]) => new Map(cs.map((c) => [c.metadata.name, c]));
@@ -123,12 +121,9 @@ describe("workload desired step: a changed request over clusters it holds", () =
   });
 
   it("a scale-up keeps the clusters it holds rather than spreading to a new one (stable placement)", () => {
-    // Bound as the reconciler binds it: `current` goes into the request (world.ts's binding drops it).
     const clusters = [cluster({ name: "fr-1" }), cluster({ name: "fr-2" }), cluster({ name: "fr-3" })];
-    const stableDecide: DecideFn = ({ request: r, exclude, current }) =>
-      decide({ clusters: clusters.filter((c) => !exclude.has(c.metadata.name)).map((c) => clusterViewOf({ cluster: c })), request: { ...r, current }, now: T0 });
     const w = workload({ replicas: 3, placements: placed(["fr-1", "FR", 1], ["fr-2", "FR", 1]) });
-    const s = desired({ workload: w, policy: undefined, clusters, reports: new Map(), decide: stableDecide, now: new Date(T0), decidedBy: "control-plane/test", removalAcknowledged: new Set() });
+    const s = run({ workload: w, clusters });
     assert.deepEqual(s.placements.map((p) => p.cluster), ["fr-1", "fr-2"]);
     assert.equal(s.placements.reduce((n, p) => n + p.replicas, 0), 3);
   });
@@ -285,7 +280,10 @@ describe("workload records: audit, intents and events", () => {
   });
 
   it("reports Unschedulable again when the reason changes, once per reason (positive control: same reason is silent)", () => {
-    const plan: Plan = { placements: [], scheduled: false, reason: "SpreadUnsatisfiable", message: "m", failedOver: [], replaced: [], decided: true };
+    const plan: Plan = {
+      workload: "default/w", request: placementRequestOf({ workload: workload() }), placements: [], scheduled: false, reason: "SpreadUnsatisfiable", message: "m",
+      holders: [], failedOver: [], replaced: [], rejected: [], unselected: [], nonCompliant: new Map(), decided: true,
+    };
     const unschedulable = (prev: { status: string; reason: string } | undefined) => buildEvents({ plan, changed: false, holders: [], previousScheduled: prev }).filter((e) => e.reason === "Unschedulable").length;
     assert.equal(unschedulable({ status: "False", reason: "NoCompliantCluster" }), 1);
     assert.equal(unschedulable({ status: "True", reason: "Scheduled" }), 1);

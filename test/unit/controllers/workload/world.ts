@@ -1,10 +1,9 @@
 // A small federation for the desired step's tests: MemberClusters built from a few facts,
-// and the decision function bound to the real scheduler core over them.
+// planned by the real scheduler with nothing else using them.
 import type { ClusterPlacement, Condition, MemberCluster, ResidencyPolicy, SovereignWorkload } from "../../../../operator/src/api/index.ts";
 import { desired } from "../../../../operator/src/controllers/workload/desired.ts";
-import type { DecideFn, DesiredState, MemberReport } from "../../../../operator/src/controllers/workload/types.ts";
-import { clusterViewOf } from "../../../../operator/src/scheduler/index.ts";
-import { decide } from "../../../../operator/src/scheduler/index.ts";
+import type { DesiredState, MemberReport } from "../../../../operator/src/controllers/workload/types.ts";
+import type { Resources } from "../../../../operator/src/scheduler/index.ts";
 import { memberCluster, NOW_ISO, sovereignWorkload } from "../../../support/builders.ts";
 
 export const T0 = Date.parse(NOW_ISO);
@@ -40,20 +39,6 @@ export function cluster(f: ClusterFacts): MemberCluster {
     status: { conditions: [condition], allocatable: { cpu: "64", memory: "256Gi", pods: String(f.pods ?? 110) } },
   });
 }
-
-/** Bound as the reconciler binds it: `current` goes into the request, so stable placement is exercised too. */
-export const coreDecide = (clusters: readonly MemberCluster[]): DecideFn => ({ request, treatAsReady, exclude, current }) =>
-  decide({
-    clusters: clusters.filter((c) => !exclude.has(c.metadata.name)).map((c) => {
-      const view = clusterViewOf({ cluster: c });
-      return treatAsReady.has(view.name) ? { ...view, ready: true } : view;
-    }),
-    request: { ...request, current },
-    now: requestNow.value,
-  });
-
-/** The instant the bound decide function decides at (set by run()). */
-const requestNow = { value: T0 };
 
 export function workload(opts: {
   replicas?: number;
@@ -99,14 +84,15 @@ export function run(params: {
   now?: number;
   reports?: ReadonlyMap<string, MemberReport>;
   acknowledged?: ReadonlySet<string>;
+  /** What other workloads take per cluster (default nothing). */
+  used?: ReadonlyMap<string, Resources>;
 }): DesiredState {
-  requestNow.value = params.now ?? T0;
   return desired({
     workload: params.workload,
     policy: params.policy,
     clusters: params.clusters,
     reports: params.reports ?? new Map(),
-    decide: coreDecide(params.clusters),
+    used: params.used ?? new Map(),
     now: new Date(params.now ?? T0),
     decidedBy: "control-plane/test",
     removalAcknowledged: params.acknowledged ?? new Set(),

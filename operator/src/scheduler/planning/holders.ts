@@ -1,15 +1,36 @@
 /**
  * Sorts the clusters that hold a workload's replicas into kept, held, lost and evicted.
  * This is where "residency first, then availability" is decided, once, for the rest of
- * the desired step to act on.
+ * the planning to act on.
  */
-import type { ClusterPlacement, Failover, MemberCluster } from "../../api/index.ts";
-import { CLUSTER_REMOVED, isReady, notReadySince } from "./compliance.ts";
+import type { ClusterPlacement, Condition, Failover, MemberCluster } from "../../api/index.ts";
+import { MEMBER_CLUSTER_CONDITIONS } from "../../api/index.ts";
 import { HolderState, type Holder } from "./types.ts";
+
+/** A reason code for a cluster that no longer exists: its replicas go, there is nothing to check. */
+export const CLUSTER_REMOVED = "ClusterRemoved";
+
+export function readyCondition(cluster: MemberCluster): Condition | undefined {
+  return cluster.status?.conditions?.find((c) => c.type === MEMBER_CLUSTER_CONDITIONS.Ready);
+}
+
+export function isReady(cluster: MemberCluster): boolean {
+  return readyCondition(cluster)?.status === "True";
+}
+
+/**
+ * Since when (epoch ms) a NotReady cluster has been NotReady: its Ready condition's
+ * lastTransitionTime. A cluster that never reported a Ready condition counts from its
+ * creation; with neither, from the beginning of time (it gets no toleration it cannot prove).
+ */
+export function notReadySince(cluster: MemberCluster): number {
+  const t = Date.parse(readyCondition(cluster)?.lastTransitionTime ?? cluster.metadata.creationTimestamp ?? "");
+  return Number.isNaN(t) ? 0 : t;
+}
 
 export function classifyHolders({ previous, clusters, violations, failover, now }: {
   /** status.placements with replicas > 0. */
-  previous: readonly ClusterPlacement[];
+  previous: readonly Pick<ClusterPlacement, "cluster" | "country" | "replicas">[];
   clusters: ReadonlyMap<string, MemberCluster>;
   violations: ReadonlyMap<string, readonly string[]>;
   failover: Failover;
