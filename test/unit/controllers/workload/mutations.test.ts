@@ -1,6 +1,7 @@
 // Tests written from a mutation review of the workload controller's pure logic: each one
 // fails on a specific one-line change to the code (named in its comment) that the other
-// tests let through, and passes on the real code.
+// tests let through, and passes on the real code. Those of the planning (holders, unmet,
+// merge, trimTo) moved with it to test/unit/scheduler/planning/.
 import assert from "node:assert/strict";
 import { describe, it } from "mocha";
 import type { MemberCluster } from "../../../../operator/src/api/index.ts";
@@ -8,47 +9,10 @@ import { deletionPlan } from "../../../../operator/src/controllers/workload/fina
 import type { Plan } from "../../../../operator/src/controllers/workload/plan.ts";
 import { buildEvents, intentIdOf, requirementsOf } from "../../../../operator/src/controllers/workload/records.ts";
 import { AuditAction } from "../../../../operator/src/gen/sovereign/v1/audit.ts";
-import { classifyHolders, placementRequestOf, type PlacementRequest } from "../../../../operator/src/scheduler/index.ts";
-import { merge, trimTo, unmet } from "../../../../operator/src/scheduler/planning/plan.ts";
+import { placementRequestOf, type PlacementRequest } from "../../../../operator/src/scheduler/index.ts";
 import { cluster, placed, run, T0, workload } from "./world.ts";
 
 const byName = (cs: MemberCluster[]) => new Map(cs.map((c) => [c.metadata.name, c]));
-const one = placed(["fr-1", "FR", 2]);
-const failover = { enabled: true, tolerationSeconds: 30 };
-
-describe("workload holders: readiness and toleration at their edges", () => {
-  it("treats a Ready condition that is Unknown, or missing, as not ready (positive control: True keeps)", () => {
-    const base = cluster({ name: "fr-1" });
-    const unknown = { ...base, status: { ...base.status, conditions: [{ ...base.status!.conditions![0]!, status: "Unknown" as const }] } };
-    const missing = { ...base, status: { ...base.status, conditions: [] } };
-    for (const c of [unknown, missing]) {
-      const [h] = classifyHolders({ previous: one, clusters: byName([c]), violations: new Map(), failover, now: T0 });
-      assert.notEqual(h!.state, "Kept", JSON.stringify(c.status));
-    }
-    const [kept] = classifyHolders({ previous: one, clusters: byName([base]), violations: new Map(), failover, now: T0 });
-    assert.equal(kept!.state, "Kept");
-  });
-
-  it("counts a cluster that never reported Ready from its creation, so a new cluster gets its toleration", () => {
-    const base = cluster({ name: "fr-1" });
-    const created = T0 - 10_000;
-    const fresh = { ...base, metadata: { ...base.metadata, creationTimestamp: new Date(created).toISOString() }, status: { ...base.status, conditions: [] } };
-    const [h] = classifyHolders({ previous: one, clusters: byName([fresh]), violations: new Map(), failover, now: T0 });
-    assert.equal(h!.state, "Held");
-    assert.equal(h!.tolerationEndsAt, created + 30_000);
-    // Positive control: past the toleration counted from creation, it is Lost.
-    const [later] = classifyHolders({ previous: one, clusters: byName([fresh]), violations: new Map(), failover, now: created + 30_001 });
-    assert.equal(later!.state, "Lost");
-  });
-
-  it("ends the toleration exactly at lastTransitionTime + tolerationSeconds: Held one ms before, Lost at that instant", () => {
-    const since = T0 - 60_000;
-    const down = cluster({ name: "fr-1", ready: false, since });
-    const at = (now: number) => classifyHolders({ previous: one, clusters: byName([down]), violations: new Map(), failover, now })[0]!.state;
-    assert.equal(at(since + 29_999), "Held");
-    assert.equal(at(since + 30_000), "Lost");
-  });
-});
 
 describe("workload status: rejectedClusters of an unchanged placement", () => {
   it("does not reject an eligible cluster for spread when the placement kept needs no decision (the probe ignores spread)", () => {
@@ -62,43 +26,6 @@ describe("workload status: rejectedClusters of an unchanged placement", () => {
 });
 
 const request = (r: Partial<PlacementRequest>): PlacementRequest => ({ workload: "default/w", replicas: 3, mode: "Divided", constraints: [], tolerations: [], perReplica: { cpuMilli: 0, memoryBytes: 0 }, ...r });
-const P = (cluster: string, country: string, replicas: number) => ({ cluster, country, replicas });
-
-describe("workload plan: unmet, merge and trimTo at their edges", () => {
-  const unmetCases: { what: string; placements: ReturnType<typeof P>[]; req: Partial<PlacementRequest>; reason: string | undefined }[] = [
-    { what: "Divided, exactly the replicas", placements: [P("a", "FR", 2), P("b", "FR", 1)], req: { replicas: 3 }, reason: undefined },
-    { what: "Divided, more replicas than asked (a scale-down)", placements: [P("a", "FR", 2), P("b", "FR", 2)], req: { replicas: 3 }, reason: "InsufficientCapacity" },
-    { what: "Divided, fewer replicas than asked", placements: [P("a", "FR", 2)], req: { replicas: 3 }, reason: "InsufficientCapacity" },
-    { what: "Duplicated, each cluster more than asked (a scale-down)", placements: [P("a", "FR", 3), P("b", "DE", 3)], req: { replicas: 2, mode: "Duplicated" }, reason: "InsufficientCapacity" },
-    { what: "Duplicated, each cluster exactly", placements: [P("a", "FR", 2), P("b", "DE", 2)], req: { replicas: 2, mode: "Duplicated" }, reason: undefined },
-    { what: "as many clusters as maxClusters", placements: [P("a", "FR", 2), P("b", "FR", 1)], req: { replicas: 3, maxClusters: 2 }, reason: undefined },
-    { what: "one cluster over maxClusters", placements: [P("a", "FR", 1), P("b", "FR", 1), P("c", "FR", 1)], req: { replicas: 3, maxClusters: 2 }, reason: "SpreadUnsatisfiable" },
-    { what: "exactly minCountries countries", placements: [P("a", "FR", 2), P("b", "DE", 1)], req: { replicas: 3, minCountries: 2 }, reason: undefined },
-    { what: "one country short of minCountries", placements: [P("a", "FR", 2), P("b", "FR", 1)], req: { replicas: 3, minCountries: 2 }, reason: "SpreadUnsatisfiable" },
-  ];
-  for (const c of unmetCases) {
-    it(`unmet: ${c.what} is ${c.reason ?? "met"}`, () => {
-      assert.equal(unmet(c.placements, request(c.req))?.reason, c.reason);
-    });
-  }
-
-  it("merge drops zero-replica entries and adds up repeated clusters, sorted by name", () => {
-    assert.deepEqual(merge([P("b", "FR", 0), P("a", "FR", 1)], [P("a", "FR", 2), P("c", "DE", 0)]), [P("a", "FR", 3)]);
-  });
-
-  it("trimTo caps each Duplicated copy at the replicas asked for, never raises one", () => {
-    assert.deepEqual(trimTo([P("a", "FR", 3), P("b", "DE", 1)], request({ replicas: 2, mode: "Duplicated" }), new Set()), [P("a", "FR", 2), P("b", "DE", 1)]);
-  });
-
-  it("trimTo takes a Divided scale-down from clusters that are up before an unreachable one, the largest first", () => {
-    // b is unreachable (pinned) and the largest: it is touched last.
-    const trimmed = trimTo([P("a", "FR", 2), P("b", "FR", 4), P("c", "FR", 3)], request({ replicas: 6 }), new Set(["b"]));
-    assert.deepEqual(trimmed, [P("a", "FR", 2), P("b", "FR", 4)]);
-    // Without a pinned cluster the largest loses first.
-    assert.deepEqual(trimTo([P("a", "FR", 2), P("b", "FR", 4), P("c", "FR", 3)], request({ replicas: 8 }), new Set()), [P("a", "FR", 2), P("b", "FR", 3), P("c", "FR", 3)]);
-  });
-});
-
 describe("workload desired step: scale-down over the clusters it holds", () => {
   it("Divided: 4 replicas on two clusters scaled to 3 runs exactly 3", () => {
     const s = run({ workload: workload({ replicas: 3, placements: placed(["fr-1", "FR", 2], ["fr-2", "FR", 2]) }), clusters: [cluster({ name: "fr-1" }), cluster({ name: "fr-2" })] });
