@@ -32,13 +32,16 @@ export function requirementsOf(request: PlacementRequest): ResidencyRequirements
 }
 
 /**
- * The id of an intent: stable for one (cluster, workload, generation, replicas) decided
- * from one observed state of the workload (its resourceVersion), so a retry after a
- * crash is deduplicated by JetStream, while a later decision with the same numbers
- * (a failover and back) is a new message.
+ * The id of an intent: stable for one decision (cluster, workload, generation, replicas,
+ * the observed resourceVersion and the decision's instant), so a retried publish of that
+ * decision is deduplicated by JetStream. The instant is part of it because two control
+ * planes (a leader change whose status write was lost) can decide from the same
+ * resourceVersion: without it, "back to 1 replica" after "0" had the id of the first
+ * "1" and was dropped as a duplicate within the window, leaving the member at 0. A
+ * decision stored twice is harmless: the agent applies the newest intent per subject.
  */
-export function intentIdOf(params: { cluster: string; uid: string; generation: number; replicas: number; basis: string }): string {
-  return `intent:${params.cluster}:${params.uid}:g${params.generation}:r${params.replicas}:rv${params.basis}`;
+export function intentIdOf(params: { cluster: string; uid: string; generation: number; replicas: number; basis: string; decidedAt: number }): string {
+  return `intent:${params.cluster}:${params.uid}:g${params.generation}:r${params.replicas}:rv${params.basis}:t${params.decidedAt}`;
 }
 
 export function recordIdOf(params: { uid: string; cluster: string; from: number; to: number; basis: string }): string {
@@ -64,7 +67,7 @@ export function buildIntents({ workload, request, placements, previous, clusters
     const n = replicas.get(cluster) ?? 0;
     const mc = clusters.get(cluster);
     return {
-      intentId: intentIdOf({ cluster, uid: ref.uid, generation, replicas: n, basis }),
+      intentId: intentIdOf({ cluster, uid: ref.uid, generation, replicas: n, basis, decidedAt: now.getTime() }),
       workload: ref,
       generation,
       cluster,

@@ -182,10 +182,11 @@ describe("workload records: audit, intents and events", () => {
     assert.equal(moved?.fromCluster, "fr-1");
   });
 
-  it("intent ids change with the observed resourceVersion and with nothing else that is equal", () => {
-    const base = { cluster: "fr-1", uid: "u", generation: 2, replicas: 3, basis: "100" };
+  it("intent ids change with the observed resourceVersion, the decision's instant and with nothing else that is equal", () => {
+    const base = { cluster: "fr-1", uid: "u", generation: 2, replicas: 3, basis: "100", decidedAt: 1_000 };
     assert.equal(intentIdOf(base), intentIdOf({ ...base }));
-    for (const change of [{ basis: "101" }, { replicas: 4 }, { generation: 3 }, { cluster: "fr-2" }, { uid: "v" }]) {
+    // decidedAt: a second leader deciding "1" again from the same resourceVersion after another decided "0".
+    for (const change of [{ basis: "101" }, { replicas: 4 }, { generation: 3 }, { cluster: "fr-2" }, { uid: "v" }, { decidedAt: 2_000 }]) {
       assert.notEqual(intentIdOf({ ...base, ...change }), intentIdOf(base), JSON.stringify(change));
     }
   });
