@@ -34,6 +34,7 @@ export function validResidencyPolicy(name: string): Doc {
       forbidExtraterritorialExposure: true,
       crossBorderFailover: false,
       clusterSelector: { matchLabels: { "residency.sovereignty.eu/country": "FR" }, matchExpressions: [{ key: "tier", operator: "In", values: ["gold"] }] },
+      podSecurity: { level: "baseline", allowedServiceAccounts: ["records-reader"] },
     },
   }) as unknown as Doc;
 }
@@ -47,7 +48,16 @@ export function validSovereignWorkload(name: string): Doc {
       residencyPolicy: "health-fr-hds",
       residency: { allowedCountries: ["FR"] },
       placement: { mode: "Divided", maxClusters: 2, spread: { minCountries: 1 } },
-      template: { metadata: { labels: { app: name } }, spec: { containers: [{ name: "app", image: "registry.example.eu/app:1" }] } },
+      template: {
+        metadata: { labels: { app: name } },
+        spec: {
+          // What a sovereign workload may do, so the bad cases below differ from it in one field only.
+          containers: [{ name: "app", image: "registry.example.eu/app:1", securityContext: { privileged: false, capabilities: { add: ["NET_BIND_SERVICE"], drop: ["ALL"] } } }],
+          volumes: [{ name: "scratch", emptyDir: {} }],
+          hostNetwork: false,
+          serviceAccountName: "default",
+        },
+      },
     },
   }) as unknown as Doc;
 }
@@ -184,6 +194,38 @@ export const BAD_CREATES: BadCase[] = [
   { title: "residencyPolicy that is not an object name", build: swl("spec.residencyPolicy", "Health_Policy"), field: "spec.residencyPolicy", reason: /should match/ },
   { title: "inline allowedCountries with XX", build: swl("spec.residency.allowedCountries", ["XX"]), field: "spec.residency.allowedCountries[0]", reason: /Unsupported value: "XX"/ },
   { title: "In selector without values, inline", build: swl("spec.residency.clusterSelector", { matchExpressions: [{ key: "tier", operator: "In" }] }), field: "spec.residency.clusterSelector.matchExpressions[0].values", reason: /values must be non-empty/ },
+
+  // What a sovereign workload's pods may not be (api/pod-security.ts), refused by the CRD's CEL rules.
+  { title: "a privileged container", build: swl("spec.template.spec.containers[0].securityContext", { privileged: true }), field: "spec.template.spec.containers[0].securityContext.privileged", reason: /may not run privileged containers/ },
+  {
+    title: "a privileged init container",
+    build: swl("spec.template.spec.initContainers", [{ name: "init", image: "registry.example.eu/init:1", securityContext: { privileged: true } }]),
+    field: "spec.template.spec.initContainers[0].securityContext.privileged",
+    reason: /may not run privileged containers/,
+  },
+  {
+    title: "a privileged ephemeral container",
+    build: swl("spec.template.spec.ephemeralContainers", [{ name: "debug", image: "registry.example.eu/debug:1", securityContext: { privileged: true } }]),
+    field: "spec.template.spec.ephemeralContainers[0].securityContext.privileged",
+    reason: /may not run privileged containers/,
+  },
+  { title: "hostNetwork", build: swl("spec.template.spec.hostNetwork", true), field: "spec.template.spec.hostNetwork", reason: /may not use the member's network namespace/ },
+  { title: "hostPID", build: swl("spec.template.spec.hostPID", true), field: "spec.template.spec.hostPID", reason: /may not use the member's PID namespace/ },
+  { title: "hostIPC", build: swl("spec.template.spec.hostIPC", true), field: "spec.template.spec.hostIPC", reason: /may not use the member's IPC namespace/ },
+  {
+    title: "a hostPath volume",
+    build: swl("spec.template.spec.volumes", [{ name: "scratch", emptyDir: {} }, { name: "root", hostPath: { path: "/" } }]),
+    field: "spec.template.spec.volumes[1].hostPath",
+    reason: /may not mount a path of the member's nodes/,
+  },
+  {
+    title: "an added capability beyond NET_BIND_SERVICE",
+    build: swl("spec.template.spec.containers[0].securityContext", { capabilities: { add: ["NET_BIND_SERVICE", "SYS_ADMIN"] } }),
+    field: "spec.template.spec.containers[0].securityContext.capabilities.add[1]",
+    reason: /may add no capability but NET_BIND_SERVICE/,
+  },
+  { title: "serviceAccountName that is not a name", build: swl("spec.template.spec.serviceAccountName", "Admin User"), field: "spec.template.spec.serviceAccountName", reason: /should match/ },
+  { title: "a policy's podSecurity level privileged", build: rp("spec.podSecurity.level", "privileged"), field: "spec.podSecurity.level", reason: /Unsupported value: "privileged"/ },
 ];
 
 /** Unknown fields: rejected under strict field validation (kubectl's default), pruned otherwise. */

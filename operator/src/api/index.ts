@@ -6,3 +6,8 @@ export type { DecodeOptions, Issue } from "./decode.ts";
 export { formatTime, getCondition, isConditionTrue, removeCondition, setCondition } from "./conditions.ts";
 export type { ConditionUpdate } from "./conditions.ts";
 export { isDate, isDateTime, QUANTITY } from "./formats.ts";
+export {
+  ALLOWED_ADDED_CAPABILITIES, DEFAULT_POD_SECURITY_LEVEL, DEFAULT_SERVICE_ACCOUNT, describeViolations, isForbiddenNamespace, namespacePodSecurityLabels,
+  POD_SECURITY_LABELS, POD_TEMPLATE_REASONS, podSecurityLevelOf, podTemplateViolations, RESERVED_NAMESPACE_PREFIX, SYSTEM_NAMESPACE,
+} from "./pod-security.ts";
+export type { PodTemplateViolation } from "./pod-security.ts";

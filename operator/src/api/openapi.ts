@@ -104,6 +104,9 @@ export type SchemaFor<V> = [V] extends [string]
           ? MapSchema | ObjectSchema<V> | OpenObjectSchema
           : ObjectSchema<V> | OpenObjectSchema;
 
+/** The `properties` of an object schema for T: every field of T, each with a schema of its kind. */
+export type ObjectProperties<T> = { [K in keyof T]-?: SchemaFor<NonNullable<T[K]>> };
+
 type RequiredKeys<T> = { [K in keyof T]-?: undefined extends T[K] ? never : K }[keyof T];
 
 /**
@@ -113,7 +116,7 @@ type RequiredKeys<T> = { [K in keyof T]-?: undefined extends T[K] ? never : K }[
  */
 export function object<T>(spec: {
   description: string;
-  properties: { [K in keyof T]-?: SchemaFor<NonNullable<T[K]>> };
+  properties: ObjectProperties<T>;
   required?: readonly RequiredKeys<T>[];
   rules?: Rule<T>[];
   default?: Record<string, never>;

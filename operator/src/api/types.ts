@@ -196,7 +196,25 @@ export interface ResidencyConstraints {
   clusterSelector?: LabelSelector;
 }
 
-export type ResidencyPolicySpec = ResidencyConstraints;
+/** Pod Security Standards levels a data class may ask of the namespaces its pods run in on the members. */
+export const POD_SECURITY_LEVELS = ["restricted", "baseline"] as const;
+export type PodSecurityLevel = (typeof POD_SECURITY_LEVELS)[number];
+
+/**
+ * What the pods of a data class may do beyond the restricted default. Only a
+ * ResidencyPolicy (the host admin's) carries it, never a workload's inline constraints:
+ * a workload's author must not widen their own rights.
+ */
+export interface PodSecurityPolicy {
+  /** The Pod Security Standard enforced on the namespaces the agent creates. Default restricted. */
+  level?: PodSecurityLevel;
+  /** ServiceAccounts other than `default` the pods may run as. Absent or empty: only `default`. */
+  allowedServiceAccounts?: string[];
+}
+
+export interface ResidencyPolicySpec extends ResidencyConstraints {
+  podSecurity?: PodSecurityPolicy;
+}
 
 export interface ResidencyPolicyStatus {
   observedGeneration?: number;

@@ -2,7 +2,7 @@
 import { COUNTRY_CODES } from "../countries.ts";
 import { CONDITION_REASON, DNS_SUBDOMAIN, LABEL_VALUE, MAX, QUALIFIED_NAME } from "../formats.ts";
 import { bool, int64, list, map, object, str } from "../openapi.ts";
-import type { ArraySchema, MapSchema, ObjectSchema, StringSchema } from "../openapi.ts";
+import type { ArraySchema, MapSchema, ObjectProperties, ObjectSchema, StringSchema } from "../openapi.ts";
 import { CERTIFICATION_NAMES, CONDITION_STATUSES, JURISDICTIONS, LABEL_SELECTOR_OPERATORS } from "../types.ts";
 import type { Condition, LabelSelector, LabelSelectorRequirement, ResidencyConstraints } from "../types.ts";
 
@@ -103,30 +103,30 @@ export function conditions(description: string): ArraySchema<ObjectSchema<Condit
   return list(description, condition, { maxItems: 16, listType: "map", listMapKeys: ["type"] });
 }
 
+/** The fields of ResidencyConstraints, for the inline constraints and for ResidencyPolicy.spec, which adds to them. */
+export const residencyConstraintProperties: ObjectProperties<ResidencyConstraints> = {
+  allowedCountries: list(
+    "ISO 3166-1 alpha-2 codes (upper case, e.g. FR, DE) of the countries a replica may run in. Empty or absent: no country constraint.",
+    countryCode("An ISO 3166-1 alpha-2 country code, upper case."),
+    { maxItems: 64, listType: "set" },
+  ),
+  allowedJurisdictions: list(
+    "Jurisdictions (EU, EEA, NONE) a replica's cluster may be under. Empty or absent: no jurisdiction constraint.",
+    jurisdiction("EU, EEA or NONE."),
+    { maxItems: 3, listType: "set" },
+  ),
+  requiredCertifications: list(
+    "Certifications a cluster must ALL hold, each valid (validUntil on or after today), e.g. [SecNumCloud, HDS].",
+    certificationName("SecNumCloud, C5, HDS, EUCS-High, EUCS-HighPlus, GaiaX-L3 or ISO27001."),
+    { maxItems: 7, listType: "set" },
+  ),
+  forbidExtraterritorialExposure: bool("If true, only clusters whose provider declares no extraterritorial exposure (spec.residency.extraterritorialExposure empty) are eligible, e.g. to exclude providers subject to the US CLOUD Act."),
+  crossBorderFailover: bool("If true, failover may move replicas to a cluster in another allowed country; if false, replicas stay in the country they were placed in, even when its clusters fail."),
+  clusterSelector: labelSelector(
+    "A standard label selector over MemberCluster labels (including the mirrored residency.sovereignty.eu/* and certification.sovereignty.eu/* labels). Absent or empty: every cluster matches.",
+  ),
+};
+
 export function residencyConstraints(description: string): ObjectSchema<ResidencyConstraints> {
-  return object<ResidencyConstraints>({
-    description,
-    properties: {
-      allowedCountries: list(
-        "ISO 3166-1 alpha-2 codes (upper case, e.g. FR, DE) of the countries a replica may run in. Empty or absent: no country constraint.",
-        countryCode("An ISO 3166-1 alpha-2 country code, upper case."),
-        { maxItems: 64, listType: "set" },
-      ),
-      allowedJurisdictions: list(
-        "Jurisdictions (EU, EEA, NONE) a replica's cluster may be under. Empty or absent: no jurisdiction constraint.",
-        jurisdiction("EU, EEA or NONE."),
-        { maxItems: 3, listType: "set" },
-      ),
-      requiredCertifications: list(
-        "Certifications a cluster must ALL hold, each valid (validUntil on or after today), e.g. [SecNumCloud, HDS].",
-        certificationName("SecNumCloud, C5, HDS, EUCS-High, EUCS-HighPlus, GaiaX-L3 or ISO27001."),
-        { maxItems: 7, listType: "set" },
-      ),
-      forbidExtraterritorialExposure: bool("If true, only clusters whose provider declares no extraterritorial exposure (spec.residency.extraterritorialExposure empty) are eligible, e.g. to exclude providers subject to the US CLOUD Act."),
-      crossBorderFailover: bool("If true, failover may move replicas to a cluster in another allowed country; if false, replicas stay in the country they were placed in, even when its clusters fail."),
-      clusterSelector: labelSelector(
-        "A standard label selector over MemberCluster labels (including the mirrored residency.sovereignty.eu/* and certification.sovereignty.eu/* labels). Absent or empty: every cluster matches.",
-      ),
-    },
-  });
+  return object<ResidencyConstraints>({ description, properties: residencyConstraintProperties });
 }

@@ -1,4 +1,5 @@
-import { DNS_LABEL, MAX } from "../formats.ts";
+import { DNS_LABEL, DNS_SUBDOMAIN, MAX } from "../formats.ts";
+import { ALLOWED_ADDED_CAPABILITIES, POD_TEMPLATE_REASONS } from "../pod-security.ts";
 import { bool, int32, int64, list, object, str } from "../openapi.ts";
 import type { OpenObjectSchema } from "../openapi.ts";
 import { PLACEMENT_MODES, REJECTION_REASONS, DEFAULTS } from "../types.ts";
@@ -76,23 +77,73 @@ const toleration = object<Toleration>({
   },
 });
 
+// Only the fields a rule reads are declared (CEL cannot see undeclared fields of an open
+// object); the member's API server and its Pod Security admission validate the rest.
+const forbidTrue = (what: string, reason: string) =>
+  bool(`${what} Must be false or absent: ${reason}.`, { rules: [{ rule: "!self", message: reason, check: (self) => !self }] });
+
+const capability = str("A capability to add; only NET_BIND_SERVICE is allowed.", {
+  maxLength: 64,
+  rules: [{ rule: ALLOWED_ADDED_CAPABILITIES.map((c) => `self == '${c}'`).join(" || "), message: POD_TEMPLATE_REASONS.capability, check: (self) => ALLOWED_ADDED_CAPABILITIES.includes(self) }],
+});
+
+const securityContext: OpenObjectSchema = {
+  type: "open-object",
+  description: "A core/v1 SecurityContext. privileged and capabilities.add are checked here; the member's Pod Security admission checks the rest.",
+  properties: {
+    privileged: forbidTrue("Whether the container runs privileged.", POD_TEMPLATE_REASONS.privileged),
+    capabilities: {
+      type: "open-object",
+      description: "Capabilities to add and drop.",
+      properties: { add: list("Capabilities to add.", capability, { maxItems: 64, listType: "atomic" }) },
+    },
+  },
+};
+
 const container: OpenObjectSchema = {
   type: "open-object",
-  description: "A core/v1 Container. Only name and image are checked here; the member cluster's API server validates the rest.",
+  description: "A core/v1 Container. name, image and the securityContext's privileged and capabilities.add are checked here; the member cluster's API server validates the rest.",
   properties: {
     name: str("The container's name, a DNS label.", { pattern: DNS_LABEL, patternName: "a DNS label", minLength: 1, maxLength: MAX.dnsLabel }),
     image: str("The container image.", { minLength: 1, maxLength: 1024 }),
+    securityContext,
   },
   required: ["name", "image"],
 };
 
+const ephemeralContainer: OpenObjectSchema = { ...container, description: "A core/v1 EphemeralContainer, checked as a container." };
+
+const volume: OpenObjectSchema = {
+  type: "open-object",
+  description: "A core/v1 Volume. hostPath is refused here; the member's API server validates the rest.",
+  properties: {
+    hostPath: { type: "open-object", description: "A path of the member's node: not allowed.", properties: {} },
+  },
+  rules: [{ rule: "!has(self.hostPath)", message: POD_TEMPLATE_REASONS.hostPath, fieldPath: ".hostPath", reason: "FieldValueForbidden", check: (self) => self.hostPath === undefined }],
+};
+
+const serviceAccount = (description: string) =>
+  str(`${description} Other than default only if the workload's ResidencyPolicy lists it in spec.podSecurity.allowedServiceAccounts (checked by the control plane).`, {
+    pattern: DNS_SUBDOMAIN,
+    patternName: "a ServiceAccount name (a DNS subdomain)",
+    maxLength: MAX.dnsSubdomain,
+  });
+
 const podSpec: OpenObjectSchema = {
   type: "open-object",
   description:
-    "A core/v1 PodSpec, applied as-is on each member cluster. containers and tolerations are checked here (tolerations are matched against MemberCluster taints); the member's API server validates the rest.",
+    "A core/v1 PodSpec, applied on each member cluster. containers, tolerations and what a sovereign workload may not do (privileged containers, host namespaces, hostPath volumes, added capabilities) are checked here; the member's API server and Pod Security admission validate the rest.",
   properties: {
     containers: list("The pod's containers.", container, { minItems: 1, maxItems: 32, listType: "atomic" }),
+    initContainers: list("The pod's init containers.", container, { maxItems: 32, listType: "atomic" }),
+    ephemeralContainers: list("The pod's ephemeral containers.", ephemeralContainer, { maxItems: 32, listType: "atomic" }),
     tolerations: list("Tolerations of the pod, also matched against MemberCluster taints.", toleration, { maxItems: 32, listType: "atomic" }),
+    volumes: list("The pod's volumes.", volume, { maxItems: 128, listType: "atomic" }),
+    hostNetwork: forbidTrue("Whether the pod uses the node's network namespace.", POD_TEMPLATE_REASONS.hostNetwork),
+    hostPID: forbidTrue("Whether the pod uses the node's PID namespace.", POD_TEMPLATE_REASONS.hostPID),
+    hostIPC: forbidTrue("Whether the pod uses the node's IPC namespace.", POD_TEMPLATE_REASONS.hostIPC),
+    serviceAccountName: serviceAccount("The ServiceAccount the pods run as."),
+    serviceAccount: serviceAccount("Deprecated alias of serviceAccountName."),
   },
   required: ["containers"],
 };
