@@ -8,6 +8,7 @@ import type { AuditRecord, PlacementIntent } from "../../federation/index.ts";
 import { residencyFactsOf } from "../../federation/grpc/index.ts";
 import { AuditAction } from "../../gen/sovereign/v1/audit.ts";
 import type { ResidencyRequirements, WorkloadRef } from "../../gen/sovereign/v1/residency.ts";
+import { combineResidency } from "../../scheduler/index.ts";
 import type { Placement, PlacementRequest } from "../../scheduler/index.ts";
 import type { Plan } from "./plan.ts";
 import type { Holder, WorkloadEvent } from "./types.ts";
@@ -16,19 +17,13 @@ export function workloadRef(workload: SovereignWorkload): WorkloadRef {
   return { namespace: workload.metadata.namespace ?? "default", name: workload.metadata.name, uid: workload.metadata.uid ?? "" };
 }
 
-/** The intersection of every constraint (policy and inline), as the member's guard checks it. */
+/**
+ * The intersection of every constraint (policy and inline), as the member's guard checks
+ * it: the scheduler's own fail-closed intersection, so constraints with nothing in common
+ * stamp "nothing allowed" on the pods, never an empty list the guard would read as "any".
+ */
 export function requirementsOf(request: PlacementRequest): ResidencyRequirements {
-  const intersect = (lists: (readonly string[] | undefined)[]): string[] => {
-    const nonEmpty = lists.filter((l): l is readonly string[] => l !== undefined && l.length > 0);
-    if (nonEmpty.length === 0) return [];
-    return [...new Set(nonEmpty[0])].filter((x) => nonEmpty.every((l) => l.includes(x))).sort();
-  };
-  return {
-    allowedCountries: intersect(request.constraints.map((c) => c.allowedCountries)),
-    allowedJurisdictions: intersect(request.constraints.map((c) => c.allowedJurisdictions)),
-    requiredCertifications: [...new Set(request.constraints.flatMap((c) => c.requiredCertifications ?? []))].sort(),
-    forbidExtraterritorialExposure: request.constraints.some((c) => c.forbidExtraterritorialExposure === true),
-  };
+  return combineResidency(request.constraints);
 }
 
 /**

@@ -27,6 +27,8 @@ export const DecisionReason = {
   SpreadUnsatisfiable: "SpreadUnsatisfiable",
   /** Clusters passed the filters, but together they cannot hold `spec.replicas`. */
   InsufficientCapacity: "InsufficientCapacity",
+  /** No member may run the pod template (privileged, host namespaces, hostPath...): placed nowhere. */
+  PodTemplateForbidden: "PodTemplateForbidden",
 } as const;
 export type DecisionReason = (typeof DecisionReason)[keyof typeof DecisionReason];
 

@@ -5,10 +5,11 @@
  * Explain answers it and `kubectl sovereign simulate` prints it, so what an admin is told
  * is what the control plane does, NotReady holders and all.
  */
+import { describeViolations, podTemplateViolations } from "../../api/index.ts";
 import type { ResidencyPolicy, SovereignWorkload } from "../../api/index.ts";
 import { clusterViewOf, placementRequestOf } from "../adapt.ts";
 import {
-  createSnapshot, ReasonBit, reasonsOf, schedule, UnselectedReason, type Decision, type Rejection, type Unselection,
+  createSnapshot, DecisionReason, ReasonBit, reasonsOf, schedule, UnselectedReason, type Decision, type Rejection, type Unselection,
 } from "../core/index.ts";
 import { defaultProfile } from "../plugins/index.ts";
 import { judgeClusters } from "./compliance.ts";
@@ -16,6 +17,18 @@ import { classifyHolders } from "./holders.ts";
 import { nextChangeAt } from "./next-change.ts";
 import { plan } from "./plan.ts";
 import type { PlanningInput, SubDecide, WorkloadDecision } from "./types.ts";
+
+/**
+ * A pod template no member may run (privileged, host namespaces, hostPath, a ServiceAccount
+ * the policy does not allow...) is placed nowhere, whatever the clusters: every holder's
+ * replicas go, and the message names each field. Here, not in the controller, so Explain
+ * and simulate say the same.
+ */
+function forbiddenTemplate({ workload, policy }: { workload: SovereignWorkload; policy: ResidencyPolicy | undefined }): ReturnType<typeof plan> | undefined {
+  const violations = podTemplateViolations({ template: workload.spec.template, namespace: workload.metadata.namespace ?? "default", policy: policy?.spec });
+  if (violations.length === 0) return undefined;
+  return { placements: [], scheduled: false, reason: DecisionReason.PodTemplateForbidden, message: describeViolations(violations), failedOver: [], replaced: [], decided: false };
+}
 
 /** crossBorderFailover: false anywhere (policy or inline) keeps failover within the country. */
 export function crossBorderFailoverOf(workload: SovereignWorkload, policy: ResidencyPolicy | undefined): boolean {
@@ -40,7 +53,7 @@ export function planWorkload(input: PlanningInput): WorkloadDecision {
     last = schedule({ snapshot: among, request: { ...sub, current: current.map((p) => ({ cluster: p.cluster, replicas: p.replicas })) }, now, profile });
     return last;
   };
-  const planned = plan({ request, holders, crossBorderFailover: crossBorderFailoverOf(workload, policy), decide });
+  const planned = forbiddenTemplate({ workload, policy }) ?? plan({ request, holders, crossBorderFailover: crossBorderFailoverOf(workload, policy), decide });
 
   const placed = new Set(planned.placements.map((p) => p.cluster));
   const decided = planned.decided ? last : undefined;
