@@ -3,7 +3,7 @@
  * (the stream's timestamp, never the agent's clock). Pure: `now` is an input.
  */
 import type { CertificationName, MemberCluster, MemberClusterStatus } from "../../api/index.ts";
-import { formatTime, MEMBER_CLUSTER_CONDITIONS, setCondition } from "../../api/index.ts";
+import { formatTime, MEMBER_CLUSTER_CONDITIONS, QUANTITY, setCondition } from "../../api/index.ts";
 import type { Heartbeat } from "../../federation/index.ts";
 import { clusterViewOf, residencyLabels, validityEnd } from "../../scheduler/index.ts";
 
@@ -25,8 +25,16 @@ export interface LastHeartbeat {
   receivedAt: Date;
 }
 
+/** A heartbeat field the status does not take, and why. */
+export interface RejectedHeartbeatField {
+  field: string;
+  reason: string;
+}
+
 export interface ClusterDesired {
   status: MemberClusterStatus;
+  /** Heartbeat fields left out of the status (the previous value, if any, is kept): to report. */
+  rejected: RejectedHeartbeatField[];
   /** The residency labels of API.md, to apply under the controller's field manager. */
   labels: Record<string, string>;
   ready: boolean;
@@ -53,10 +61,7 @@ export function clusterDesired({ cluster, last, timing, now }: { cluster: Member
 
   const certs = cluster.spec.residency.certifications ?? [];
   const validCertifications = [...new Set(certs.filter((c) => at < validityEnd(c.validUntil)).map((c) => c.name))].sort() as CertificationName[];
-  const a = last?.heartbeat.allocatable;
-  const allocatable = a
-    ? Object.fromEntries(Object.entries({ cpu: a.cpu, memory: a.memory, pods: a.pods }).filter(([, v]) => v !== "")) as Record<string, string>
-    : cluster.status?.allocatable;
+  const { allocatable, rejected } = allocatableOf({ reported: last?.heartbeat.allocatable, previous: cluster.status?.allocatable });
 
   const status: MemberClusterStatus = {
     observedGeneration: generation,
@@ -75,8 +80,41 @@ export function clusterDesired({ cluster, last, timing, now }: { cluster: Member
   const next = instants.length ? Math.max(0, Math.min(...instants) - at) : undefined;
   return {
     status,
+    rejected,
     labels: residencyLabels(clusterViewOf({ cluster }), at),
     ready,
     ...(next !== undefined ? { requeueAfterMs: next } : {}),
   };
+}
+
+/** Longer than any quantity a real cluster reports; the CRD's pattern alone does not bound it. */
+export const MAX_QUANTITY_LENGTH = 64;
+const QUANTITY_RE = new RegExp(QUANTITY);
+
+/**
+ * The allocatable resources a heartbeat may set. A value the CRD would refuse (not a
+ * quantity, or absurdly long) is dropped and reported, and that resource keeps its
+ * previous value: one bad field from a member must not make the whole status write fail,
+ * which would freeze Ready and lastHeartbeatTime with it.
+ */
+export function allocatableOf({ reported, previous }: {
+  reported: { cpu: string; memory: string; pods: string } | undefined;
+  previous: Record<string, string> | undefined;
+}): { allocatable: Record<string, string> | undefined; rejected: RejectedHeartbeatField[] } {
+  if (!reported) return { allocatable: previous, rejected: [] };
+  const out: Record<string, string> = {};
+  const rejected: RejectedHeartbeatField[] = [];
+  for (const key of ["cpu", "memory", "pods"] as const) {
+    const value: unknown = reported[key];
+    if (value === "" || value === undefined) continue;
+    if (typeof value === "string" && value.length <= MAX_QUANTITY_LENGTH && QUANTITY_RE.test(value)) {
+      out[key] = value;
+      continue;
+    }
+    const shown = typeof value === "string" ? JSON.stringify(value.length > MAX_QUANTITY_LENGTH ? `${value.slice(0, MAX_QUANTITY_LENGTH)}...` : value) : typeof value;
+    rejected.push({ field: `allocatable.${key}`, reason: `${shown} is not a quantity of at most ${MAX_QUANTITY_LENGTH} characters` });
+    const kept = previous?.[key];
+    if (kept !== undefined) out[key] = kept;
+  }
+  return { allocatable: out, rejected };
 }

@@ -17,7 +17,12 @@ import { clusterDesired, type HeartbeatTiming } from "./desired.ts";
 export const CLUSTER_STATUS_FIELD_MANAGER = "sovereign-control-plane";
 export const CLUSTER_LABELS_FIELD_MANAGER = "sovereign-control-plane-labels";
 
+/** The Warning Event reason when a heartbeat carries a field the status does not take. */
+export const REASON_INVALID_HEARTBEAT = "InvalidHeartbeat";
+
 export class MemberClusterReconciler implements Reconciler {
+  /** What was last reported per cluster, so a member repeating a bad field every beat gives one Event, not one per beat. */
+  readonly #reported = new Map<string, string>();
   readonly #d: {
     clusters: Cache<MemberCluster>;
     host: ControlPlaneHostApi;
@@ -27,6 +32,7 @@ export class MemberClusterReconciler implements Reconciler {
     clock: Clock;
     log: Logger;
     metrics?: SovereignMetrics;
+    identity?: string;
   };
 
   constructor(deps: {
@@ -38,6 +44,8 @@ export class MemberClusterReconciler implements Reconciler {
     clock: Clock;
     log: Logger;
     metrics?: SovereignMetrics;
+    /** reportingInstance of its Events; default "control-plane". */
+    identity?: string;
   }) {
     this.#d = deps;
   }
@@ -51,6 +59,7 @@ export class MemberClusterReconciler implements Reconciler {
     const last = d.reports.lastHeartbeat(name);
     const state = clusterDesired({ cluster, last, timing: d.timing, now });
     (d.metrics ?? noopSovereignMetrics).memberHeartbeat({ cluster: name, ageSeconds: last ? (now.getTime() - last.receivedAt.getTime()) / 1000 : undefined, ready: state.ready });
+    await this.#reportRejected(cluster, state.rejected.map((r) => `${r.field}: ${r.reason}`).join("; "), now);
     const ours = Object.fromEntries(Object.entries(cluster.metadata.labels ?? {}).filter(([k]) => isReservedLabelKey(k)));
     if (!isDeepStrictEqual(ours, state.labels)) {
       await d.host.applyMemberClusterLabels({ name, labels: state.labels, fieldManager: CLUSTER_LABELS_FIELD_MANAGER });
@@ -59,5 +68,21 @@ export class MemberClusterReconciler implements Reconciler {
       await d.host.applyMemberClusterStatus({ name, status: state.status, fieldManager: CLUSTER_STATUS_FIELD_MANAGER });
     }
     return state.requeueAfterMs !== undefined ? { requeueAfterMs: state.requeueAfterMs + 1 } : {};
+  }
+
+  async #reportRejected(cluster: MemberCluster, message: string, now: Date): Promise<void> {
+    const name = cluster.metadata.name;
+    if (message === "") {
+      this.#reported.delete(name);
+      return;
+    }
+    if (this.#reported.get(name) === message) return;
+    this.#reported.set(name, message);
+    this.#d.log.warn({ cluster: name, rejected: message }, "heartbeat fields refused; the rest of the status is kept up to date");
+    await this.#d.host.createEvent({
+      involved: { kind: "MemberCluster", name, ...(cluster.metadata.uid ? { uid: cluster.metadata.uid } : {}) },
+      type: "Warning", reason: REASON_INVALID_HEARTBEAT, message: `heartbeat fields not taken: ${message}`,
+      reportingController: CLUSTER_STATUS_FIELD_MANAGER, reportingInstance: this.#d.identity ?? "control-plane", at: now,
+    }).catch((err: unknown) => this.#d.log.warn({ err, cluster: name }, "could not record an Event"));
   }
 }
