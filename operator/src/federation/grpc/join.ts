@@ -6,6 +6,7 @@ import type { JoinRequest, JoinResponse } from "../../gen/sovereign/v1/federatio
 import type { ResidencyFacts } from "../../gen/sovereign/v1/residency.ts";
 import type { HostApi } from "../../kube/index.ts";
 import type { Clock } from "../../runtime/index.ts";
+import { UNDECLARED_EXPOSURE } from "../../scheduler/index.ts";
 import type { NatsSecret } from "../nats/index.ts";
 import { streams, subjects, validateClusterName } from "../nats/index.ts";
 import { consumeBootstrapToken } from "./bootstrap-tokens.ts";
@@ -55,16 +56,39 @@ export interface JoinDeps {
 
 export const JOIN_FIELD_MANAGER = "sovereign-federation-join";
 
+/**
+ * What a MemberCluster's residency says, as intents and the guard's parameter carry it.
+ * An exposure the host never declared (an object stored before the field was required)
+ * travels as the scheduler reads it, exposed (UNDECLARED_EXPOSURE), never as "none".
+ */
 export function residencyFactsOf(mc: MemberCluster): ResidencyFacts {
   const r = mc.spec.residency;
+  const declared = (r as { extraterritorialExposure?: readonly string[] | null }).extraterritorialExposure;
   return {
     country: r.country,
     jurisdiction: r.jurisdiction,
     region: r.region ?? "",
     provider: r.provider ?? "",
-    extraterritorialExposure: [...(r.extraterritorialExposure ?? [])],
+    extraterritorialExposure: Array.isArray(declared) ? [...declared] : [UNDECLARED_EXPOSURE],
     certifications: (r.certifications ?? []).map((c) => ({ name: c.name, version: c.version ?? "", validUntil: c.validUntil })),
   };
+}
+
+/** Longer than any version string a build produces; what lands in a Secret annotation and a condition message. */
+export const MAX_AGENT_VERSION_LENGTH = 64;
+const AGENT_VERSION = /^[A-Za-z0-9][A-Za-z0-9.+_-]*$/;
+
+/**
+ * The agent's self-reported version, checked before it is written anywhere: empty
+ * ("unknown"), or a version-like string of at most MAX_AGENT_VERSION_LENGTH characters.
+ * Throws INVALID_ARGUMENT otherwise, before the token is touched.
+ */
+export function checkAgentVersion(version: string): string {
+  if (version === "") return "unknown";
+  if (version.length > MAX_AGENT_VERSION_LENGTH || !AGENT_VERSION.test(version)) {
+    throw new RpcError(status.INVALID_ARGUMENT, `agentVersion must be at most ${MAX_AGENT_VERSION_LENGTH} characters of letters, digits, '.', '+', '_' and '-', starting with a letter or digit`);
+  }
+  return version;
 }
 
 /**
@@ -80,6 +104,7 @@ export async function handleJoin(req: JoinRequest, peer: Peer | undefined, deps:
   } catch (err) {
     throw new RpcError(status.INVALID_ARGUMENT, (err as Error).message, { cause: err });
   }
+  const agentVersion = checkAgentVersion(req.agentVersion);
   // The certificate first: a member certificate asking for another cluster gets the same
   // answer whether that cluster exists or not, so Join is no oracle of who the members are.
   if (peer?.kind !== "member" || peer.cluster !== cluster) {
@@ -99,10 +124,10 @@ export async function handleJoin(req: JoinRequest, peer: Peer | undefined, deps:
     token: req.bootstrapToken,
     cluster,
     now,
-    usedBy: `${peer.subject}; agent ${req.agentVersion || "unknown"}`,
+    usedBy: `${peer.subject}; agent ${agentVersion}`,
     ...(deps.tokenNamespace ? { namespace: deps.tokenNamespace } : {}),
   });
-  deps.log?.info({ cluster, agentVersion: req.agentVersion, peer: peer.subject }, "member agent joined");
+  deps.log?.info({ cluster, agentVersion, peer: peer.subject }, "member agent joined");
 
   // Best effort: the token is spent, so a failed status write must not fail the Join;
   // heartbeats make the cluster Ready either way.
@@ -110,7 +135,7 @@ export async function handleJoin(req: JoinRequest, peer: Peer | undefined, deps:
     type: "Joined",
     status: "True",
     reason: "AgentJoined",
-    message: `agent ${req.agentVersion || "unknown"} joined with a bootstrap token`,
+    message: `agent ${agentVersion} joined with a bootstrap token`,
     lastTransitionTime: formatTime(now),
     ...(mc.metadata.generation !== undefined ? { observedGeneration: mc.metadata.generation } : {}),
   }, JOIN_FIELD_MANAGER).catch((err: unknown) => deps.log?.warn({ err, cluster }, "could not record the Joined condition"));
