@@ -3,6 +3,7 @@
  * only the certifications valid today. Pure; the agent writes the result into the
  * GUARD_PARAM ConfigMap and recomputes it when the next certification expires.
  */
+import { guardExposureFact } from "../api/index.ts";
 import type { ResidencyFacts } from "../gen/sovereign/v1/residency.ts";
 import { validityEnd } from "../scheduler/index.ts";
 
@@ -12,7 +13,7 @@ export interface GuardParamData {
   jurisdiction: string;
   /** Comma-separated names of the certifications valid at `now`. */
   validCertifications: string;
-  /** Comma-separated; empty for none. */
+  /** Comma-separated laws, or "none" (EXPOSURE_NONE): the guard reads blank as exposed. */
   extraterritorialExposure: string;
   [key: string]: string;
 }
@@ -26,7 +27,7 @@ export function guardParamData(params: { cluster: string; facts: ResidencyFacts;
     country: params.facts.country,
     jurisdiction: params.facts.jurisdiction,
     validCertifications: [...new Set(valid)].sort().join(","),
-    extraterritorialExposure: [...params.facts.extraterritorialExposure].sort().join(","),
+    extraterritorialExposure: guardExposureFact(params.facts.extraterritorialExposure),
   };
 }
 

@@ -37,6 +37,36 @@ export const DEPLOYMENT_ANNOTATIONS = {
  * The guard's parameter on each member: a ConfigMap the agent keeps equal to what the
  * host declared for this member (never what the member says of itself). Keys:
  * country, jurisdiction, validCertifications (comma-separated names valid today),
- * extraterritorialExposure (comma-separated, empty for none), cluster.
+ * extraterritorialExposure (comma-separated laws, or EXPOSURE_NONE; see guardExposureFact),
+ * cluster.
  */
 export const GUARD_PARAM = { namespace: "sovereign-system", name: "sovereign-residency-facts" } as const;
+
+/**
+ * What the guard's parameter says of a member that declared no extraterritorial exposure.
+ * Explicit, because the guard reads a missing or blank fact as exposed (as the scheduler
+ * reads an undeclared exposure): a lost key must refuse pods, never admit them.
+ */
+export const EXPOSURE_NONE = "none";
+
+/** The guard parameter's extraterritorialExposure value for `laws` (the host's declaration). */
+export function guardExposureFact(laws: readonly string[]): string {
+  const named = [...new Set(laws.map((l) => l.trim()).filter((l) => l !== ""))].sort();
+  return named.length === 0 ? EXPOSURE_NONE : named.join(",");
+}
+
+/**
+ * How the guard reads a boolean annotation: Go's strconv.ParseBool spellings (as the
+ * Kubernetes API reads booleans from strings), so "True" and "TRUE" forbid as "true"
+ * does; anything else is no boolean at all, and the guard refuses the pod.
+ */
+export const BOOLEAN_TRUE = ["1", "t", "T", "TRUE", "true", "True"] as const;
+export const BOOLEAN_FALSE = ["0", "f", "F", "FALSE", "false", "False"] as const;
+
+/** true, false, or undefined when `value` is not one of the spellings above. */
+export function parseGuardBoolean(value: string | undefined): boolean | undefined {
+  if (value === undefined) return undefined;
+  if ((BOOLEAN_TRUE as readonly string[]).includes(value)) return true;
+  if ((BOOLEAN_FALSE as readonly string[]).includes(value)) return false;
+  return undefined;
+}

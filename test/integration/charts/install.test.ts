@@ -247,7 +247,14 @@ describe("Helm charts installed on the local federation, processes under the cha
   it("the member chart's admission policy refuses a pod whose residency this member does not meet, and admits a compliant one", () => {
     const pod = (name: string, countries: string) => JSON.stringify({
       apiVersion: "v1", kind: "Pod",
-      metadata: { name, namespace: WORKLOAD_NS, labels: { "sovereignty.eu/workload-uid": `charts-it-${name}` }, annotations: { "residency.sovereignty.eu/allowed-countries": countries } },
+      metadata: {
+        name, namespace: WORKLOAD_NS, labels: { "sovereignty.eu/workload-uid": `charts-it-${name}` },
+        // Every requirement annotation, as the guard demands of a labelled pod.
+        annotations: {
+          "residency.sovereignty.eu/allowed-countries": countries, "residency.sovereignty.eu/allowed-jurisdictions": "",
+          "residency.sovereignty.eu/required-certifications": "", "residency.sovereignty.eu/forbid-extraterritorial-exposure": "false",
+        },
+      },
       spec: { containers: [{ name: "c", image: "registry.example.eu/x:1" }] },
     });
     const refused = kubectl({ bin: env.tools.KUBECTL_BIN!, kubeconfig: memberKc, args: ["create", "-f", "-"], input: pod("charts-it-de-only", "DE") });
@@ -311,7 +318,7 @@ describe("Helm charts installed on the local federation, processes under the cha
   it("the control plane's identity has no namespace creation, Secrets only in its namespace, Leases by name, and no spec writes", () => {
     const yes: string[][] = [
       ["get", "secrets", "-n", SYSTEM_NAMESPACE],
-      ["create", "secrets", "-n", SYSTEM_NAMESPACE],
+      ["update", "secrets", "-n", SYSTEM_NAMESPACE],
       ["update", "lease/sovereign-control-plane", "-n", SYSTEM_NAMESPACE],
       ["patch", "sovereignworkloads.sovereignty.eu/status", "-n", WORKLOAD_NS],
       ["patch", "memberclusters.sovereignty.eu/status"],
@@ -321,6 +328,9 @@ describe("Helm charts installed on the local federation, processes under the cha
       ["create", "namespaces"],
       ["get", "secrets", "-n", "default"],
       ["list", "secrets", "-n", SYSTEM_NAMESPACE],
+      // Tokens are the admin's to create; nothing deletes them (join.ts, bootstrap-tokens.ts).
+      ["create", "secrets", "-n", SYSTEM_NAMESPACE],
+      ["delete", "secrets", "-n", SYSTEM_NAMESPACE],
       ["update", "lease/kube-controller-manager", "-n", "kube-system"],
       ["update", "lease/other", "-n", SYSTEM_NAMESPACE],
       ["update", "sovereignworkloads.sovereignty.eu", "-n", WORKLOAD_NS],
