@@ -125,6 +125,55 @@ describe("the local federation's control plane and agents run under the charts' 
     }
   });
 
+  it("the control plane's identity may get and update Secrets of its namespace, as Join does, and neither create, delete, list nor watch them (kubectl auth can-i)", () => {
+    const canI = (args: string[]) => {
+      const r = as(env.hostKubeconfig, cpToken, ["auth", "can-i", ...args]);
+      assert.match(r.stdout.trim(), /^(yes|no)$/, `${args.join(" ")}: ${r.stderr}`);
+      return r.stdout.trim() === "yes";
+    };
+    for (const verb of ["get", "update"]) assert.equal(canI([verb, "secrets", "-n", SYSTEM_NAMESPACE]), true, `the positive control: ${verb} secrets`);
+    for (const verb of ["create", "delete", "list", "watch", "patch", "deletecollection"]) assert.equal(canI([verb, "secrets", "-n", SYSTEM_NAMESPACE]), false, `${verb} secrets was granted`);
+  });
+
+  it("an agent's own Deployments and namespaces stay out of kube-* and sovereign-system, and its Deployments run no privileged, host or hostPath pod (sovereign-agent-limits)", () => {
+    const member = env.memberKubeconfigs[agentMember]!;
+    const deployment = (namespace: string, spec: Record<string, unknown> = {}) => JSON.stringify({
+      apiVersion: "apps/v1", kind: "Deployment", metadata: { name: "identity-it", namespace },
+      spec: {
+        replicas: 0, selector: { matchLabels: { app: "identity-it" } },
+        template: { metadata: { labels: { app: "identity-it" } }, spec: { containers: [{ name: "c", image: "registry.example.eu/app:1" }], ...spec } },
+      },
+    });
+    const create = (body: string) => {
+      const r = kubectl({ bin: env.tools.KUBECTL_BIN!, kubeconfig: member, args: ["--token", agentToken, "create", "--dry-run=server", "-f", "-"], input: body });
+      return { status: r.status ?? -1, stderr: r.stderr };
+    };
+    // RBAC cannot exclude namespaces from a cluster-wide grant: can-i still says yes. The policy is what refuses.
+    assert.equal(as(member, agentToken, ["auth", "can-i", "create", "deployments", "-n", "kube-system"]).stdout.trim(), "yes");
+    // Positive control: a plain Deployment in an ordinary namespace (the policy may take a moment to be active after install).
+    const ok = create(deployment("default"));
+    assert.equal(ok.status, 0, `the positive control, a plain Deployment in default: ${ok.stderr}`);
+    for (const [what, body, reason] of [
+      ["a Deployment in kube-system", deployment("kube-system"), /may not write in namespace kube-system/],
+      ["a Deployment in sovereign-system", deployment(SYSTEM_NAMESPACE), /may not write in namespace sovereign-system/],
+      ["a privileged Deployment", deployment("default", { containers: [{ name: "c", image: "x", securityContext: { privileged: true } }] }), /may not run privileged containers/],
+      ["a hostNetwork Deployment", deployment("default", { hostNetwork: true }), /host namespaces/],
+      ["a hostPath Deployment", deployment("default", { volumes: [{ name: "root", hostPath: { path: "/" } }] }), /hostPath/],
+      ["a SYS_ADMIN Deployment", deployment("default", { containers: [{ name: "c", image: "x", securityContext: { capabilities: { add: ["SYS_ADMIN"] } } }] }), /no capability but NET_BIND_SERVICE/],
+      ["a namespace kube-identity-it", JSON.stringify({ apiVersion: "v1", kind: "Namespace", metadata: { name: "kube-identity-it" } }), /may not write in namespace kube-identity-it/],
+    ] as const) {
+      const r = create(body);
+      assert.notEqual(r.status, 0, `${what} was admitted`);
+      assert.match(r.stderr, /sovereign-agent-limits/, what);
+      assert.match(r.stderr, reason, what);
+    }
+    const ns = create(JSON.stringify({ apiVersion: "v1", kind: "Namespace", metadata: { name: "identity-it-ok" } }));
+    assert.equal(ns.status, 0, `the positive control, an ordinary namespace: ${ns.stderr}`);
+    // The admin is not the agent: the same privileged Deployment passes the policy (the member's own admission decides).
+    const admin = kubectl({ bin: env.tools.KUBECTL_BIN!, kubeconfig: member, args: ["create", "--dry-run=server", "-f", "-"], input: deployment("default", { hostNetwork: true }) });
+    assert.doesNotMatch(admin.stderr, /sovereign-agent-limits/);
+  });
+
   it("a second up keeps the releases' revisions, the tokens and every process; a changed chart record is upgraded", () => {
     const revisions = () => [
       ["--kubeconfig", env.hostKubeconfig, "federation-control-plane"],
