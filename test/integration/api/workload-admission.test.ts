@@ -24,7 +24,10 @@ describe("SovereignWorkload namespaces on the host API server", () => {
   before(async () => {
     kube = host();
     await installCrds(kube);
-    kube.ok(["apply", "--server-side", "--field-manager=api-test", "--force-conflicts", "-f", path.join(repoRoot, "charts/control-plane/files/workload-admission.yaml")]);
+    // The control-plane chart installs it on the local federation's host (Helm applies it server-side: taking over its
+    // fields here would make the next helm upgrade conflict). Created only when missing, e.g. with --rbac admin.
+    const created = kube.run(["create", "-f", path.join(repoRoot, "charts/control-plane/files/workload-admission.yaml")]);
+    if (created.status !== 0 && !/AlreadyExists/.test(created.stderr)) throw new Error(created.stderr);
     for (const ns of [TEST_NAMESPACE, "sovereign-system"]) {
       const r = kube.run(["create", "namespace", ns]);
       if (r.status !== 0 && !/AlreadyExists/.test(r.stderr)) throw new Error(r.stderr);
