@@ -117,7 +117,9 @@ const volume: OpenObjectSchema = {
   type: "open-object",
   description: "A core/v1 Volume. hostPath is refused here; the member's API server validates the rest.",
   properties: {
-    hostPath: { type: "open-object", description: "A path of the member's node: not allowed.", properties: {} },
+    // With a property: an empty `properties` would be dropped by the API server, and the stored CRD would then differ
+    // from every server-side apply of this file (a conflict on .spec.versions for any second field manager).
+    hostPath: { type: "open-object", description: "A path of the member's node: not allowed.", properties: { path: str("The path on the node.", { maxLength: 4096 }) } },
   },
   rules: [{ rule: "!has(self.hostPath)", message: POD_TEMPLATE_REASONS.hostPath, fieldPath: ".hostPath", reason: "FieldValueForbidden", check: (self) => self.hostPath === undefined }],
 };
