@@ -23,6 +23,7 @@ export function sampleIntent(over: Partial<PlacementIntent> = {}): PlacementInte
     residencyPolicy: "health-restricted",
     decidedAt: new Date("2026-11-28T10:00:00.123Z"),
     requirements: { allowedCountries: ["FR"], allowedJurisdictions: ["EU"], requiredCertifications: ["HDS"], forbidExtraterritorialExposure: true },
+    podSecurity: { level: "baseline", allowedServiceAccounts: ["records-reader"] },
     ...over,
   };
 }

@@ -39,7 +39,7 @@ export function desired(input: DesiredInput): DesiredState {
   const audit = changed
     ? buildAudit({ workload, request, before, after: decision.placements, plan: decision, holders, clusters, now, decidedBy: input.decidedBy, basis })
     : [];
-  const intents = buildIntents({ workload, request, placements: decision.placements, previous: listed.map((p) => p.cluster), clusters, now, basis });
+  const intents = buildIntents({ workload, policy, request, placements: decision.placements, previous: listed.map((p) => p.cluster), clusters, now, basis });
   const events = buildEvents({ plan: decision, changed, holders, previousScheduled: getCondition(workload.status?.conditions, WORKLOAD_CONDITIONS.Scheduled) });
   const next = decision.nextChangeAt;
   return { placements: decision.placements, intents, status, events, audit, holders, ...(next !== undefined ? { requeueAfterMs: next - at } : {}) };

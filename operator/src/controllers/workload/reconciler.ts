@@ -145,7 +145,7 @@ export class WorkloadReconciler implements Reconciler {
     for (const cluster of plan.publishZeroTo) {
       const intent: PlacementIntent = {
         intentId: `intent:${cluster}:${uid}:g${generation}:deleted`, workload: workloadRef(workload), generation, cluster, replicas: 0,
-        podTemplate: undefined, residency: undefined, residencyPolicy: workload.spec.residencyPolicy ?? "", decidedAt: now, requirements: undefined,
+        podTemplate: undefined, residency: undefined, residencyPolicy: workload.spec.residencyPolicy ?? "", decidedAt: now, requirements: undefined, podSecurity: undefined,
       };
       await d.ensureMember(cluster);
       d.reports.intentPublished(intent);

@@ -3,10 +3,12 @@
  * auditors, Events for the user. Ids are derived from what the change is based on, so a
  * retried publish is stored once and a crash between two steps never loses a record.
  */
-import type { MemberCluster, SovereignWorkload } from "../../api/index.ts";
+import { podSecurityLevelOf } from "../../api/index.ts";
+import type { MemberCluster, ResidencyPolicy, SovereignWorkload } from "../../api/index.ts";
 import type { AuditRecord, PlacementIntent } from "../../federation/index.ts";
 import { residencyFactsOf } from "../../federation/grpc/index.ts";
 import { AuditAction } from "../../gen/sovereign/v1/audit.ts";
+import type { PodSecurity } from "../../gen/sovereign/v1/intent.ts";
 import type { ResidencyRequirements, WorkloadRef } from "../../gen/sovereign/v1/residency.ts";
 import { combineResidency } from "../../scheduler/index.ts";
 import type { Placement, PlacementRequest } from "../../scheduler/index.ts";
@@ -43,8 +45,15 @@ export function recordIdOf(params: { uid: string; cluster: string; from: number;
   return `audit:${params.uid}:${params.cluster}:${params.from}->${params.to}:rv${params.basis}`;
 }
 
-export function buildIntents({ workload, request, placements, previous, clusters, now, basis }: {
+/** What the agent is told of the pods' rights: the policy's spec.podSecurity, restricted and default-only without one. */
+export function podSecurityOf(policy: ResidencyPolicy | undefined): PodSecurity {
+  return { level: podSecurityLevelOf(policy?.spec), allowedServiceAccounts: [...(policy?.spec.podSecurity?.allowedServiceAccounts ?? [])].sort() };
+}
+
+export function buildIntents({ workload, policy, request, placements, previous, clusters, now, basis }: {
   workload: SovereignWorkload;
+  /** The workload's ResidencyPolicy, if it names one: its podSecurity travels with each intent. */
+  policy?: ResidencyPolicy | undefined;
   request: PlacementRequest;
   placements: readonly Placement[];
   /** Every cluster the status lists, with or without replicas: each gets an intent. */
@@ -58,6 +67,7 @@ export function buildIntents({ workload, request, placements, previous, clusters
   const replicas = new Map(placements.map((p) => [p.cluster, p.replicas]));
   const names = [...new Set([...replicas.keys(), ...previous])].sort();
   const requirements = requirementsOf(request);
+  const podSecurity = podSecurityOf(policy);
   return names.map((cluster) => {
     const n = replicas.get(cluster) ?? 0;
     const mc = clusters.get(cluster);
@@ -72,6 +82,7 @@ export function buildIntents({ workload, request, placements, previous, clusters
       residencyPolicy: workload.spec.residencyPolicy ?? "",
       decidedAt: now,
       requirements,
+      podSecurity,
     };
   });
 }

@@ -69,3 +69,15 @@ describe("a workload whose pod template no member may run", () => {
     }
   });
 });
+
+describe("what intents tell the agent of the pods' rights", () => {
+  it("carries the policy's podSecurity, and restricted with no extra ServiceAccount without a policy", () => {
+    const w = workload({ replicas: 1 });
+    const none = run({ workload: w, clusters: [cluster({ name: "fr-1" })] });
+    assert.deepEqual(none.intents.map((i) => i.podSecurity), [{ level: "restricted", allowedServiceAccounts: [] }]);
+    w.spec.residencyPolicy = "health";
+    const policy = { apiVersion: "sovereignty.eu/v1alpha1" as const, kind: "ResidencyPolicy" as const, metadata: { name: "health" }, spec: { podSecurity: { level: "baseline" as const, allowedServiceAccounts: ["z-reader", "a-writer"] } } };
+    const withPolicy = run({ workload: w, clusters: [cluster({ name: "fr-1" })], policy });
+    assert.deepEqual(withPolicy.intents.map((i) => i.podSecurity), [{ level: "baseline", allowedServiceAccounts: ["a-writer", "z-reader"] }]);
+  });
+});

@@ -48,7 +48,25 @@ export interface PlacementIntent {
     | Date
     | undefined;
   /** The workload's residency requirements; the agent stamps them on every pod for the guard. */
-  requirements: ResidencyRequirements | undefined;
+  requirements:
+    | ResidencyRequirements
+    | undefined;
+  /**
+   * What the workload's pods may do beyond the defaults, from its ResidencyPolicy's
+   * spec.podSecurity: the agent checks the pod template against it before it applies
+   * (operator/src/api/pod-security.ts) and labels the namespaces it creates with the level.
+   */
+  podSecurity: PodSecurity | undefined;
+}
+
+export interface PodSecurity {
+  /**
+   * The Pod Security Standard of the namespaces the agent creates: "restricted" (also
+   * when empty or anything else) or "baseline".
+   */
+  level: string;
+  /** ServiceAccounts other than `default` the pods may run as. */
+  allowedServiceAccounts: string[];
 }
 
 function createBasePlacementIntent(): PlacementIntent {
@@ -63,6 +81,7 @@ function createBasePlacementIntent(): PlacementIntent {
     residencyPolicy: "",
     decidedAt: undefined,
     requirements: undefined,
+    podSecurity: undefined,
   };
 }
 
@@ -97,6 +116,9 @@ export const PlacementIntent: MessageFns<PlacementIntent> = {
     }
     if (message.requirements !== undefined) {
       ResidencyRequirements.encode(message.requirements, writer.uint32(82).fork()).join();
+    }
+    if (message.podSecurity !== undefined) {
+      PodSecurity.encode(message.podSecurity, writer.uint32(90).fork()).join();
     }
     return writer;
   },
@@ -194,6 +216,14 @@ export const PlacementIntent: MessageFns<PlacementIntent> = {
             message.requirements = ResidencyRequirements.decode(reader, reader.uint32());
             continue;
           }
+          case 11: {
+            if (tag !== 90) {
+              break;
+            }
+
+            message.podSecurity = PodSecurity.decode(reader, reader.uint32());
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -234,6 +264,11 @@ export const PlacementIntent: MessageFns<PlacementIntent> = {
         ? fromJsonTimestamp(object.decided_at)
         : undefined,
       requirements: isSet(object.requirements) ? ResidencyRequirements.fromJSON(object.requirements) : undefined,
+      podSecurity: isSet(object.podSecurity)
+        ? PodSecurity.fromJSON(object.podSecurity)
+        : isSet(object.pod_security)
+        ? PodSecurity.fromJSON(object.pod_security)
+        : undefined,
     };
   },
 
@@ -269,6 +304,9 @@ export const PlacementIntent: MessageFns<PlacementIntent> = {
     if (message.requirements !== undefined) {
       obj.requirements = ResidencyRequirements.toJSON(message.requirements);
     }
+    if (message.podSecurity !== undefined) {
+      obj.podSecurity = PodSecurity.toJSON(message.podSecurity);
+    }
     return obj;
   },
 
@@ -293,6 +331,98 @@ export const PlacementIntent: MessageFns<PlacementIntent> = {
     message.requirements = (object.requirements !== undefined && object.requirements !== null)
       ? ResidencyRequirements.fromPartial(object.requirements)
       : undefined;
+    message.podSecurity = (object.podSecurity !== undefined && object.podSecurity !== null)
+      ? PodSecurity.fromPartial(object.podSecurity)
+      : undefined;
+    return message;
+  },
+};
+
+function createBasePodSecurity(): PodSecurity {
+  return { level: "", allowedServiceAccounts: [] };
+}
+
+export const PodSecurity: MessageFns<PodSecurity> = {
+  encode(message: PodSecurity, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.level !== "") {
+      writer.uint32(10).string(message.level);
+    }
+    for (const v of message.allowedServiceAccounts) {
+      writer.uint32(18).string(v!);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): PodSecurity {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBasePodSecurity();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.level = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.allowedServiceAccounts.push(reader.string());
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): PodSecurity {
+    return {
+      level: isSet(object.level) ? globalThis.String(object.level) : "",
+      allowedServiceAccounts: globalThis.Array.isArray(object?.allowedServiceAccounts)
+        ? object.allowedServiceAccounts.map((e: any) => globalThis.String(e))
+        : globalThis.Array.isArray(object?.allowed_service_accounts)
+        ? object.allowed_service_accounts.map((e: any) => globalThis.String(e))
+        : [],
+    };
+  },
+
+  toJSON(message: PodSecurity): unknown {
+    const obj: any = {};
+    if (message.level !== "") {
+      obj.level = message.level;
+    }
+    if (message.allowedServiceAccounts?.length) {
+      obj.allowedServiceAccounts = message.allowedServiceAccounts;
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<PodSecurity>): PodSecurity {
+    return PodSecurity.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<PodSecurity>): PodSecurity {
+    const message = createBasePodSecurity();
+    message.level = object.level ?? "";
+    message.allowedServiceAccounts = object.allowedServiceAccounts?.map((e) => e) || [];
     return message;
   },
 };
