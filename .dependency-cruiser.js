@@ -2,7 +2,7 @@
 /**
  * The architecture, checked by `npm run lint` (dependency-cruiser). Layers, top to bottom:
  *
- *   cmd → controllers, agent → runtime, federation, kube, metrics → scheduler → api
+ *   cmd → controllers, agent, query → runtime, federation, kube, metrics → scheduler → api
  *
  * A layer may import the layers below it (and its own), never one above. gen/ (ts-proto
  * output) is for the layers that speak the protocol: federation, controllers, agent, cmd.
@@ -17,7 +17,7 @@ const GEN = `${SRC}gen/`;
 
 /** Folders of the middle layer: the machinery controllers and the agent are built on. */
 const MIDDLE = `${SRC}(runtime|federation|kube|metrics)/`;
-const UPPER = `${SRC}(controllers|agent)/`;
+const UPPER = `${SRC}(controllers|agent|query)/`;
 const CMD = `${SRC}cmd/`;
 
 /** @type {import("dependency-cruiser").IConfiguration} */
@@ -56,15 +56,15 @@ export default {
     {
       name: "controllers-agent-not-cmd",
       severity: "error",
-      comment: "cmd/ holds entry points (flags, process wiring); controllers and the agent are libraries that cmd/ calls.",
+      comment: "cmd/ holds entry points (flags, process wiring); controllers, the agent and the query API are libraries that cmd/ calls.",
       from: { path: UPPER },
       to: { path: CMD },
     },
     {
       name: "gen-only-for-protocol-speakers",
       severity: "error",
-      comment: "Generated protobuf code is the wire format: only federation, controllers, agent and cmd may see it; lower layers keep their own types.",
-      from: { path: SRC, pathNot: [GEN, `${SRC}(federation|controllers|agent|cmd)/`] },
+      comment: "Generated protobuf code is the wire format: only federation, controllers, agent, query and cmd may see it; lower layers keep their own types.",
+      from: { path: SRC, pathNot: [GEN, `${SRC}(federation|controllers|agent|query|cmd)/`] },
       to: { path: GEN },
     },
     {

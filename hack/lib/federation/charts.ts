@@ -65,7 +65,13 @@ export function chartReleases(layout: Layout): Release[] {
     out.push({
       cluster: host, release: CONTROL_PLANE_RELEASE, chart: path.join(layout.root, "charts", "control-plane"),
       component: CONTROL_PLANE_COMPONENT, serviceAccount: CONTROL_PLANE_SERVICE_ACCOUNT,
-      values: ["--set", "replicaCount=0", "--set", "crds.enabled=false", "--set", `nats.url=${natsUrl}`],
+      values: [
+        "--set", "replicaCount=0", "--set", "crds.enabled=false", "--set", `nats.url=${natsUrl}`,
+        // The control plane runs on loopback, outside any pod network: the APIService's
+        // Service is an ExternalName the aggregator dials, on the query API's port.
+        "--set", "query.service.externalName=localhost", "--set", `query.service.port=${layout.queryPort}`,
+        "--set-file", `query.apiService.caBundle=${pki.ca.cert}`,
+      ],
     });
     for (const cluster of members.filter((c) => layout.agents.includes(c.name))) {
       const client = pki.grpcClients[cluster.name]!;

@@ -6,6 +6,7 @@ import { httpGet } from "./http.ts";
 import { writeKubeconfig } from "./kubeconfig.ts";
 import type { ClusterLayout, Layout } from "./layout.ts";
 import type { Tools } from "./tools.ts";
+import { ensurePki, FRONT_PROXY_CLIENT, pkiLayout } from "./security.ts";
 
 export const ADMIN_USER = "federation-admin";
 
@@ -26,9 +27,31 @@ function ensureServiceAccountKey(cluster: ClusterLayout): { pub: string; key: st
   return { pub, key };
 }
 
+/**
+ * The host's aggregation layer, as a real cluster has it: kube-apiserver authenticates
+ * and authorizes the caller, then proxies query.sovereignty.eu to the control plane with
+ * its front-proxy client certificate and the caller in X-Remote-User/-Group; it publishes
+ * the request-header CA and names in kube-system/extension-apiserver-authentication for
+ * aggregated servers to read. The APIService's Service is an ExternalName on loopback
+ * (charts.ts), which the aggregator dials directly: no kube-proxy, no endpoints needed.
+ */
+function aggregationFlags(layout: Layout): string[] {
+  const pki = pkiLayout({ stateDir: layout.stateDir, members: layout.clusters.filter((c) => c.role === "member").map((c) => c.name) });
+  return [
+    `--requestheader-client-ca-file=${pki.frontProxyCa.cert}`,
+    `--requestheader-allowed-names=${FRONT_PROXY_CLIENT}`,
+    "--requestheader-username-headers=X-Remote-User",
+    "--requestheader-group-headers=X-Remote-Group",
+    "--requestheader-extra-headers-prefix=X-Remote-Extra-",
+    `--proxy-client-cert-file=${pki.frontProxyClient.cert}`,
+    `--proxy-client-key-file=${pki.frontProxyClient.key}`,
+  ];
+}
+
 export function apiserverComponent(opts: { layout: Layout; cluster: ClusterLayout; tools: Tools; token: string; tokenFile: string }): Component {
   const { layout, cluster } = opts;
   const url = `https://127.0.0.1:${cluster.apiserverPort}`;
+  const isHost = cluster.role === "host";
   return {
     name: `kube-apiserver (${cluster.name})`,
     binary: opts.tools.kubeApiserver,
@@ -53,6 +76,7 @@ export function apiserverComponent(opts: { layout: Layout; cluster: ClusterLayou
       "--max-mutating-requests-inflight=0",
       "--allow-privileged=true",
       "--profiling=false",
+      ...(isHost ? aggregationFlags(layout) : []),
       "--v=1",
     ],
     log: path.join(layout.logDir, `kube-apiserver-${cluster.name}.log`),
@@ -61,6 +85,8 @@ export function apiserverComponent(opts: { layout: Layout; cluster: ClusterLayou
     prepare: () => {
       mkdirSync(path.join(cluster.dir, "certs"), { recursive: true });
       ensureServiceAccountKey(cluster);
+      // The front-proxy files, also when nats-server (which makes the PKI) already runs.
+      if (isHost) ensurePki({ pki: pkiLayout({ stateDir: layout.stateDir, members: layout.clusters.filter((c) => c.role === "member").map((c) => c.name) }) });
     },
     ready: async () => {
       if (!existsSync(servingCert(cluster))) return false;

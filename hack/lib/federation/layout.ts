@@ -62,6 +62,8 @@ export interface Layout {
   grpcPort: number;
   /** The control plane's /metrics, /healthz and /readyz. */
   controlPlaneMetricsPort: number;
+  /** The control plane's aggregated query API (HTTPS), which the host's kube-apiserver proxies to. */
+  queryPort: number;
   nodesPerMember: number;
   clusters: ClusterLayout[];
   /** Members that run an agent (a subset of the members). */
@@ -163,6 +165,7 @@ export function makeLayout(opts: LayoutOptions): Layout {
     natsMonitorPort: b + 3,
     grpcPort: b + 4,
     controlPlaneMetricsPort: b + 5,
+    queryPort: b + 6,
     nodesPerMember: opts.nodesPerMember,
     clusters: [
       cluster("host", "host", 10),
@@ -176,7 +179,7 @@ export function makeLayout(opts: LayoutOptions): Layout {
 /** Every loopback port a federation of this layout listens on, or keeps for its control plane and agents. */
 export function layoutPorts(layout: Layout): number[] {
   return [
-    layout.etcdClientPort, layout.etcdPeerPort, layout.natsPort, layout.natsMonitorPort, layout.grpcPort, layout.controlPlaneMetricsPort,
+    layout.etcdClientPort, layout.etcdPeerPort, layout.natsPort, layout.natsMonitorPort, layout.grpcPort, layout.controlPlaneMetricsPort, layout.queryPort,
     ...layout.clusters.flatMap((c) => [c.apiserverPort, c.controllerManagerPort, c.schedulerPort, ...(c.agentMetricsPort !== undefined ? [c.agentMetricsPort] : [])]),
   ];
 }

@@ -85,9 +85,14 @@ export function controlPlaneComponent(opts: { layout: Layout; node: string; kube
         "--leader-election-namespace", "sovereign-system",
         ...HEARTBEAT,
         "--heartbeat-misses", "3",
+        // The aggregated API; the front proxy's CA and names come from the host's
+        // kube-system/extension-apiserver-authentication, as in any cluster.
+        "--query-listen", `127.0.0.1:${layout.queryPort}`,
+        "--query-cert", pki.queryServer.cert,
+        "--query-key", pki.queryServer.key,
       ],
       log: path.join(layout.logDir, "control-plane.log"),
-      ports: [layout.grpcPort, layout.controlPlaneMetricsPort],
+      ports: [layout.grpcPort, layout.controlPlaneMetricsPort, layout.queryPort],
       endpoint: `http://${metrics}/metrics, grpc 127.0.0.1:${layout.grpcPort}`,
       ready: readyz(layout.controlPlaneMetricsPort),
     },

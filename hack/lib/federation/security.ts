@@ -19,6 +19,13 @@ import { createUser, fromSeed } from "@nats-io/nkeys";
 
 export const CONTROL_PLANE_IDENTITY = "control-plane";
 export const ADMIN_CLIENT = "admin";
+/** The CN of the host kube-apiserver's proxy client certificate, the one name the query API trusts. */
+export const FRONT_PROXY_CLIENT = "front-proxy-client";
+/**
+ * The name the aggregator checks the query API's serving certificate against:
+ * <Service>.<namespace>.svc of the APIService's Service (charts.ts's release name + "-query").
+ */
+export const QUERY_SERVICE_DNS = "federation-control-plane-query.sovereign-system.svc";
 
 export interface Pki {
   dir: string;
@@ -29,6 +36,14 @@ export interface Pki {
   grpcClients: Record<string, { cert: string; key: string }>;
   /** NATS nkey seed files by identity: each member, and `control-plane`. */
   natsSeeds: Record<string, string>;
+  /**
+   * The aggregation layer: a CA of its own for the host kube-apiserver's front proxy (so
+   * no member or admin gRPC certificate can pass for it), the proxy's client certificate,
+   * and the query API's serving certificate (signed by the local CA, the APIService's caBundle).
+   */
+  frontProxyCa: { cert: string; key: string };
+  frontProxyClient: { cert: string; key: string };
+  queryServer: { cert: string; key: string };
 }
 
 /** Where each file goes. Pure: `status` and `env` use it without generating anything. */
@@ -44,7 +59,10 @@ export function pkiLayout(opts: { stateDir: string; members: string[] }): Pki {
   for (const id of [...opts.members, ADMIN_CLIENT]) grpcClients[id] = pair(`grpc-client-${id}`);
   const natsSeeds: Pki["natsSeeds"] = {};
   for (const id of [...opts.members, CONTROL_PLANE_IDENTITY]) natsSeeds[id] = path.join(dir, "nats", `${id}.nk`);
-  return { dir, ca: pair("ca"), natsServer: pair("nats-server"), grpcServer: pair("grpc-server"), grpcClients, natsSeeds };
+  return {
+    dir, ca: pair("ca"), natsServer: pair("nats-server"), grpcServer: pair("grpc-server"), grpcClients, natsSeeds,
+    frontProxyCa: pair("front-proxy-ca"), frontProxyClient: pair("front-proxy-client"), queryServer: pair("query-server"),
+  };
 }
 
 function allFiles(pki: Pki): string[] {
@@ -52,6 +70,7 @@ function allFiles(pki: Pki): string[] {
     pki.ca.cert, pki.ca.key, pki.natsServer.cert, pki.natsServer.key, pki.grpcServer.cert, pki.grpcServer.key,
     ...Object.values(pki.grpcClients).flatMap((p) => [p.cert, p.key]),
     ...Object.values(pki.natsSeeds),
+    pki.frontProxyCa.cert, pki.frontProxyCa.key, pki.frontProxyClient.cert, pki.frontProxyClient.key, pki.queryServer.cert, pki.queryServer.key,
   ];
 }
 
@@ -70,6 +89,7 @@ export function securityEnv(pki: Pki): Record<string, string> {
   }
   env.GRPC_SERVER_CERT = pki.grpcServer.cert;
   env.GRPC_SERVER_KEY = pki.grpcServer.key;
+  env.FRONT_PROXY_CA = pki.frontProxyCa.cert;
   return env;
 }
 
@@ -95,6 +115,10 @@ interface Leaf {
   cn: string;
   org: string;
   usage: "serverAuth" | "clientAuth";
+  /** Default: the local CA. */
+  ca?: { cert: string; key: string };
+  /** Extra DNS names of a server certificate. */
+  dns?: string[];
 }
 
 /**
@@ -107,19 +131,21 @@ export function ensurePki(opts: { pki: Pki; openssl?: string; log?: (line: strin
   const log = opts.log ?? (() => undefined);
   mkdirSync(path.join(pki.dir, "nats"), { recursive: true, mode: 0o700 });
 
-  let caIssued = false;
-  if (!existsSync(pki.ca.cert) || !existsSync(pki.ca.key) || expiresSoon(openssl, pki.ca.cert)) {
-    log("issuing the local CA");
+  const issueCa = (ca: { cert: string; key: string }, cn: string): boolean => {
+    if (existsSync(ca.cert) && existsSync(ca.key) && !expiresSoon(openssl, ca.cert)) return false;
+    log(`issuing the ${cn}`);
     run(openssl, [
       "req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes",
-      "-keyout", pki.ca.key, "-out", pki.ca.cert, "-days", String(VALID_DAYS * 2),
-      "-subj", "/O=sovereign-federation local/CN=sovereign-federation local CA",
+      "-keyout", ca.key, "-out", ca.cert, "-days", String(VALID_DAYS * 2),
+      "-subj", `/O=sovereign-federation local/CN=sovereign-federation ${cn}`,
       "-addext", "basicConstraints=critical,CA:TRUE,pathlen:0",
       "-addext", "keyUsage=critical,keyCertSign,cRLSign",
     ]);
-    chmodSync(pki.ca.key, 0o600);
-    caIssued = true;
-  }
+    chmodSync(ca.key, 0o600);
+    return true;
+  };
+  const caIssued = issueCa(pki.ca, "local CA");
+  const frontProxyCaIssued = issueCa(pki.frontProxyCa, "front-proxy CA");
 
   const leaves: Leaf[] = [
     { pair: pki.natsServer, cn: "nats-server", org: "sovereign-federation server", usage: "serverAuth" },
@@ -132,7 +158,13 @@ export function ensurePki(opts: { pki: Pki; openssl?: string; log?: (line: strin
       org: id === ADMIN_CLIENT ? "sovereign-federation admin" : "sovereign-federation member",
       usage: "clientAuth",
     })),
+    { pair: pki.queryServer, cn: "query-server", org: "sovereign-federation server", usage: "serverAuth", dns: [QUERY_SERVICE_DNS] },
   ];
+  const frontProxy: Leaf = { pair: pki.frontProxyClient, cn: FRONT_PROXY_CLIENT, org: "sovereign-federation front proxy", usage: "clientAuth", ca: pki.frontProxyCa };
+  if (frontProxyCaIssued || !existsSync(frontProxy.pair.cert) || !existsSync(frontProxy.pair.key) || expiresSoon(openssl, frontProxy.pair.cert)) {
+    log(`issuing client certificate ${path.basename(frontProxy.pair.cert)}`);
+    issueLeaf({ openssl, ca: pki.frontProxyCa, leaf: frontProxy, dir: pki.dir });
+  }
   for (const leaf of leaves) {
     if (!caIssued && existsSync(leaf.pair.cert) && existsSync(leaf.pair.key) && !expiresSoon(openssl, leaf.pair.cert)) continue;
     log(`issuing ${leaf.usage === "serverAuth" ? "server" : "client"} certificate ${path.basename(leaf.pair.cert)}`);
@@ -151,7 +183,8 @@ function issueLeaf(opts: { openssl: string; ca: { cert: string; key: string }; l
   const csr = `${leaf.pair.cert}.csr`;
   const ext = `${leaf.pair.cert}.ext`;
   // Loopback only: the federation never listens elsewhere.
-  const san = leaf.usage === "serverAuth" ? "subjectAltName=IP:127.0.0.1,IP:::1,DNS:localhost\n" : `subjectAltName=URI:sovereign://${leaf.cn}\n`;
+  const dns = ["localhost", ...(leaf.dns ?? [])].map((d) => `DNS:${d}`).join(",");
+  const san = leaf.usage === "serverAuth" ? `subjectAltName=IP:127.0.0.1,IP:::1,${dns}\n` : `subjectAltName=URI:sovereign://${leaf.cn}\n`;
   writeFileSync(ext, `basicConstraints=critical,CA:FALSE\nkeyUsage=critical,digitalSignature,keyEncipherment\nextendedKeyUsage=${leaf.usage}\n${san}`);
   try {
     run(opts.openssl, [

@@ -6,3 +6,4 @@ export * from "./retry.ts";
 export * from "./lease.ts";
 export * from "./member.ts";
 export * from "./informer.ts";
+export * from "./client-config.ts";

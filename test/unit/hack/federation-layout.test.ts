@@ -17,12 +17,12 @@ describe("local federation layout", () => {
     const members = ["fr", "de", ...EXAMPLE_MEMBERS];
     const layout = makeLayout({ root: "/r", stateDir: "/r/.federation", basePort: 30000, members, nodesPerMember: 3, agents: EXAMPLE_MEMBERS });
     const ports = layoutPorts(layout);
-    // 6 federation-wide (etcd x2, nats x2, grpc, control-plane metrics), 3 for the host, 4 per member (with its agent's).
-    assert.equal(ports.length, 6 + 3 + 4 * members.length);
+    // 7 federation-wide (etcd x2, nats x2, grpc, control-plane metrics, query API), 3 for the host, 4 per member (with its agent's).
+    assert.equal(ports.length, 7 + 3 + 4 * members.length);
     assert.equal(new Set(ports).size, ports.length);
     for (const p of ports) assert.ok(p >= 30000 && p < 30000 + PORTS_PER_FEDERATION, `port ${p}`);
     assert.deepEqual(new Set(layout.clusters.map((c) => c.etcdPrefix)).size, layout.clusters.length);
-    assert.ok(ports.includes(layout.controlPlaneMetricsPort) && ports.includes(layout.grpcPort));
+    assert.ok(ports.includes(layout.controlPlaneMetricsPort) && ports.includes(layout.grpcPort) && ports.includes(layout.queryPort));
     for (const c of layout.clusters.filter((x) => x.role === "member")) assert.ok(c.agentMetricsPort !== undefined && ports.includes(c.agentMetricsPort));
   });
 

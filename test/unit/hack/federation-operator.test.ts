@@ -51,7 +51,7 @@ describe("the control plane and agents as federation components (hack/lib/federa
     assert.equal(flag(args, "--heartbeat-interval"), "5s");
     assert.equal(flag(args, "--heartbeat-misses"), "3");
     for (const f of ["--nats-ca", "--grpc-ca", "--grpc-cert", "--grpc-key"]) assert.ok(flag(args, f)?.startsWith(path.join(root, ".federation", "pki")), f);
-    assert.deepEqual(ports, [layout.grpcPort, layout.controlPlaneMetricsPort]);
+    assert.deepEqual(ports, [layout.grpcPort, layout.controlPlaneMetricsPort, layout.queryPort]);
   });
 
   it("runs an agent with its member's kubeconfig, its own NATS nkey (no Join) and its metrics port", () => {

@@ -12,12 +12,15 @@ import { ControlPlaneIntentPublisher, ControlPlaneReportSource, ControlPlaneStre
 import type { NatsSecret } from "../../federation/index.ts";
 import { auditQueryHandler, explainHandler, FederationGrpcServer, secretCredentialSource, simulateHandler } from "../../federation/grpc/index.ts";
 import type { MemberCredentialSource } from "../../federation/grpc/index.ts";
-import { KubeHostApi, KubeLeaseLock, loadKubeConfig, memberClusterInformer, residencyPolicyInformer, sovereignWorkloadInformer } from "../../kube/index.ts";
+import { KubeHostApi, KubeLeaseLock, loadKubeConfig, memberClusterInformer, readRequestHeaderAuth, residencyPolicyInformer, sovereignWorkloadInformer } from "../../kube/index.ts";
+import type { KubeConfig } from "../../kube/index.ts";
+import { DEFAULT_REQUEST_HEADERS, QueryApiServer } from "../../query/index.ts";
+import type { RequestHeaderAuth } from "../../query/index.ts";
 import { MetricsRegistry } from "../../metrics/index.ts";
 import { Controller, defaultIdentity, Manager, systemClock } from "../../runtime/index.ts";
 import type { Cache, Clock, Runnable } from "../../runtime/index.ts";
 import { SchedulerCache, workloadKey } from "../../scheduler/index.ts";
-import type { ControllerOptions } from "./options.ts";
+import type { ControllerOptions, QueryOptions } from "./options.ts";
 
 export interface ControlPlaneParams {
   options: ControllerOptions;
@@ -56,6 +59,36 @@ function grpcRunnable(server: FederationGrpcServer, address: string, log: Logger
       await new Promise<void>((resolve) => signal.addEventListener("abort", () => resolve(), { once: true }));
       await server.stop();
     },
+  };
+}
+
+function queryRunnable(server: QueryApiServer, address: string, log: Logger): Runnable {
+  return {
+    name: "query",
+    needLeaderElection: false,
+    async start(signal) {
+      const port = await server.start(address);
+      log.info({ address, port }, "aggregated query API listening");
+      await new Promise<void>((resolve) => signal.addEventListener("abort", () => resolve(), { once: true }));
+      await server.stop();
+    },
+  };
+}
+
+/** The front proxy's CA and names: the flags', else what kube-apiserver publishes for aggregated servers. */
+async function requestHeaderAuth(query: QueryOptions, kubeConfig: KubeConfig): Promise<RequestHeaderAuth> {
+  if (query.requestHeader) {
+    return { clientCaPem: readFileSync(query.requestHeader.clientCa, "utf8"), allowedNames: query.requestHeader.allowedNames, ...DEFAULT_REQUEST_HEADERS };
+  }
+  const published = await readRequestHeaderAuth(kubeConfig);
+  if (!published) {
+    throw new Error("the host publishes no request-header CA (kube-system/extension-apiserver-authentication): run kube-apiserver with --requestheader-client-ca-file, or give --requestheader-client-ca");
+  }
+  return {
+    clientCaPem: published.clientCaPem,
+    allowedNames: published.allowedNames,
+    usernameHeaders: published.usernameHeaders.length ? published.usernameHeaders : DEFAULT_REQUEST_HEADERS.usernameHeaders,
+    groupHeaders: published.groupHeaders.length ? published.groupHeaders : DEFAULT_REQUEST_HEADERS.groupHeaders,
   };
 }
 
@@ -122,6 +155,18 @@ export async function startControlPlane(params: ControlPlaneParams): Promise<Run
     if (key) workloadController.enqueue(key);
   });
 
+  const handlers = {
+    explain: explainHandler({ host, clock }),
+    simulate: simulateHandler({ clock }),
+    audit: auditQueryHandler({ jsm: await client.manager(), js: client.js, log }),
+  };
+  const query = options.query
+    ? new QueryApiServer({
+      tls: { certPem: readFileSync(options.query.cert), keyPem: readFileSync(options.query.key) },
+      requestHeader: await requestHeaderAuth(options.query, kubeConfig),
+      handlers, log: log.child({ component: "query" }),
+    })
+    : undefined;
   const grpc = new FederationGrpcServer({
     tls: { caPem: readFileSync(options.grpcCa), certPem: readFileSync(options.grpcCert), keyPem: readFileSync(options.grpcKey) },
     join: {
@@ -129,11 +174,7 @@ export async function startControlPlane(params: ControlPlaneParams): Promise<Run
       credentials: options.memberNatsSeedsDir ? seedsDirSource(options.memberNatsSeedsDir) : secretCredentialSource({ host }),
       natsServers: [options.natsUrl], natsCaPem, prepareMember: ensureMember, clock, log,
     },
-    handlers: {
-      explain: explainHandler({ host, clock }),
-      simulate: simulateHandler({ clock }),
-      audit: auditQueryHandler({ jsm: await client.manager(), js: client.js, log }),
-    },
+    handlers,
     log,
   });
 
@@ -144,7 +185,7 @@ export async function startControlPlane(params: ControlPlaneParams): Promise<Run
     healthAddress: options.metricsListen,
     metrics,
   });
-  for (const r of [clusters, policies, workloads, reports, grpcRunnable(grpc, options.grpcListen, log), clusterController, workloadController, fleet] as Runnable[]) manager.add(r);
+  for (const r of [clusters, policies, workloads, reports, grpcRunnable(grpc, options.grpcListen, log), ...(query && options.query ? [queryRunnable(query, options.query.listen, log)] : []), clusterController, workloadController, fleet] as Runnable[]) manager.add(r);
 
   const abort = new AbortController();
   const done = manager.start(abort.signal).finally(() => client.drain().catch(() => undefined));

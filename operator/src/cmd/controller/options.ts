@@ -31,12 +31,26 @@ export interface ControllerOptions {
   logLevel: LogLevel;
   /** Member NATS secrets as files <cluster>.seed / <cluster>.creds; default: Secrets on the host. */
   memberNatsSeedsDir?: string;
+  /** The aggregated query API (query.sovereignty.eu); absent: not served. */
+  query?: QueryOptions;
+}
+
+export interface QueryOptions {
+  listen: string;
+  cert: string;
+  key: string;
+  /**
+   * The front proxy's CA and allowed names; absent: read from the host's
+   * kube-system/extension-apiserver-authentication ConfigMap, as aggregated servers do.
+   */
+  requestHeader?: { clientCa: string; allowedNames: string[] };
 }
 
 export const USAGE = `Usage: node operator/src/cmd/controller/main.ts --kubeconfig FILE --nats-url tls://HOST:PORT --nats-ca FILE --nats-creds FILE
     --grpc-listen HOST:PORT --grpc-ca FILE --grpc-cert FILE --grpc-key FILE --metrics-listen HOST:PORT
     [--leader-election-namespace sovereign-system] [--leader-election-id sovereign-control-plane]
-    [--heartbeat-interval 5s] [--heartbeat-misses 3] [--workers 16] [--log-level info] [--member-nats-seeds-dir DIR]`;
+    [--heartbeat-interval 5s] [--heartbeat-misses 3] [--workers 16] [--log-level info] [--member-nats-seeds-dir DIR]
+    [--query-listen HOST:PORT --query-cert FILE --query-key FILE [--requestheader-client-ca FILE] [--requestheader-allowed-names CN,...]]`;
 
 
 
@@ -55,6 +69,7 @@ export function parseOptions(argv: readonly string[]): ControllerOptions {
       options: Object.fromEntries([
         "kubeconfig", "nats-url", "nats-ca", "nats-creds", "grpc-listen", "grpc-ca", "grpc-cert", "grpc-key", "metrics-listen",
         "leader-election-namespace", "leader-election-id", "heartbeat-interval", "heartbeat-misses", "workers", "log-level", "member-nats-seeds-dir",
+        "query-listen", "query-cert", "query-key", "requestheader-client-ca", "requestheader-allowed-names",
       ].map((k) => [k, { type: "string" as const }])),
     }).values as Record<string, string | undefined>;
   } catch (err) {
@@ -71,6 +86,7 @@ export function parseOptions(argv: readonly string[]): ControllerOptions {
   if (!LOG_LEVELS.includes(logLevel)) throw new UsageError(`--log-level: ${JSON.stringify(logLevel)} is not one of ${LOG_LEVELS.join(", ")}`);
   const seeds = values["member-nats-seeds-dir"];
   if (seeds !== undefined && !statSync(seeds, { throwIfNoEntry: false })?.isDirectory()) throw new UsageError(`--member-nats-seeds-dir: ${seeds} is not a directory`);
+  const query = queryOptions(values);
   return {
     kubeconfig: readable(need("kubeconfig"), "--kubeconfig"),
     natsUrl,
@@ -88,5 +104,27 @@ export function parseOptions(argv: readonly string[]): ControllerOptions {
     workers: positiveInt(values.workers ?? "16", "--workers", 64),
     logLevel,
     ...(seeds !== undefined ? { memberNatsSeedsDir: seeds } : {}),
+    ...(query ? { query } : {}),
+  };
+}
+
+/** The query API's flags: all of listen, cert and key, or none; the request-header CA only with them. */
+function queryOptions(values: Record<string, string | undefined>): QueryOptions | undefined {
+  const listen = values["query-listen"];
+  const cert = values["query-cert"];
+  const key = values["query-key"];
+  const ca = values["requestheader-client-ca"];
+  const names = values["requestheader-allowed-names"];
+  if (listen === undefined && cert === undefined && key === undefined) {
+    if (ca !== undefined || names !== undefined) throw new UsageError("--requestheader-client-ca and --requestheader-allowed-names need --query-listen");
+    return undefined;
+  }
+  if (!listen || !cert || !key) throw new UsageError("--query-listen, --query-cert and --query-key go together");
+  if (names !== undefined && ca === undefined) throw new UsageError("--requestheader-allowed-names needs --requestheader-client-ca");
+  return {
+    listen: hostPort(listen, "--query-listen"),
+    cert: readable(cert, "--query-cert"),
+    key: readable(key, "--query-key"),
+    ...(ca !== undefined ? { requestHeader: { clientCa: readable(ca, "--requestheader-client-ca"), allowedNames: (names ?? "").split(",").map((n) => n.trim()).filter(Boolean) } } : {}),
   };
 }
