@@ -55,17 +55,18 @@ export function auditTable(workload: string, records: readonly AuditRecordView[]
   );
 }
 
-export async function runAudit({ options, client, write }: { options: AuditOptions; client: ControlPlaneClient; write: (text: string) => void }): Promise<void> {
+/** `namespace`: -n, else the context's, resolved by the caller. */
+export async function runAudit({ options, namespace, client, write }: { options: AuditOptions; namespace: string; client: ControlPlaneClient; write: (text: string) => void }): Promise<void> {
   const records: AuditRecordView[] = [];
   try {
     for await (const r of client.queryAudit({
-      namespace: options.namespace, name: options.name, cluster: "", country: "",
+      namespace, name: options.name, cluster: "", country: "",
       range: options.since ? { since: options.since, until: undefined } : undefined,
       limit: options.limit,
     })) records.push(auditRecordView(r));
   } catch (err) {
-    throw controlPlaneError(err, options.grpc, "Audit.Query");
+    throw options.grpc ? controlPlaneError(err, options.grpc, "Audit.Query") : err;
   }
-  const workload = `${options.namespace}/${options.name}`;
+  const workload = `${namespace}/${options.name}`;
   write(options.output === "table" ? auditTable(workload, records) : renderDocument({ workload, records }, options.output));
 }

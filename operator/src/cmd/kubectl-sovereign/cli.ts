@@ -10,7 +10,7 @@ import { complete, formatCompletion, SHELLS } from "./completion.ts";
 import { clientParamsOf, type ClientParams, type ControlPlaneClient } from "./control-plane.ts";
 import { CommandError, ExitStatus, FailureKind, UsageError } from "./errors.ts";
 import { runExplain } from "./explain.ts";
-import { type Environment, type GrpcConnection, parseAuditOptions, parseClustersOptions, parseExplainOptions, parseStatusOptions } from "./live-options.ts";
+import { type Environment, type GrpcConnection, type KubeFlags, parseAuditOptions, parseClustersOptions, parseExplainOptions, parseStatusOptions } from "./live-options.ts";
 import { parseSimulateOptions, SIMULATE_USAGE } from "./options.ts";
 import { runSimulate } from "./simulate.ts";
 import { runStatus } from "./status.ts";
@@ -28,10 +28,21 @@ export interface CliEnvironment {
   clock: Clock;
   /** The process environment (SOVEREIGN_* fallbacks of the flags); read nowhere else. */
   environment: Environment;
-  /** The host's API, for a kubeconfig file given by --kubeconfig (or the default one). */
-  hostApi: (kubeconfig: string | undefined) => HostApi;
-  /** A client of the control plane's gRPC endpoint. */
+  /** The host through the caller's kubeconfig, read by kubectl's rules (--kubeconfig, $KUBECONFIG, --context). */
+  kube: (flags: KubeFlags) => KubeSession;
+  /** A client of the control plane's gRPC endpoint (the break-glass path of explain and audit). */
   controlPlane: (params: ClientParams) => ControlPlaneClient;
+}
+
+/** What one kubeconfig context gives the live commands. */
+export interface KubeSession {
+  host: HostApi;
+  /** explain and audit through the host's aggregated query API, as the caller. */
+  query: ControlPlaneClient;
+  /** The context's namespace, when it sets one: the default of -n. */
+  namespace: string | undefined;
+  /** Where the kubeconfig came from, for messages ("kubeconfig FILE", "$KUBECONFIG (a:b)"). */
+  origin: string;
 }
 
 function usageFor(command: string | undefined): string {
@@ -50,20 +61,31 @@ function rootCause(err: unknown): string | undefined {
 }
 
 /** What went wrong with the host, in words that name the kubeconfig to check. */
-function hostError(err: unknown, kubeconfig: string | undefined): unknown {
+function hostError(err: unknown, which: string): unknown {
   if (!(err instanceof KubeError)) return err;
-  const which = kubeconfig ? `kubeconfig ${kubeconfig}` : "the default kubeconfig ($KUBECONFIG, then ~/.kube/config)";
   const cause = rootCause(err);
   const detail = cause && !err.message.includes(cause) ? `${err.message} (${cause})` : err.message;
-  if (err.status === 0) return new CommandError(FailureKind.Unreachable, `cannot reach the host API server of ${which}: ${detail}. Check that the host cluster runs and that --kubeconfig names it`, { cause: err });
-  return new CommandError(FailureKind.Refused, `the host API server (${which}) refused: ${err.message}`, { retryable: err.retryable, cause: err });
+  if (err.status === 0) return new CommandError(FailureKind.Unreachable, `cannot reach the host API server of ${which}: ${detail}. Check that the host cluster runs and that --kubeconfig/--context name it`, { cause: err });
+  // kube-apiserver's 403 names the verb, resource and group that are missing.
+  const roles = err.status === 403 ? ". Ask for a binding to one of the control-plane chart's roles (sovereign-viewer, sovereign-auditor, sovereign-admin) that grants it" : "";
+  return new CommandError(FailureKind.Refused, `the host API server (${which}) refused: ${err.message}${roles}`, { retryable: err.retryable, cause: err });
 }
 
-function openHost(env: CliEnvironment, kubeconfig: string | undefined): HostApi {
+function openKube(env: CliEnvironment, flags: KubeFlags): KubeSession {
   try {
-    return env.hostApi(kubeconfig);
+    return env.kube(flags);
   } catch (err) {
-    throw new CommandError(FailureKind.Refused, `cannot load the kubeconfig ${kubeconfig ?? "($KUBECONFIG, then ~/.kube/config)"}: ${(err as Error).message}`, { cause: err });
+    throw new CommandError(FailureKind.Refused, `cannot use the kubeconfig ${flags.kubeconfig ?? "($KUBECONFIG, then ~/.kube/config)"}: ${(err as Error).message}`, { cause: err });
+  }
+}
+
+/** Runs `use` with the host of the kubeconfig, mapping the host's errors to messages naming it. */
+async function withHost<T>(env: CliEnvironment, flags: KubeFlags, use: (session: KubeSession) => Promise<T>): Promise<T> {
+  const session = openKube(env, flags);
+  try {
+    return await use(session);
+  } catch (err) {
+    throw hostError(err, session.origin);
   }
 }
 
@@ -94,43 +116,39 @@ async function dispatch(command: string | undefined, args: readonly string[], en
     case "token": {
       const options = parseTokenOptions({ args, environment: env.environment });
       if (options === "help") return help(env, command);
-      try {
-        await runTokenCreate({ options, host: openHost(env, options.kubeconfig), now: env.clock.now(), write, note: env.stderr });
-      } catch (err) {
-        throw hostError(err, options.kubeconfig);
-      }
+      await withHost(env, { kubeconfig: options.kubeconfig, context: options.context }, ({ host }) => runTokenCreate({ options, host, now: env.clock.now(), write, note: env.stderr }));
       return ExitStatus.Ok;
     }
     case "status": {
       const options = parseStatusOptions({ args });
       if (options === "help") return help(env, command);
-      try {
-        await runStatus({ options, host: openHost(env, options.kubeconfig), write });
-      } catch (err) {
-        throw hostError(err, options.kubeconfig);
-      }
+      await withHost(env, options.kube, (k) => runStatus({ options, namespace: options.namespace ?? k.namespace ?? "default", host: k.host, write }));
       return ExitStatus.Ok;
     }
     case "clusters": {
       const options = parseClustersOptions({ args });
       if (options === "help") return help(env, command);
-      try {
-        await runClusters({ options, host: openHost(env, options.kubeconfig), now: env.clock.now(), write });
-      } catch (err) {
-        throw hostError(err, options.kubeconfig);
-      }
+      await withHost(env, options.kube, ({ host }) => runClusters({ options, host, now: env.clock.now(), write }));
       return ExitStatus.Ok;
     }
     case "explain": {
       const options = parseExplainOptions({ args, environment: env.environment });
       if (options === "help") return help(env, command);
-      await withControlPlane(env, options.grpc, (client) => runExplain({ options, client, write }));
+      if (options.grpc) {
+        await withControlPlane(env, options.grpc, (client) => runExplain({ options, namespace: options.namespace ?? "default", client, write }));
+      } else {
+        await withHost(env, options.kube, (k) => runExplain({ options, namespace: options.namespace ?? k.namespace ?? "default", client: k.query, write }));
+      }
       return ExitStatus.Ok;
     }
     case "audit": {
       const options = parseAuditOptions({ args, environment: env.environment, now: env.clock.now() });
       if (options === "help") return help(env, command);
-      await withControlPlane(env, options.grpc, (client) => runAudit({ options, client, write }));
+      if (options.grpc) {
+        await withControlPlane(env, options.grpc, (client) => runAudit({ options, namespace: options.namespace ?? "default", client, write }));
+      } else {
+        await withHost(env, options.kube, (k) => runAudit({ options, namespace: options.namespace ?? k.namespace ?? "default", client: k.query, write }));
+      }
       return ExitStatus.Ok;
     }
     case "completion": {

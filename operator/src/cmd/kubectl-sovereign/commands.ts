@@ -32,10 +32,13 @@ export const HELP_FLAG: FlagSpec = { name: "help", short: "h", description: "pri
 const outputFlag = (values: readonly string[], fallback: string): FlagSpec => ({
   name: "output", short: "o", value: "FORMAT", description: `${values.join(", ")} (default ${fallback})`, complete: values,
 });
-const NAMESPACE: FlagSpec = { name: "namespace", short: "n", value: "NS", description: "the workload's namespace (default: default)", complete: "none" };
-const KUBECONFIG: FlagSpec = { name: "kubeconfig", value: "FILE", description: "the host cluster's kubeconfig (default: $KUBECONFIG, then ~/.kube/config)", complete: "file" };
+const NAMESPACE: FlagSpec = { name: "namespace", short: "n", value: "NS", description: "the workload's namespace (default: the context's namespace, else default)", complete: "none" };
+const KUBECONFIG: FlagSpec = { name: "kubeconfig", value: "FILE", description: "the host cluster's kubeconfig (default: $KUBECONFIG's files merged, then ~/.kube/config)", complete: "file" };
+const CONTEXT: FlagSpec = { name: "context", value: "NAME", description: "the kubeconfig context to use (default: its current-context)", complete: "none" };
+/** kubectl's own connection flags, which every live command takes. */
+const KUBE_FLAGS: readonly FlagSpec[] = [KUBECONFIG, CONTEXT];
 export const GRPC_FLAGS: readonly FlagSpec[] = [
-  { name: "grpc-address", value: "HOST:PORT", description: "the control plane's gRPC endpoint (env SOVEREIGN_GRPC_ADDRESS)", complete: "none" },
+  { name: "grpc-address", value: "HOST:PORT", description: "break-glass: ask the control plane's gRPC endpoint directly, with the admin certificate, not through the host (env SOVEREIGN_GRPC_ADDRESS)", complete: "none" },
   { name: "grpc-ca", value: "FILE", description: "CA that signed the control plane's certificate, PEM (env SOVEREIGN_GRPC_CA)", complete: "file" },
   { name: "grpc-cert", value: "FILE", description: "the admin client certificate, PEM (env SOVEREIGN_GRPC_CERT)", complete: "file" },
   { name: "grpc-key", value: "FILE", description: "the admin client key, PEM (env SOVEREIGN_GRPC_KEY)", complete: "file" },
@@ -49,21 +52,21 @@ export const COMMANDS = {
     name: "status",
     summary: "a workload's placements, conditions and rejected clusters (from the host)",
     args: "WORKLOAD",
-    flags: [NAMESPACE, outputFlag(OUTPUT_FORMATS, "table"), KUBECONFIG, HELP_FLAG],
+    flags: [NAMESPACE, outputFlag(OUTPUT_FORMATS, "table"), ...KUBE_FLAGS, HELP_FLAG],
     notes: `Reads the SovereignWorkload's status on the host: where its replicas run (cluster,\ncountry, replicas, ready), its conditions, and each rejected cluster with its reasons.\n\n${LIVE_EXIT}`,
   },
   explain: {
     name: "explain",
     summary: "why each cluster was used or not, from the running control plane",
     args: "WORKLOAD",
-    flags: [NAMESPACE, { name: "now", value: "TIME", description: "judge certifications at this instant (RFC 3339 or YYYY-MM-DD); default: now", complete: "none" }, outputFlag(OUTPUT_FORMATS, "table"), ...GRPC_FLAGS, HELP_FLAG],
-    notes: `Asks the control plane (gRPC FederationService.Explain, admin certificate) to decide\nthe workload as it would now: the placements, each rejected cluster with its reasons,\neach eligible cluster it did not choose and why, and the summary.\n\n${LIVE_EXIT}`,
+    flags: [NAMESPACE, { name: "now", value: "TIME", description: "judge certifications at this instant (RFC 3339 or YYYY-MM-DD); default: now", complete: "none" }, outputFlag(OUTPUT_FORMATS, "table"), ...KUBE_FLAGS, ...GRPC_FLAGS, HELP_FLAG],
+    notes: `Asks the control plane to decide the workload as it would now: the placements, each\nrejected cluster with its reasons, each eligible cluster it did not choose and why, and\nthe summary. It goes through the host's API server with your kubeconfig's identity\n(query.sovereignty.eu: RBAC get on sovereignworkloads/explain, e.g. the sovereign-viewer\nrole); --grpc-* ask the control plane's gRPC endpoint directly instead.\n\n${LIVE_EXIT}`,
   },
   clusters: {
     name: "clusters",
     summary: "every MemberCluster: residency facts, certifications with days left, Ready, heartbeat age",
     args: "",
-    flags: [outputFlag(OUTPUT_FORMATS, "table"), KUBECONFIG, HELP_FLAG],
+    flags: [outputFlag(OUTPUT_FORMATS, "table"), ...KUBE_FLAGS, HELP_FLAG],
     notes: `Certifications show the days left until validUntil (inclusive) or "expired"; a\ncluster's exposure is "none", the laws it declares, or "undeclared" (never eligible).\n\n${LIVE_EXIT}`,
   },
   audit: {
@@ -74,9 +77,9 @@ export const COMMANDS = {
       NAMESPACE,
       { name: "since", value: "TIME", description: "only records from this time (RFC 3339, YYYY-MM-DD) or this long ago (90s, 30m, 24h, 7d)", complete: "none" },
       { name: "limit", value: "N", description: "at most N records, oldest first (default: all)", complete: "none" },
-      outputFlag(OUTPUT_FORMATS, "table"), ...GRPC_FLAGS, HELP_FLAG,
+      outputFlag(OUTPUT_FORMATS, "table"), ...KUBE_FLAGS, ...GRPC_FLAGS, HELP_FLAG,
     ],
-    notes: `Streams the workload's records from the control plane's audit stream (gRPC\nAuditService.Query, admin certificate), oldest first. Records outlive the workload:\na deleted workload's trail is still shown.\n\n${LIVE_EXIT}`,
+    notes: `Reads the workload's records from the control plane's audit stream, oldest first,\nthrough the host's API server with your kubeconfig's identity (query.sovereignty.eu:\nRBAC get on sovereignworkloads/audit, e.g. the sovereign-auditor role); --grpc-* ask\nthe gRPC AuditService directly instead. Records outlive the workload: a deleted\nworkload's trail is still shown.\n\n${LIVE_EXIT}`,
   },
   simulate: {
     name: "simulate",
@@ -96,7 +99,7 @@ export const COMMANDS = {
     positionals: ["create"],
     flags: [
       { name: "ttl", value: "DURATION", description: "how long the token may be used: 90s, 30m, 24h (1m to 7d; default 1h)", complete: "none" },
-      KUBECONFIG,
+      ...KUBE_FLAGS,
       { name: "grpc-address", value: "HOST:PORT", description: "the control plane's gRPC endpoint, for the printed helm command (env SOVEREIGN_GRPC_ADDRESS)", complete: "none" },
       { name: "nats-url", value: "URL", description: "the federation's NATS URL, for the printed helm command (env SOVEREIGN_NATS_URL)", complete: "none" },
       HELP_FLAG,

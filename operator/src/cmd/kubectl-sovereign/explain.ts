@@ -40,14 +40,16 @@ export function explainTable(v: DecisionView): string {
   return `${table}\n${v.workload}: ${v.reason}: ${v.message}\n`;
 }
 
-export async function runExplain({ options, client, write }: { options: ExplainOptions; client: ControlPlaneClient; write: (text: string) => void }): Promise<void> {
+/** `namespace`: -n, else the context's, resolved by the caller. */
+export async function runExplain({ options, namespace, client, write }: { options: ExplainOptions; namespace: string; client: ControlPlaneClient; write: (text: string) => void }): Promise<void> {
   let decision: Decision | undefined;
   try {
-    ({ decision } = await client.explain({ namespace: options.namespace, name: options.name, now: options.now }));
+    ({ decision } = await client.explain({ namespace, name: options.name, now: options.now }));
   } catch (err) {
-    throw controlPlaneError(err, options.grpc, "Explain");
+    // Errors of the host's query API are mapped by its client already; these are gRPC's.
+    throw options.grpc ? controlPlaneError(err, options.grpc, "Explain") : err;
   }
-  if (!decision) throw new Error(`the control plane answered Explain for ${options.namespace}/${options.name} without a decision`);
+  if (!decision) throw new Error(`the control plane answered Explain for ${namespace}/${options.name} without a decision`);
   const view = decisionView(decision);
   write(options.output === "table" ? explainTable(view) : renderDocument(view, options.output));
 }

@@ -20,10 +20,15 @@ export interface GrpcConnection {
   serverName: string | undefined;
 }
 
-export interface StatusOptions { namespace: string; name: string; output: OutputFormat; kubeconfig: string | undefined }
-export interface ClustersOptions { output: OutputFormat; kubeconfig: string | undefined }
-export interface ExplainOptions { namespace: string; name: string; output: OutputFormat; grpc: GrpcConnection; now: Date | undefined }
-export interface AuditOptions { namespace: string; name: string; output: OutputFormat; grpc: GrpcConnection; since: Date | undefined; limit: number }
+/** kubectl's connection flags: which kubeconfig (undefined: $KUBECONFIG, then ~/.kube/config) and context. */
+export interface KubeFlags { kubeconfig: string | undefined; context: string | undefined }
+
+/** -n as given; undefined: the context's namespace, else "default" (resolved once the kubeconfig is read). */
+export interface StatusOptions { namespace: string | undefined; name: string; output: OutputFormat; kube: KubeFlags }
+export interface ClustersOptions { output: OutputFormat; kube: KubeFlags }
+/** `grpc` set: the break-glass path straight to the control plane; else through the host's API server. */
+export interface ExplainOptions { namespace: string | undefined; name: string; output: OutputFormat; kube: KubeFlags; grpc: GrpcConnection | undefined; now: Date | undefined }
+export interface AuditOptions { namespace: string | undefined; name: string; output: OutputFormat; kube: KubeFlags; grpc: GrpcConnection | undefined; since: Date | undefined; limit: number }
 
 const GRPC_ENV = {
   address: ["grpc-address", "SOVEREIGN_GRPC_ADDRESS"],
@@ -51,10 +56,23 @@ function checkName(what: string, name: string): void {
   if (name.length > 253 || !DNS_SUBDOMAIN.test(name)) throw new UsageError(`${what}: "${name}" is not a valid Kubernetes name (lower case letters, digits, '-' and '.')`);
 }
 
-function namespaceOf(v: Values): string {
-  const ns = str(v, "namespace") ?? "default";
-  if (ns.length > 63 || !DNS_LABEL.test(ns)) throw new UsageError(`-n/--namespace: "${ns}" is not a valid namespace name (a DNS label)`);
+function namespaceOf(v: Values): string | undefined {
+  const ns = str(v, "namespace");
+  if (ns !== undefined && (ns.length > 63 || !DNS_LABEL.test(ns))) throw new UsageError(`-n/--namespace: "${ns}" is not a valid namespace name (a DNS label)`);
   return ns;
+}
+
+function kubeFlagsOf(v: Values): KubeFlags {
+  return { kubeconfig: str(v, "kubeconfig"), context: str(v, "context") };
+}
+
+/**
+ * The gRPC break-glass connection when any of its flags, or SOVEREIGN_GRPC_ADDRESS, is
+ * given; otherwise undefined, and the command goes through the host's API server.
+ */
+export function breakGlassOf(v: Values, environment: Environment): GrpcConnection | undefined {
+  const asked = Object.values(GRPC_ENV).some(([flag]) => str(v, flag) !== undefined) || str(v, "grpc-server-name") !== undefined || Boolean(environment.SOVEREIGN_GRPC_ADDRESS);
+  return asked ? grpcConnectionOf(v, environment) : undefined;
 }
 
 function outputOf(v: Values): OutputFormat {
@@ -124,21 +142,21 @@ export function grpcConnectionOf(v: Values, environment: Environment): GrpcConne
 export function parseStatusOptions({ args }: { args: readonly string[] }): StatusOptions | "help" {
   const { values, positionals } = parseCommand(COMMANDS.status, args);
   if (values.help) return "help";
-  return { name: workloadName(COMMANDS.status, positionals), namespace: namespaceOf(values), output: outputOf(values), kubeconfig: str(values, "kubeconfig") };
+  return { name: workloadName(COMMANDS.status, positionals), namespace: namespaceOf(values), output: outputOf(values), kube: kubeFlagsOf(values) };
 }
 
 export function parseClustersOptions({ args }: { args: readonly string[] }): ClustersOptions | "help" {
   const { values, positionals } = parseCommand(COMMANDS.clusters, args);
   if (values.help) return "help";
   noPositionals(positionals);
-  return { output: outputOf(values), kubeconfig: str(values, "kubeconfig") };
+  return { output: outputOf(values), kube: kubeFlagsOf(values) };
 }
 
 export function parseExplainOptions({ args, environment }: { args: readonly string[]; environment: Environment }): ExplainOptions | "help" {
   const { values, positionals } = parseCommand(COMMANDS.explain, args);
   if (values.help) return "help";
   const name = workloadName(COMMANDS.explain, positionals);
-  return { name, namespace: namespaceOf(values), output: outputOf(values), now: parseTime("now", str(values, "now")), grpc: grpcConnectionOf(values, environment) };
+  return { name, namespace: namespaceOf(values), output: outputOf(values), now: parseTime("now", str(values, "now")), kube: kubeFlagsOf(values), grpc: breakGlassOf(values, environment) };
 }
 
 export function parseAuditOptions({ args, environment, now }: { args: readonly string[]; environment: Environment; now: Date }): AuditOptions | "help" {
@@ -148,6 +166,6 @@ export function parseAuditOptions({ args, environment, now }: { args: readonly s
   return {
     name, namespace: namespaceOf(values), output: outputOf(values),
     since: parseSince(str(values, "since"), now), limit: parseLimit(str(values, "limit")),
-    grpc: grpcConnectionOf(values, environment),
+    kube: kubeFlagsOf(values), grpc: breakGlassOf(values, environment),
   };
 }

@@ -54,9 +54,10 @@ export function statusTable(v: WorkloadStatusView): string {
   return `${head}\n\n${placements}\n${conditions}\n${rejected}`;
 }
 
-export async function runStatus({ options, host, write }: { options: StatusOptions; host: Pick<HostApi, "getSovereignWorkload">; write: (text: string) => void }): Promise<void> {
-  const w = await host.getSovereignWorkload(options.namespace, options.name);
-  if (!w) throw CommandError.notFound(`SovereignWorkload "${options.name}" not found in namespace "${options.namespace}"`);
+/** `namespace`: -n, else the context's, resolved by the caller. */
+export async function runStatus({ options, namespace, host, write }: { options: StatusOptions; namespace: string; host: Pick<HostApi, "getSovereignWorkload">; write: (text: string) => void }): Promise<void> {
+  const w = await host.getSovereignWorkload(namespace, options.name);
+  if (!w) throw CommandError.notFound(`SovereignWorkload "${options.name}" not found in namespace "${namespace}"`);
   const view = workloadStatusView(w);
   write(options.output === "table" ? statusTable(view) : renderDocument(view, options.output));
 }

@@ -11,7 +11,7 @@ import { UsageError } from "./errors.ts";
 import { installNote } from "./helm-command.ts";
 import type { Environment } from "./live-options.ts";
 
-export const TOKEN_USAGE = `Usage: kubectl sovereign token create CLUSTER [--ttl 1h] [--kubeconfig FILE] [--grpc-address HOST:PORT] [--nats-url URL]
+export const TOKEN_USAGE = `Usage: kubectl sovereign token create CLUSTER [--ttl 1h] [--kubeconfig FILE] [--context NAME] [--grpc-address HOST:PORT] [--nats-url URL]
 
 Creates a single-use bootstrap token with which the member agent of the MemberCluster
 CLUSTER joins the federation (stored as a Secret in sovereign-system on the host). The
@@ -20,7 +20,8 @@ never creates or changes them. Prints the token on standard output, then on stan
 error the helm install command for the member agent with the token in it.
 
       --ttl DURATION           how long the token may be used: 90s, 30m, 24h (1m to 7d; default 1h)
-      --kubeconfig FILE        the host cluster's kubeconfig (default: $KUBECONFIG, then ~/.kube/config)
+      --kubeconfig FILE        the host cluster's kubeconfig (default: $KUBECONFIG's files merged, then ~/.kube/config)
+      --context NAME           the kubeconfig context to use (default: its current-context)
       --grpc-address HOST:PORT the control plane's gRPC endpoint the agent joins through (env SOVEREIGN_GRPC_ADDRESS)
       --nats-url URL           the federation's NATS URL (env SOVEREIGN_NATS_URL)
 
@@ -30,6 +31,7 @@ export interface TokenOptions {
   cluster: string;
   ttlMs: number;
   kubeconfig: string | undefined;
+  context: string | undefined;
   /** For the printed helm command only; undefined leaves a placeholder. */
   grpcAddress: string | undefined;
   natsUrl: string | undefined;
@@ -65,6 +67,7 @@ export function parseTokenOptions({ args, environment = {} }: { args: readonly s
     cluster,
     ttlMs: parseDuration(flag("ttl") ?? "1h"),
     kubeconfig: flag("kubeconfig"),
+    context: flag("context"),
     grpcAddress: flag("grpc-address") ?? (environment.SOVEREIGN_GRPC_ADDRESS || undefined),
     natsUrl: flag("nats-url") ?? (environment.SOVEREIGN_NATS_URL || undefined),
   };

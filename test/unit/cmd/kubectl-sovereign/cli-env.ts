@@ -3,25 +3,33 @@
 import type { CliEnvironment } from "../../../../operator/src/cmd/kubectl-sovereign/cli.ts";
 import type { ClientParams, ControlPlaneClient } from "../../../../operator/src/cmd/kubectl-sovereign/control-plane.ts";
 import type { HostApi } from "../../../../operator/src/kube/index.ts";
+import type { KubeFlags } from "../../../../operator/src/cmd/kubectl-sovereign/live-options.ts";
+import { HostQueryClient, type RawJson } from "../../../../operator/src/cmd/kubectl-sovereign/query-client.ts";
 import { TestClock } from "../../../../operator/src/runtime/index.ts";
 import { NOW_ISO } from "../../../support/builders.ts";
 
-export type TestEnv = CliEnvironment & { out: string[]; err: string[]; opened: ClientParams[]; stdoutText(): string; stderrText(): string };
+export type TestEnv = CliEnvironment & { out: string[]; err: string[]; opened: ClientParams[]; kubeOpened: KubeFlags[]; stdoutText(): string; stderrText(): string };
 
 export function testEnv(opts: {
   files?: Record<string, string>;
   environment?: Record<string, string>;
   host?: Partial<HostApi>;
   controlPlane?: Partial<ControlPlaneClient>;
+  /** The host's aggregated query API, as raw JSON answers (paths asked are the test's to record). */
+  query?: RawJson;
+  /** The kubeconfig context's namespace. */
+  contextNamespace?: string;
 } = {}): TestEnv {
   const out: string[] = [];
   const err: string[] = [];
   const opened: ClientParams[] = [];
+  const kubeOpened: KubeFlags[] = [];
   const files = opts.files ?? {};
   return {
     out,
     err,
     opened,
+    kubeOpened,
     stdoutText: () => out.join(""),
     stderrText: () => err.join(""),
     stdout: (t) => out.push(t),
@@ -29,9 +37,12 @@ export function testEnv(opts: {
     clock: new TestClock(NOW_ISO),
     environment: opts.environment ?? {},
     // The real host and control plane are exercised in test/integration/kubectl-sovereign.
-    hostApi: () => {
-      if (!opts.host) throw new Error("no host API in this test");
-      return opts.host as HostApi;
+    kube: (flags) => {
+      if (!opts.host && !opts.query) throw new Error("no host API in this test");
+      kubeOpened.push(flags);
+      const origin = flags.kubeconfig ? `kubeconfig ${flags.kubeconfig}` : "the default kubeconfig ($KUBECONFIG, then ~/.kube/config)";
+      const query = new HostQueryClient({ raw: opts.query ?? { getJson: async () => { throw new Error("no query API in this test"); } }, origin });
+      return { host: (opts.host ?? {}) as HostApi, query, namespace: opts.contextNamespace, origin };
     },
     controlPlane: (params) => {
       if (!opts.controlPlane) throw new Error("no control plane in this test");

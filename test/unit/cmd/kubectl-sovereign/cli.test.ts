@@ -4,7 +4,8 @@ import { runCli } from "../../../../operator/src/cmd/kubectl-sovereign/cli.ts";
 import { COMMAND_NAMES } from "../../../../operator/src/cmd/kubectl-sovereign/commands.ts";
 import { parseSimulateOptions } from "../../../../operator/src/cmd/kubectl-sovereign/options.ts";
 import { TestClock } from "../../../../operator/src/runtime/index.ts";
-import { KubeError } from "../../../../operator/src/kube/index.ts";
+import { ApiStatusError, KubeError } from "../../../../operator/src/kube/index.ts";
+import { Decision } from "../../../../operator/src/gen/sovereign/v1/federation.ts";
 import { memberCluster, sovereignWorkload } from "../../../support/builders.ts";
 import { GRPC_ENVIRONMENT, GRPC_FILES, testEnv } from "./cli-env.ts";
 
@@ -33,7 +34,8 @@ describe("kubectl sovereign command line", () => {
     { name: "refuses an output format it does not print", argv: ["status", "a", "-o", "wide"], message: /-o\/--output: "wide" is not one of table, json, yaml/ },
     { name: "refuses an unknown flag of status", argv: ["status", "a", "--all-namespaces"], message: /Unknown option '--all-namespaces'/ },
     { name: "refuses clusters with an argument", argv: ["clusters", "ovh-par-1"], message: /unexpected arguments: ovh-par-1/ },
-    { name: "refuses explain without the gRPC endpoint, naming every missing flag and variable", argv: ["explain", "a"], message: /needs --grpc-address \(or SOVEREIGN_GRPC_ADDRESS\), --grpc-ca \(or SOVEREIGN_GRPC_CA\), --grpc-cert \(or SOVEREIGN_GRPC_CERT\), --grpc-key \(or SOVEREIGN_GRPC_KEY\)/ },
+    { name: "refuses a partial break-glass gRPC endpoint, naming every missing flag and variable", argv: ["explain", "a", "--grpc-server-name", "cp"], message: /needs --grpc-address \(or SOVEREIGN_GRPC_ADDRESS\), --grpc-ca \(or SOVEREIGN_GRPC_CA\), --grpc-cert \(or SOVEREIGN_GRPC_CERT\), --grpc-key \(or SOVEREIGN_GRPC_KEY\)/ },
+    { name: "refuses an unknown flag of explain (kubectl's own are known)", argv: ["explain", "a", "--context", "c", "--cluster", "x"], message: /Unknown option '--cluster'/ },
     { name: "refuses a --grpc-address without a port", argv: ["explain", "a", "--grpc-address", "cp.example", "--grpc-ca", "c", "--grpc-cert", "c", "--grpc-key", "k"], message: /--grpc-address: "cp.example" is not HOST:PORT/ },
     { name: "refuses explain --now that is not a time", argv: ["explain", "a", "--now", "soon"], message: /--now: "soon" is not an RFC 3339 time/ },
     { name: "refuses audit --since that is neither a time nor a duration", argv: ["audit", "a", "--since", "1w"], message: /--since: "1w" is neither a time .* nor a duration/ },
@@ -152,6 +154,51 @@ describe("kubectl sovereign exit statuses of the live commands", () => {
     assert.equal(await runCli({ argv: ["explain", "a"], env: e }), 1);
     assert.equal(closed, 1);
     assert.match(e.stderrText(), /answered Explain with INTERNAL: boom/);
+  });
+
+  it("explain and audit go through the host's query API with the kubeconfig's identity, -n defaulting to the context's namespace", async () => {
+    const asked: string[] = [];
+    const decision: Decision = { workload: "customers/crm", scheduled: true, reason: "Scheduled", message: "ok", placements: [{ cluster: "ovh-par-1", country: "FR", replicas: 2 }], rejected: [], unselected: [] };
+    const e = testEnv({
+      contextNamespace: "customers",
+      query: { getJson: async (p) => (asked.push(p), p.includes("/explain") ? { kind: "Explanation", decision: Decision.toJSON(decision) } : { kind: "AuditTrail", records: [] }) },
+    });
+    assert.equal(await runCli({ argv: ["explain", "crm", "--kubeconfig", "/k", "--context", "host"], env: e }), 0, e.stderrText());
+    assert.match(e.stdoutText(), /^CLUSTER\s+RESULT\s+COUNTRY/);
+    assert.match(e.stdoutText(), /ovh-par-1\s+placed\s+FR\s+2/);
+    assert.equal(await runCli({ argv: ["audit", "crm", "-n", "health", "--since", "2026-11-01", "--limit", "3"], env: e }), 0, e.stderrText());
+    assert.deepEqual(asked, [
+      "/apis/query.sovereignty.eu/v1alpha1/namespaces/customers/sovereignworkloads/crm/explain",
+      "/apis/query.sovereignty.eu/v1alpha1/namespaces/health/sovereignworkloads/crm/audit?since=2026-11-01T00%3A00%3A00.000Z&limit=3",
+    ]);
+    assert.deepEqual(e.kubeOpened, [{ kubeconfig: "/k", context: "host" }, { kubeconfig: undefined, context: undefined }]);
+    assert.equal(e.opened.length, 0, "no gRPC connection without a --grpc-* flag");
+  });
+
+  it("a 403 of the query API exits 1 naming the missing permission and the roles that grant it", async () => {
+    const forbidden = new ApiStatusError({ status: 403, reason: "Forbidden", message: `sovereignworkloads.query.sovereignty.eu "crm" is forbidden: User "bob" cannot get resource "sovereignworkloads/explain" in API group "query.sovereignty.eu" in the namespace "customers"` });
+    const e = testEnv({ query: { getJson: async () => { throw forbidden; } } });
+    assert.equal(await runCli({ argv: ["explain", "crm", "-n", "customers"], env: e }), 1);
+    assert.match(e.stderrText(), /^error: the host API server \(the default kubeconfig .*\) refused \(Forbidden\): .*cannot get resource "sovereignworkloads\/explain".*This needs RBAC "get" on "sovereignworkloads\/explain" in API group "query\.sovereignty\.eu"; the roles sovereign-viewer or sovereign-admin grant it\n$/);
+  });
+
+  it("a missing workload, a missing APIService and a control plane down each get their own words", async () => {
+    const answers = [
+      { err: new ApiStatusError({ status: 404, reason: "NotFound", message: "SovereignWorkload customers/nope does not exist on the host" }), expect: /^Error from server \(NotFound\): SovereignWorkload customers\/nope does not exist on the host\n$/ },
+      { err: new ApiStatusError({ status: 404, reason: "NotFound", message: "the server could not find the requested resource" }), expect: /does not serve query\.sovereignty\.eu\/v1alpha1: install the control-plane chart with query\.enabled \(APIService v1alpha1\.query\.sovereignty\.eu\)/ },
+      { err: new ApiStatusError({ status: 503, reason: "ServiceUnavailable", message: "service unavailable" }), expect: /cannot reach the control plane's query API .*kubectl get apiservice v1alpha1\.query\.sovereignty\.eu/ },
+    ];
+    for (const a of answers) {
+      const e = testEnv({ query: { getJson: async () => { throw a.err; } } });
+      assert.equal(await runCli({ argv: ["audit", "nope", "-n", "customers"], env: e }), 1);
+      assert.match(e.stderrText(), a.expect);
+    }
+  });
+
+  it("a 403 of the host on status names the missing permission and the chart's roles", async () => {
+    const e = testEnv({ host: { getSovereignWorkload: async () => { throw new KubeError(`SovereignWorkload a/b: API server answered 403: User "bob" cannot get resource "sovereignworkloads"`, { status: 403, retryable: false }); } } });
+    assert.equal(await runCli({ argv: ["status", "b", "-n", "a"], env: e }), 1);
+    assert.match(e.stderrText(), /refused: .*cannot get resource "sovereignworkloads"\. Ask for a binding to one of the control-plane chart's roles/);
   });
 
   it("token create prints the token on stdout and the helm command on stderr", async () => {

@@ -6,17 +6,27 @@ import { NOW, NOW_ISO } from "../../../support/builders.ts";
 const GRPC = ["--grpc-address", "127.0.0.1:20904", "--grpc-ca", "ca.pem", "--grpc-cert", "c.pem", "--grpc-key", "k.pem"];
 
 describe("kubectl sovereign live command options", () => {
-  it("status defaults to the default namespace, a table and the default kubeconfig", () => {
-    assert.deepEqual(parseStatusOptions({ args: ["web"] }), { name: "web", namespace: "default", output: "table", kubeconfig: undefined });
+  it("status leaves the namespace to the context (then default), a table and the default kubeconfig", () => {
+    assert.deepEqual(parseStatusOptions({ args: ["web"] }), { name: "web", namespace: undefined, output: "table", kube: { kubeconfig: undefined, context: undefined } });
   });
 
   it("reads short flags the way kubectl users type them (-n NS, -oyaml, --namespace=NS)", () => {
-    assert.deepEqual(parseStatusOptions({ args: ["-n", "health", "patient-records", "-oyaml"] }), { name: "patient-records", namespace: "health", output: "yaml", kubeconfig: undefined });
-    assert.deepEqual(parseStatusOptions({ args: ["--namespace=health", "--output=json", "web", "--kubeconfig", "/k"] }), { name: "web", namespace: "health", output: "json", kubeconfig: "/k" });
+    assert.deepEqual(parseStatusOptions({ args: ["-n", "health", "patient-records", "-oyaml"] }), { name: "patient-records", namespace: "health", output: "yaml", kube: { kubeconfig: undefined, context: undefined } });
+    assert.deepEqual(parseStatusOptions({ args: ["--namespace=health", "--output=json", "web", "--kubeconfig", "/k", "--context=host"] }), { name: "web", namespace: "health", output: "json", kube: { kubeconfig: "/k", context: "host" } });
   });
 
-  it("clusters takes only -o and --kubeconfig", () => {
-    assert.deepEqual(parseClustersOptions({ args: ["-o", "json", "--kubeconfig", "/k"] }), { output: "json", kubeconfig: "/k" });
+  it("clusters takes only -o, --kubeconfig and --context", () => {
+    assert.deepEqual(parseClustersOptions({ args: ["-o", "json", "--kubeconfig", "/k"] }), { output: "json", kube: { kubeconfig: "/k", context: undefined } });
+  });
+
+  it("explain and audit go through the kubeconfig unless a --grpc-* flag or SOVEREIGN_GRPC_ADDRESS asks for the break-glass path", () => {
+    const plain = parseExplainOptions({ args: ["web", "--context", "host"], environment: { SOVEREIGN_GRPC_CA: "ca.pem" } });
+    assert.ok(plain !== "help");
+    assert.equal(plain.grpc, undefined);
+    assert.deepEqual(plain.kube, { kubeconfig: undefined, context: "host" });
+    const viaEnv = parseAuditOptions({ args: ["web"], environment: { SOVEREIGN_GRPC_ADDRESS: "127.0.0.1:1", SOVEREIGN_GRPC_CA: "a", SOVEREIGN_GRPC_CERT: "b", SOVEREIGN_GRPC_KEY: "c" }, now: new Date(NOW) });
+    assert.ok(viaEnv !== "help");
+    assert.equal(viaEnv.grpc?.address, "127.0.0.1:1");
   });
 
   it("explain reads the gRPC endpoint from flags, and judges at --now", () => {
@@ -40,7 +50,7 @@ describe("kubectl sovereign live command options", () => {
     it(`checks the server certificate of ${c.address}${c.flags.length ? ` ${c.flags.join(" ")}` : ""}${Object.keys(c.env).length ? " (name from env)" : ""} against ${c.expected ?? "the address's host"}`, () => {
       const o = parseExplainOptions({ args: ["web", ...GRPC, "--grpc-address", c.address, ...c.flags], environment: c.env });
       assert.ok(o !== "help");
-      assert.equal(o.grpc.serverName, c.expected);
+      assert.equal(o.grpc?.serverName, c.expected);
     });
   }
 

@@ -75,7 +75,7 @@ describe("kubectl sovereign output", () => {
     it("prints -o json and -o yaml as the same document, with every placement and rejection", async () => {
       const out: Record<string, string> = {};
       for (const output of ["json", "yaml"] as const) {
-        await runStatus({ options: { name: "patient-records", namespace: "health", output, kubeconfig: undefined }, host: { getSovereignWorkload: async () => placedWorkload }, write: (t) => (out[output] = t) });
+        await runStatus({ options: { name: "patient-records", namespace: "health", output, kube: { kubeconfig: undefined, context: undefined } }, namespace: "health", host: { getSovereignWorkload: async () => placedWorkload }, write: (t) => (out[output] = t) });
       }
       const doc = JSON.parse(out.json!);
       assert.deepEqual(parse(out.yaml!), doc);
@@ -121,7 +121,7 @@ describe("kubectl sovereign output", () => {
     it("prints clusters sorted by name in -o json, with certifications judged and the heartbeat age in seconds", async () => {
       let out = "";
       const clusters = [memberCluster({ name: "z-last", status: { lastHeartbeatTime: new Date(NOW - 7000).toISOString() } }), memberCluster({ name: "a-first" })];
-      await runClusters({ options: { output: "json", kubeconfig: undefined }, host: { listMemberClusters: async () => clusters }, now: new Date(NOW), write: (t) => (out = t) });
+      await runClusters({ options: { output: "json", kube: { kubeconfig: undefined, context: undefined } }, host: { listMemberClusters: async () => clusters }, now: new Date(NOW), write: (t) => (out = t) });
       const doc = JSON.parse(out);
       assert.deepEqual(doc.clusters.map((c: { name: string }) => c.name), ["a-first", "z-last"]);
       assert.deepEqual(doc.clusters[1].certifications[1], { name: "SecNumCloud", version: "3.2", validUntil: "2027-06-30", daysLeft: 215, state: "valid" });
@@ -190,7 +190,8 @@ describe("kubectl sovereign output", () => {
       let out = "";
       const since = new Date(NOW - DAY);
       await runAudit({
-        options: { name: "patient-records", namespace: "health", output: "json", since, limit: 5, grpc: { address: "a:1", caFile: "", certFile: "", keyFile: "", serverName: undefined } },
+        options: { name: "patient-records", namespace: "health", output: "json", since, limit: 5, kube: { kubeconfig: undefined, context: undefined }, grpc: { address: "a:1", caFile: "", certFile: "", keyFile: "", serverName: undefined } },
+        namespace: "health",
         client: { explain: async () => ({ decision: undefined }), close: () => {}, queryAudit: async function* (req) { asked.push(req); yield record({}, 3); } },
         write: (t) => (out = t),
       });
