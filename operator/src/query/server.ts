@@ -151,7 +151,9 @@ export class QueryApiServer {
     try {
       const body = await this.#route(req, url, path);
       send(res, 200, body);
-      this.#log.info({ method: req.method, path, user: caller.user, groups: caller.groups, ms: Math.round(performance.now() - started) }, "query served");
+      // The aggregator polls discovery every few seconds: only the queries are worth an info line.
+      const level = path.includes("/sovereignworkloads/") || path.endsWith("/simulations") ? "info" : "debug";
+      this.#log[level]({ method: req.method, path, user: caller.user, groups: caller.groups, ms: Math.round(performance.now() - started) }, "query served");
     } catch (err) {
       const { code, message } = this.#failure(err, path);
       send(res, code, statusBody(code, message));

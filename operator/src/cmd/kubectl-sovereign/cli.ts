@@ -60,6 +60,17 @@ function rootCause(err: unknown): string | undefined {
   return typeof code === "string" && !e.message.includes(code) ? `${code}: ${e.message}` : e.message;
 }
 
+/** The message of the Status an API server answered with, when the error carries its JSON body. */
+export function statusMessage(text: string): string | undefined {
+  const m = /"message":("(?:[^"\\]|\\.)*")/.exec(text);
+  if (!m) return undefined;
+  try {
+    return JSON.parse(m[1]!) as string;
+  } catch {
+    return undefined;
+  }
+}
+
 /** What went wrong with the host, in words that name the kubeconfig to check. */
 function hostError(err: unknown, which: string): unknown {
   if (!(err instanceof KubeError)) return err;
@@ -68,7 +79,7 @@ function hostError(err: unknown, which: string): unknown {
   if (err.status === 0) return new CommandError(FailureKind.Unreachable, `cannot reach the host API server of ${which}: ${detail}. Check that the host cluster runs and that --kubeconfig/--context name it`, { cause: err });
   // kube-apiserver's 403 names the verb, resource and group that are missing.
   const roles = err.status === 403 ? ". Ask for a binding to one of the control-plane chart's roles (sovereign-viewer, sovereign-auditor, sovereign-admin) that grants it" : "";
-  return new CommandError(FailureKind.Refused, `the host API server (${which}) refused: ${err.message}${roles}`, { retryable: err.retryable, cause: err });
+  return new CommandError(FailureKind.Refused, `the host API server (${which}) refused: ${statusMessage(err.message) ?? err.message}${roles}`, { retryable: err.retryable, cause: err });
 }
 
 function openKube(env: CliEnvironment, flags: KubeFlags): KubeSession {

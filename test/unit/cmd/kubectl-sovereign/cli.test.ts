@@ -196,9 +196,10 @@ describe("kubectl sovereign exit statuses of the live commands", () => {
   });
 
   it("a 403 of the host on status names the missing permission and the chart's roles", async () => {
-    const e = testEnv({ host: { getSovereignWorkload: async () => { throw new KubeError(`SovereignWorkload a/b: API server answered 403: User "bob" cannot get resource "sovereignworkloads"`, { status: 403, retryable: false }); } } });
+    const body = JSON.stringify({ kind: "Status", status: "Failure", message: `sovereignworkloads.sovereignty.eu "b" is forbidden: User "bob" cannot get resource "sovereignworkloads"`, reason: "Forbidden", code: 403 }).slice(0, 160);
+    const e = testEnv({ host: { getSovereignWorkload: async () => { throw new KubeError(`SovereignWorkload a/b: API server answered 403: ${body}`, { status: 403, retryable: false }); } } });
     assert.equal(await runCli({ argv: ["status", "b", "-n", "a"], env: e }), 1);
-    assert.match(e.stderrText(), /refused: .*cannot get resource "sovereignworkloads"\. Ask for a binding to one of the control-plane chart's roles/);
+    assert.equal(e.stderrText(), `error: the host API server (the default kubeconfig ($KUBECONFIG, then ~/.kube/config)) refused: sovereignworkloads.sovereignty.eu "b" is forbidden: User "bob" cannot get resource "sovereignworkloads". Ask for a binding to one of the control-plane chart's roles (sovereign-viewer, sovereign-auditor, sovereign-admin) that grants it\n`);
   });
 
   it("token create prints the token on stdout and the helm command on stderr", async () => {
