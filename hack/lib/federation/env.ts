@@ -63,6 +63,9 @@ export function layoutEnv(opts: { layout: Layout; kubectl: string }): Record<str
   // Not FEDERATION_STATE_DIR or FEDERATION_BASE_PORT: a shell that sourced this file would
   // point every later `hack/federation` call (a test's second federation too) at these.
   vars.KUBECTL = opts.kubectl;
+  // kubectl and `kubectl sovereign` in a shell that sourced this file reach the host by
+  // default, as they would with a cluster admin's own kubeconfig.
+  vars.KUBECONFIG = layout.clusters.find((c) => c.role === "host")!.kubeconfig;
   return vars;
 }
 
