@@ -104,7 +104,8 @@ describe("Helm charts installed on the local federation, processes under the cha
     grpcPort = await freePort();
     cpMetrics = await freePort();
     agentMetrics = await freePort();
-    const cpValues = ["--set", `nats.url=${env.natsUrl}`];
+    // The federation's own release owns the APIService and the roles for people (cluster-wide names).
+    const cpValues = ["--set", `nats.url=${env.natsUrl}`, "--set", "query.apiService.create=false", "--set", "userRoles.create=false"];
     // The CRDs were applied with kubectl: no Helm release owns them yet (--take-ownership),
     // and kubectl's field managers hold their fields (--force-conflicts).
     helmOk(env, ["install", CP_RELEASE, old, "-n", SYSTEM_NAMESPACE, "--take-ownership", "--force-conflicts", ...cpValues], env.hostKubeconfig);
@@ -386,7 +387,7 @@ describe("Helm charts installed on the local federation, processes under the cha
     }
     assert.ok(getJson(env, env.hostKubeconfig, ["membercluster", MEMBER]), "and the MemberClusters with them");
     // A new install adopts the kept CRDs without --take-ownership (they carry this release's annotations).
-    helmOk(env, ["install", CP_RELEASE, CHARTS.controlPlane, "-n", SYSTEM_NAMESPACE, "--set", `nats.url=${env.natsUrl}`], env.hostKubeconfig);
+    helmOk(env, ["install", CP_RELEASE, CHARTS.controlPlane, "-n", SYSTEM_NAMESPACE, "--set", `nats.url=${env.natsUrl}`, "--set", "query.apiService.create=false", "--set", "userRoles.create=false"], env.hostKubeconfig);
   });
 });
 
