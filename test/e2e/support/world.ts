@@ -13,7 +13,7 @@ import { MEMBER_LABELS } from "../../../operator/src/api/index.ts";
 import { waitFor } from "../../../operator/src/runtime/index.ts";
 import { readFederationEnv, repoRoot } from "../../integration/env.ts";
 import type { FederationEnv } from "../../integration/env.ts";
-import { ResidencyAuditor } from "./auditor.ts";
+import { HOST, ResidencyAuditor } from "./auditor.ts";
 
 const GROUP = "sovereignty.eu";
 const VERSION = "v1alpha1";
@@ -56,15 +56,22 @@ export class World {
       files[m] = file;
     }
     this.members = new Map(Object.entries(files).map(([m, f]) => [m, kc(f).makeApiClient(CoreV1Api)]));
-    this.auditor = new ResidencyAuditor({ hostKubeconfig: this.env.hostKubeconfig, memberKubeconfigs: files });
+    // The auditor reads every member's API server, bare ones (fr, de) included: a replica
+    // must not appear where no agent runs either.
+    const everyMember: Record<string, string> = {};
+    for (const m of this.env.members) if (this.env.memberKubeconfigs[m]) everyMember[m] = this.env.memberKubeconfigs[m];
+    this.auditor = new ResidencyAuditor({ hostKubeconfig: this.env.hostKubeconfig, memberKubeconfigs: { ...everyMember, ...files } });
   }
 
   /**
    * A World on the example members and policies, with every agent member Ready (and
    * `namespace` created, when given): where every end-to-end test and the e2e benchmark start.
+   * Under mocha the residency audit starts here, before the first step (`audit: false`
+   * to do without it; a benchmark does, so the audit's requests do not skew its figures).
    */
-  static async ready(params: { namespace?: string } = {}): Promise<World> {
+  static async ready(params: { namespace?: string; audit?: boolean } = {}): Promise<World> {
     const world = new World();
+    if (params.audit ?? typeof (globalThis as { describe?: unknown }).describe === "function") world.auditor.watch();
     world.applyFiles(["crds/examples/10-member-clusters.yaml", "crds/examples/20-policies.yaml"]);
     if (params.namespace) world.apply([namespaceManifest(params.namespace)]);
     for (const m of world.members.keys()) await world.untilMemberReady(m, true, 90_000);
@@ -89,9 +96,44 @@ export class World {
     this.kubectl(["apply", "--server-side", "--force-conflicts", "--field-manager=e2e", ...files.flatMap((f) => ["-f", path.join(repoRoot, f)])]);
   }
 
-  /** `hack/federation stop|start <component>`, exactly what a user runs. */
+  /**
+   * `hack/federation stop|start <component>`, exactly what a user runs. Stopping an API
+   * server (or etcd, which all of them use) tells the auditor that those clusters are down
+   * on purpose; starting it again, that they must answer again.
+   */
   component(verb: "stop" | "start", name: string, extra: string[] = []): void {
+    const audited = apiServersOf(name, this.auditor.members);
+    if (verb === "stop") this.auditor.expectDown(...audited);
     execFileSync(path.join(repoRoot, "hack", "federation"), [verb, name, ...extra], { stdio: ["ignore", "pipe", "pipe"], timeout: 180_000 });
+    if (verb === "start") this.auditor.expectUp(...audited);
+  }
+
+  /**
+   * A file's last step (its `after()`): says at once what the audit saw so far, runs the
+   * cleanups (each even if another failed), deletes the namespace's workloads, stops the
+   * audit, and then fails with the audit's findings first and the cleanups' errors after,
+   * so a failing delete never hides a violation.
+   */
+  async finish(params: { namespace?: string; cleanup?: readonly (() => unknown)[]; deleteTimeout?: string } = {}): Promise<void> {
+    const early = this.auditor.pendingProblems();
+    if (early.length) process.stderr.write(`[residency auditor] before cleanup:\n${early.join("\n")}\n`);
+    const errors: Error[] = [];
+    for (const step of [...(params.cleanup ?? []), ...(params.namespace ? [() => this.kubectl(["delete", "sovereignworkloads", "--all", "-n", params.namespace!, "--wait=true", `--timeout=${params.deleteTimeout ?? "90s"}`])] : [])]) {
+      try {
+        await step();
+      } catch (err) {
+        errors.push(err as Error);
+      }
+    }
+    let audit: Error | undefined;
+    try {
+      await this.auditor.stopWatching();
+    } catch (err) {
+      audit = err as Error;
+    }
+    if (!audit && errors.length === 0) return;
+    const text = [audit?.message, ...errors.map((e) => `cleanup failed: ${e.message}`)].filter(Boolean).join("\n");
+    throw new Error(text, { cause: audit ?? errors[0] });
   }
 
   async workload(namespace: string, name: string): Promise<SovereignWorkload | undefined> {
@@ -164,6 +206,15 @@ export class World {
       return w && w.status?.observedGeneration === w.metadata.generation && check(w) ? w : false;
     }, timeoutMs);
   }
+}
+
+/** Which audited clusters a component's stop takes down: its own API server's, or all of them for etcd. */
+export function apiServersOf(component: string, members: readonly string[]): string[] {
+  if (component === "etcd") return [HOST, ...members];
+  const m = /^kube-apiserver(?:-(.+)| \((.+)\))$/.exec(component);
+  const cluster = m?.[1] ?? m?.[2];
+  if (cluster === undefined) return [];
+  return cluster === "host" ? [HOST] : members.filter((x) => x === cluster);
 }
 
 export function condition(w: SovereignWorkload, type: string): { status: string; reason: string } | undefined {
