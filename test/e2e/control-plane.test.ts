@@ -58,7 +58,6 @@ describe("the control plane under faults, end to end", function () {
 
   before(async function () {
     world = await World.ready({ namespace: ns });
-    world.auditor.watch();
   });
 
   afterEach(async function () {
@@ -67,13 +66,14 @@ describe("the control plane under faults, end to end", function () {
 
   after(async function () {
     second?.kill("SIGKILL");
-    try {
-      world?.component("start", "control-plane");
-    } catch {
-      // already running
-    }
-    world?.kubectl(["delete", "sovereignworkloads", "--all", "-n", ns, "--wait=true", "--timeout=120s"]);
-    await world?.auditor.stopWatching();
+    const startControlPlane = () => {
+      try {
+        world.component("start", "control-plane");
+      } catch {
+        // already running
+      }
+    };
+    await world?.finish({ namespace: ns, cleanup: [startControlPlane], deleteTimeout: "120s" });
   });
 
   it("killed with SIGKILL in the middle of a burst of applies and restarted: no duplicate and no lost pod", async function () {

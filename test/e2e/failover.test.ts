@@ -13,7 +13,6 @@ describe("failover within residency, end to end (agents stopped and started with
 
   before(async function () {
     world = await World.ready({ namespace: ns });
-    world.auditor.watch();
   });
 
   afterEach(async function () {
@@ -22,15 +21,16 @@ describe("failover within residency, end to end (agents stopped and started with
 
   after(async function () {
     // Whatever happened, leave every agent running for the next file.
-    for (const m of world?.members.keys() ?? []) {
-      try {
-        world.component("start", `agent-${m}`);
-      } catch {
-        // already running
+    const startAgents = () => {
+      for (const m of world.members.keys()) {
+        try {
+          world.component("start", `agent-${m}`);
+        } catch {
+          // already running
+        }
       }
-    }
-    world?.kubectl(["delete", "sovereignworkloads", "--all", "-n", ns, "--wait=true", "--timeout=90s"]);
-    await world?.auditor.stopWatching();
+    };
+    await world?.finish({ namespace: ns, cleanup: [startAgents] });
   });
 
   it("re-places EU replicas of a stopped member elsewhere in the EU; a DE-only workload with no other DE cluster stays put; the surplus goes when the member returns", async function () {

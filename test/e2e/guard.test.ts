@@ -19,9 +19,12 @@ describe("the member residency guard, end to end", function () {
     world = await World.ready({ namespace: ns });
   });
 
+  afterEach(async function () {
+    await world.auditor.check(this.currentTest?.title ?? "step");
+  });
+
   after(async function () {
-    world?.kubectl(["delete", "sovereignworkloads", "--all", "-n", ns, "--wait=true", "--timeout=90s"]);
-    await world?.auditor.check("after the guard tests");
+    await world?.finish({ namespace: ns });
   });
 
   function createOn(member: string, pod: object): { status: number; stderr: string } {

@@ -13,7 +13,6 @@ describe("placement within residency, end to end (host, four members with agents
 
   before(async function () {
     world = await World.ready({ namespace: ns });
-    world.auditor.watch();
   });
 
   afterEach(async function () {
@@ -21,8 +20,7 @@ describe("placement within residency, end to end (host, four members with agents
   });
 
   after(async function () {
-    world?.kubectl(["delete", "sovereignworkloads", "--all", "-n", ns, "--wait=true", "--timeout=90s"]);
-    await world?.auditor.stopWatching();
+    await world?.finish({ namespace: ns });
   });
 
   it("runs a French-only HDS workload only on the French HDS members", async function () {
