@@ -16,6 +16,7 @@ import { connectAs, need } from "../federation/helpers.ts";
 import { kubectl, kubectlOk } from "../kubectl.ts";
 import { lastStatus, workloadPods } from "../agent/helpers.ts";
 import { buildImage, containerLogs, execNode, inspectContainer, podman, podmanMissing, SANDBOX_ULIMITS } from "./podman.ts";
+import { skipForMissingTool } from "../../support/missing-tool.ts";
 
 /** A member of the default shape with no agent component of its own, so this container is its only agent. */
 const MEMBER = "fr";
@@ -78,10 +79,7 @@ describe("the container image (hack/build-image) runs the member agent under pod
   before(async function () {
     const missing = podmanMissing();
     if (missing) {
-      if (process.env.SOVEREIGN_SKIP_IMAGE === "1") {
-        console.log(`      skipped: ${missing} (SOVEREIGN_SKIP_IMAGE=1)`);
-        this.skip();
-      }
+      if (process.env.SOVEREIGN_SKIP_IMAGE === "1") skipForMissingTool(this, { tool: "podman", install: `${missing}; SOVEREIGN_SKIP_IMAGE=1` });
       throw new Error(`${missing}. .ci/run installs it; to skip this suite on a machine without podman, set SOVEREIGN_SKIP_IMAGE=1`);
     }
     this.timeout(20 * 60_000);

@@ -10,6 +10,7 @@ import { agentComponentName, CONTROL_PLANE_COMPONENT } from "../../../hack/lib/f
 import { namespaceManifest, workloadManifest, World } from "../../e2e/support/world.ts";
 import { repoRoot } from "../env.ts";
 import { Prometheus, type Sample } from "./prometheus.ts";
+import { skipForMissingTool } from "../../support/missing-tool.ts";
 
 /**
  * The dashboard and the alerts, against a real Prometheus scraping the running control
@@ -99,10 +100,7 @@ describe("observability: a real Prometheus scraping the local federation", funct
   });
 
   it("finds the live exposition of the control plane and of an agent clean with promtool check metrics", async function () {
-    if (spawnSync("promtool", ["--version"]).error) {
-      console.log("    promtool not found on PATH (apt-get install prometheus): skipping");
-      this.skip();
-    }
+    if (spawnSync("promtool", ["--version"]).error) skipForMissingTool(this, { tool: "promtool", install: "apt-get install prometheus" });
     const agent = world.env.agents[0]!;
     for (const url of [world.env.controlPlaneMetricsUrl, world.env.agentMetricsUrls[agent]!]) {
       const text = await (await fetch(url)).text();

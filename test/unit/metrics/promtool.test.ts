@@ -4,6 +4,7 @@
 import assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
 import { exercisedAgent, exercisedControlPlane } from "./exercise.ts";
+import { skipForMissingTool } from "../../support/missing-tool.ts";
 
 function promtool(): string | undefined {
   const found = spawnSync("promtool", ["--version"], { encoding: "utf8" });
@@ -18,10 +19,7 @@ function checkMetrics(bin: string, exposition: string): { status: number | null;
 describe("metrics: promtool check metrics", function () {
   const bin = promtool();
   before(function () {
-    if (!bin) {
-      console.log("    promtool not found on PATH (apt-get install prometheus): skipping the exposition lint");
-      this.skip();
-    }
+    if (!bin) skipForMissingTool(this, { tool: "promtool (the exposition lint)", install: "apt-get install prometheus" });
   });
 
   it("finds a bad exposition bad (positive control: the lint can fail)", () => {

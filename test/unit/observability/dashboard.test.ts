@@ -11,6 +11,7 @@ import { stringify } from "yaml";
 import { METRICS } from "../../../operator/src/metrics/index.ts";
 import { DASHBOARD_FILE, DASHBOARD_UID, dashboardQueries, operatorMetricsIn, renderDashboard, selectorsIn, substitute } from "../../../hack/lib/dashboard/index.ts";
 import { findPromtool, promtool } from "./promtool.ts";
+import { skipForMissingTool } from "../../support/missing-tool.ts";
 
 const root = path.resolve(import.meta.dirname, "../../..");
 const committed = readFileSync(path.join(root, DASHBOARD_FILE), "utf8");
@@ -139,10 +140,7 @@ describe("Grafana dashboard", () => {
   describe("with promtool", function () {
     const bin = findPromtool();
     before(function () {
-      if (!bin) {
-        console.log("    promtool not found on PATH (apt-get install prometheus): skipping the PromQL syntax check");
-        this.skip();
-      }
+      if (!bin) skipForMissingTool(this, { tool: "promtool (the PromQL syntax check)", install: "apt-get install prometheus" });
     });
 
     it("has only valid PromQL once the variables are substituted (each query checked as a recording rule)", () => {

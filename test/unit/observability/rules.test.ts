@@ -11,6 +11,7 @@ import { parse } from "yaml";
 import { METRICS } from "../../../operator/src/metrics/index.ts";
 import { operatorMetricsIn } from "../../../hack/lib/dashboard/index.ts";
 import { findPromtool, promtool } from "./promtool.ts";
+import { skipForMissingTool } from "../../support/missing-tool.ts";
 
 const root = path.resolve(import.meta.dirname, "../../..");
 const RULES = path.join(root, "charts/control-plane/rules/sovereign-federation.rules.yaml");
@@ -92,10 +93,7 @@ describe("alert rules", () => {
   describe("with promtool", function () {
     const bin = findPromtool();
     before(function () {
-      if (!bin) {
-        console.log("    promtool not found on PATH (apt-get install prometheus): skipping promtool check/test rules");
-        this.skip();
-      }
+      if (!bin) skipForMissingTool(this, { tool: "promtool (check/test rules)", install: "apt-get install prometheus" });
     });
 
     it("pass `promtool check rules`", () => {
