@@ -9,10 +9,20 @@ import type { Tools } from "./tools.ts";
 
 export const KWOK_NODE_ANNOTATION = "kwok.x-k8s.io/node";
 
+/**
+ * Stages of our own, after kwok's stock ones: pod-ready-again.yaml sets a Running pod
+ * Ready again once the node lifecycle controller marked it NotReady (an API server
+ * outage), as a kubelet would; without it a fault test measures kwok, not the product.
+ */
+export const OWN_KWOK_STAGES_DIR = path.join(import.meta.dirname, "kwok-stages");
+
 /** kwok plays the kubelets of a member's fake nodes: pods bound there go Running. */
 export function kwokComponent(opts: { layout: Layout; cluster: ClusterLayout; tools: Tools }): Component {
   const { layout, cluster, tools } = opts;
-  const stages = readdirSync(tools.kwokStages).filter((f) => f.endsWith(".yaml")).sort();
+  const stages = [
+    ...readdirSync(tools.kwokStages).filter((f) => f.endsWith(".yaml")).sort().map((f) => path.join(tools.kwokStages, f)),
+    ...readdirSync(OWN_KWOK_STAGES_DIR).filter((f) => f.endsWith(".yaml")).sort().map((f) => path.join(OWN_KWOK_STAGES_DIR, f)),
+  ];
   return {
     name: `kwok (${cluster.name})`,
     binary: tools.kwok,
@@ -22,7 +32,7 @@ export function kwokComponent(opts: { layout: Layout; cluster: ClusterLayout; to
       `--manage-nodes-with-annotation-selector=${KWOK_NODE_ANNOTATION}=fake`,
       "--cidr=10.244.0.0/16",
       "--node-lease-duration-seconds=40",
-      ...stages.map((f) => `--config=${path.join(tools.kwokStages, f)}`),
+      ...stages.map((f) => `--config=${f}`),
     ],
     log: path.join(layout.logDir, `kwok-${cluster.name}.log`),
     ports: [],
