@@ -123,7 +123,10 @@ describe("Helm charts installed on the local federation, processes under the cha
     cp = startProcess("operator/src/cmd/controller/main.ts", [
       "--kubeconfig", cpKubeconfig.node, "--nats-url", env.natsUrl, "--nats-ca", env.vars.NATS_CA!, "--nats-creds", env.vars.NATS_CREDS_CONTROL_PLANE!,
       "--grpc-listen", `127.0.0.1:${grpcPort}`, "--grpc-ca", env.vars.GRPC_CA!, "--grpc-cert", env.vars.GRPC_SERVER_CERT!, "--grpc-key", env.vars.GRPC_SERVER_KEY!,
-      "--metrics-listen", `127.0.0.1:${cpMetrics}`, "--leader-election-namespace", SYSTEM_NAMESPACE, "--heartbeat-interval", "1s", "--heartbeat-misses", "5",
+      "--metrics-listen", `127.0.0.1:${cpMetrics}`, "--leader-election-namespace", SYSTEM_NAMESPACE,
+      // 1 s heartbeats on both sides, and 10 misses before NotReady: nothing here waits for NotReady,
+      // and on a loaded 2-core machine an event loop can stall for seconds.
+      "--heartbeat-interval", "1s", "--heartbeat-misses", "10",
     ]);
     await waitFor(async () => (await httpStatus(`http://127.0.0.1:${cpMetrics}/readyz`)) === 200 || (cp!.child.exitCode !== null ? Promise.reject(new Error(cp!.output())) : false), { what: "the control plane's /readyz", timeoutMs: 90_000, intervalMs: 250 })
       .catch((err: unknown) => { throw new Error(`control plane not ready: ${cp!.output().slice(-3000)}`, { cause: err }); });

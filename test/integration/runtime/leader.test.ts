@@ -119,7 +119,9 @@ describe("leader election on a real Lease", function () {
     const bLeads = Date.now();
     assert.ok(aStopped > 0, "a's leader signal aborted");
     assert.ok(la.signal.reason instanceof LeadershipLostError);
-    assert.ok(aStopped - cut <= durations.renewDeadlineMs + 200, `a stopped ${aStopped - cut} ms after the cut`);
+    // What matters is that a stops before b leads (below); the bound only says a gives up about
+    // when its renew deadline passes, with room for a retry period and a loaded machine's stalls.
+    assert.ok(aStopped - cut <= durations.renewDeadlineMs + durations.retryPeriodMs + 1500, `a stopped ${aStopped - cut} ms after the cut`);
     assert.ok(aStopped < bLeads, "a stopped before b led");
     assert.equal(await holder(), "b");
   });
