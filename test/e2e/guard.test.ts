@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
 import { stringify } from "yaml";
-import { REQUIREMENT_ANNOTATIONS } from "../../operator/src/api/index.ts";
+import { MEMBER_LABELS, REQUIREMENT_ANNOTATIONS } from "../../operator/src/api/index.ts";
 import { workloadManifest, World } from "./support/world.ts";
 
 /**
@@ -70,5 +70,36 @@ describe("the member residency guard, end to end", function () {
     assert.equal(admitted.status, 0, `a compliant copy must be admitted (positive control): ${admitted.stderr}`);
     world.kubectl(["get", "pod", "copied-german-pod", "-n", ns], { kubeconfig: world.env.memberKubeconfigs[german]! });
     world.kubectl(["delete", "pod", "copied-german-pod", "-n", ns, "--wait=false", "--ignore-not-found"], { kubeconfig: world.env.memberKubeconfigs[german]! });
+  });
+
+  it("the residency audit sees a Deployment on a member that may not hold it, even with no pod of it anywhere (the audit's positive control)", async function () {
+    world.apply([workloadManifest({ namespace: ns, name: "fr-only", replicas: 1, policy: "health-fr-hds" })]);
+    const fr = await world.untilStatus(ns, "fr-only", "Ready", (w) => w.status?.readyReplicas === 1);
+    // On the bare German member: no agent, no guard. Paused, so its controller creates no
+    // ReplicaSet and no pod: only the Deployment itself says the data was sent there.
+    const member = "de";
+    const name = "planted-fr-only";
+    const kubeconfig = world.env.memberKubeconfigs[member]!;
+    spawnSync(world.kubectlBin, ["--kubeconfig", kubeconfig, "create", "namespace", ns], { encoding: "utf8" });
+    const annotations = { [REQUIREMENT_ANNOTATIONS.allowedCountries]: "FR", [REQUIREMENT_ANNOTATIONS.requiredCertifications]: "HDS" };
+    const deployment = {
+      apiVersion: "apps/v1", kind: "Deployment",
+      metadata: { name, namespace: ns, labels: { [MEMBER_LABELS.workloadUid]: fr.metadata.uid! } },
+      spec: {
+        replicas: 2, paused: true, selector: { matchLabels: { app: name } },
+        template: { metadata: { labels: { app: name }, annotations }, spec: { containers: [{ name: "app", image: "registry.example.eu/e2e:1.0" }] } },
+      },
+    };
+    world.auditor.plant({ member, kind: "Deployment", namespace: ns, name });
+    try {
+      world.kubectl(["create", "-f", "-"], { kubeconfig, input: JSON.stringify(deployment) });
+      await world.until("the continuous audit to see the planted Deployment", async () => world.auditor.timesSeen({ member, kind: "Deployment", namespace: ns, name }) > 0, 30_000);
+      const snap = await world.auditor.snapshot();
+      const seen = snap.planted.filter((v) => v.object === `Deployment ${ns}/${name}`);
+      assert.ok(seen.some((v) => v.code === "CountryNotAllowed" || v.code === "NoMemberCluster"), JSON.stringify(seen));
+      assert.ok(!snap.pods.some((p) => p.member === member && p.namespace === ns), "no pod of it: the Deployment alone is the evidence");
+    } finally {
+      world.kubectl(["delete", "deployment", name, "-n", ns, "--ignore-not-found"], { kubeconfig });
+    }
   });
 });

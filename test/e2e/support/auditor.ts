@@ -63,6 +63,8 @@ export interface AuditSnapshot {
   violations: Violation[];
   /** Breaches still within their grace, for the record. */
   transitional: Violation[];
+  /** Violations planted on purpose (see plant()): seen, and not counted. */
+  planted: Violation[];
   /** Members (and "host") that could not be listed in this round, with the error. */
   unreachable: Map<string, string>;
   /** metadata.generation of every fact: "cluster/<name>", "policy/<name>", "workload/<uid>". */
@@ -146,6 +148,8 @@ export class ResidencyAuditor {
   #surfaced = 0;
   #seen = new Set<string>();
   #watching: Watching | undefined;
+  /** Violations a scenario plants on purpose (positive controls), by "member/Kind ns/name": how often they were seen. */
+  readonly #planted = new Map<string, number>();
 
   constructor(params: { hostKubeconfig: string; memberKubeconfigs: Record<string, string>; graceMs?: number; intervalMs?: number; unreachableMs?: number }) {
     this.#host = kubeConfigOf(params.hostKubeconfig).makeApiClient(CustomObjectsApi);
@@ -185,6 +189,19 @@ export class ResidencyAuditor {
       r.listed = 0;
       if (r.failingSince !== undefined) r.failingSince = now;
     }
+  }
+
+  /**
+   * A violation the scenario creates on purpose, to show the audit sees it (a positive
+   * control): it is counted (`timesSeen`) instead of failing the test.
+   */
+  plant(params: { member: string; kind: "Pod" | "Deployment"; namespace: string; name: string }): void {
+    this.#planted.set(`${params.member}/${params.kind} ${params.namespace}/${params.name}`, 0);
+  }
+
+  /** How many times (rounds and checks) a planted violation was seen. */
+  timesSeen(params: { member: string; kind: "Pod" | "Deployment"; namespace: string; name: string }): number {
+    return this.#planted.get(`${params.member}/${params.kind} ${params.namespace}/${params.name}`) ?? 0;
   }
 
   /** Every sovereign object on every member now, judged with the fact changes the watcher saw (none: everything counts at once). */
@@ -397,7 +414,7 @@ export class ResidencyAuditor {
     ]);
     const objects = perMember.flat();
     const pods = objects.filter((o): o is AuditedPod => o.kind === "Pod" && o.workloadUid !== undefined);
-    const snap: AuditSnapshot = { at, pods, objects, violations: [], transitional: [], unreachable, generations: facts?.generations ?? new Map() };
+    const snap: AuditSnapshot = { at, pods, objects, violations: [], transitional: [], planted: [], unreachable, generations: facts?.generations ?? new Map() };
     // Without the host's facts there is nothing to judge by (and no change to see): the round only checked reachability.
     if (!facts) return snap;
     changes.observe(facts.generations, at.getTime());
@@ -423,6 +440,12 @@ export class ResidencyAuditor {
       for (const b of breaches) {
         const v: Violation = { member: o.member, object: where, pod: where, workload: label, code: b.code, why: b.why };
         const counts = breachCounts({ createdAt: o.createdAt.getTime(), at: at.getTime(), lastChange, afterMs: b.afterMs, graceMs });
+        const planted = `${o.member}/${where}`;
+        if (counts && this.#planted.has(planted)) {
+          this.#planted.set(planted, this.#planted.get(planted)! + 1);
+          snap.planted.push(v);
+          continue;
+        }
         (counts ? snap.violations : snap.transitional).push(v);
       }
     }
