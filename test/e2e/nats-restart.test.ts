@@ -46,18 +46,18 @@ describe("nats-server killed with SIGKILL right after a burst of applies, end to
       kc.loadFromFile(world.env.memberKubeconfigs[m]!);
       return [m, kc.makeApiClient(AppsV1Api)];
     }));
-    world.auditor.watch();
   });
 
   after(async function () {
     // Whatever happened, leave nats-server running for the next file.
-    try {
-      world?.component("start", "nats-server");
-    } catch {
-      // already running
-    }
-    world?.kubectl(["delete", "sovereignworkloads", "--all", "-n", ns, "--wait=true", "--timeout=120s"]);
-    await world?.auditor.stopWatching();
+    const startNats = () => {
+      try {
+        world.component("start", "nats-server");
+      } catch {
+        // already running
+      }
+    };
+    await world?.finish({ namespace: ns, cleanup: [startNats], deleteTimeout: "120s" });
   });
 
   it("every workload ends with exactly its replicas Running and one Deployment per placed cluster, and no acknowledged audit record is lost", async function () {
