@@ -71,11 +71,28 @@ export class World {
    */
   static async ready(params: { namespace?: string; audit?: boolean } = {}): Promise<World> {
     const world = new World();
+    world.clearBareMembers();
     if (params.audit ?? typeof (globalThis as { describe?: unknown }).describe === "function") world.auditor.watch();
     world.applyFiles(["crds/examples/10-member-clusters.yaml", "crds/examples/20-policies.yaml"]);
     if (params.namespace) world.apply([namespaceManifest(params.namespace)]);
     for (const m of world.members.keys()) await world.untilMemberReady(m, true, 90_000);
     return world;
+  }
+
+  /**
+   * The members without an agent (fr, de) are the integration suites' test bed: in one
+   * `npm test` run those suites leave sovereign probes there (intents sent by hand,
+   * guard probes) judged by facts they declared then. An end-to-end file starts from a
+   * clean slate: every labelled Deployment and pod on a bare member is removed before the
+   * audit starts, so the audit judges what this file and the control plane did.
+   */
+  clearBareMembers(): void {
+    const agents = new Set(this.members.keys());
+    for (const m of this.env.members) {
+      const kubeconfig = this.env.memberKubeconfigs[m];
+      if (agents.has(m) || !kubeconfig) continue;
+      this.kubectl(["delete", "deployments,pods", "-A", "-l", MEMBER_LABELS.workloadUid, "--wait=true", "--timeout=90s", "--ignore-not-found"], { kubeconfig });
+    }
   }
 
   kubectl(args: string[], opts: { kubeconfig?: string; input?: string } = {}): string {
