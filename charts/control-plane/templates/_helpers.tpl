@@ -42,13 +42,3 @@ app.kubernetes.io/managed-by: {{ .Release.Service }}
 {{- printf "%s:%s" .Values.image.repository (default .Chart.AppVersion .Values.image.tag) -}}
 {{- end -}}
 
-{{/*
-The processes keep bootstrap tokens, member NATS credentials and their Lease in
-sovereign-system (operator/src/federation/grpc/bootstrap-tokens.ts, join.ts): a release
-elsewhere would grant its Role where nothing is read.
-*/}}
-{{- define "cp.checkNamespace" -}}
-{{- if ne .Release.Namespace "sovereign-system" -}}
-{{- fail (printf "release namespace: %q is not sovereign-system; the control plane keeps bootstrap tokens, member credentials and its Lease there (helm install -n sovereign-system)" .Release.Namespace) -}}
-{{- end -}}
-{{- end -}}

@@ -42,17 +42,6 @@ app.kubernetes.io/managed-by: {{ .Release.Service }}
 {{- printf "%s:%s" .Values.image.repository (default .Chart.AppVersion .Values.image.tag) -}}
 {{- end -}}
 
-{{/*
-The agent keeps its NATS credentials (sovereign-agent-credentials) and the guard's
-parameter (sovereign-residency-facts) in sovereign-system (operator/src/agent/credentials.ts,
-api/member-labels.ts): its Role is there, so the release must be.
-*/}}
-{{- define "agent.checkNamespace" -}}
-{{- if ne .Release.Namespace "sovereign-system" -}}
-{{- fail (printf "release namespace: %q is not sovereign-system; the agent keeps its credentials and the residency guard's parameter there (helm install -n sovereign-system)" .Release.Namespace) -}}
-{{- end -}}
-{{- end -}}
-
 {{/* Values the schema cannot tie together: one of each pair must be given. */}}
 {{- define "agent.checkValues" -}}
 {{- if and (not .Values.join.bootstrapToken) (not .Values.join.existingSecret) -}}

@@ -40,6 +40,8 @@ export interface AgentDeps {
   residency?: ResidencyFacts;
   heartbeatIntervalMs?: number;
   statusDebounceMs?: number;
+  /** The agent's own namespace (its --namespace option), where the guard's parameter lives; default GUARD_PARAM's. */
+  namespace?: string;
 }
 
 const DEPLOYMENT_SELECTOR = `${MEMBER_LABELS.managedBy}=${MANAGED_BY_AGENT}`;
@@ -47,6 +49,7 @@ const DEPLOYMENT_SELECTOR = `${MEMBER_LABELS.managedBy}=${MANAGED_BY_AGENT}`;
 export class Agent implements Runnable {
   readonly name = "member-agent";
   readonly #d: AgentDeps;
+  readonly #guardParam: { namespace: string; name: string };
   readonly #metrics: AgentMetrics;
   readonly #locks = new KeyedLock();
   readonly #status: Debouncer;
@@ -73,6 +76,7 @@ export class Agent implements Runnable {
 
   constructor(deps: AgentDeps) {
     this.#d = deps;
+    this.#guardParam = { namespace: deps.namespace ?? GUARD_PARAM.namespace, name: GUARD_PARAM.name };
     this.#metrics = deps.metrics ?? noopAgentMetrics;
     this.#facts = deps.residency;
     this.#status = new Debouncer({
@@ -111,8 +115,8 @@ export class Agent implements Runnable {
       this.#d.deployments.start(signal),
       this.#d.pods.start(signal),
     ];
-    await retrying({ what: "ensure namespace sovereign-system", clock: this.#d.clock, log, signal }, () =>
-      this.#d.member.ensureNamespace(GUARD_PARAM.namespace, { [MEMBER_LABELS.managedBy]: MANAGED_BY_AGENT }));
+    await retrying({ what: `ensure namespace ${this.#guardParam.namespace}`, clock: this.#d.clock, log, signal }, () =>
+      this.#d.member.ensureNamespace(this.#guardParam.namespace, { [MEMBER_LABELS.managedBy]: MANAGED_BY_AGENT }));
     await this.#syncGuard(signal).catch((err: unknown) => log.warn({ err }, "could not write the guard's parameter yet"));
     await Promise.all([this.#d.deployments.waitForSync(signal), this.#d.pods.waitForSync(signal)]);
     this.#d.connection.onReconnect(() => this.#requestResync(signal));
@@ -354,7 +358,7 @@ export class Agent implements Runnable {
     if (!this.#facts) return;
     const data = guardParamData({ cluster: this.#d.cluster, facts: this.#facts, now: this.#d.clock.now() });
     if (this.#guardApplied && JSON.stringify(this.#guardApplied) === JSON.stringify(data)) return;
-    await this.#d.member.applyConfigMap({ ...GUARD_PARAM, labels: { [MEMBER_LABELS.managedBy]: MANAGED_BY_AGENT }, data }, FIELD_MANAGER);
+    await this.#d.member.applyConfigMap({ ...this.#guardParam, labels: { [MEMBER_LABELS.managedBy]: MANAGED_BY_AGENT }, data }, FIELD_MANAGER);
     this.#guardApplied = data;
     this.#guardReady = true;
     this.#d.log.info({ param: data }, "residency guard parameter written");

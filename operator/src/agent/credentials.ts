@@ -88,6 +88,8 @@ export interface JoinParams {
   log: Logger;
   signal: AbortSignal;
   backoff?: { initialMs: number; maxMs: number };
+  /** The agent's own namespace (its --namespace option), where the Secret lives; default CREDENTIALS_SECRET's. */
+  namespace?: string;
 }
 
 /**
@@ -98,10 +100,11 @@ export interface JoinParams {
 export async function joinOrRestore(params: JoinParams): Promise<AgentCredentials> {
   const { member, log, clock, signal } = params;
   const backoff = params.backoff ?? { initialMs: 500, maxMs: 30_000 };
-  const stored = await member.getSecret(CREDENTIALS_SECRET.namespace, CREDENTIALS_SECRET.name);
+  const secretRef = { namespace: params.namespace ?? CREDENTIALS_SECRET.namespace, name: CREDENTIALS_SECRET.name };
+  const stored = await member.getSecret(secretRef.namespace, secretRef.name);
   const restored = stored && stored.data.cluster === params.cluster ? credentialsFromSecret(stored.data) : undefined;
   if (restored) {
-    log.info({ secret: `${CREDENTIALS_SECRET.namespace}/${CREDENTIALS_SECRET.name}` }, "using the NATS credentials of an earlier Join");
+    log.info({ secret: `${secretRef.namespace}/${secretRef.name}` }, "using the NATS credentials of an earlier Join");
     return restored;
   }
   const token = (await params.readToken()).trim();
@@ -124,8 +127,8 @@ export async function joinOrRestore(params: JoinParams): Promise<AgentCredential
   const data = secretDataOf(res);
   for (let attempt = 1; ; attempt++) {
     try {
-      await member.ensureNamespace(CREDENTIALS_SECRET.namespace, { [MEMBER_LABELS.managedBy]: MANAGED_BY_AGENT });
-      await member.writeSecret({ ...CREDENTIALS_SECRET, labels: { [MEMBER_LABELS.managedBy]: MANAGED_BY_AGENT }, data });
+      await member.ensureNamespace(secretRef.namespace, { [MEMBER_LABELS.managedBy]: MANAGED_BY_AGENT });
+      await member.writeSecret({ ...secretRef, labels: { [MEMBER_LABELS.managedBy]: MANAGED_BY_AGENT }, data });
       break;
     } catch (err) {
       const wait = backoffMs({ attempt, ...backoff });

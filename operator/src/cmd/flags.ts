@@ -36,3 +36,20 @@ export function readable(file: string, flag: string): string {
   }
   return file;
 }
+
+/** A namespace name as Kubernetes takes it (RFC 1123 label). */
+export function validateNamespace(text: string, flag: string): string {
+  if (!/^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$/.test(text)) throw new UsageError(`${flag}: ${JSON.stringify(text)} is not a namespace name (RFC 1123 label)`);
+  return text;
+}
+
+/**
+ * The process's own namespace: --namespace, else POD_NAMESPACE (the downward API, set by
+ * both charts), else sovereign-system (the local federation runs processes outside pods).
+ */
+export function namespaceOf(params: { flag: string | undefined; env: Readonly<Record<string, string | undefined>> }): string {
+  if (params.flag !== undefined) return validateNamespace(params.flag, "--namespace");
+  const fromPod = params.env.POD_NAMESPACE;
+  if (fromPod !== undefined && fromPod !== "") return validateNamespace(fromPod, "POD_NAMESPACE");
+  return "sovereign-system";
+}

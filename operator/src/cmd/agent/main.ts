@@ -35,6 +35,7 @@ async function credentialsOf(opts: AgentOptions, member: KubeMemberApi, log: Log
   try {
     return await joinOrRestore({
       cluster: opts.cluster,
+      namespace: opts.namespace,
       member,
       join: (bootstrapToken) => client.join({ cluster: opts.cluster, bootstrapToken, agentVersion: AGENT_VERSION }),
       readToken: async () => readFileSync(c.bootstrapTokenFile, "utf8"),
@@ -69,7 +70,7 @@ async function connectNats(opts: AgentOptions, creds: AgentCredentials, log: Log
 async function main(): Promise<number> {
   let opts: AgentOptions | "help";
   try {
-    opts = parseAgentOptions(process.argv.slice(2));
+    opts = parseAgentOptions(process.argv.slice(2), { env: process.env });
   } catch (err) {
     if (!(err instanceof UsageError)) throw err;
     process.stderr.write(`agent: ${err.message}\n\n${USAGE}\n`);
@@ -128,6 +129,7 @@ async function main(): Promise<number> {
   });
   const agent = new Agent({
     cluster: opts.cluster,
+    namespace: opts.namespace,
     agentVersion: AGENT_VERSION,
     member,
     intents: new NatsIntentSource({ client, cluster: opts.cluster, log }),

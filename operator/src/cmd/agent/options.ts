@@ -1,7 +1,7 @@
 /** The agent's command line, parsed and validated once at start-up (exit 2 on any error). */
 import { parseArgs } from "node:util";
 import { validateClusterName } from "../../federation/index.ts";
-import { LOG_LEVELS, parseDuration, parseHostPort, readable, UsageError } from "../flags.ts";
+import { LOG_LEVELS, namespaceOf, parseDuration, parseHostPort, readable, UsageError } from "../flags.ts";
 import type { LogLevel } from "../flags.ts";
 
 export { LOG_LEVELS, parseDuration, parseHostPort, UsageError };
@@ -14,6 +14,8 @@ export type Credentials =
 
 export interface AgentOptions {
   cluster: string;
+  /** Where the agent keeps its Join credentials and the guard's parameter: --namespace, else the pod's (downward API). */
+  namespace: string;
   kubeconfig: string;
   natsUrl: string;
   natsCa: string;
@@ -25,7 +27,7 @@ export interface AgentOptions {
 
 export const USAGE = `Usage: node operator/src/cmd/agent/main.ts --cluster NAME --kubeconfig FILE --nats-url URL --nats-ca FILE
     (--nats-creds FILE | --join-address HOST:PORT --grpc-ca FILE --grpc-cert FILE --grpc-key FILE --bootstrap-token-file FILE)
-    --metrics-listen HOST:PORT [--heartbeat-interval 5s] [--log-level info]
+    --metrics-listen HOST:PORT [--namespace NS (default: $POD_NAMESPACE, else sovereign-system)] [--heartbeat-interval 5s] [--log-level info]
 
 The member agent: applies this member's placement intents as Deployments, reports their
 status and heartbeats, and keeps the residency guard's facts. Serves /metrics, /healthz
@@ -34,13 +36,13 @@ and /readyz on --metrics-listen.`;
 
 
 
-export function parseAgentOptions(args: readonly string[]): AgentOptions | "help" {
+export function parseAgentOptions(args: readonly string[], { env = {} }: { env?: Readonly<Record<string, string | undefined>> } = {}): AgentOptions | "help" {
   let values;
   try {
     ({ values } = parseArgs({
       args: [...args],
       options: {
-        cluster: { type: "string" }, kubeconfig: { type: "string" }, "nats-url": { type: "string" }, "nats-ca": { type: "string" },
+        cluster: { type: "string" }, namespace: { type: "string" }, kubeconfig: { type: "string" }, "nats-url": { type: "string" }, "nats-ca": { type: "string" },
         "nats-creds": { type: "string" }, "join-address": { type: "string" }, "grpc-ca": { type: "string" }, "grpc-cert": { type: "string" },
         "grpc-key": { type: "string" }, "bootstrap-token-file": { type: "string" }, "metrics-listen": { type: "string" },
         "heartbeat-interval": { type: "string" }, "log-level": { type: "string" }, help: { type: "boolean", short: "h" },
@@ -85,6 +87,7 @@ export function parseAgentOptions(args: readonly string[]): AgentOptions | "help
   if (!LOG_LEVELS.includes(logLevel)) throw new UsageError(`--log-level: ${JSON.stringify(logLevel)} is not one of ${LOG_LEVELS.join(", ")}`);
   return {
     cluster,
+    namespace: namespaceOf({ flag: values.namespace, env }),
     kubeconfig: readable(need("kubeconfig"), "--kubeconfig"),
     natsUrl,
     natsCa: readable(need("nats-ca"), "--nats-ca"),

@@ -171,8 +171,8 @@ export async function startControlPlane(params: ControlPlaneParams): Promise<Run
     tls: { caPem: readFileSync(options.grpcCa), certPem: readFileSync(options.grpcCert), keyPem: readFileSync(options.grpcKey) },
     join: {
       host,
-      credentials: options.memberNatsSeedsDir ? seedsDirSource(options.memberNatsSeedsDir) : secretCredentialSource({ host }),
-      natsServers: [options.natsUrl], natsCaPem, prepareMember: ensureMember, clock, log,
+      credentials: options.memberNatsSeedsDir ? seedsDirSource(options.memberNatsSeedsDir) : secretCredentialSource({ host, namespace: options.namespace }),
+      natsServers: [options.natsUrl], natsCaPem, prepareMember: ensureMember, clock, log, tokenNamespace: options.namespace,
     },
     handlers,
     log,

@@ -6,7 +6,7 @@ import { parseOptions, UsageError, USAGE } from "./options.ts";
 
 let options;
 try {
-  options = parseOptions(process.argv.slice(2));
+  options = parseOptions(process.argv.slice(2), { env: process.env });
 } catch (err) {
   if (!(err instanceof UsageError)) throw err;
   process.stderr.write(`${err.message}\n\n${USAGE}\n`);

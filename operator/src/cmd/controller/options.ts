@@ -1,7 +1,7 @@
 /** The control plane's command line, parsed and validated once at start-up (exit 2 on any error). */
 import { statSync } from "node:fs";
 import { parseArgs } from "node:util";
-import { LOG_LEVELS, parseDuration, parseHostPort, readable, UsageError } from "../flags.ts";
+import { LOG_LEVELS, namespaceOf, parseDuration, parseHostPort, readable, UsageError, validateNamespace } from "../flags.ts";
 import type { LogLevel } from "../flags.ts";
 
 export { LOG_LEVELS, parseDuration, UsageError };
@@ -23,6 +23,11 @@ export interface ControllerOptions {
   grpcCert: string;
   grpcKey: string;
   metricsListen: string;
+  /**
+   * Where the control plane keeps bootstrap tokens, member credentials and (by default) its
+   * Lease: its own namespace, from --namespace or the downward API's POD_NAMESPACE.
+   */
+  namespace: string;
   leaderElectionNamespace: string;
   leaderElectionId: string;
   heartbeatIntervalMs: number;
@@ -48,7 +53,7 @@ export interface QueryOptions {
 
 export const USAGE = `Usage: node operator/src/cmd/controller/main.ts --kubeconfig FILE --nats-url tls://HOST:PORT --nats-ca FILE --nats-creds FILE
     --grpc-listen HOST:PORT --grpc-ca FILE --grpc-cert FILE --grpc-key FILE --metrics-listen HOST:PORT
-    [--leader-election-namespace sovereign-system] [--leader-election-id sovereign-control-plane]
+    [--namespace NS (default: $POD_NAMESPACE, else sovereign-system)] [--leader-election-namespace NS (default: --namespace)] [--leader-election-id sovereign-control-plane]
     [--heartbeat-interval 5s] [--heartbeat-misses 3] [--workers 16] [--log-level info] [--member-nats-seeds-dir DIR]
     [--query-listen HOST:PORT --query-cert FILE --query-key FILE [--requestheader-client-ca FILE] [--requestheader-allowed-names CN,...]]`;
 
@@ -60,14 +65,14 @@ function positiveInt(text: string, flag: string, max: number): number {
   return Number(text);
 }
 
-export function parseOptions(argv: readonly string[]): ControllerOptions {
+export function parseOptions(argv: readonly string[], { env = {} }: { env?: Readonly<Record<string, string | undefined>> } = {}): ControllerOptions {
   let values: Record<string, string | undefined>;
   try {
     values = parseArgs({
       args: [...argv],
       strict: true,
       options: Object.fromEntries([
-        "kubeconfig", "nats-url", "nats-ca", "nats-creds", "grpc-listen", "grpc-ca", "grpc-cert", "grpc-key", "metrics-listen",
+        "kubeconfig", "namespace", "nats-url", "nats-ca", "nats-creds", "grpc-listen", "grpc-ca", "grpc-cert", "grpc-key", "metrics-listen",
         "leader-election-namespace", "leader-election-id", "heartbeat-interval", "heartbeat-misses", "workers", "log-level", "member-nats-seeds-dir",
         "query-listen", "query-cert", "query-key", "requestheader-client-ca", "requestheader-allowed-names",
       ].map((k) => [k, { type: "string" as const }])),
@@ -87,6 +92,7 @@ export function parseOptions(argv: readonly string[]): ControllerOptions {
   const seeds = values["member-nats-seeds-dir"];
   if (seeds !== undefined && !statSync(seeds, { throwIfNoEntry: false })?.isDirectory()) throw new UsageError(`--member-nats-seeds-dir: ${seeds} is not a directory`);
   const query = queryOptions(values);
+  const namespace = namespaceOf({ flag: values.namespace, env });
   return {
     kubeconfig: readable(need("kubeconfig"), "--kubeconfig"),
     natsUrl,
@@ -97,7 +103,8 @@ export function parseOptions(argv: readonly string[]): ControllerOptions {
     grpcCert: readable(need("grpc-cert"), "--grpc-cert"),
     grpcKey: readable(need("grpc-key"), "--grpc-key"),
     metricsListen: hostPort(need("metrics-listen"), "--metrics-listen"),
-    leaderElectionNamespace: values["leader-election-namespace"] ?? "sovereign-system",
+    namespace,
+    leaderElectionNamespace: values["leader-election-namespace"] === undefined ? namespace : validateNamespace(values["leader-election-namespace"], "--leader-election-namespace"),
     leaderElectionId: values["leader-election-id"] ?? "sovereign-control-plane",
     heartbeatIntervalMs: parseDuration(values["heartbeat-interval"] ?? "5s", "--heartbeat-interval"),
     heartbeatMisses: positiveInt(values["heartbeat-misses"] ?? "3", "--heartbeat-misses", 100),

@@ -102,6 +102,7 @@ export const COMMANDS = {
       ...KUBE_FLAGS,
       { name: "grpc-address", value: "HOST:PORT", description: "the control plane's gRPC endpoint, for the printed helm command (env SOVEREIGN_GRPC_ADDRESS)", complete: "none" },
       { name: "nats-url", value: "URL", description: "the federation's NATS URL, for the printed helm command (env SOVEREIGN_NATS_URL)", complete: "none" },
+      { name: "control-plane-namespace", value: "NS", description: "the control plane's release namespace on the host, where it reads tokens (default sovereign-system)", complete: "none" },
       HELP_FLAG,
     ],
   },

@@ -12,9 +12,10 @@ import { installNote } from "./helm-command.ts";
 import type { Environment } from "./live-options.ts";
 
 export const TOKEN_USAGE = `Usage: kubectl sovereign token create CLUSTER [--ttl 1h] [--kubeconfig FILE] [--context NAME] [--grpc-address HOST:PORT] [--nats-url URL]
+    [--control-plane-namespace NS]
 
 Creates a single-use bootstrap token with which the member agent of the MemberCluster
-CLUSTER joins the federation (stored as a Secret in sovereign-system on the host). The
+CLUSTER joins the federation (stored as a Secret in the control plane's namespace on the host). The
 MemberCluster must exist: its residency facts are the host admin's declaration, and Join
 never creates or changes them. Prints the token on standard output, then on standard
 error the helm install command for the member agent with the token in it.
@@ -24,6 +25,9 @@ error the helm install command for the member agent with the token in it.
       --context NAME           the kubeconfig context to use (default: its current-context)
       --grpc-address HOST:PORT the control plane's gRPC endpoint the agent joins through (env SOVEREIGN_GRPC_ADDRESS)
       --nats-url URL           the federation's NATS URL (env SOVEREIGN_NATS_URL)
+      --control-plane-namespace NS
+                               the control plane's release namespace on the host, where it reads
+                               bootstrap tokens (default sovereign-system)
 
 Without an address, the printed command holds a placeholder and says to replace it.`;
 
@@ -35,6 +39,8 @@ export interface TokenOptions {
   /** For the printed helm command only; undefined leaves a placeholder. */
   grpcAddress: string | undefined;
   natsUrl: string | undefined;
+  /** The control plane's release namespace on the host: the token's Secret goes there. */
+  controlPlaneNamespace: string;
 }
 
 const MINUTE = 60_000;
@@ -70,7 +76,14 @@ export function parseTokenOptions({ args, environment = {} }: { args: readonly s
     context: flag("context"),
     grpcAddress: flag("grpc-address") ?? (environment.SOVEREIGN_GRPC_ADDRESS || undefined),
     natsUrl: flag("nats-url") ?? (environment.SOVEREIGN_NATS_URL || undefined),
+    controlPlaneNamespace: controlPlaneNamespace(flag("control-plane-namespace")),
   };
+}
+
+function controlPlaneNamespace(text: string | undefined): string {
+  if (text === undefined) return "sovereign-system";
+  if (!/^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$/.test(text)) throw new UsageError(`--control-plane-namespace: ${JSON.stringify(text)} is not a namespace name (RFC 1123 label)`);
+  return text;
 }
 
 export async function runTokenCreate(params: { options: TokenOptions; host: HostApi; now: Date; write: (text: string) => void; note: (text: string) => void }): Promise<void> {
@@ -80,10 +93,11 @@ export async function runTokenCreate(params: { options: TokenOptions; host: Host
   }
   let token: string;
   try {
-    token = await createBootstrapToken({ host, cluster: options.cluster, now: params.now, ttlMs: options.ttlMs });
+    token = await createBootstrapToken({ host, cluster: options.cluster, now: params.now, ttlMs: options.ttlMs, namespace: options.controlPlaneNamespace });
   } catch (err) {
     if (err instanceof NotFoundError) {
-      throw new InputError("namespace sovereign-system does not exist on the host: install the control plane first (or kubectl create namespace sovereign-system)");
+      const ns = options.controlPlaneNamespace;
+      throw new InputError(`namespace ${ns} does not exist on the host: install the control plane first (or kubectl create namespace ${ns}), or give its namespace with --control-plane-namespace`);
     }
     throw err;
   }

@@ -217,4 +217,16 @@ describe("kubectl sovereign exit statuses of the live commands", () => {
     ), e.stderrText());
     assert.doesNotMatch(e.stderrText(), /Before running it/);
   });
+
+  it("token create keeps the token in the control plane's namespace: sovereign-system, or --control-plane-namespace", async () => {
+    for (const [args, want] of [[[], "sovereign-system"], [["--control-plane-namespace", "platform"], "platform"]] as const) {
+      const namespaces: string[] = [];
+      const e = testEnv({ host: { getMemberCluster: async (name) => memberCluster({ name }), createSecret: async (s) => (namespaces.push(s.namespace), s) } });
+      assert.equal(await runCli({ argv: ["token", "create", "ovh-par-1", ...args], env: e }), 0, e.stderrText());
+      assert.deepEqual(namespaces, [want]);
+    }
+    const bad = testEnv({ host: { getMemberCluster: async (name) => memberCluster({ name }) } });
+    assert.equal(await runCli({ argv: ["token", "create", "ovh-par-1", "--control-plane-namespace", "Platform"], env: bad }), 2);
+    assert.match(bad.stderrText(), /--control-plane-namespace: "Platform" is not a namespace name/);
+  });
 });
