@@ -85,10 +85,13 @@ export interface Proc {
   stop(): Promise<number>;
 }
 
-/** node <entry> <args> on the repo's Node 24, output collected for assertions and failures. */
-export function startProcess(entry: string, args: string[]): Proc {
+/**
+ * node <entry> <args> on the repo's Node 24, output collected for assertions and failures;
+ * `env` adds variables, as a pod's spec (the downward API) would.
+ */
+export function startProcess(entry: string, args: string[], { env = {} }: { env?: Record<string, string> } = {}): Proc {
   const node = path.join(repoRoot, "node_modules", "node", "bin", "node");
-  const child = spawn(node, [path.join(repoRoot, entry), ...args], { stdio: ["ignore", "pipe", "pipe"] });
+  const child = spawn(node, [path.join(repoRoot, entry), ...args], { stdio: ["ignore", "pipe", "pipe"], env: { ...process.env, ...env } });
   let out = "";
   child.stdout!.on("data", (b: Buffer) => (out += b.toString()));
   child.stderr!.on("data", (b: Buffer) => (out += b.toString()));
@@ -114,3 +117,4 @@ export async function httpStatus(url: string): Promise<number> {
 export function forbiddenLines(output: string): string[] {
   return output.split("\n").filter((l) => /forbidden|\b403\b/i.test(l)).slice(0, 5);
 }
+

@@ -121,11 +121,24 @@ describe("Helm charts: lint, template, server-side dry run, schema", function ()
     assert.equal(res.status, 0, res.stderr);
   });
 
-  it("both charts refuse a release outside sovereign-system, where the processes keep their Secrets and Lease", () => {
-    for (const [chart, args] of [[CHARTS.controlPlane, []], [CHARTS.agent, AGENT_REQUIRED]] as const) {
-      const res = helm(env, ["template", "sovereign", chart, "--namespace", "default", ...args]);
-      assert.notEqual(res.status, 0);
-      assert.match(res.stderr, /release namespace: "default" is not sovereign-system/);
+  it("both charts render in any release namespace: the processes read it from the downward API, the guard's parameter lives there", () => {
+    // The APIService needs a CA bundle the test has no use for here.
+    for (const [chart, args] of [[CHARTS.controlPlane, ["--set", "query.apiService.insecureSkipTLSVerify=true"]], [CHARTS.agent, AGENT_REQUIRED]] as const) {
+      const docs = documents(helmOk(env, ["template", "sovereign", chart, "--namespace", "platform", ...args]));
+      const namespaced = docs.filter((d) => d.metadata.namespace !== undefined);
+      assert.ok(namespaced.length > 0);
+      // The aggregated API's reader of kube-system/extension-apiserver-authentication is bound where that ConfigMap is.
+      for (const d of namespaced) assert.equal(d.metadata.namespace, d.kind === "RoleBinding" && d.metadata.name.endsWith("-auth-reader") ? "kube-system" : "platform", `${d.kind}/${d.metadata.name}`);
+      const deployment = docs.find((d) => d.kind === "Deployment") as unknown as { spec: { template: { spec: { containers: Array<{ env?: Array<{ name: string; valueFrom?: { fieldRef?: { fieldPath: string } } }> }> } } } };
+      const podNamespace = deployment.spec.template.spec.containers[0]!.env?.find((e) => e.name === "POD_NAMESPACE");
+      assert.equal(podNamespace?.valueFrom?.fieldRef?.fieldPath, "metadata.namespace");
     }
+    const guard = documents(helmOk(env, ["template", "sovereign", CHARTS.agent, "--namespace", "platform", ...AGENT_REQUIRED]));
+    const bindings = guard.filter((d) => d.kind === "ValidatingAdmissionPolicyBinding" && (d as { spec?: { paramRef?: unknown } }).spec?.paramRef);
+    assert.ok(bindings.length > 0, "the guard's binding has a paramRef");
+    for (const b of bindings) assert.equal((b as unknown as { spec: { paramRef: { namespace: string } } }).spec.paramRef.namespace, "platform");
+    const policy = JSON.stringify(guard.find((d) => d.kind === "ValidatingAdmissionPolicy" && d.metadata.name === "sovereign-residency-guard"));
+    assert.match(policy, /ConfigMap platform\/sovereign-residency-facts/);
+    assert.doesNotMatch(policy, /sovereign-system/);
   });
 });
