@@ -10,6 +10,8 @@ import { increaseOverRange, quantile, rate, series } from "./selectors.ts";
  */
 
 const SUFFIX_DAYS = "suffix: days";
+/** The control plane process's own matchers (selectors.ts), for a histogram's _sum and _count. */
+const PROCESS_MATCHERS = 'job=~"$job", namespace=~"$namespace", cluster=~"$cluster"';
 
 export const VARIABLES: readonly VariableSpec[] = [
   {
@@ -148,6 +150,22 @@ export const ROWS: readonly RowSpec[] = [
         kind: "timeseries", title: "Scheduling decisions by result", unit: "ops", width: 12,
         description: "Scheduling decisions per second: scheduled (all replicas placed) or unschedulable (no compliant cluster, or not enough of them).",
         queries: [{ expr: `sum by (result) (${rate(M.decisions)})`, legend: "{{result}}" }],
+      },
+      {
+        kind: "timeseries", title: "Scheduling reconciles per workload to Ready", unit: "short", width: 12, min: 0,
+        description: "Scheduling reconciles a workload took from its first one until its status first said Ready: the mean and the 90th percentile over the rate window. 1 or 2 is healthy; more means something wakes the scheduler for nothing (its own writes' echoes, unchanged member reports).",
+        queries: [
+          { expr: `sum(rate(${M.reconcilesToReady.name}_sum{${PROCESS_MATCHERS}}[$__rate_interval])) / sum(rate(${M.reconcilesToReady.name}_count{${PROCESS_MATCHERS}}[$__rate_interval]))`, legend: "mean" },
+          { expr: quantile({ q: 0.9, def: M.reconcilesToReady, by: [] }), legend: "p90" },
+        ],
+      },
+      {
+        kind: "timeseries", title: "Scheduling reconciles and status writes", unit: "ops", width: 12,
+        description: "Scheduling reconciles per second (each runs the decision), and status writes of the status aggregator per second by result: written (member readiness merged without scheduling) or conflict (a newer decision came first; merged again on it).",
+        queries: [
+          { expr: `sum(${rate(M.schedulingReconciles)})`, legend: "scheduling reconciles" },
+          { expr: `sum by (result) (${rate(M.statusAggregations)})`, legend: "status {{result}}" },
+        ],
       },
       {
         kind: "timeseries", title: "Scheduling decision p99", unit: "s", width: 12,

@@ -45,4 +45,17 @@ export class GuardRefusals {
     this.#current.set(uid, byCluster);
     return !seen && !replayed;
   }
+
+  /** The workload is gone: nothing of it is kept. */
+  forget(uid: string): void {
+    this.#current.delete(uid);
+  }
+
+  /** The member is gone: nothing it reported is kept. */
+  forgetCluster(cluster: string): void {
+    for (const [uid, byCluster] of this.#current) {
+      byCluster.delete(cluster);
+      if (byCluster.size === 0) this.#current.delete(uid);
+    }
+  }
 }

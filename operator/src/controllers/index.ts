@@ -1,5 +1,5 @@
 /** The control plane's controllers: workloads and member clusters, the member reports they read, and the federation-wide metrics. */
-export { ReportBook } from "./reports.ts";
+export { ReportBook, sameReport, type ReportEvent } from "./reports.ts";
 export { FleetMetrics, certificationRows, memberRows, placementRows } from "./fleet-metrics.ts";
 export { GuardRefusals, isGuardRefusal, refusalKey } from "./guard-refusals.ts";
 export { IntentAckTracker, showsApplied } from "./intent-acks.ts";

@@ -62,6 +62,19 @@ export class IntentAckTracker {
     return Math.max(0, (status.at - intent.at) / 1000);
   }
 
+  /** The workload is gone: its intents are no longer waited for. */
+  forget(uid: string): void {
+    this.#pending.delete(uid);
+  }
+
+  /** The member is gone: its intents will never be applied. */
+  forgetCluster(cluster: string): void {
+    for (const [uid, byCluster] of this.#pending) {
+      byCluster.delete(cluster);
+      if (byCluster.size === 0) this.#pending.delete(uid);
+    }
+  }
+
   /** Intents still waiting (for tests and debugging). */
   pending(): number {
     let n = 0;

@@ -9,7 +9,7 @@ import type { Heartbeat, PlacementIntent, ReportSource } from "../federation/ind
 import { noopSovereignMetrics } from "../metrics/index.ts";
 import type { SovereignMetrics } from "../metrics/index.ts";
 import { systemClock } from "../runtime/index.ts";
-import type { Clock, Runnable } from "../runtime/index.ts";
+import type { Clock, EventSource, Runnable } from "../runtime/index.ts";
 import { GuardRefusals } from "./guard-refusals.ts";
 import { IntentAckTracker } from "./intent-acks.ts";
 
@@ -21,7 +21,22 @@ export interface MemberReport {
   message: string;
 }
 
-export class ReportBook implements Runnable {
+/** A member's report about a workload that says something new (its content changed). */
+export interface ReportEvent {
+  uid: string;
+  cluster: string;
+  /** What the member said before (undefined: its first report of this workload). */
+  previous: MemberReport | undefined;
+  report: MemberReport;
+}
+
+/** Whether two reports say the same: the agent repeats itself (every pod event, every resync). */
+export function sameReport(a: MemberReport | undefined, b: MemberReport): boolean {
+  return a !== undefined && a.desiredReplicas === b.desiredReplicas && a.readyReplicas === b.readyReplicas
+    && a.observedGeneration === b.observedGeneration && a.message === b.message;
+}
+
+export class ReportBook implements Runnable, EventSource<ReportEvent> {
   readonly name = "member-reports";
   readonly needLeaderElection = false;
   readonly #source: ReportSource;
@@ -29,14 +44,25 @@ export class ReportBook implements Runnable {
   readonly #heartbeats = new Map<string, { heartbeat: Heartbeat; receivedAt: Date }>();
   readonly #statuses = new Map<string, Map<string, MemberReport>>();
   readonly #onHeartbeat: ((cluster: string) => void)[] = [];
-  readonly #onStatus: ((uid: string, cluster: string) => void)[] = [];
+  readonly #onStatus: ((event: ReportEvent) => void)[] = [];
+  /** Whether a workload uid is one the host still has; reports of others are not kept. */
+  readonly #knows: (uid: string) => boolean;
   readonly #metrics: SovereignMetrics;
   readonly #clock: Clock;
   readonly #acks = new IntentAckTracker();
   readonly #refusals = new GuardRefusals();
 
-  constructor(params: { source: ReportSource; log: Logger; metrics?: SovereignMetrics; clock?: Clock }) {
+  constructor(params: {
+    source: ReportSource; log: Logger; metrics?: SovereignMetrics; clock?: Clock;
+    /**
+     * Whether the host has a workload with this uid. The status stream keeps the newest
+     * report of every workload of the last month, deleted ones included: a restart reads
+     * them all, and only the live ones are kept. Default: every uid.
+     */
+    knows?: (uid: string) => boolean;
+  }) {
     this.#source = params.source;
+    this.#knows = params.knows ?? (() => true);
     this.#log = params.log;
     this.#metrics = params.metrics ?? noopSovereignMetrics;
     this.#clock = params.clock ?? systemClock;
@@ -60,8 +86,32 @@ export class ReportBook implements Runnable {
     this.#onHeartbeat.push(handler);
   }
 
-  onStatus(handler: (uid: string, cluster: string) => void): void {
+  /** Reports whose content changed (a repeated report is dropped here: nothing to wake). */
+  onEvent(handler: (event: ReportEvent) => void): void {
     this.#onStatus.push(handler);
+  }
+
+  /** The workload is gone: its reports, pending acks and refusals are dropped. */
+  forget(uid: string): void {
+    this.#statuses.delete(uid);
+    this.#acks.forget(uid);
+    this.#refusals.forget(uid);
+  }
+
+  /** The member is gone: its heartbeat and every report it sent are dropped. */
+  forgetCluster(cluster: string): void {
+    this.#heartbeats.delete(cluster);
+    for (const [uid, byCluster] of this.#statuses) {
+      byCluster.delete(cluster);
+      if (byCluster.size === 0) this.#statuses.delete(uid);
+    }
+    this.#acks.forgetCluster(cluster);
+    this.#refusals.forgetCluster(cluster);
+  }
+
+  /** Workloads with reports held (for tests and memory checks). */
+  get size(): number {
+    return this.#statuses.size;
   }
 
   lastHeartbeat(cluster: string): { heartbeat: Heartbeat; receivedAt: Date } | undefined {
@@ -70,6 +120,23 @@ export class ReportBook implements Runnable {
 
   reportsOf(uid: string): ReadonlyMap<string, MemberReport> {
     return this.#statuses.get(uid) ?? new Map();
+  }
+
+  /** Stores a member's report; handlers hear of it only when its content changed. Returns whether it did. */
+  receive({ uid, cluster, report }: { uid: string; cluster: string; report: MemberReport }): boolean {
+    const byCluster = this.#statuses.get(uid) ?? new Map<string, MemberReport>();
+    const previous = byCluster.get(cluster);
+    if (sameReport(previous, report)) return false;
+    byCluster.set(cluster, report);
+    this.#statuses.set(uid, byCluster);
+    for (const h of this.#onStatus) {
+      try {
+        h({ uid, cluster, previous, report });
+      } catch (err) {
+        this.#log.error({ err, uid, cluster }, "report handler threw");
+      }
+    }
+    return true;
   }
 
   async start(signal: AbortSignal): Promise<void> {
@@ -93,7 +160,7 @@ export class ReportBook implements Runnable {
           const opened = this.#clock.now().getTime();
           for await (const { message, receivedAt } of this.#source.statuses(signal)) {
             const uid = message.workload?.uid ?? "";
-            if (!uid) continue;
+            if (!uid || !this.#knows(uid)) continue;
             const replayed = receivedAt.getTime() < opened;
             const seconds = this.#acks.reported({
               uid, cluster: message.cluster, observedGeneration: message.observedGeneration, desiredReplicas: message.desiredReplicas,
@@ -104,15 +171,12 @@ export class ReportBook implements Runnable {
               this.#metrics.guardRejection({ cluster: message.cluster });
               this.#log.warn({ cluster: message.cluster, uid, message: message.message }, "a member's residency guard refused a pod");
             }
-            const byCluster = this.#statuses.get(uid) ?? new Map<string, MemberReport>();
-            byCluster.set(message.cluster, {
+            this.receive({ uid, cluster: message.cluster, report: {
               desiredReplicas: message.desiredReplicas,
               readyReplicas: message.readyReplicas,
               observedGeneration: message.observedGeneration,
               message: message.message,
-            });
-            this.#statuses.set(uid, byCluster);
-            for (const h of this.#onStatus) h(uid, message.cluster);
+            } });
           }
         }
       } catch (err) {

@@ -35,6 +35,13 @@ export interface HostApi {
   applyMemberClusterCondition(name: string, condition: Condition, fieldManager: string): Promise<void>;
 }
 
+/** What a write returned that a controller needs: the object's new resourceVersion (to recognise its echo). */
+export interface Written {
+  resourceVersion?: string | undefined;
+}
+
+const written = (obj: unknown): Written => ({ resourceVersion: (obj as { metadata?: { resourceVersion?: string } } | undefined)?.metadata?.resourceVersion });
+
 /** A core/v1 Event about one of our objects, as the controllers emit them. */
 export interface HostEvent {
   involved: { kind: "SovereignWorkload" | "MemberCluster"; name: string; namespace?: string; uid?: string; resourceVersion?: string };
@@ -45,6 +52,8 @@ export interface HostEvent {
   reportingController: string;
   reportingInstance: string;
   at: Date;
+  /** How many times it happened (an aggregating recorder merges repeats). Default 1. */
+  count?: number;
 }
 
 /**
@@ -55,9 +64,15 @@ export interface HostEvent {
  */
 export interface ControlPlaneHostApi {
   /** Server-side applies `status` of a SovereignWorkload (the status subresource) under `fieldManager`. */
-  applySovereignWorkloadStatus(params: { namespace: string; name: string; status: SovereignWorkload["status"]; fieldManager: string }): Promise<void>;
+  applySovereignWorkloadStatus(params: { namespace: string; name: string; status: SovereignWorkload["status"]; fieldManager: string }): Promise<Written>;
+  /**
+   * Writes `status` (a JSON merge patch of the status subresource) only if the object is
+   * still at `resourceVersion`: ConflictError otherwise, so a writer working from an older
+   * copy never puts back what a newer write replaced.
+   */
+  updateSovereignWorkloadStatus(params: { namespace: string; name: string; status: SovereignWorkload["status"]; resourceVersion: string; fieldManager: string }): Promise<Written>;
   /** Sets metadata.finalizers, failing with ConflictError when the object changed since `resourceVersion`. */
-  setSovereignWorkloadFinalizers(params: { namespace: string; name: string; finalizers: string[]; resourceVersion: string }): Promise<void>;
+  setSovereignWorkloadFinalizers(params: { namespace: string; name: string; finalizers: string[]; resourceVersion: string }): Promise<Written>;
   applyMemberClusterStatus(params: { name: string; status: MemberCluster["status"]; fieldManager: string }): Promise<void>;
   /** Server-side applies these labels as `fieldManager`'s: labels it set before and leaves out are removed, others' stay. */
   applyMemberClusterLabels(params: { name: string; labels: Record<string, string>; fieldManager: string }): Promise<void>;
@@ -184,23 +199,35 @@ export class KubeHostApi implements HostApi, ControlPlaneHostApi {
       ));
   }
 
-  async applySovereignWorkloadStatus({ namespace, name, status, fieldManager }: { namespace: string; name: string; status: SovereignWorkload["status"]; fieldManager: string }): Promise<void> {
+  async applySovereignWorkloadStatus({ namespace, name, status, fieldManager }: { namespace: string; name: string; status: SovereignWorkload["status"]; fieldManager: string }): Promise<Written> {
     const body = { apiVersion: `${GROUP}/${VERSION}`, kind: "SovereignWorkload", metadata: { name, namespace }, status };
-    await this.#call(`SovereignWorkload ${namespace}/${name} status`, () =>
+    return written(await this.#call(`SovereignWorkload ${namespace}/${name} status`, () =>
       this.#custom.patchNamespacedCustomObjectStatus(
         { group: GROUP, version: VERSION, namespace, plural: PLURALS.SovereignWorkload, name, body, fieldManager, force: true },
         setHeaderOptions("Content-Type", PatchStrategy.ServerSideApply),
-      ));
+      )));
   }
 
-  async setSovereignWorkloadFinalizers({ namespace, name, finalizers, resourceVersion }: { namespace: string; name: string; finalizers: string[]; resourceVersion: string }): Promise<void> {
+  async updateSovereignWorkloadStatus({ namespace, name, status, resourceVersion, fieldManager }: {
+    namespace: string; name: string; status: SovereignWorkload["status"]; resourceVersion: string; fieldManager: string;
+  }): Promise<Written> {
+    // A merge patch carrying resourceVersion is a precondition: 409 if someone wrote in between.
+    const body = { metadata: { resourceVersion }, status };
+    return written(await this.#call(`SovereignWorkload ${namespace}/${name} status`, () =>
+      this.#custom.patchNamespacedCustomObjectStatus(
+        { group: GROUP, version: VERSION, namespace, plural: PLURALS.SovereignWorkload, name, body, fieldManager },
+        setHeaderOptions("Content-Type", PatchStrategy.MergePatch),
+      )));
+  }
+
+  async setSovereignWorkloadFinalizers({ namespace, name, finalizers, resourceVersion }: { namespace: string; name: string; finalizers: string[]; resourceVersion: string }): Promise<Written> {
     // A merge patch carrying resourceVersion is a precondition: 409 if someone wrote in between.
     const body = { metadata: { finalizers, resourceVersion } };
-    await this.#call(`SovereignWorkload ${namespace}/${name} finalizers`, () =>
+    return written(await this.#call(`SovereignWorkload ${namespace}/${name} finalizers`, () =>
       this.#custom.patchNamespacedCustomObject(
         { group: GROUP, version: VERSION, namespace, plural: PLURALS.SovereignWorkload, name, body },
         setHeaderOptions("Content-Type", PatchStrategy.MergePatch),
-      ));
+      )));
   }
 
   async applyMemberClusterStatus({ name, status, fieldManager }: { name: string; status: MemberCluster["status"]; fieldManager: string }): Promise<void> {
@@ -243,7 +270,7 @@ export class KubeHostApi implements HostApi, ControlPlaneHostApi {
           firstTimestamp: e.at,
           lastTimestamp: e.at,
           eventTime: time as unknown as Date,
-          count: 1,
+          count: e.count ?? 1,
           source: { component: e.reportingController },
           reportingComponent: e.reportingController,
           reportingInstance: e.reportingInstance,

@@ -3,8 +3,8 @@ import type { KubeConfig, KubernetesListObject, KubernetesObject, V1ConfigMap, V
 import type { Logger } from "pino";
 import { GROUP, VERSION } from "../api/index.ts";
 import type { MemberCluster, ResidencyPolicy, SovereignWorkload } from "../api/index.ts";
-import { systemClock } from "../runtime/index.ts";
-import type { ChangeHandler, Clock, Informer } from "../runtime/index.ts";
+import { IndexedStore, systemClock } from "../runtime/index.ts";
+import type { ChangeHandler, ChangeKind, Clock, IndexFunc, Informer, WatchableCache, WatchEvent } from "../runtime/index.ts";
 
 export interface KubeInformerParams<T extends KubernetesObject> {
   /** For logs and the manager: "memberclusters". */
@@ -44,14 +44,15 @@ export function objectKey(obj: KubernetesObject): string {
  * store, so objects deleted while no watch was running are reported as deletes, and a
  * relist notifies handlers of every object (level-based reconcilers converge).
  */
-export class KubeInformer<T extends KubernetesObject> implements Informer<T> {
+export class KubeInformer<T extends KubernetesObject> implements Informer<T>, WatchableCache<T> {
   readonly name: string;
   readonly needLeaderElection = false;
   readonly #p: KubeInformerParams<T>;
   readonly #clock: Clock;
   readonly #log: Logger;
-  readonly #store = new Map<string, T>();
+  readonly #store = new IndexedStore<T>();
   readonly #handlers: ChangeHandler<T>[] = [];
+  readonly #eventHandlers: ((e: WatchEvent<T>) => void)[] = [];
   readonly #syncWaiters: (() => void)[] = [];
   #synced = false;
   #round = 0;
@@ -71,7 +72,7 @@ export class KubeInformer<T extends KubernetesObject> implements Informer<T> {
   }
 
   list(): readonly T[] {
-    return [...this.#store.values()];
+    return this.#store.list();
   }
 
   hasSynced(): boolean {
@@ -80,6 +81,19 @@ export class KubeInformer<T extends KubernetesObject> implements Informer<T> {
 
   onChange(handler: ChangeHandler<T>): void {
     this.#handlers.push(handler);
+  }
+
+  /** Like onChange, with what happened (create, update, delete, resync) for predicates. */
+  onEvent(handler: (e: WatchEvent<T>) => void): void {
+    this.#eventHandlers.push(handler);
+  }
+
+  addIndex(name: string, fn: IndexFunc<T>): void {
+    this.#store.addIndex(name, fn);
+  }
+
+  byIndex(name: string, value: string): readonly T[] {
+    return this.#store.byIndex(name, value);
   }
 
   waitForSync(signal: AbortSignal): Promise<void> {
@@ -164,7 +178,7 @@ export class KubeInformer<T extends KubernetesObject> implements Informer<T> {
     const present = new Set(lw.list().map(objectKey));
     for (const key of [...this.#store.keys()]) if (!present.has(key)) this.#remove(key);
     this.#touch();
-    if (resync) for (const obj of this.#store.values()) this.#emit(obj, obj);
+    if (resync) for (const obj of this.#store.values()) this.#emit(obj, obj, "resync");
     if (!this.#synced) {
       this.#synced = true;
       this.#log.info({ objects: this.#store.size }, "informer synced");
@@ -188,15 +202,12 @@ export class KubeInformer<T extends KubernetesObject> implements Informer<T> {
 
   #upsert(obj: T): void {
     this.#touch();
-    // Nothing reads managedFields from a cache, and they are often the larger part of an
-    // object: dropped, as controller-runtime's TransformStripManagedFields does (at 1,000
-    // SovereignWorkloads the control plane's RSS was well over its 300 MB target).
-    if (obj.metadata && "managedFields" in obj.metadata) delete (obj.metadata as { managedFields?: unknown }).managedFields;
+    stripUnread(obj);
     const key = objectKey(obj);
     const previous = this.#store.get(key);
     if (previous && previous.metadata?.resourceVersion !== undefined && previous.metadata.resourceVersion === obj.metadata?.resourceVersion) return;
     this.#store.set(key, obj);
-    this.#emit(obj, previous);
+    this.#emit(obj, previous, previous ? "update" : "create");
   }
 
   #remove(key: string): void {
@@ -204,16 +215,23 @@ export class KubeInformer<T extends KubernetesObject> implements Informer<T> {
     const previous = this.#store.get(key);
     if (!previous) return;
     this.#store.delete(key);
-    this.#emit(previous, previous);
+    this.#emit(previous, previous, "delete");
   }
 
-  #emit(obj: T, previous: T | undefined): void {
+  #emit(obj: T, previous: T | undefined, kind: ChangeKind): void {
     for (const handler of this.#handlers) {
       try {
         handler(obj, previous);
       } catch (err) {
         // A handler's bug must not stop the informer; handlers only enqueue keys.
         this.#log.error({ err, key: objectKey(obj) }, "change handler threw");
+      }
+    }
+    for (const handler of this.#eventHandlers) {
+      try {
+        handler({ kind, object: obj, previous });
+      } catch (err) {
+        this.#log.error({ err, key: objectKey(obj) }, "event handler threw");
       }
     }
   }
@@ -224,6 +242,24 @@ export class KubeInformer<T extends KubernetesObject> implements Informer<T> {
 
   #now(): number {
     return this.#clock.now().getTime();
+  }
+}
+
+const LAST_APPLIED = "kubectl.kubernetes.io/last-applied-configuration";
+
+/**
+ * Drops what no controller reads from a cache and is often the larger part of an object:
+ * managedFields (as controller-runtime's TransformStripManagedFields) and kubectl's
+ * last-applied annotation, a second copy of the spec (at 1,000 SovereignWorkloads the
+ * control plane's RSS was well over its target).
+ */
+export function stripUnread(obj: KubernetesObject): void {
+  const meta = obj.metadata;
+  if (!meta) return;
+  if ("managedFields" in meta) delete (meta as { managedFields?: unknown }).managedFields;
+  if (meta.annotations && LAST_APPLIED in meta.annotations) {
+    delete meta.annotations[LAST_APPLIED];
+    if (Object.keys(meta.annotations).length === 0) delete meta.annotations;
   }
 }
 

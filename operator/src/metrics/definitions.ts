@@ -32,6 +32,8 @@ export const WORKQUEUE_BUCKETS: readonly number[] = Array.from({ length: 12 }, (
 
 /** A scheduling decision is in-process arithmetic: 100 µs to 2.5 s. */
 const DECISION_BUCKETS: readonly number[] = [0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5];
+/** Reconciles per workload: 1 is the least a workload can take. */
+const RECONCILES_TO_READY_BUCKETS: readonly number[] = [1, 2, 3, 4, 5, 6, 8, 10, 15, 20, 50];
 /** One JetStream publish, until the stream's ack: 1 ms to 10 s. */
 const PUBLISH_BUCKETS: readonly number[] = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10];
 /** Publish until a member has applied and acked: a NATS hop plus a server-side apply, or a long disconnection. */
@@ -110,6 +112,18 @@ export const METRICS = {
   decisions: {
     name: "sovereign_scheduling_decisions_total", type: "counter", labelNames: ["result"],
     help: "Scheduling decisions, by result: scheduled (replicas placed) or unschedulable (no compliant cluster, or not enough of them).",
+  },
+  schedulingReconciles: {
+    name: "sovereign_scheduling_reconciles_total", type: "counter", labelNames: [],
+    help: "Scheduling reconciles of existing SovereignWorkloads (each one runs the decision). Divided by sovereign_scheduling_reconciles_to_ready's count it is the reconciles per workload; the echo of the controller's own writes and unchanged member reports do not cause one.",
+  },
+  reconcilesToReady: {
+    name: "sovereign_scheduling_reconciles_to_ready", type: "histogram", labelNames: [], buckets: RECONCILES_TO_READY_BUCKETS,
+    help: "Scheduling reconciles each SovereignWorkload took, counted by this control plane, from its first reconcile until its status first said Ready (observed once per workload). _sum / _count is the mean reconciles per workload on its way to Running.",
+  },
+  statusAggregations: {
+    name: "sovereign_status_writes_total", type: "counter", labelNames: ["result"],
+    help: "SovereignWorkload status writes by the status aggregator (member readiness merged without scheduling), by result: written, or conflict (a newer write came first; retried on the new version).",
   },
   workloadsUnschedulable: {
     name: "sovereign_workloads_unschedulable", type: "gauge", labelNames: [],

@@ -21,6 +21,9 @@ export class MetricsRegistry extends RuntimeRegistry implements SovereignMetrics
   readonly #decisionDuration = histogram(this.registry, METRICS.decisionDuration);
   readonly #decisions = counter(this.registry, METRICS.decisions);
   readonly #unschedulable = gauge(this.registry, METRICS.workloadsUnschedulable);
+  readonly #schedulingReconciles = counter(this.registry, METRICS.schedulingReconciles);
+  readonly #reconcilesToReady = histogram(this.registry, METRICS.reconcilesToReady);
+  readonly #statusWrites = counter(this.registry, METRICS.statusAggregations);
   readonly #heartbeatAge = gauge(this.registry, METRICS.memberHeartbeatAge, () => this.#collectHeartbeatAges());
   readonly #ready = gauge(this.registry, METRICS.memberReady);
   readonly #certExpiry = gauge(this.registry, METRICS.certificationExpiry);
@@ -44,6 +47,20 @@ export class MetricsRegistry extends RuntimeRegistry implements SovereignMetrics
     super(options);
     this.#now = options.now ?? Date.now;
     this.#unschedulable.set(0);
+    this.#schedulingReconciles.inc(0);
+    for (const result of ["written", "conflict"]) this.#statusWrites.inc({ result }, 0);
+  }
+
+  schedulingReconciled(): void {
+    this.#schedulingReconciles.inc();
+  }
+
+  reconcilesToReady({ count }: { count: number }): void {
+    this.#reconcilesToReady.observe(count);
+  }
+
+  statusWritten({ result }: { result: "written" | "conflict" }): void {
+    this.#statusWrites.inc({ result });
   }
 
   decision({ seconds, scheduled, rejectedReasons }: { seconds: number; scheduled: boolean; rejectedReasons: readonly string[] }): void {

@@ -63,6 +63,12 @@ export interface SovereignMetrics {
   intentAcknowledged(params: { cluster: string; seconds: number }): void;
   /** A pod refused on a member by the residency guard. */
   guardRejection(params: { cluster: string }): void;
+  /** One scheduling reconcile of an existing workload. */
+  schedulingReconciled(): void;
+  /** A workload's status said Ready for the first time, after `count` scheduling reconciles. */
+  reconcilesToReady(params: { count: number }): void;
+  /** The status aggregator wrote a workload's status, or lost to a newer write. */
+  statusWritten(params: { result: "written" | "conflict" }): void;
   /** Call with `unschedulable: false` when the workload is deleted too, or it stays counted. */
   workloadUnschedulable(params: { namespace: string; name: string; unschedulable: boolean }): void;
   /**
@@ -101,5 +107,6 @@ export const noopQueueMetricsProvider: QueueMetricsProvider = { forQueue: () => 
 export const noopSovereignMetrics: SovereignMetrics = {
   decision: noop, placements: noop, memberHeartbeat: noop, members: noop, failover: noop, intentPublished: noop, intentAcknowledged: noop,
   guardRejection: noop, workloadUnschedulable: noop, certifications: noop, memberRemoved: noop,
+  schedulingReconciled: noop, reconcilesToReady: noop, statusWritten: noop,
 };
 export const noopAgentMetrics: AgentMetrics = { intentApplied: noop, deployments: noop, heartbeatPublished: noop, guardRejection: noop };

@@ -4,7 +4,7 @@ import type { ControllerMetrics, QueueMetricsProvider, ReconcileResult } from ".
 import type { Clock } from "./clock.ts";
 import { isTerminal } from "./errors.ts";
 import type { RateLimiter } from "./rate-limiter.ts";
-import type { Reconciler, Result, Runnable } from "./types.ts";
+import type { EventSource, Reconciler, Result, Runnable } from "./types.ts";
 import { WorkQueue } from "./workqueue.ts";
 
 export interface ControllerParams<K extends string> {
@@ -60,6 +60,20 @@ export class Controller<K extends string = string> implements Runnable {
 
   enqueue(key: K): void {
     this.#queue.add(key);
+  }
+
+  /**
+   * controller-runtime's builder `Watches(source, handler, WithPredicates(...))`: every
+   * event of `source` that passes all `predicates` is mapped to keys, which are queued.
+   * Declared beside the controller, so what wakes it is read in one place.
+   */
+  watch<E>(params: { source: EventSource<E>; predicates?: readonly ((event: E) => boolean)[]; map: (event: E) => Iterable<K> }): this {
+    const predicates = params.predicates ?? [];
+    params.source.onEvent((event) => {
+      if (!predicates.every((p) => p(event))) return;
+      for (const key of params.map(event)) this.#queue.add(key);
+    });
+    return this;
   }
 
   enqueueAfter(key: K, ms: number): void {

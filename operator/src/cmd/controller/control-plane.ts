@@ -7,7 +7,11 @@ import { readdirSync, readFileSync } from "node:fs";
 import path from "node:path";
 import type { Logger } from "pino";
 import type { MemberCluster, ResidencyPolicy, SovereignWorkload } from "../../api/index.ts";
-import { FleetMetrics, MemberClusterReconciler, ReportBook, WorkloadReconciler, clusterChangeMatters, workloadForUid, workloadsForCluster, workloadsForPolicy } from "../../controllers/index.ts";
+import {
+  addWorkloadIndexes, FleetMetrics, MemberClusterReconciler, OwnWrites, ReconcilesToReady, ReportBook, StatusAggregator, watchForScheduling, watchForStatus,
+  workloadForUid, WorkloadReconciler,
+} from "../../controllers/index.ts";
+import type { WorkloadEventRecord } from "../../controllers/index.ts";
 import { ControlPlaneIntentPublisher, ControlPlaneReportSource, ControlPlaneStreams, FederationClient, parseNatsSecret } from "../../federation/index.ts";
 import type { NatsSecret } from "../../federation/index.ts";
 import { auditQueryHandler, explainHandler, FederationGrpcServer, secretCredentialSource, simulateHandler } from "../../federation/grpc/index.ts";
@@ -17,7 +21,7 @@ import type { KubeConfig } from "../../kube/index.ts";
 import { DEFAULT_REQUEST_HEADERS, QueryApiServer } from "../../query/index.ts";
 import type { RequestHeaderAuth } from "../../query/index.ts";
 import { MetricsRegistry } from "../../metrics/index.ts";
-import { Controller, defaultIdentity, Manager, systemClock } from "../../runtime/index.ts";
+import { Controller, defaultIdentity, EventRecorder, Manager, systemClock } from "../../runtime/index.ts";
 import type { Cache, Clock, Runnable } from "../../runtime/index.ts";
 import { SchedulerCache, workloadKey } from "../../scheduler/index.ts";
 import type { ControllerOptions, QueryOptions } from "./options.ts";
@@ -104,6 +108,7 @@ export async function startControlPlane(params: ControlPlaneParams): Promise<Run
   const clusters = memberClusterInformer(informerParams);
   const policies = residencyPolicyInformer(informerParams);
   const workloads = sovereignWorkloadInformer(informerParams);
+  addWorkloadIndexes(workloads);
   const scheduler = new SchedulerCache({ clusters, policies, workloads });
 
   const natsCaPem = readFileSync(options.natsCa, "utf8");
@@ -112,16 +117,31 @@ export async function startControlPlane(params: ControlPlaneParams): Promise<Run
   });
   const streams = new ControlPlaneStreams({ client });
   await streams.ensureShared();
-  const reports = new ReportBook({ source: new ControlPlaneReportSource({ client, log }), log: log.child({ component: "reports" }), metrics, clock });
+  const reports = new ReportBook({
+    source: new ControlPlaneReportSource({ client, log }), log: log.child({ component: "reports" }), metrics, clock,
+    knows: (uid) => workloadForUid(uid, workloads) !== undefined,
+  });
   const publisher = new ControlPlaneIntentPublisher({ client, metrics });
   const ensureMember = (cluster: string) => streams.ensureMember(cluster);
 
+  const ownWrites = new OwnWrites();
+  const toReady = new ReconcilesToReady(metrics);
+  const recorder = new EventRecorder<WorkloadEventRecord>({
+    clock, log: log.child({ component: "events" }),
+    send: (e) => host.createEvent({ ...e.host, type: e.type, reason: e.reason, message: e.message, at: e.at, count: e.count }),
+  });
+  const workloadReconciler = new WorkloadReconciler({
+    workloads: workloads as Cache<SovereignWorkload>, clusters: clusters as Cache<MemberCluster>, policies: policies as Cache<ResidencyPolicy>,
+    scheduler, host, publisher, reports, ensureMember, clock, log: log.child({ controller: "sovereignworkload" }), metrics, identity,
+    ownWrites, recorder, toReady,
+  });
   const workloadController = new Controller({
     name: "sovereignworkload", workers: options.workers, clock, log: log.child({ controller: "sovereignworkload" }), metrics, queueMetrics: metrics,
-    reconciler: new WorkloadReconciler({
-      workloads: workloads as Cache<SovereignWorkload>, clusters: clusters as Cache<MemberCluster>, policies: policies as Cache<ResidencyPolicy>,
-      scheduler, host, publisher, reports, ensureMember, clock, log: log.child({ controller: "sovereignworkload" }), metrics, identity,
-    }),
+    reconciler: workloadReconciler,
+  });
+  const statusController = new Controller({
+    name: "sovereignworkload-status", workers: options.workers, clock, log: log.child({ controller: "sovereignworkload-status" }), metrics, queueMetrics: metrics,
+    reconciler: new StatusAggregator({ workloads: workloads as Cache<SovereignWorkload>, reports, host, clock, log: log.child({ controller: "sovereignworkload-status" }), metrics, toReady }),
   });
   const clusterController = new Controller({
     name: "membercluster", workers: 2, clock, log: log.child({ controller: "membercluster" }), metrics, queueMetrics: metrics,
@@ -134,26 +154,25 @@ export async function startControlPlane(params: ControlPlaneParams): Promise<Run
   // Federation-wide series (leader-only; refreshed from the whole caches on every change).
   const fleet = new FleetMetrics({ clusters: clusters as Cache<MemberCluster>, workloads: workloads as Cache<SovereignWorkload>, metrics });
 
-  // Watches: every change is mapped to keys; the reconcilers read the caches (level-based).
-  workloads.onChange((w) => {
-    workloadController.enqueue(workloadKey(w));
+  // What wakes each controller is declared with its filters in controllers/workload/watches.ts.
+  watchForScheduling({ controller: workloadController, workloads, clusters, policies, reports, ownWrites });
+  watchForStatus({ controller: statusController, workloads, reports });
+  workloads.onEvent((e) => {
     fleet.schedule();
+    if (e.kind !== "delete") return;
+    // Whatever was kept about a workload goes with it.
+    const uid = e.object.metadata.uid ?? "";
+    reports.forget(uid);
+    workloadReconciler.forget(uid);
+    toReady.forget(uid);
+    ownWrites.forget(workloadKey(e.object));
   });
-  clusters.onChange((c, previous) => {
+  clusters.onEvent((e) => {
     fleet.schedule();
-    clusterController.enqueue(c.metadata.name);
-    if (!clusterChangeMatters(previous, c)) return;
-    for (const key of workloadsForCluster(c, workloads.list())) workloadController.enqueue(key);
-    if (previous) for (const key of workloadsForCluster(previous, workloads.list())) workloadController.enqueue(key);
-  });
-  policies.onChange((p) => {
-    for (const key of workloadsForPolicy(p, workloads.list())) workloadController.enqueue(key);
+    clusterController.enqueue(e.object.metadata.name);
+    if (e.kind === "delete") reports.forgetCluster(e.object.metadata.name);
   });
   reports.onHeartbeat((cluster) => clusterController.enqueue(cluster));
-  reports.onStatus((uid) => {
-    const key = workloadForUid(uid, workloads.list());
-    if (key) workloadController.enqueue(key);
-  });
 
   const handlers = {
     explain: explainHandler({ host, clock }),
@@ -185,7 +204,7 @@ export async function startControlPlane(params: ControlPlaneParams): Promise<Run
     healthAddress: options.metricsListen,
     metrics,
   });
-  for (const r of [clusters, policies, workloads, reports, grpcRunnable(grpc, options.grpcListen, log), ...(query && options.query ? [queryRunnable(query, options.query.listen, log)] : []), clusterController, workloadController, fleet] as Runnable[]) manager.add(r);
+  for (const r of [clusters, policies, workloads, reports, grpcRunnable(grpc, options.grpcListen, log), ...(query && options.query ? [queryRunnable(query, options.query.listen, log)] : []), clusterController, workloadController, statusController, fleet] as Runnable[]) manager.add(r);
 
   const abort = new AbortController();
   const done = manager.start(abort.signal).finally(() => client.drain().catch(() => undefined));

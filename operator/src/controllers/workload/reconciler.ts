@@ -1,25 +1,32 @@
 /**
  * The workload controller's I/O shell, level-based: read the caches, run the pure
- * desired step, then act in an order that survives a crash at any point: finalizer
- * first; audit records before the status write (ids derived from what the change is
- * based on, so a retry is stored once); status by server-side apply; intents last,
- * a vacated cluster staying in status until its zero intent is acknowledged.
+ * desired step, then act in an order that survives a crash at any point, with what
+ * does not depend on each other side by side: the finalizer together with the audit
+ * records (both before anything a member or a user sees); audit before the status write
+ * that shows it (ids derived from what the change is based on, so a retry is stored
+ * once); the status by server-side apply together with the intents to clusters the
+ * status already lists; intents to new clusters after the status names them, so a crash
+ * never leaves a Deployment the status does not list; a vacated cluster stays in status
+ * until its zero intent is acknowledged. Events go to a recorder and never hold a worker.
+ * Each write's resourceVersion is remembered so its echo does not wake this controller.
  */
 import { isDeepStrictEqual } from "node:util";
 import type { Logger } from "pino";
 import type { MemberCluster, ResidencyPolicy, SovereignWorkload } from "../../api/index.ts";
 import type { IntentPublisher, PlacementIntent } from "../../federation/index.ts";
-import type { ControlPlaneHostApi } from "../../kube/index.ts";
+import type { ControlPlaneHostApi, HostEvent } from "../../kube/index.ts";
 import { NotFoundError } from "../../kube/index.ts";
 import { noopSovereignMetrics } from "../../metrics/index.ts";
 import type { SovereignMetrics } from "../../metrics/index.ts";
-import type { Cache, Clock, Reconciler, Result } from "../../runtime/index.ts";
+import type { Cache, Clock, EventRecorder, RecordedEvent, Reconciler, Result } from "../../runtime/index.ts";
 import { PolicyNotFoundError, workloadKey } from "../../scheduler/index.ts";
 import type { SchedulerCache } from "../../scheduler/index.ts";
 import type { ReportBook } from "../reports.ts";
 import { desired } from "./desired.ts";
 import { deletionPlan, hasFinalizer, MEMBER_CLEANUP_FINALIZER } from "./finalizer.ts";
 import { workloadRef } from "./records.ts";
+import type { ReconcilesToReady } from "./status-aggregator.ts";
+import type { OwnWrites } from "./watches.ts";
 
 export const WORKLOAD_FIELD_MANAGER = "sovereign-control-plane";
 
@@ -38,7 +45,16 @@ export interface WorkloadReconcilerDeps {
   metrics?: SovereignMetrics;
   /** This control plane's identity (the Lease holder), for decided_by. */
   identity: string;
+  /** Where the resourceVersions of this controller's writes go, so their echo is dropped. */
+  ownWrites?: OwnWrites;
+  /** Events, fire-and-forget; without one they are written directly (tests). */
+  recorder?: EventRecorder<WorkloadEventRecord>;
+  /** Counts scheduling reconciles per workload until Ready. */
+  toReady?: ReconcilesToReady;
 }
+
+/** An Event as the workload controller hands it to the recorder. */
+export type WorkloadEventRecord = RecordedEvent & { host: Omit<HostEvent, "type" | "reason" | "message" | "at" | "count"> };
 
 /** What was last published per (workload uid, cluster): the same intent is not sent twice. */
 const signatureOf = (i: PlacementIntent) => JSON.stringify([i.generation, i.replicas, i.podTemplate, i.requirements, i.residencyPolicy, i.residency]);
@@ -72,12 +88,7 @@ export class WorkloadReconciler implements Reconciler {
       this.#metrics.workloadUnschedulable({ namespace, name, unschedulable: false });
       return this.#delete(workload);
     }
-    if (!hasFinalizer(workload)) {
-      await d.host.setSovereignWorkloadFinalizers({ namespace, name, finalizers: [...(workload.metadata.finalizers ?? []), MEMBER_CLEANUP_FINALIZER], resourceVersion: workload.metadata.resourceVersion ?? "" });
-      // Go on deciding in this same pass: the finalizer is on the server now (the write was
-      // conditional on this resourceVersion), and waiting for the update to come back
-      // through the informer and the queue cost a whole queue wait per new workload.
-    }
+    d.toReady?.scheduled(uid);
     const policyName = workload.spec.residencyPolicy;
     const policy = policyName === undefined ? undefined : d.policies.get(policyName);
     if (policyName !== undefined && !policy) throw new PolicyNotFoundError(key, policyName);
@@ -92,19 +103,39 @@ export class WorkloadReconciler implements Reconciler {
     this.#metrics.workloadUnschedulable({ namespace, name, unschedulable: scheduled?.status !== "True" });
     d.scheduler.assume({ workload: key, placements: state.placements, now: now.getTime() });
 
-    for (const record of state.audit) await d.publisher.publishAudit(record);
-    if (!isDeepStrictEqual(normalise(workload.status), normalise(state.status))) {
-      await d.host.applySovereignWorkloadStatus({ namespace, name, status: state.status, fieldManager: WORKLOAD_FIELD_MANAGER });
-    }
-    const vacating = await this.#publish(uid, state.intents);
+    // The finalizer and the audit records side by side: both must be stored before the
+    // status or a member shows the placement, neither needs the other. The finalizer
+    // write is conditional on the resourceVersion decided on; audit records stay in order.
+    const finalizer = hasFinalizer(workload) ? Promise.resolve() : d.host.setSovereignWorkloadFinalizers({
+      namespace, name, finalizers: [...(workload.metadata.finalizers ?? []), MEMBER_CLEANUP_FINALIZER], resourceVersion: workload.metadata.resourceVersion ?? "",
+    }).then((w) => d.ownWrites?.record(key, w.resourceVersion));
+    const audit = (async () => {
+      for (const record of state.audit) await d.publisher.publishAudit(record);
+    })();
+    await settleAll([finalizer, audit]);
+
+    // The status together with the intents to clusters it already lists (a crash in between
+    // leaves them listed, so they are cleaned up); intents to clusters it does not list yet
+    // wait for the status that names them.
+    const listed = new Set((workload.status?.placements ?? []).map((p) => p.cluster));
+    const needsStatus = !isDeepStrictEqual(normalise(workload.status), normalise(state.status));
+    const status = needsStatus
+      ? d.host.applySovereignWorkloadStatus({ namespace, name, status: state.status, fieldManager: WORKLOAD_FIELD_MANAGER }).then((w) => d.ownWrites?.record(key, w.resourceVersion))
+      : Promise.resolve();
+    const known = this.#publish(uid, state.intents.filter((i) => listed.has(i.cluster)));
+    const [, vacatingKnown] = await settleAll([status, known]);
+    const vacatingNew = await this.#publish(uid, state.intents.filter((i) => !listed.has(i.cluster)));
+    const vacating = vacatingKnown || vacatingNew;
+    if (state.status.conditions?.find((c) => c.type === "Ready")?.status === "True") d.toReady?.ready(uid);
     for (const f of state.holders.filter((h) => h.state === "Lost")) {
       if (state.placements.every((p) => p.cluster !== f.cluster)) this.#metrics.failover({ fromCluster: f.cluster, country: f.country });
     }
-    await Promise.all(state.events.map((e) =>
-      d.host.createEvent({
-        involved: { kind: "SovereignWorkload", name, namespace, uid, ...(workload.metadata.resourceVersion ? { resourceVersion: workload.metadata.resourceVersion } : {}) },
-        type: e.type, reason: e.reason, message: e.message, reportingController: WORKLOAD_FIELD_MANAGER, reportingInstance: d.identity, at: now,
-      }).catch((err: unknown) => d.log.warn({ err, workload: key, reason: e.reason }, "could not record an Event"))));
+    const involved = { kind: "SovereignWorkload" as const, name, namespace, uid, ...(workload.metadata.resourceVersion ? { resourceVersion: workload.metadata.resourceVersion } : {}) };
+    for (const e of state.events) {
+      const host = { involved, reportingController: WORKLOAD_FIELD_MANAGER, reportingInstance: d.identity };
+      if (d.recorder) d.recorder.record({ about: uid, type: e.type, reason: e.reason, message: e.message, host });
+      else await d.host.createEvent({ ...host, type: e.type, reason: e.reason, message: e.message, at: now }).catch((err: unknown) => d.log.warn({ err, workload: key, reason: e.reason }, "could not record an Event"));
+    }
     // A vacated cluster leaves the status on the next pass, now that its removal is acknowledged.
     const next = vacating ? 500 : state.requeueAfterMs;
     return next !== undefined ? { requeueAfterMs: next } : {};
@@ -131,6 +162,16 @@ export class WorkloadReconciler implements Reconciler {
   #acknowledgedRemovals(uid: string): Set<string> {
     const sent = this.#published.get(uid);
     return new Set([...(sent ?? [])].filter(([, s]) => (JSON.parse(s) as unknown[])[1] === 0).map(([c]) => c));
+  }
+
+  /** The workload is gone from the host: what was kept about it goes too. */
+  forget(uid: string): void {
+    this.#published.delete(uid);
+  }
+
+  /** Workloads with published signatures held (for tests and memory checks). */
+  get remembered(): number {
+    return this.#published.size;
   }
 
   async #delete(workload: SovereignWorkload): Promise<Result> {
@@ -160,10 +201,11 @@ export class WorkloadReconciler implements Reconciler {
       return { requeueAfterMs: 1000 };
     }
     try {
-      await d.host.setSovereignWorkloadFinalizers({
+      const w = await d.host.setSovereignWorkloadFinalizers({
         namespace: workload.metadata.namespace ?? "default", name: workload.metadata.name,
         finalizers: (workload.metadata.finalizers ?? []).filter((f) => f !== MEMBER_CLEANUP_FINALIZER), resourceVersion: workload.metadata.resourceVersion ?? "",
       });
+      d.ownWrites?.record(workloadKey(workload), w.resourceVersion);
     } catch (err) {
       // Gone already (a second pass over the same deletion): what this pass wanted.
       if (!(err instanceof NotFoundError)) throw err;
@@ -171,6 +213,17 @@ export class WorkloadReconciler implements Reconciler {
     this.#published.delete(uid);
     return {};
   }
+}
+
+/**
+ * Waits for every step, then throws the first failure: a step that failed must not leave
+ * its sibling running unobserved, and a sibling's success (an audit record stored) stands.
+ */
+async function settleAll<T extends readonly unknown[]>(steps: { [K in keyof T]: Promise<T[K]> }): Promise<T> {
+  const results = await Promise.allSettled(steps);
+  const failed = results.find((r) => r.status === "rejected");
+  if (failed) throw (failed as PromiseRejectedResult).reason;
+  return results.map((r) => (r as PromiseFulfilledResult<unknown>).value) as unknown as T;
 }
 
 /** Status as compared for "needs a write": the API server drops undefined fields. */

@@ -40,6 +40,43 @@ export function rejectedClustersOf({ placed, probe, decision }: {
     .sort((a, b) => (a.cluster < b.cluster ? -1 : 1));
 }
 
+/**
+ * The readiness part of a workload's status from the members' reports, over the
+ * placements the status lists: each placement shows the ready pods its member reports
+ * (more or fewer than its replicas: the truth, not the intent), readyReplicas counts
+ * those on the clusters that hold replicas, and Ready is True only when every such
+ * cluster reports at least its replicas ready and the workload is Scheduled. The one
+ * function both the scheduling reconcile and the status aggregator use, so neither
+ * rewrites what the other wrote.
+ */
+export function withReadiness({ status, reports, wanted, generation, now }: {
+  status: SovereignWorkloadStatus;
+  reports: ReadonlyMap<string, MemberReport>;
+  /** spec.replicas. */
+  wanted: number;
+  /** metadata.generation, for the Ready condition's observedGeneration. */
+  generation: number;
+  now: Date;
+}): SovereignWorkloadStatus {
+  const ready = (cluster: string) => reports.get(cluster)?.readyReplicas ?? 0;
+  const placements = (status.placements ?? []).map((p) => ({ ...p, readyReplicas: ready(p.cluster) }));
+  const holding = placements.filter((p) => p.replicas > 0);
+  const replicas = holding.reduce((n, p) => n + p.replicas, 0);
+  const readyReplicas = holding.reduce((n, p) => n + p.readyReplicas, 0);
+  const scheduled = status.conditions?.find((c) => c.type === WORKLOAD_CONDITIONS.Scheduled)?.status === "True";
+  const allReady = replicas > 0 && holding.every((p) => p.readyReplicas >= p.replicas);
+  const conditions = setCondition(status.conditions, {
+    type: WORKLOAD_CONDITIONS.Ready,
+    ...(wanted === 0
+      ? { status: "True" as const, reason: WorkloadReason.NoReplicasRequested, message: "spec.replicas is 0" }
+      : allReady && scheduled
+        ? { status: "True" as const, reason: WorkloadReason.AllReplicasReady, message: `${readyReplicas}/${replicas} replicas ready` }
+        : { status: "False" as const, reason: WorkloadReason.ReplicasNotReady, message: `${readyReplicas}/${replicas} replicas ready` }),
+    observedGeneration: generation,
+  }, now);
+  return { ...status, readyReplicas, conditions: [...conditions], placements };
+}
+
 export function buildStatus({ workload, plan, vacating, reports, rejectedClusters, nonCompliant, now }: {
   workload: SovereignWorkload;
   plan: Plan;
@@ -52,36 +89,26 @@ export function buildStatus({ workload, plan, vacating, reports, rejectedCluster
   now: Date;
 }): SovereignWorkloadStatus {
   const generation = workload.metadata.generation ?? 0;
-  const ready = (cluster: string) => reports.get(cluster)?.readyReplicas ?? 0;
   const placements: ClusterPlacement[] = [
-    ...plan.placements.map((p) => ({ cluster: p.cluster, country: p.country as CountryCode, replicas: p.replicas, readyReplicas: Math.min(ready(p.cluster), p.replicas) })),
-    ...vacating.map((p) => ({ cluster: p.cluster, country: p.country as CountryCode, replicas: 0, readyReplicas: ready(p.cluster) })),
+    ...plan.placements.map((p) => ({ cluster: p.cluster, country: p.country as CountryCode, replicas: p.replicas })),
+    ...vacating.map((p) => ({ cluster: p.cluster, country: p.country as CountryCode, replicas: 0 })),
   ].sort((a, b) => (a.cluster < b.cluster ? -1 : 1));
   const replicas = plan.placements.reduce((n, p) => n + p.replicas, 0);
-  const readyReplicas = placements.reduce((n, p) => n + Math.min(p.readyReplicas ?? 0, p.replicas), 0);
   const countries = [...new Set(plan.placements.map((p) => p.country as CountryCode))].sort();
 
-  const prev = workload.status?.conditions;
-  let conditions = setCondition(prev, {
+  const scheduled = setCondition(workload.status?.conditions, {
     type: WORKLOAD_CONDITIONS.Scheduled,
     status: plan.scheduled ? "True" : "False",
     reason: plan.reason,
     message: plan.message,
     observedGeneration: generation,
   }, now);
-  const wanted = workload.spec.replicas;
-  conditions = setCondition(conditions, {
-    type: WORKLOAD_CONDITIONS.Ready,
-    ...(wanted === 0
-      ? { status: "True" as const, reason: WorkloadReason.NoReplicasRequested, message: "spec.replicas is 0" }
-      : readyReplicas >= replicas && replicas > 0 && plan.scheduled
-        ? { status: "True" as const, reason: WorkloadReason.AllReplicasReady, message: `${readyReplicas}/${replicas} replicas ready` }
-        : { status: "False" as const, reason: WorkloadReason.ReplicasNotReady, message: `${readyReplicas}/${replicas} replicas ready` }),
-    observedGeneration: generation,
-  }, now);
+  const withReady = withReadiness({
+    status: { conditions: [...scheduled], placements }, reports, wanted: workload.spec.replicas, generation, now,
+  });
   // Level-based on what members report: pods of this workload on a cluster it may not use.
   const offending = [...reports].filter(([cluster, r]) => nonCompliant.has(cluster) && (r.readyReplicas > 0 || r.desiredReplicas > 0)).map(([c]) => c).sort();
-  conditions = setCondition(conditions, {
+  const conditions = setCondition(withReady.conditions, {
     type: WORKLOAD_CONDITIONS.ResidencyCompliant,
     ...(offending.length === 0
       ? { status: "True" as const, reason: WorkloadReason.AllReplicasCompliant, message: "every replica runs on a cluster that satisfies the residency constraints" }
@@ -92,11 +119,11 @@ export function buildStatus({ workload, plan, vacating, reports, rejectedCluster
   return {
     observedGeneration: generation,
     replicas,
-    readyReplicas,
+    readyReplicas: withReady.readyReplicas ?? 0,
     selector: `${MEMBER_LABELS.workloadUid}=${workload.metadata.uid ?? ""}`,
     countries,
     conditions: [...conditions],
-    placements,
+    placements: withReady.placements ?? [],
     rejectedClusters,
   };
 }

@@ -1,9 +1,43 @@
 /**
- * Which workloads to reconcile when something else changes, like controller-runtime's
- * EnqueueRequestsFromMapFunc: the reconcile itself stays level-based on the key.
+ * What wakes the workload controllers, declared beside them as controller-runtime's
+ * builder does (`For`, `Watches`, predicates, field indexers): which changes matter,
+ * mapped to which keys through indexes, never a scan of the store. The reconciles
+ * themselves stay level-based on the key.
  */
 import type { MemberCluster, ResidencyPolicy, SovereignWorkload } from "../../api/index.ts";
+import type { Controller, EventSource, IndexedCache, WatchEvent } from "../../runtime/index.ts";
 import { workloadKey } from "../../scheduler/index.ts";
+import type { ReportEvent } from "../reports.ts";
+import { hasFinalizer } from "./finalizer.ts";
+
+/** The workload cache's indexes (client-go Indexers). */
+export const WORKLOAD_INDEX = {
+  uid: "uid",
+  /** The clusters a workload's status names (placed or rejected), and UNSCHEDULED when it is not fully placed. */
+  cluster: "cluster",
+  policy: "policy",
+} as const;
+
+/** The cluster index's value for workloads not fully scheduled: any cluster's change may let them fit. */
+export const UNSCHEDULED = "\u0000unscheduled";
+
+const isScheduled = (w: SovereignWorkload) => w.status?.conditions?.find((c) => c.type === "Scheduled")?.status === "True";
+
+export const workloadIndexes: Record<(typeof WORKLOAD_INDEX)[keyof typeof WORKLOAD_INDEX], (w: SovereignWorkload) => readonly string[]> = {
+  uid: (w) => (w.metadata.uid ? [w.metadata.uid] : []),
+  cluster: (w) => {
+    const names = new Set<string>();
+    for (const p of w.status?.placements ?? []) names.add(p.cluster);
+    for (const r of w.status?.rejectedClusters ?? []) names.add(r.cluster);
+    if (!isScheduled(w)) names.add(UNSCHEDULED);
+    return [...names];
+  },
+  policy: (w) => (w.spec.residencyPolicy ? [w.spec.residencyPolicy] : []),
+};
+
+export function addWorkloadIndexes(workloads: IndexedCache<SovereignWorkload>): void {
+  for (const [name, fn] of Object.entries(workloadIndexes)) workloads.addIndex(name, fn);
+}
 
 /**
  * Whether a MemberCluster's change can change a decision: its spec, labels, readiness,
@@ -22,22 +56,150 @@ export function clusterChangeMatters(previous: MemberCluster | undefined, next: 
   return facts(previous) !== facts(next);
 }
 
-/** A MemberCluster changed: every workload placed there, and every one not fully placed (it may now fit). */
-export function workloadsForCluster(cluster: MemberCluster, workloads: readonly SovereignWorkload[]): string[] {
-  const name = cluster.metadata.name;
-  return workloads.filter((w) => {
-    const placed = w.status?.placements?.some((p) => p.cluster === name) ?? false;
-    const scheduled = w.status?.conditions?.find((c) => c.type === "Scheduled")?.status === "True";
-    return placed || !scheduled || w.status?.rejectedClusters?.some((r) => r.cluster === name);
-  }).map(workloadKey);
+/** A MemberCluster changed: every workload placed there or rejected there, and every one not fully placed (it may now fit). */
+export function workloadsForCluster(cluster: MemberCluster, workloads: IndexedCache<SovereignWorkload>): string[] {
+  const keys = new Set<string>();
+  for (const w of workloads.byIndex(WORKLOAD_INDEX.cluster, cluster.metadata.name)) keys.add(workloadKey(w));
+  for (const w of workloads.byIndex(WORKLOAD_INDEX.cluster, UNSCHEDULED)) keys.add(workloadKey(w));
+  return [...keys];
 }
 
-export function workloadsForPolicy(policy: ResidencyPolicy, workloads: readonly SovereignWorkload[]): string[] {
-  return workloads.filter((w) => w.spec.residencyPolicy === policy.metadata.name).map(workloadKey);
+export function workloadsForPolicy(policy: ResidencyPolicy, workloads: IndexedCache<SovereignWorkload>): string[] {
+  return workloads.byIndex(WORKLOAD_INDEX.policy, policy.metadata.name).map(workloadKey);
 }
 
 /** A member reported a workload's status: its uid maps to one key. */
-export function workloadForUid(uid: string, workloads: readonly SovereignWorkload[]): string | undefined {
-  const w = workloads.find((x) => x.metadata.uid === uid);
-  return w && workloadKey(w);
+export function workloadForUid(uid: string, workloads: IndexedCache<SovereignWorkload>): SovereignWorkload | undefined {
+  return workloads.byIndex(WORKLOAD_INDEX.uid, uid)[0];
+}
+
+/**
+ * The resourceVersions this controller's own writes returned, per workload, so their
+ * echo through the informer is dropped (Karmada's execution controller does the same).
+ * Bounded: a few per key (a reconcile writes the finalizer and the status), forgotten
+ * when seen or when the workload goes.
+ */
+export class OwnWrites {
+  readonly #written = new Map<string, string[]>();
+  static readonly PER_KEY = 4;
+
+  record(key: string, resourceVersion: string | undefined): void {
+    if (!resourceVersion) return;
+    const list = this.#written.get(key) ?? [];
+    list.push(resourceVersion);
+    if (list.length > OwnWrites.PER_KEY) list.shift();
+    this.#written.set(key, list);
+  }
+
+  /** True when `resourceVersion` is one this controller wrote (and forgets it). */
+  isEcho(key: string, resourceVersion: string | undefined): boolean {
+    const list = this.#written.get(key);
+    if (!resourceVersion || !list) return false;
+    const i = list.indexOf(resourceVersion);
+    if (i < 0) return false;
+    // Versions before it were superseded: their echoes, if any, come before this one.
+    list.splice(0, i + 1);
+    if (list.length === 0) this.#written.delete(key);
+    return true;
+  }
+
+  forget(key: string): void {
+    this.#written.delete(key);
+  }
+
+  get size(): number {
+    return this.#written.size;
+  }
+}
+
+/** The placements a decision starts from, as the status lists them. */
+const placementsOf = (w: SovereignWorkload) => (w.status?.placements ?? []).map((p) => `${p.cluster}=${p.replicas}`).join(",");
+
+/**
+ * Whether an update changes an input of the scheduling decision: the spec (generation),
+ * labels and annotations, deletion, finalizers, or the placements the status lists (what
+ * the decision starts from). Readiness, counts and conditions are output: another
+ * writer (the status aggregator) changing them decides nothing.
+ */
+export function decisionInputsChanged(previous: SovereignWorkload, next: SovereignWorkload): boolean {
+  const a = previous.metadata;
+  const b = next.metadata;
+  if ((a.generation ?? 0) !== (b.generation ?? 0)) return true;
+  if ((a.deletionTimestamp ?? "") !== (b.deletionTimestamp ?? "")) return true;
+  if (hasFinalizer(previous) !== hasFinalizer(next)) return true;
+  if (JSON.stringify(a.labels ?? {}) !== JSON.stringify(b.labels ?? {})) return true;
+  if (JSON.stringify(a.annotations ?? {}) !== JSON.stringify(b.annotations ?? {})) return true;
+  return placementsOf(previous) !== placementsOf(next);
+}
+
+/**
+ * The scheduling controller's predicate on workload events: creations and deletions
+ * pass; an update passes when it is not the echo of this controller's own write and it
+ * changes a decision input; a relist announcing an unchanged object does not.
+ */
+export function schedulingPredicate(ownWrites: OwnWrites): (e: WatchEvent<SovereignWorkload>) => boolean {
+  return (e) => {
+    if (e.kind === "create" || e.kind === "delete") return true;
+    if (e.kind === "resync" || !e.previous) return false;
+    if (ownWrites.isEcho(workloadKey(e.object), e.object.metadata.resourceVersion)) return false;
+    return decisionInputsChanged(e.previous, e.object);
+  };
+}
+
+/**
+ * Whether a member's (changed) report is an input of the scheduling decision. Normally
+ * not: pods becoming ready is status, which the status aggregator writes. It is while
+ * the workload is being deleted (its finalizer waits for members to report removal), and
+ * for a cluster the workload is not placed on (being vacated, or running pods it may not:
+ * the ResidencyCompliant condition and the vacating list come from those reports).
+ */
+export function reportWakesScheduling(workload: SovereignWorkload, e: ReportEvent): boolean {
+  if (workload.metadata.deletionTimestamp) return true;
+  const placed = workload.status?.placements?.find((p) => p.cluster === e.cluster);
+  return !placed || placed.replicas === 0;
+}
+
+/** The scheduling controller's watches: workloads (own echoes dropped), clusters, policies, and the reports that matter. */
+export function watchForScheduling({ controller, workloads, clusters, policies, reports, ownWrites }: {
+  controller: Controller;
+  workloads: IndexedCache<SovereignWorkload> & EventSource<WatchEvent<SovereignWorkload>>;
+  clusters: EventSource<WatchEvent<MemberCluster>>;
+  policies: EventSource<WatchEvent<ResidencyPolicy>>;
+  reports: EventSource<ReportEvent>;
+  ownWrites: OwnWrites;
+}): void {
+  controller.watch({ source: workloads, predicates: [schedulingPredicate(ownWrites)], map: (e) => [workloadKey(e.object)] });
+  controller.watch({
+    source: clusters,
+    predicates: [(e) => e.kind !== "resync" && (e.kind !== "update" || clusterChangeMatters(e.previous, e.object))],
+    map: (e) => {
+      const keys = new Set(workloadsForCluster(e.object, workloads));
+      if (e.previous && e.previous !== e.object) for (const k of workloadsForCluster(e.previous, workloads)) keys.add(k);
+      return keys;
+    },
+  });
+  controller.watch({ source: policies, predicates: [(e) => e.kind !== "resync"], map: (e) => workloadsForPolicy(e.object, workloads) });
+  controller.watch({
+    source: reports,
+    map: (e) => {
+      const w = workloadForUid(e.uid, workloads);
+      return w && reportWakesScheduling(w, e) ? [workloadKey(w)] : [];
+    },
+  });
+}
+
+/** The status aggregator's watches: every workload change (cheap: it writes only on change) and every changed report. */
+export function watchForStatus({ controller, workloads, reports }: {
+  controller: Controller;
+  workloads: IndexedCache<SovereignWorkload> & EventSource<WatchEvent<SovereignWorkload>>;
+  reports: EventSource<ReportEvent>;
+}): void {
+  controller.watch({ source: workloads, predicates: [(e) => e.kind !== "delete"], map: (e) => [workloadKey(e.object)] });
+  controller.watch({
+    source: reports,
+    map: (e) => {
+      const w = workloadForUid(e.uid, workloads);
+      return w ? [workloadKey(w)] : [];
+    },
+  });
 }

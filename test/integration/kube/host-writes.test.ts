@@ -1,0 +1,151 @@
+import assert from "node:assert/strict";
+import { randomBytes } from "node:crypto";
+import { readdirSync, readFileSync, readlinkSync } from "node:fs";
+import { CustomObjectsApi, PatchStrategy, setHeaderOptions } from "@kubernetes/client-node";
+import type { KubeConfig } from "@kubernetes/client-node";
+import { pino } from "pino";
+import { GROUP, VERSION } from "../../../operator/src/api/index.ts";
+import type { SovereignWorkload } from "../../../operator/src/api/index.ts";
+import { OwnWrites, schedulingPredicate } from "../../../operator/src/controllers/index.ts";
+import { ConflictError, KubeHostApi, loadKubeConfig, sovereignWorkloadInformer } from "../../../operator/src/kube/index.ts";
+import { waitFor } from "../../../operator/src/runtime/index.ts";
+import type { WatchEvent } from "../../../operator/src/runtime/index.ts";
+import { readFederationEnv } from "../env.ts";
+import { createNamespace, deleteNamespace, hostKubeConfig } from "../runtime/helpers.ts";
+
+const log = pino({ level: process.env.LOG_LEVEL ?? "silent" });
+
+/** Established TCP connections of this process to `port` on loopback, from /proc (what `ss -tnp` reads). */
+function establishedTo(port: number): number {
+  const inodes = new Set<string>();
+  for (const fd of readdirSync("/proc/self/fd")) {
+    try {
+      const m = /^socket:\[(\d+)\]$/.exec(readlinkSync(`/proc/self/fd/${fd}`));
+      if (m) inodes.add(m[1]!);
+    } catch {
+      // closed meanwhile
+    }
+  }
+  let n = 0;
+  for (const table of ["/proc/self/net/tcp", "/proc/self/net/tcp6"]) {
+    for (const line of readFileSync(table, "utf8").split("\n").slice(1)) {
+      const f = line.trim().split(/\s+/);
+      if (f.length < 10) continue;
+      const remotePort = parseInt(f[2]!.split(":")[1]!, 16);
+      if (remotePort === port && f[3] === "01" && inodes.has(f[9]!)) n++;
+    }
+  }
+  return n;
+}
+
+/** The most connections seen while `burst` runs (sampled every few ms). */
+async function peakConnections(port: number, burst: () => Promise<unknown>): Promise<number> {
+  let peak = establishedTo(port);
+  const sampler = setInterval(() => { peak = Math.max(peak, establishedTo(port)); }, 2);
+  try {
+    await burst();
+  } finally {
+    clearInterval(sampler);
+  }
+  return Math.max(peak, establishedTo(port));
+}
+
+describe("the control plane's host client", function () {
+  this.timeout(120_000);
+  const suffix = randomBytes(3).toString("hex");
+  const ns = `host-writes-${suffix}`;
+  let admin: KubeConfig;
+  let apiPort: number;
+
+  before(async () => {
+    admin = hostKubeConfig();
+    apiPort = Number(new URL(admin.getCurrentCluster()!.server).port);
+    await createNamespace(admin, ns);
+  });
+  after(async () => {
+    await deleteNamespace(admin, ns);
+  });
+
+  it("keeps a burst of 100 concurrent requests on a few kept-alive connections (positive control: client-node's own KubeConfig opens one per request)", async () => {
+    const kubeconfigFile = readFederationEnv().hostKubeconfig;
+    const burst = (host: KubeHostApi) => () => Promise.all(Array.from({ length: 100 }, () => host.listMemberClusters()));
+
+    const shared = loadKubeConfig({ kubeconfigFile });
+    const sharedPeak = await peakConnections(apiPort, burst(new KubeHostApi({ kubeConfig: shared })));
+    // A second burst reuses what the first opened.
+    const sharedAgain = await peakConnections(apiPort, burst(new KubeHostApi({ kubeConfig: shared })));
+
+    const plain = hostKubeConfig();
+    const plainPeak = await peakConnections(apiPort, burst(new KubeHostApi({ kubeConfig: plain })));
+    console.log(`      peak connections to the host API server during 100 concurrent requests: shared ${sharedPeak} then ${sharedAgain}, per-request ${plainPeak}`);
+    assert.ok(sharedPeak <= 4, `shared dispatcher: ${sharedPeak} connections`);
+    assert.ok(sharedAgain <= 4, `shared dispatcher, second burst: ${sharedAgain} connections`);
+    assert.ok(plainPeak >= 20, `the control without sharing should open many connections, saw ${plainPeak}`);
+  });
+
+  it("drops the echo of its own finalizer and status writes, and still sees a spec change and a label change", async () => {
+    const kc = loadKubeConfig({ kubeconfigFile: readFederationEnv().hostKubeconfig });
+    const host = new KubeHostApi({ kubeConfig: kc });
+    const api = admin.makeApiClient(CustomObjectsApi);
+    const informer = sovereignWorkloadInformer({ kubeConfig: kc, log });
+    const own = new OwnWrites();
+    const pass = schedulingPredicate(own);
+    const passed: WatchEvent<SovereignWorkload>[] = [];
+    const key = `${ns}/web`;
+    informer.onEvent((e) => {
+      if (`${e.object.metadata.namespace}/${e.object.metadata.name}` === key && pass(e)) passed.push(e);
+    });
+    const stop = new AbortController();
+    const running = informer.start(stop.signal);
+    try {
+      await informer.waitForSync(AbortSignal.timeout(30_000));
+      await api.createNamespacedCustomObject({ group: GROUP, version: VERSION, namespace: ns, plural: "sovereignworkloads", body: {
+        apiVersion: `${GROUP}/${VERSION}`, kind: "SovereignWorkload", metadata: { name: "web", namespace: ns },
+        spec: { replicas: 1, placement: { mode: "Divided" }, residency: { allowedCountries: ["FR"] },
+          template: { metadata: { labels: { app: "web" } }, spec: { containers: [{ name: "web", image: "registry.example.eu/web:1" }] } } },
+      } });
+      const created = await waitFor(() => informer.get(key), { what: "workload in cache", timeoutMs: 20_000, intervalMs: 20 });
+      assert.deepEqual(passed.map((e) => e.kind), ["create"]);
+
+      // What a first reconcile writes: the finalizer, then the status.
+      const fin = await host.setSovereignWorkloadFinalizers({ namespace: ns, name: "web", finalizers: ["sovereignty.eu/member-cleanup"], resourceVersion: created.metadata.resourceVersion! });
+      own.record(key, fin.resourceVersion);
+      const st = await host.applySovereignWorkloadStatus({ namespace: ns, name: "web", fieldManager: "sovereign-control-plane", status: {
+        observedGeneration: 1, replicas: 1, readyReplicas: 0, placements: [{ cluster: "ovh-par-1", country: "FR", replicas: 1, readyReplicas: 0 }],
+      } });
+      own.record(key, st.resourceVersion);
+      assert.ok(fin.resourceVersion && st.resourceVersion && fin.resourceVersion !== st.resourceVersion);
+      await waitFor(() => informer.get(key)?.metadata.resourceVersion === st.resourceVersion || undefined, { what: "the status echo", timeoutMs: 20_000, intervalMs: 20 });
+      assert.deepEqual(passed.map((e) => e.kind), ["create"], "the two echoes woke nothing");
+
+      // Another writer's readiness-only status change (the aggregator's) wakes nothing either.
+      const ready = await host.updateSovereignWorkloadStatus({ namespace: ns, name: "web", fieldManager: "sovereign-status-aggregator", resourceVersion: st.resourceVersion!, status: {
+        ...informer.get(key)!.status, readyReplicas: 1, placements: [{ cluster: "ovh-par-1", country: "FR", replicas: 1, readyReplicas: 1 }],
+      } });
+      await waitFor(() => informer.get(key)?.metadata.resourceVersion === ready.resourceVersion || undefined, { what: "the readiness write", timeoutMs: 20_000, intervalMs: 20 });
+      assert.deepEqual(passed.map((e) => e.kind), ["create"]);
+
+      // Positive controls: a user's spec change and label change are seen.
+      await api.patchNamespacedCustomObject({ group: GROUP, version: VERSION, namespace: ns, plural: "sovereignworkloads", name: "web", body: { spec: { replicas: 2 } } },
+        setHeaderOptions("Content-Type", PatchStrategy.MergePatch));
+      await waitFor(() => passed.length === 2 || undefined, { what: "the spec change passes", timeoutMs: 20_000, intervalMs: 20 });
+      await api.patchNamespacedCustomObject({ group: GROUP, version: VERSION, namespace: ns, plural: "sovereignworkloads", name: "web", body: { metadata: { labels: { team: "records" } } } },
+        setHeaderOptions("Content-Type", PatchStrategy.MergePatch));
+      await waitFor(() => passed.length === 3 || undefined, { what: "the label change passes", timeoutMs: 20_000, intervalMs: 20 });
+      assert.equal(passed[1]!.object.metadata.generation, 2);
+      assert.deepEqual(passed[2]!.object.metadata.labels, { team: "records" });
+
+      // The status aggregator's write from a copy older than the newest is refused by the API server.
+      await assert.rejects(
+        host.updateSovereignWorkloadStatus({ namespace: ns, name: "web", fieldManager: "sovereign-status-aggregator", resourceVersion: st.resourceVersion!, status: { readyReplicas: 0, placements: [] } }),
+        ConflictError,
+      );
+      const now = (await host.getSovereignWorkload(ns, "web"))!;
+      assert.deepEqual(now.status?.placements?.map((p) => p.cluster), ["ovh-par-1"], "the stale write changed nothing");
+    } finally {
+      await host.setSovereignWorkloadFinalizers({ namespace: ns, name: "web", finalizers: [], resourceVersion: "" }).catch(() => undefined);
+      stop.abort();
+      await running;
+    }
+  });
+});
