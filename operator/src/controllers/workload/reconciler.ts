@@ -14,7 +14,7 @@ import { isDeepStrictEqual } from "node:util";
 import type { Logger } from "pino";
 import type { MemberCluster, ResidencyPolicy, SovereignWorkload } from "../../api/index.ts";
 import type { IntentPublisher, PlacementIntent } from "../../federation/index.ts";
-import type { ControlPlaneHostApi, HostEvent } from "../../kube/index.ts";
+import type { ControlPlaneHostApi, HostEvent, Written } from "../../kube/index.ts";
 import { NotFoundError } from "../../kube/index.ts";
 import { noopSovereignMetrics } from "../../metrics/index.ts";
 import type { SovereignMetrics } from "../../metrics/index.ts";
@@ -106,9 +106,9 @@ export class WorkloadReconciler implements Reconciler {
     // The finalizer and the audit records side by side: both must be stored before the
     // status or a member shows the placement, neither needs the other. The finalizer
     // write is conditional on the resourceVersion decided on; audit records stay in order.
-    const finalizer = hasFinalizer(workload) ? Promise.resolve() : d.host.setSovereignWorkloadFinalizers({
+    const finalizer = hasFinalizer(workload) ? Promise.resolve() : this.#tracked(key, d.host.setSovereignWorkloadFinalizers({
       namespace, name, finalizers: [...(workload.metadata.finalizers ?? []), MEMBER_CLEANUP_FINALIZER], resourceVersion: workload.metadata.resourceVersion ?? "",
-    }).then((w) => d.ownWrites?.record(key, w.resourceVersion));
+    }));
     const audit = (async () => {
       for (const record of state.audit) await d.publisher.publishAudit(record);
     })();
@@ -120,7 +120,7 @@ export class WorkloadReconciler implements Reconciler {
     const listed = new Set((workload.status?.placements ?? []).map((p) => p.cluster));
     const needsStatus = !isDeepStrictEqual(normalise(workload.status), normalise(state.status));
     const status = needsStatus
-      ? d.host.applySovereignWorkloadStatus({ namespace, name, status: state.status, fieldManager: WORKLOAD_FIELD_MANAGER }).then((w) => d.ownWrites?.record(key, w.resourceVersion))
+      ? this.#tracked(key, d.host.applySovereignWorkloadStatus({ namespace, name, status: state.status, fieldManager: WORKLOAD_FIELD_MANAGER }))
       : Promise.resolve();
     const known = this.#publish(uid, state.intents.filter((i) => listed.has(i.cluster)));
     const [, vacatingKnown] = await settleAll([status, known]);
@@ -164,6 +164,12 @@ export class WorkloadReconciler implements Reconciler {
     return new Set([...(sent ?? [])].filter(([, s]) => (JSON.parse(s) as unknown[])[1] === 0).map(([c]) => c));
   }
 
+  /** A write whose echo this controller will not be woken by. */
+  async #tracked(key: string, write: Promise<Written>): Promise<void> {
+    if (this.#d.ownWrites) await this.#d.ownWrites.track(key, write);
+    else await write;
+  }
+
   /** The workload is gone from the host: what was kept about it goes too. */
   forget(uid: string): void {
     this.#published.delete(uid);
@@ -201,11 +207,10 @@ export class WorkloadReconciler implements Reconciler {
       return { requeueAfterMs: 1000 };
     }
     try {
-      const w = await d.host.setSovereignWorkloadFinalizers({
+      await this.#tracked(workloadKey(workload), d.host.setSovereignWorkloadFinalizers({
         namespace: workload.metadata.namespace ?? "default", name: workload.metadata.name,
         finalizers: (workload.metadata.finalizers ?? []).filter((f) => f !== MEMBER_CLEANUP_FINALIZER), resourceVersion: workload.metadata.resourceVersion ?? "",
-      });
-      d.ownWrites?.record(workloadKey(workload), w.resourceVersion);
+      }));
     } catch (err) {
       // Gone already (a second pass over the same deletion): what this pass wanted.
       if (!(err instanceof NotFoundError)) throw err;

@@ -76,12 +76,36 @@ export function workloadForUid(uid: string, workloads: IndexedCache<SovereignWor
 /**
  * The resourceVersions this controller's own writes returned, per workload, so their
  * echo through the informer is dropped (Karmada's execution controller does the same).
- * Bounded: a few per key (a reconcile writes the finalizer and the status), forgotten
- * when seen or when the workload goes.
+ * The echo can come through the watch before the write's response: while a write of a
+ * key is in flight, its decision-relevant updates are held, and once the write returns
+ * those that were its echo are dropped and any other wakes the key. Bounded: a few
+ * versions per key, forgotten when seen or when the workload goes.
  */
 export class OwnWrites {
   readonly #written = new Map<string, string[]>();
+  readonly #inFlight = new Map<string, number>();
+  /** key → resourceVersions of updates held while a write of the key was in flight. */
+  readonly #held = new Map<string, Set<string>>();
+  #wake: (key: string) => void = () => undefined;
   static readonly PER_KEY = 4;
+
+  /** What to call for an update held during a write that turned out not to be its echo. */
+  onWake(wake: (key: string) => void): void {
+    this.#wake = wake;
+  }
+
+  /** Runs a write of `key`, remembering the resourceVersion it returns. */
+  async track<T extends { resourceVersion?: string | undefined }>(key: string, write: Promise<T>): Promise<T> {
+    this.#inFlight.set(key, (this.#inFlight.get(key) ?? 0) + 1);
+    let rv: string | undefined;
+    try {
+      const result = await write;
+      rv = result.resourceVersion;
+      return result;
+    } finally {
+      this.#end(key, rv);
+    }
+  }
 
   record(key: string, resourceVersion: string | undefined): void {
     if (!resourceVersion) return;
@@ -103,12 +127,36 @@ export class OwnWrites {
     return true;
   }
 
+  /** While a write of `key` is in flight, holds this update instead of passing it; true when held. */
+  hold(key: string, resourceVersion: string | undefined): boolean {
+    if (!this.#inFlight.get(key) || !resourceVersion) return false;
+    const held = this.#held.get(key) ?? new Set<string>();
+    held.add(resourceVersion);
+    this.#held.set(key, held);
+    return true;
+  }
+
   forget(key: string): void {
     this.#written.delete(key);
+    this.#held.delete(key);
   }
 
   get size(): number {
-    return this.#written.size;
+    return this.#written.size + this.#held.size;
+  }
+
+  #end(key: string, resourceVersion: string | undefined): void {
+    const left = (this.#inFlight.get(key) ?? 1) - 1;
+    if (left > 0) this.#inFlight.set(key, left);
+    else this.#inFlight.delete(key);
+    const held = this.#held.get(key);
+    if (resourceVersion && held?.has(resourceVersion)) held.delete(resourceVersion);
+    else this.record(key, resourceVersion);
+    if (left > 0 || !held) return;
+    this.#held.delete(key);
+    // Anything held that no write of ours returned was someone else's change.
+    const others = [...held].filter((rv) => !this.isEcho(key, rv));
+    if (others.length > 0) this.#wake(key);
   }
 }
 
@@ -141,8 +189,10 @@ export function schedulingPredicate(ownWrites: OwnWrites): (e: WatchEvent<Sovere
   return (e) => {
     if (e.kind === "create" || e.kind === "delete") return true;
     if (e.kind === "resync" || !e.previous) return false;
-    if (ownWrites.isEcho(workloadKey(e.object), e.object.metadata.resourceVersion)) return false;
-    return decisionInputsChanged(e.previous, e.object);
+    const key = workloadKey(e.object);
+    if (ownWrites.isEcho(key, e.object.metadata.resourceVersion)) return false;
+    if (!decisionInputsChanged(e.previous, e.object)) return false;
+    return !ownWrites.hold(key, e.object.metadata.resourceVersion);
   };
 }
 
@@ -169,6 +219,7 @@ export function watchForScheduling({ controller, workloads, clusters, policies, 
   ownWrites: OwnWrites;
 }): void {
   controller.watch({ source: workloads, predicates: [schedulingPredicate(ownWrites)], map: (e) => [workloadKey(e.object)] });
+  ownWrites.onWake((key) => controller.enqueue(key));
   controller.watch({
     source: clusters,
     predicates: [(e) => e.kind !== "resync" && (e.kind !== "update" || clusterChangeMatters(e.previous, e.object))],

@@ -81,6 +81,28 @@ describe("scheduling predicate", () => {
     assert.equal(own.size, 0, "echoes seen are forgotten");
   });
 
+  it("drops an echo that comes through the watch before the write's response, and wakes for another writer's change held meanwhile", async () => {
+    const own = new OwnWrites();
+    const woken: string[] = [];
+    own.onWake((k) => woken.push(k));
+    const pass = schedulingPredicate(own);
+    const withFinalizer = written(base, "11", (x) => { x.metadata.finalizers = ["sovereignty.eu/member-cleanup"]; });
+    let respond!: (w: { resourceVersion: string }) => void;
+    const write = own.track("ns/app", new Promise<{ resourceVersion: string }>((r) => { respond = r; }));
+    assert.equal(pass(update(base, withFinalizer)), false, "held while the write is in flight");
+    respond({ resourceVersion: "11" });
+    await write;
+    assert.deepEqual(woken, [], "it was the echo");
+    // Positive control: a spec change by a user lands while our write is in flight.
+    let respond2!: (w: { resourceVersion: string }) => void;
+    const write2 = own.track("ns/app", new Promise<{ resourceVersion: string }>((r) => { respond2 = r; }));
+    assert.equal(pass(update(withFinalizer, written(withFinalizer, "12", (x) => { x.metadata.generation = 2; }))), false);
+    respond2({ resourceVersion: "13" });
+    await write2;
+    assert.deepEqual(woken, ["ns/app"]);
+    assert.equal(pass(update(base, written(base, "13", (x) => { x.status!.placements = []; }))), false, "and our own write's later echo is still dropped");
+  });
+
   it("positive control: the same changes written by someone else are reconciled", () => {
     const pass = schedulingPredicate(new OwnWrites());
     assert.equal(pass(update(base, written(base, "11", (x) => { x.status!.placements = placed(["fr-2", "FR", 3]); }))), true);
