@@ -1,9 +1,21 @@
-/** The member agent: intents to Deployments, status, heartbeats, the residency guard's parameter. */
-export * from "./agent.ts";
-export * from "./credentials.ts";
-export * from "./debounce.ts";
-export * from "./deployment.ts";
-export * from "./guard-param.ts";
-export * from "./heartbeat.ts";
-export * from "./plan.ts";
-export * from "./status.ts";
+/** The member agent: a controller keyed by workload uid that keeps the member equal to its intents, plus status, heartbeats and the residency guard's parameter. */
+export { Agent, AGENT_SELECTORS } from "./agent.ts";
+export type { AgentDeps } from "./agent.ts";
+export { backoffMs, credentialsFromSecret, CREDENTIALS_SECRET, joinOrRestore, JoinRefusedError, secretDataOf } from "./credentials.ts";
+export type { JoinParams } from "./credentials.ts";
+export type { AgentCredentials } from "./credentials.ts";
+export { appliedFrom, deploymentFor, FIELD_MANAGER, InvalidIntentError, requirementAnnotations } from "./deployment.ts";
+export type { AppliedFrom } from "./deployment.ts";
+export { GuardParamSync } from "./guard.ts";
+export { guardParamData, nextGuardChange } from "./guard-param.ts";
+export type { GuardParamData } from "./guard-param.ts";
+export { allocatableOf, quantityValue } from "./heartbeat.ts";
+export { Heartbeats } from "./heartbeat-loop.ts";
+export { IntentCache } from "./intents.ts";
+export type { FederationLink } from "./intents.ts";
+export { driftOf, planWorkload } from "./plan.ts";
+export type { DeploymentRef, LastApplied, NamespaceState, WorkloadPlan } from "./plan.ts";
+export { IntentRefusedError, MemberApplyError, UnmanagedDeploymentError, WorkloadReconciler } from "./reconciler.ts";
+export type { WorkloadReconcilerDeps } from "./reconciler.ts";
+export { GONE_STATUS_KEY, GUARD_POLICY_NAME, isGuardRefusal, replicaFailure, statusKey, workloadStatus } from "./status.ts";
+export { UidIndex } from "./uid-index.ts";

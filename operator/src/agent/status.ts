@@ -63,3 +63,14 @@ export function workloadStatus(params: {
     message,
   };
 }
+
+/**
+ * What the host acts on in a status (desired, ready, observedGeneration, error): a report
+ * that changes none of it is not sent, so pod churn that changes nothing wakes nobody.
+ */
+export function statusKey(s: Pick<WorkloadStatus, "desiredReplicas" | "readyReplicas" | "observedGeneration" | "message">): string {
+  return JSON.stringify([s.desiredReplicas, s.readyReplicas, s.observedGeneration, s.message]);
+}
+
+/** The status of a workload with nothing on the member: what the agent assumes the host last heard of a workload it knows nothing about. */
+export const GONE_STATUS_KEY = statusKey({ desiredReplicas: 0, readyReplicas: 0, observedGeneration: 0, message: "" });

@@ -24,6 +24,11 @@ export interface KubeInformerParams<T extends KubernetesObject> {
   watchdogMs?: number;
   /** Backoff between restarts after errors. Default 1 s doubling to 30 s. */
   restartBackoff?: { initialMs: number; maxMs: number };
+  /**
+   * Drops, in place, what no reader of this cache needs (controller-runtime's cache
+   * transforms). In place because ListWatch keeps the same object in its own map.
+   */
+  prune?: (obj: T) => void;
 }
 
 type RoundEnd = { why: "stopped" } | { why: "error"; err: unknown } | { why: "relist" } | { why: "watchdog" };
@@ -203,6 +208,7 @@ export class KubeInformer<T extends KubernetesObject> implements Informer<T>, Wa
   #upsert(obj: T): void {
     this.#touch();
     stripUnread(obj);
+    this.#p.prune?.(obj);
     const key = objectKey(obj);
     const previous = this.#store.get(key);
     if (previous && previous.metadata?.resourceVersion !== undefined && previous.metadata.resourceVersion === obj.metadata?.resourceVersion) return;

@@ -1,11 +1,12 @@
 import { AppsV1Api, CoreV1Api, PatchStrategy, setHeaderOptions } from "@kubernetes/client-node";
-import type { KubeConfig, V1Deployment, V1Node, V1Pod } from "@kubernetes/client-node";
+import type { KubeConfig, V1Deployment, V1Namespace, V1Node, V1Pod } from "@kubernetes/client-node";
+import { MEMBER_LABELS } from "../api/index.ts";
 import { loadKubeConfig } from "./config.ts";
 import type { KubeConfigSource } from "./config.ts";
 import type { ChangeHandler, Informer } from "../runtime/index.ts";
 import { ConflictError, NotFoundError } from "./errors.ts";
 import type { Secret } from "./host.ts";
-import { deploymentInformer, podInformer } from "./informer.ts";
+import { KubeInformer } from "./informer.ts";
 import type { InformerFactoryParams } from "./informer.ts";
 import { kubeCall, type RetryPolicy } from "./retry.ts";
 
@@ -55,6 +56,10 @@ export interface Pod {
   status?: { phase?: string; conditions?: { type: string; status: string }[] };
 }
 
+export interface Namespace {
+  metadata: ObjectMeta;
+}
+
 export interface Node {
   name: string;
   ready: boolean;
@@ -65,11 +70,13 @@ export interface Node {
 
 /** What the member agent needs of its own cluster's API, as a narrow interface. */
 export interface MemberApi {
-  /** Server-side apply under `fieldManager`, forcing the fields it owns. Returns the stored object. */
-  applyDeployment(deployment: Deployment, fieldManager: string): Promise<Deployment>;
+  /**
+   * Server-side apply under `fieldManager`. With `force` the fields another manager holds
+   * are taken over (the agent's own Deployment, reverted); without it such a field makes
+   * the apply fail with a ConflictError. Returns the stored object.
+   */
+  applyDeployment(params: { deployment: Deployment; fieldManager: string; force: boolean }): Promise<Deployment>;
   getDeployment(namespace: string, name: string): Promise<Deployment | undefined>;
-  /** Deployments in every namespace matching `labelSelector` ("k=v,..."). */
-  listDeployments(labelSelector: string): Promise<Deployment[]>;
   /**
    * Deletes the Deployment only if it is still the object with `uid` (a precondition, so
    * a recreated one of the same name is safe); its ReplicaSets and pods go with it. A
@@ -162,11 +169,14 @@ export class KubeMemberApi implements MemberApi {
     return kubeCall(what, call, this.#retry);
   }
 
-  async applyDeployment(d: Deployment, fieldManager: string): Promise<Deployment> {
+  async applyDeployment(params: { deployment: Deployment; fieldManager: string; force: boolean }): Promise<Deployment> {
+    const { deployment: d, fieldManager, force } = params;
     const { namespace = "", name } = d.metadata;
     const body = { apiVersion: d.apiVersion, kind: d.kind, metadata: d.metadata, spec: d.spec };
-    return deploymentFromV1(await this.#call(`apply Deployment ${namespace}/${name}`, () =>
-      this.#apps.patchNamespacedDeployment({ namespace, name, body, fieldManager, force: true }, applyHeader())));
+    const stored = await this.#call(`apply Deployment ${namespace}/${name}`, () =>
+      this.#apps.patchNamespacedDeployment({ namespace, name, body, fieldManager, force }, applyHeader()));
+    pruneDeployment(stored);
+    return deploymentFromV1(stored);
   }
 
   async getDeployment(namespace: string, name: string): Promise<Deployment | undefined> {
@@ -176,11 +186,6 @@ export class KubeMemberApi implements MemberApi {
       if (err instanceof NotFoundError) return undefined;
       throw err;
     }
-  }
-
-  async listDeployments(labelSelector: string): Promise<Deployment[]> {
-    const list = await this.#call(`list Deployments ${labelSelector}`, () => this.#apps.listDeploymentForAllNamespaces({ labelSelector }));
-    return list.items.map(deploymentFromV1);
   }
 
   async deleteDeployment(params: { namespace: string; name: string; uid: string }): Promise<void> {
@@ -305,11 +310,72 @@ class MappedInformer<S extends object, T> implements Informer<T> {
   }
 }
 
-/** The member agent's informers: its Deployments and the pods of its workloads, as plain objects. */
-export function memberInformers(params: InformerFactoryParams & { deploymentSelector: string; podSelector: string }): { deployments: Informer<Deployment>; pods: Informer<Pod> } {
-  const { deploymentSelector, podSelector, ...common } = params;
+/**
+ * What the agent's caches keep of each object: only what its reconcile and status read.
+ * The rest (pod specs, managedFields, kubectl's last-applied copy of the whole object,
+ * container statuses) was most of the agent's memory at a few hundred Deployments.
+ */
+const LAST_APPLIED = "kubectl.kubernetes.io/last-applied-configuration";
+
+function keepOnly(obj: Record<string, unknown> | undefined, keys: readonly string[]): void {
+  if (!obj) return;
+  for (const k of Object.keys(obj)) if (!keys.includes(k)) delete obj[k];
+}
+
+const META_KEYS = ["name", "namespace", "uid", "generation", "resourceVersion", "deletionTimestamp", "labels", "annotations"] as const;
+
+export function pruneDeployment(d: V1Deployment): void {
+  keepOnly(d.metadata as Record<string, unknown> | undefined, META_KEYS);
+  if (d.metadata?.annotations) delete d.metadata.annotations[LAST_APPLIED];
+  keepOnly(d.spec as Record<string, unknown> | undefined, ["replicas", "selector", "template"]);
+  keepOnly(d.status as Record<string, unknown> | undefined, ["observedGeneration", "replicas", "readyReplicas", "availableReplicas", "updatedReplicas", "conditions"]);
+  for (const c of d.status?.conditions ?? []) keepOnly(c as unknown as Record<string, unknown>, ["type", "status", "reason", "message"]);
+}
+
+/** A pod as the agent reads it: its workload's uid, whether it is going, its phase and readiness. */
+export function prunePod(p: V1Pod): void {
+  const m = p.metadata;
+  keepOnly(m as Record<string, unknown> | undefined, ["name", "namespace", "uid", "resourceVersion", "deletionTimestamp", "labels"]);
+  if (m?.labels) {
+    const uid = m.labels[MEMBER_LABELS.workloadUid];
+    m.labels = uid === undefined ? {} : { [MEMBER_LABELS.workloadUid]: uid };
+  }
+  delete (p as { spec?: unknown }).spec;
+  keepOnly(p.status as Record<string, unknown> | undefined, ["phase", "conditions"]);
+  if (p.status?.conditions) p.status.conditions = p.status.conditions.filter((c) => c.type === "Ready").map((c) => ({ type: c.type, status: c.status }));
+}
+
+export function pruneNamespace(n: V1Namespace): void {
+  keepOnly(n.metadata as Record<string, unknown> | undefined, ["name", "uid", "resourceVersion", "deletionTimestamp", "labels"]);
+  delete (n as { spec?: unknown }).spec;
+  delete (n as { status?: unknown }).status;
+}
+
+
+/**
+ * The member agent's informers, as plain objects: its Deployments, the pods of its
+ * workloads, and the namespaces it created, each selected by label and pruned.
+ */
+export function memberInformers(params: InformerFactoryParams & { deploymentSelector: string; podSelector: string; namespaceSelector: string }): {
+  deployments: Informer<Deployment>;
+  pods: Informer<Pod>;
+  namespaces: Informer<Namespace>;
+} {
+  const { deploymentSelector, podSelector, namespaceSelector, ...common } = params;
+  const apps = common.kubeConfig.makeApiClient(AppsV1Api);
+  const core = common.kubeConfig.makeApiClient(CoreV1Api);
   return {
-    deployments: new MappedInformer(deploymentInformer({ ...common, labelSelector: deploymentSelector }), deploymentFromV1),
-    pods: new MappedInformer(podInformer({ ...common, labelSelector: podSelector }), podFromV1),
+    deployments: new MappedInformer(new KubeInformer<V1Deployment>({
+      ...common, name: "deployments", path: "/apis/apps/v1/deployments", labelSelector: deploymentSelector, prune: pruneDeployment,
+      list: () => apps.listDeploymentForAllNamespaces({ labelSelector: deploymentSelector }),
+    }), deploymentFromV1),
+    pods: new MappedInformer(new KubeInformer<V1Pod>({
+      ...common, name: "pods", path: "/api/v1/pods", labelSelector: podSelector, prune: prunePod,
+      list: () => core.listPodForAllNamespaces({ labelSelector: podSelector }),
+    }), podFromV1),
+    namespaces: new MappedInformer(new KubeInformer<V1Namespace>({
+      ...common, name: "namespaces", path: "/api/v1/namespaces", labelSelector: namespaceSelector, prune: pruneNamespace,
+      list: () => core.listNamespace({ labelSelector: namespaceSelector }),
+    }), (n) => ({ metadata: meta(n.metadata) })),
   };
 }

@@ -16,6 +16,8 @@ export interface ManagerParams {
   metrics?: { contentType: string; metrics(): Promise<string> };
   /** How long stop waits for runnables before giving up on them. Default 30 s. */
   gracePeriodMs?: number;
+  /** Why the process is not ready besides caches still syncing (e.g. a connection down); empty when it is. */
+  readiness?: () => string[];
 }
 
 function isInformer(r: Runnable): r is Informer<unknown> {
@@ -73,9 +75,14 @@ export class Manager {
     return a && typeof a === "object" ? (a as AddressInfo).port : undefined;
   }
 
-  /** Ready when every informer has synced. */
+  /** Ready when every informer has synced and the readiness check has nothing to say. */
   ready(): boolean {
-    return this.#runnables.filter(isInformer).every((i) => i.hasSynced());
+    return this.#notReady().length === 0;
+  }
+
+  #notReady(): string[] {
+    const pending = this.#runnables.filter(isInformer).filter((i) => !i.hasSynced()).map((i) => i.name);
+    return [...(pending.length > 0 ? [`caches not synced: ${pending.join(", ")}`] : []), ...(this.#p.readiness?.() ?? [])];
   }
 
   async start(signal: AbortSignal): Promise<void> {
@@ -187,8 +194,8 @@ export class Manager {
     };
     if (path === "/healthz") return text(200, "ok\n");
     if (path === "/readyz") {
-      const pending = this.#runnables.filter(isInformer).filter((i) => !i.hasSynced()).map((i) => i.name);
-      return pending.length === 0 ? text(200, "ok\n") : text(503, `caches not synced: ${pending.join(", ")}\n`);
+      const reasons = this.#notReady();
+      return reasons.length === 0 ? text(200, "ok\n") : text(503, `${reasons.join("\n")}\n`);
     }
     if (path === "/metrics") {
       if (!this.#p.metrics) return text(404, "no metrics source\n");

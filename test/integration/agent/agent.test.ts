@@ -109,7 +109,7 @@ describe("member agent on the local federation (real member API servers, real na
     const orphan = intentFor({ cluster: "fr", uid: w1, name: `orphan-${w1.slice(0, 8)}` , replicas: 1 });
     // As if applied by an earlier agent from an intent the stream no longer holds.
     await members.fr!.ensureNamespace(TEST_NAMESPACE, {});
-    await members.fr!.applyDeployment(deploymentFor(orphan), FIELD_MANAGER);
+    await members.fr!.applyDeployment({ deployment: deploymentFor(orphan), fieldManager: FIELD_MANAGER, force: true });
     const kept = intentFor({ cluster: "fr", uid: w2, name: `kept-${w2.slice(0, 8)}`, replicas: 1 });
     await cp.publish.intent(kept);
     await agentOn("fr");

@@ -1,22 +1,24 @@
 import assert from "node:assert/strict";
 import type { JetStreamManager } from "@nats-io/jetstream";
-import { Agent, deploymentFor } from "../../../operator/src/agent/index.ts";
-import { MANAGED_BY_AGENT, MEMBER_LABELS } from "../../../operator/src/api/index.ts";
+import { Agent, AGENT_SELECTORS, deploymentFor } from "../../../operator/src/agent/index.ts";
+import { MEMBER_LABELS } from "../../../operator/src/api/index.ts";
 import { codecs, connectionStateOf, NatsIntentSource, NatsReportPublisher, streams, subjects } from "../../../operator/src/federation/index.ts";
 import type { FederationClient, PlacementIntent, WorkloadStatus } from "../../../operator/src/federation/index.ts";
 import { KubeMemberApi, memberInformers } from "../../../operator/src/kube/index.ts";
 import type { Pod } from "../../../operator/src/kube/index.ts";
-import { systemClock, waitFor } from "../../../operator/src/runtime/index.ts";
+import { Manager, systemClock, waitFor } from "../../../operator/src/runtime/index.ts";
 import type { FederationEnv } from "../env.ts";
 import { connectAs, testLog } from "../federation/helpers.ts";
 import { sampleIntent } from "../../support/samples.ts";
 
 export const TEST_NAMESPACE = "agent-it";
 
-/** One agent in this process, against the member's real API server and the real nats-server. */
+/** One agent in this process (its runnables in a Manager), against the member's real API server and the real nats-server. */
 export interface RunningAgent {
   agent: Agent;
+  manager: Manager;
   client: FederationClient;
+  member: KubeMemberApi;
   stop(): Promise<void>;
 }
 
@@ -25,20 +27,24 @@ export async function startAgent(env: FederationEnv, cluster: string): Promise<R
   const member = new KubeMemberApi({ source: { kubeconfigFile: env.memberKubeconfigs[cluster]! } });
   const informers = memberInformers({
     kubeConfig: member.kubeConfig, log: testLog, clock: systemClock,
-    deploymentSelector: `${MEMBER_LABELS.managedBy}=${MANAGED_BY_AGENT}`, podSelector: MEMBER_LABELS.workloadUid,
+    deploymentSelector: AGENT_SELECTORS.deployments, podSelector: AGENT_SELECTORS.pods, namespaceSelector: AGENT_SELECTORS.namespaces,
   });
   const agent = new Agent({
     cluster, agentVersion: "0.1.0-test", member,
-    intents: new NatsIntentSource({ client, cluster, log: testLog }),
-    reports: new NatsReportPublisher({ client }),
-    connection: connectionStateOf(client, testLog),
-    ...informers, clock: systemClock, log: testLog, heartbeatIntervalMs: 1000, statusDebounceMs: 100,
+    federation: Promise.resolve({
+      intents: new NatsIntentSource({ client, cluster, log: testLog }),
+      reports: new NatsReportPublisher({ client }),
+      connection: connectionStateOf(client, testLog),
+    }),
+    ...informers, clock: systemClock, log: testLog, heartbeatIntervalMs: 1000,
   });
+  const manager = new Manager({ clock: systemClock, log: testLog, leaderElection: undefined, healthAddress: "127.0.0.1:0", readiness: () => agent.notReady() });
+  agent.addTo(manager);
   const stop = new AbortController();
-  const done = agent.start(stop.signal);
-  await waitFor(() => agent.ready().ok, { what: `agent ${cluster} ready`, timeoutMs: 60_000 });
+  const done = manager.start(stop.signal);
+  await waitFor(() => manager.ready(), { what: `agent ${cluster} ready`, timeoutMs: 60_000 });
   return {
-    agent, client,
+    agent, manager, client, member,
     stop: async () => {
       stop.abort();
       await done;

@@ -67,4 +67,21 @@ describe("agent: the Deployment built from an intent", () => {
       assert.throws(() => deploymentFor(sampleIntent(over)), (err: unknown) => err instanceof InvalidIntentError && message.test(err.message) && isTerminal(err));
     }
   });
+
+  it("shares nothing with the intent: changing the Deployment never changes the intent or the next Deployment", () => {
+    const intent = sampleIntent();
+    const before = structuredClone(intent.podTemplate);
+    const d = deploymentFor(intent);
+    const containers = (t: unknown) => (t as { spec: { containers: { image: string }[] } }).spec.containers;
+    containers(d.spec.template)[0]!.image = "changed";
+    assert.deepEqual(intent.podTemplate, before);
+    assert.equal(containers(deploymentFor(intent).spec.template)[0]!.image, "registry.example/records:1.4");
+  });
+
+  it("treats a Deployment labelled managed-by the agent but without a workload uid as someone else's", () => {
+    const d = deploymentFor(sampleIntent());
+    assert.ok(appliedFrom(d));
+    delete d.metadata.labels![MEMBER_LABELS.workloadUid];
+    assert.equal(appliedFrom(d), undefined);
+  });
 });

@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { deploymentFor, isGuardRefusal, workloadStatus } from "../../../operator/src/agent/index.ts";
+import { deploymentFor, GONE_STATUS_KEY, isGuardRefusal, statusKey, workloadStatus } from "../../../operator/src/agent/index.ts";
 import type { Pod } from "../../../operator/src/kube/index.ts";
 import { sampleIntent } from "../../support/samples.ts";
 
@@ -43,5 +43,30 @@ describe("agent: a workload's status from its Deployment and pods", () => {
     assert.equal(s.observedGeneration, 9);
     assert.equal(s.desiredReplicas, 2);
     assert.equal(s.message, "spec.template: Invalid value");
+  });
+
+  it("reports the failed intent's generation, not the one the Deployment still runs", () => {
+    const d = deploymentFor(sampleIntent({ generation: 4 }));
+    const s = workloadStatus({ cluster: "fr", workload, deployment: d, pods: [], error: { message: "spec.template: Invalid value", generation: 9, replicas: 2 }, now });
+    assert.equal(s.observedGeneration, 9);
+    // Positive control: without the error it is the Deployment's.
+    assert.equal(workloadStatus({ cluster: "fr", workload, deployment: d, pods: [], now }).observedGeneration, 4);
+  });
+});
+
+describe("agent: which status changes are worth a report", () => {
+  const base = workloadStatus({ cluster: "fr", workload, deployment: deploymentFor(intent), pods: [pod("a", "Running", true)], now });
+
+  it("differ in desired, ready, observedGeneration or the error, and in nothing else", () => {
+    const noise: typeof base = { ...base, reportedAt: new Date(0), podPhases: { Running: 1, Pending: 3 } };
+    assert.equal(statusKey(noise), statusKey(base));
+    for (const change of [{ desiredReplicas: 9 }, { readyReplicas: 0 }, { observedGeneration: 5 }, { message: "quota exceeded" }]) {
+      assert.notEqual(statusKey({ ...base, ...change }), statusKey(base), JSON.stringify(change));
+    }
+  });
+
+  it("take a workload with nothing on the member as already reported", () => {
+    assert.equal(statusKey(workloadStatus({ cluster: "fr", workload, deployment: undefined, pods: [], now })), GONE_STATUS_KEY);
+    assert.notEqual(statusKey(base), GONE_STATUS_KEY);
   });
 });

@@ -1,22 +1,21 @@
 /**
  * The member agent's entry point: options, credentials (given, stored, or Join), the
- * NATS connection, the member's informers, the agent, and the health listener. The
- * only place that reads process state; SIGTERM stops everything in order.
+ * NATS connection, the member's informers, and the agent's runnables in one Manager
+ * (which serves /healthz, /readyz and /metrics). The only place that reads process
+ * state; SIGTERM stops everything in order.
  */
 import { readFileSync } from "node:fs";
 import path from "node:path";
 import { isIP } from "node:net";
 import { pino } from "pino";
 import type { Logger } from "pino";
-import { Agent, backoffMs, joinOrRestore, JoinRefusedError } from "../../agent/index.ts";
-import type { AgentCredentials } from "../../agent/index.ts";
-import { MANAGED_BY_AGENT, MEMBER_LABELS } from "../../api/index.ts";
+import { Agent, AGENT_SELECTORS, backoffMs, joinOrRestore, JoinRefusedError } from "../../agent/index.ts";
+import type { AgentCredentials, FederationLink } from "../../agent/index.ts";
 import { connectionStateOf, FederationClient, NatsIntentSource, NatsReportPublisher, parseNatsSecret } from "../../federation/index.ts";
 import { FederationGrpcClient } from "../../federation/grpc/index.ts";
 import { KubeMemberApi, memberInformers } from "../../kube/index.ts";
 import { AgentMetricsRegistry } from "../../metrics/index.ts";
-import { systemClock } from "../../runtime/index.ts";
-import { serveHealth } from "./http.ts";
+import { Manager, systemClock } from "../../runtime/index.ts";
 import { parseAgentOptions, USAGE, UsageError } from "./options.ts";
 import type { AgentOptions } from "./options.ts";
 
@@ -67,6 +66,26 @@ async function connectNats(opts: AgentOptions, creds: AgentCredentials, log: Log
   }
 }
 
+/** Join (or the stored or given credentials), then NATS: what the agent's runnables wait for. */
+async function connectFederation(opts: AgentOptions, member: KubeMemberApi, log: Logger, signal: AbortSignal): Promise<{ link: FederationLink; client: FederationClient }> {
+  const creds = await credentialsOf(opts, member, log, signal);
+  const client = await connectNats(opts, creds, log, signal);
+  return {
+    client,
+    link: {
+      intents: new NatsIntentSource({ client, cluster: opts.cluster, log }),
+      reports: new NatsReportPublisher({ client }),
+      connection: connectionStateOf(client, log),
+      ...(creds.residency ? { residency: creds.residency } : {}),
+    },
+  };
+}
+
+function joinRefusal(err: unknown): JoinRefusedError | undefined {
+  for (let e: unknown = err; e instanceof Error; e = e.cause) if (e instanceof JoinRefusedError) return e;
+  return undefined;
+}
+
 async function main(): Promise<number> {
   let opts: AgentOptions | "help";
   try {
@@ -91,63 +110,53 @@ async function main(): Promise<number> {
   const signal = stop.signal;
   const metrics = new AgentMetricsRegistry();
   const member = new KubeMemberApi({ source: { kubeconfigFile: opts.kubeconfig } });
-  const running: { agent?: Agent } = {};
-  const health = await serveHealth({
-    ...opts.metricsListen,
-    metrics,
-    ready: () => running.agent?.ready() ?? { ok: false, reasons: ["not joined to the federation yet"] },
-  });
-  log.info({ listen: `${opts.metricsListen.host}:${health.port}`, version: AGENT_VERSION }, "agent starting");
-
-  let creds: AgentCredentials;
-  try {
-    creds = await credentialsOf(opts, member, log, signal);
-  } catch (err) {
-    await health.close();
-    if (err instanceof JoinRefusedError) {
-      log.fatal({ err }, "the bootstrap token was refused");
-      process.stderr.write(`agent: ${err.message}; ask the host's admin for a new token (kubectl sovereign token create ${opts.cluster})\n`);
-      return 2;
-    }
-    if (signal.aborted) return 0;
-    throw err;
-  }
-  let client: FederationClient;
-  try {
-    client = await connectNats(opts, creds, log, signal);
-  } catch (err) {
-    await health.close();
-    if (signal.aborted) return 0;
-    throw err;
-  }
+  // Joining may take a while (the host unreachable, a token not yet valid): the Manager
+  // answers /healthz meanwhile and /readyz says why it is not ready.
+  const connecting = connectFederation(opts, member, log, signal);
+  const federation = connecting.then((c) => c.link);
   const informers = memberInformers({
     kubeConfig: member.kubeConfig,
     log,
     clock: systemClock,
-    deploymentSelector: `${MEMBER_LABELS.managedBy}=${MANAGED_BY_AGENT}`,
-    podSelector: MEMBER_LABELS.workloadUid,
+    deploymentSelector: AGENT_SELECTORS.deployments,
+    podSelector: AGENT_SELECTORS.pods,
+    namespaceSelector: AGENT_SELECTORS.namespaces,
   });
   const agent = new Agent({
     cluster: opts.cluster,
     namespace: opts.namespace,
     agentVersion: AGENT_VERSION,
     member,
-    intents: new NatsIntentSource({ client, cluster: opts.cluster, log }),
-    reports: new NatsReportPublisher({ client }),
-    connection: connectionStateOf(client, log),
+    federation,
     ...informers,
     clock: systemClock,
     log,
     metrics,
-    ...(creds.residency ? { residency: creds.residency } : {}),
     heartbeatIntervalMs: opts.heartbeatIntervalMs,
   });
-  running.agent = agent;
+  const manager = new Manager({
+    clock: systemClock,
+    log,
+    leaderElection: undefined,
+    healthAddress: `${opts.metricsListen.host.includes(":") ? `[${opts.metricsListen.host}]` : opts.metricsListen.host}:${opts.metricsListen.port}`,
+    metrics,
+    readiness: () => agent.notReady(),
+  });
+  agent.addTo(manager);
+  log.info({ listen: `${opts.metricsListen.host}:${opts.metricsListen.port}`, version: AGENT_VERSION }, "agent starting");
   try {
-    await agent.start(signal);
+    await manager.start(signal);
+  } catch (err) {
+    const refused = joinRefusal(err);
+    if (refused) {
+      log.fatal({ err: refused }, "the bootstrap token was refused");
+      process.stderr.write(`agent: ${refused.message}; ask the host's admin for a new token (kubectl sovereign token create ${opts.cluster})\n`);
+      return 2;
+    }
+    if (!signal.aborted) throw err;
   } finally {
-    await client.drain().catch((err: unknown) => log.warn({ err }, "NATS drain failed"));
-    await health.close();
+    const c = await connecting.catch(() => undefined);
+    await c?.client.drain().catch((err: unknown) => log.warn({ err }, "NATS drain failed"));
   }
   return 0;
 }

@@ -1,0 +1,75 @@
+/**
+ * Keeps the residency guard's parameter equal to the host's facts for this member:
+ * written when facts first arrive (from Join, then from every intent), when they change,
+ * and at the instant the next certification stops counting.
+ */
+import type { Logger } from "pino";
+import { GUARD_PARAM, MANAGED_BY_AGENT, MEMBER_LABELS } from "../api/index.ts";
+import type { ResidencyFacts } from "../gen/sovereign/v1/residency.ts";
+import type { MemberApi } from "../kube/index.ts";
+import { MAX_TIMER_MS } from "../runtime/index.ts";
+import type { Clock, Runnable } from "../runtime/index.ts";
+import { FIELD_MANAGER } from "./deployment.ts";
+import { guardParamData, nextGuardChange } from "./guard-param.ts";
+import type { GuardParamData } from "./guard-param.ts";
+import type { FederationLink } from "./intents.ts";
+
+export class GuardParamSync implements Runnable {
+  readonly name = "guard-param";
+  readonly needLeaderElection = false;
+  readonly #p: { cluster: string; member: Pick<MemberApi, "applyConfigMap" | "ensureNamespace">; link: Promise<FederationLink>; clock: Clock; log: Logger };
+  /** The ConfigMap the guard's binding reads: in the agent's own namespace (the chart's release namespace). */
+  readonly #param: { namespace: string; name: string };
+  #facts: ResidencyFacts | undefined;
+  #applied: GuardParamData | undefined;
+  #namespaceReady = false;
+  #wake: AbortController | undefined;
+
+  constructor(params: { cluster: string; namespace?: string; member: Pick<MemberApi, "applyConfigMap" | "ensureNamespace">; link: Promise<FederationLink>; clock: Clock; log: Logger }) {
+    this.#p = params;
+    this.#param = { namespace: params.namespace ?? GUARD_PARAM.namespace, name: GUARD_PARAM.name };
+  }
+
+  /** True once the parameter holds the host's facts (until then the guard refuses every sovereign pod). */
+  get ready(): boolean {
+    return this.#applied !== undefined;
+  }
+
+  /** Facts as an intent carried them: newer than Join's. */
+  learn(facts: ResidencyFacts): void {
+    this.#facts = facts;
+    this.#wake?.abort();
+  }
+
+  async start(signal: AbortSignal): Promise<void> {
+    const link = await this.#p.link;
+    this.#facts ??= link.residency;
+    while (!signal.aborted) {
+      let wait = MAX_TIMER_MS;
+      try {
+        await this.#sync();
+        const next = this.#facts ? nextGuardChange({ facts: this.#facts, now: this.#p.clock.now() }) : undefined;
+        if (next) wait = Math.min(Math.max(0, next.getTime() - this.#p.clock.now().getTime()), MAX_TIMER_MS);
+      } catch (err) {
+        this.#p.log.warn({ err }, "could not write the residency guard's parameter; retrying");
+        wait = 2_000;
+      }
+      const wake = new AbortController();
+      this.#wake = wake;
+      await this.#p.clock.sleep(wait, AbortSignal.any([signal, wake.signal])).catch(() => undefined);
+    }
+  }
+
+  async #sync(): Promise<void> {
+    if (!this.#namespaceReady) {
+      await this.#p.member.ensureNamespace(this.#param.namespace, { [MEMBER_LABELS.managedBy]: MANAGED_BY_AGENT });
+      this.#namespaceReady = true;
+    }
+    if (!this.#facts) return;
+    const data = guardParamData({ cluster: this.#p.cluster, facts: this.#facts, now: this.#p.clock.now() });
+    if (this.#applied && JSON.stringify(this.#applied) === JSON.stringify(data)) return;
+    await this.#p.member.applyConfigMap({ ...this.#param, labels: { [MEMBER_LABELS.managedBy]: MANAGED_BY_AGENT }, data }, FIELD_MANAGER);
+    this.#applied = data;
+    this.#p.log.info({ param: data }, "residency guard parameter written");
+  }
+}
