@@ -87,9 +87,9 @@ export class WorkloadReconciler implements Reconciler {
     this.#seenNamespaces.delete(name);
   }
 
-  /** Uids with per-workload state (tests check that a workload that went leaves nothing behind). */
-  get tracked(): number {
-    return new Set([...this.#applied.keys(), ...this.#errors.keys(), ...this.#published.keys(), ...this.#guardRefusals.keys(), ...this.#readiness.keys()]).size;
+  /** Whether the agent holds any state of this workload (a workload that went must leave nothing behind). */
+  tracks(uid: string): boolean {
+    return [this.#applied, this.#errors, this.#published, this.#guardRefusals, this.#readiness].some((m) => m.has(uid));
   }
 
   async reconcile(uid: string): Promise<Result> {

@@ -5,6 +5,7 @@ import { deploymentFor, FIELD_MANAGER } from "../../../operator/src/agent/index.
 import { ensureMemberStreams, ensureSharedStreams, NatsIntentSource, streams } from "../../../operator/src/federation/index.ts";
 import type { FederationClient } from "../../../operator/src/federation/index.ts";
 import { KubeMemberApi } from "../../../operator/src/kube/index.ts";
+import type { Deployment } from "../../../operator/src/kube/index.ts";
 import { waitFor } from "../../../operator/src/runtime/index.ts";
 import { readFederationEnv, repoRoot } from "../env.ts";
 import type { FederationEnv } from "../env.ts";
@@ -117,6 +118,118 @@ describe("member agent on the local federation (real member API servers, real na
     // Positive control: the workload with an intent is there and runs.
     assert.ok(await members.fr!.getDeployment(TEST_NAMESPACE, kept.workload!.name));
     await runningPods(members.fr!, w2, 1);
+  });
+
+  describe("drift on the member, repaired without a new intent", () => {
+    const kc = (cluster: string, args: string[]) => kubectlOk({ bin: env.tools.KUBECTL_BIN!, kubeconfig: env.memberKubeconfigs[cluster]!, args });
+    const ackPending = async (cluster: string) => (await jsm.consumers.info(streams.intents(cluster), streams.intentsConsumer(cluster))).num_ack_pending;
+
+    it("recreates a deleted Deployment, reverts a scale and an image edit, each within seconds, and stays quiet when nothing drifted", async () => {
+      const agent = await agentOn("fr");
+      const w = uid();
+      const name = `drift-${w.slice(0, 8)}`;
+      await cp.publish.intent(intentFor({ cluster: "fr", uid: w, name, replicas: 2 }));
+      await runningPods(members.fr!, w, 2);
+      const original = (await members.fr!.getDeployment(TEST_NAMESPACE, name))!;
+      const timed = async (what: string, repaired: () => Promise<boolean>) => {
+        const t0 = Date.now();
+        await waitFor(repaired, { what, timeoutMs: 10_000, intervalMs: 50 });
+        return Date.now() - t0;
+      };
+
+      kc("fr", ["delete", "deployment", name, "-n", TEST_NAMESPACE, "--wait=false"]);
+      const deleted = await timed("the deleted Deployment recreated", async () => {
+        const d = await members.fr!.getDeployment(TEST_NAMESPACE, name);
+        return d !== undefined && d.metadata.uid !== original.metadata.uid && d.spec.replicas === 2;
+      });
+      await runningPods(members.fr!, w, 2);
+
+      const scaledAt = Number(kc("fr", ["patch", "deployment", name, "-n", TEST_NAMESPACE, "--type=merge", "-p", '{"spec":{"replicas":5}}', "-o", "jsonpath={.metadata.generation}"]));
+      const scaled = await timed("the scaled Deployment back at 2 replicas", async () => {
+        const d = await members.fr!.getDeployment(TEST_NAMESPACE, name);
+        return d !== undefined && (d.metadata.generation ?? 0) > scaledAt && d.spec.replicas === 2;
+      });
+
+      const image = (d: Deployment | undefined) => ((d?.spec.template.spec?.containers as { image: string }[] | undefined) ?? [])[0]?.image;
+      const editedAt = Number(kc("fr", ["patch", "deployment", name, "-n", TEST_NAMESPACE, "--type=json", "-p", '[{"op":"replace","path":"/spec/template/spec/containers/0/image","value":"registry.example/app:evil"}]', "-o", "jsonpath={.metadata.generation}"]));
+      const edited = await timed("the edited image reverted", async () => {
+        const d = await members.fr!.getDeployment(TEST_NAMESPACE, name);
+        return d !== undefined && (d.metadata.generation ?? 0) > editedAt && image(d) === "registry.example/app:1";
+      });
+      console.log(`      repair times on fr: deleted ${deleted} ms, scaled ${scaled} ms, image edited ${edited} ms`);
+      await runningPods(members.fr!, w, 2);
+
+      // Nothing drifted since: reconciles of the workload (as a relist causes) apply nothing.
+      const applies = await agent.applies();
+      const reconciles = async () => Number(/controller_runtime_reconcile_total\{controller="member-agent",result="success"\} (\d+)/.exec(await agent.metrics.metrics())?.[1] ?? NaN);
+      const before = await reconciles();
+      agent.agent.controller.enqueue(w);
+      await waitFor(async () => (await reconciles()) > before, { what: "one more reconcile of the workload", timeoutMs: 10_000 });
+      assert.equal(await agent.applies(), applies, "a reconcile with nothing drifted applied the Deployment again");
+      // Positive control: the same reconcile after a scale does apply.
+      kc("fr", ["scale", "deployment", name, "-n", TEST_NAMESPACE, "--replicas=4"]);
+      await waitFor(async () => (await agent.applies()) > applies, { what: "an apply after the scale", timeoutMs: 10_000 });
+    });
+
+    it("waits while the workload's namespace is being deleted, acknowledges the intent only once it is applied in the recreated namespace", async () => {
+      const running = await agentOn("fr");
+      const w = uid();
+      const ns = `agent-it-ns-${w.slice(0, 6)}`;
+      const name = `ns-${w.slice(0, 8)}`;
+      const t0 = Date.now();
+      const inNs = (replicas: number, at: number) => ({ ...intentFor({ cluster: "fr", uid: w, name, replicas, decidedAt: new Date(at) }), workload: { namespace: ns, name, uid: w } });
+      await cp.publish.intent(inNs(1, t0));
+      await runningPods(members.fr!, w, 1);
+      // A finalizer holds the namespace in Terminating: the window in which nothing can be created in it.
+      kc("fr", ["patch", "namespace", ns, "--type=merge", "-p", '{"metadata":{"finalizers":["sovereignty.eu/test-hold"]}}']);
+      kc("fr", ["delete", "namespace", ns, "--wait=false"]);
+      await waitFor(async () => (await members.fr!.getDeployment(ns, name)) === undefined, { what: "the namespace's Deployment removed with it", timeoutMs: 60_000 });
+
+      const published = new Date();
+      await cp.publish.intent(inNs(2, t0 + 1));
+      // The agent reconciled the delivery (a status answers it)...
+      await waitFor(async () => {
+        const s = await lastStatus(jsm, "fr", w);
+        return s !== undefined && s.reportedAt !== undefined && s.reportedAt >= published;
+      }, { what: "a status after the new intent", timeoutMs: 20_000 });
+      // ...but could not apply it: still unacknowledged, nothing created in the going namespace.
+      assert.ok((await ackPending("fr")) >= 1, "the intent was acknowledged before it was applied");
+      assert.equal(await members.fr!.getDeployment(ns, name), undefined);
+
+      kc("fr", ["patch", "namespace", ns, "--type=json", "-p", '[{"op":"remove","path":"/metadata/finalizers"}]']);
+      await runningPods(members.fr!, w, 2);
+      await waitFor(async () => (await ackPending("fr")) === 0, { what: "the intent acknowledged once applied", timeoutMs: 20_000 });
+      const recreated = kc("fr", ["get", "namespace", ns, "-o", "jsonpath={.metadata.labels.app\\.kubernetes\\.io/managed-by}"]);
+      assert.equal(recreated, "sovereign-agent");
+      // Cleanup: the workload goes first, or the agent would recreate the namespace for it.
+      await cp.publish.intent(inNs(0, t0 + 2));
+      await waitFor(async () => (await members.fr!.getDeployment(ns, name)) === undefined, { what: "the workload removed", timeoutMs: 20_000 });
+      kc("fr", ["delete", "namespace", ns, "--wait=false"]);
+    });
+
+    it("deletes nothing when NATS reconnects: the stream is read again and every pod stays", async () => {
+      const running = await agentOn("fr");
+      const w = uid();
+      await cp.publish.intent(intentFor({ cluster: "fr", uid: w, name: `reconnect-${w.slice(0, 8)}`, replicas: 2 }));
+      const before = await runningPods(members.fr!, w, 2);
+      const resyncs = running.agent.resyncs;
+      await running.client.nc.reconnect();
+      await waitFor(() => running.agent.resyncs > resyncs, { what: "a full read of the stream after the reconnect", timeoutMs: 30_000 });
+      await waitFor(() => running.manager.ready(), { what: "ready again", timeoutMs: 30_000 });
+      assert.deepEqual(await runningPods(members.fr!, w, 2), before);
+    });
+
+    it("leaves nothing of a workload behind once its zero intent has removed it", async () => {
+      const running = await agentOn("fr");
+      const w = uid();
+      const name = `gone-${w.slice(0, 8)}`;
+      const t0 = Date.now();
+      await cp.publish.intent(intentFor({ cluster: "fr", uid: w, name, replicas: 1, decidedAt: new Date(t0) }));
+      await runningPods(members.fr!, w, 1);
+      assert.ok(running.agent.reconciler.tracks(w), "the positive control: the running workload is tracked");
+      await cp.publish.intent(intentFor({ cluster: "fr", uid: w, name, replicas: 0, decidedAt: new Date(t0 + 1) }));
+      await waitFor(() => !running.agent.reconciler.tracks(w), { what: "the workload's state pruned", timeoutMs: 30_000 });
+    });
   });
 
   it("reports the guard's refusal when the member does not meet the workload's requirements", async () => {

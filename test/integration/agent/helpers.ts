@@ -2,6 +2,7 @@ import assert from "node:assert/strict";
 import type { JetStreamManager } from "@nats-io/jetstream";
 import { Agent, AGENT_SELECTORS, deploymentFor } from "../../../operator/src/agent/index.ts";
 import { MEMBER_LABELS } from "../../../operator/src/api/index.ts";
+import { AgentMetricsRegistry } from "../../../operator/src/metrics/index.ts";
 import { codecs, connectionStateOf, NatsIntentSource, NatsReportPublisher, streams, subjects } from "../../../operator/src/federation/index.ts";
 import type { FederationClient, PlacementIntent, WorkloadStatus } from "../../../operator/src/federation/index.ts";
 import { KubeMemberApi, memberInformers } from "../../../operator/src/kube/index.ts";
@@ -19,12 +20,16 @@ export interface RunningAgent {
   manager: Manager;
   client: FederationClient;
   member: KubeMemberApi;
+  metrics: AgentMetricsRegistry;
+  /** sovereign_agent_intents_applied_total{result="applied"}: every apply the agent made. */
+  applies(): Promise<number>;
   stop(): Promise<void>;
 }
 
 export async function startAgent(env: FederationEnv, cluster: string): Promise<RunningAgent> {
   const client = await connectAs(env, { member: cluster });
   const member = new KubeMemberApi({ source: { kubeconfigFile: env.memberKubeconfigs[cluster]! } });
+  const metrics = new AgentMetricsRegistry({ processMetrics: false });
   const informers = memberInformers({
     kubeConfig: member.kubeConfig, log: testLog, clock: systemClock,
     deploymentSelector: AGENT_SELECTORS.deployments, podSelector: AGENT_SELECTORS.pods, namespaceSelector: AGENT_SELECTORS.namespaces,
@@ -36,15 +41,16 @@ export async function startAgent(env: FederationEnv, cluster: string): Promise<R
       reports: new NatsReportPublisher({ client }),
       connection: connectionStateOf(client, testLog),
     }),
-    ...informers, clock: systemClock, log: testLog, heartbeatIntervalMs: 1000,
+    ...informers, clock: systemClock, log: testLog, heartbeatIntervalMs: 1000, metrics,
   });
-  const manager = new Manager({ clock: systemClock, log: testLog, leaderElection: undefined, healthAddress: "127.0.0.1:0", readiness: () => agent.notReady() });
+  const manager = new Manager({ clock: systemClock, log: testLog, leaderElection: undefined, healthAddress: "127.0.0.1:0", metrics, readiness: () => agent.notReady() });
   agent.addTo(manager);
   const stop = new AbortController();
   const done = manager.start(stop.signal);
   await waitFor(() => manager.ready(), { what: `agent ${cluster} ready`, timeoutMs: 60_000 });
   return {
-    agent, manager, client, member,
+    agent, manager, client, member, metrics,
+    applies: async () => Number(/sovereign_agent_intents_applied_total\{result="applied"\} (\d+)/.exec(await metrics.metrics())?.[1] ?? NaN),
     stop: async () => {
       stop.abort();
       await done;

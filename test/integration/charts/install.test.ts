@@ -276,6 +276,8 @@ describe("Helm charts installed on the local federation, processes under the cha
       // RBAC cannot select by label: Deployments anywhere, limited by the agent's own selector and uid preconditions.
       ["delete", "deployments", "-n", "kube-system"],
       ["create", "namespaces"],
+      // The namespaces it created are watched (by label), so a deleted one is recreated.
+      ["watch", "namespaces"],
       ["list", "pods", "-A"],
     ];
     const no: string[][] = [
