@@ -172,7 +172,7 @@ describe("member agent on the local federation (real member API servers, real na
     });
 
     it("waits while the workload's namespace is being deleted, acknowledges the intent only once it is applied in the recreated namespace", async () => {
-      const running = await agentOn("fr");
+      await agentOn("fr");
       const w = uid();
       const ns = `agent-it-ns-${w.slice(0, 6)}`;
       const name = `ns-${w.slice(0, 8)}`;
