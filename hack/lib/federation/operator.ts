@@ -17,6 +17,13 @@ import { CONTROL_PLANE_IDENTITY, pkiLayout } from "./security.ts";
 export const CONTROL_PLANE_ENTRY = "operator/src/cmd/controller/main.ts";
 export const AGENT_ENTRY = "operator/src/cmd/agent/main.ts";
 
+/**
+ * The agent's young generation capped at 1 MiB semi-spaces (V8's default grows to 16):
+ * measured with 250 Deployments on a member, RSS 171 MB instead of 195 MB for the same
+ * live heap; the chart starts it the same way.
+ */
+export const AGENT_NODE_FLAGS: readonly string[] = ["--max-semi-space-size=1"];
+
 /** Local runs use the defaults, written out so the log shows what was asked for. */
 const HEARTBEAT = ["--heartbeat-interval", "5s"];
 
@@ -112,6 +119,7 @@ export function agentComponent(opts: { layout: Layout; cluster: ClusterLayout; n
       name,
       binary: opts.node,
       args: [
+        ...AGENT_NODE_FLAGS,
         main.path,
         "--cluster", cluster.name,
         "--kubeconfig", opts.kubeconfig ?? cluster.kubeconfig,
