@@ -210,25 +210,30 @@ export class IntentCache implements Runnable {
   /** Coalesces requests: one full read at a time, and a request during one causes one more. */
   #requestResync(link: FederationLink, signal: AbortSignal): Promise<void> {
     this.#resyncWanted = true;
-    if (this.#resyncRunning) return this.#resyncRunning;
-    this.#resyncRunning = (async () => {
-      while (this.#resyncWanted && !signal.aborted) {
-        this.#resyncWanted = false;
-        for (let attempt = 1; !signal.aborted; attempt++) {
-          try {
-            await this.#resync(link);
-            break;
-          } catch (err) {
-            // Capped at 5 s: the usual failure is a stream the control plane has not created
-            // yet (its MemberCluster was just declared), and the agent should be ready soon after.
-            const wait = backoffMs({ attempt, initialMs: 500, maxMs: 5_000 });
-            this.#log.warn({ err, attempt, retryInMs: wait }, "reading the intents stream failed; retrying");
-            await this.#clock.sleep(wait, signal).catch(() => undefined);
-          }
+    this.#resyncRunning ??= this.#readUntilDone(link, signal).finally(() => {
+      this.#resyncRunning = undefined;
+      // Asked for between the last check and here: not lost.
+      if (this.#resyncWanted && !signal.aborted) void this.#requestResync(link, signal);
+    });
+    return this.#resyncRunning;
+  }
+
+  async #readUntilDone(link: FederationLink, signal: AbortSignal): Promise<void> {
+    while (this.#resyncWanted && !signal.aborted) {
+      this.#resyncWanted = false;
+      for (let attempt = 1; !signal.aborted; attempt++) {
+        try {
+          await this.#resync(link);
+          break;
+        } catch (err) {
+          // Capped at 5 s: the usual failure is a stream the control plane has not created
+          // yet (its MemberCluster was just declared), and the agent should be ready soon after.
+          const wait = backoffMs({ attempt, initialMs: 500, maxMs: 5_000 });
+          this.#log.warn({ err, attempt, retryInMs: wait }, "reading the intents stream failed; retrying");
+          await this.#clock.sleep(wait, signal).catch(() => undefined);
         }
       }
-    })().finally(() => { this.#resyncRunning = undefined; });
-    return this.#resyncRunning;
+    }
   }
 
   async #resync(link: FederationLink): Promise<void> {
