@@ -45,6 +45,9 @@ export class GuardParamSync implements Runnable {
     const link = await this.#p.link;
     this.#facts ??= link.residency;
     while (!signal.aborted) {
+      // Armed before writing: facts learned while a write runs wake the next wait at once.
+      const wake = new AbortController();
+      this.#wake = wake;
       let wait = MAX_TIMER_MS;
       try {
         await this.#sync();
@@ -54,8 +57,6 @@ export class GuardParamSync implements Runnable {
         this.#p.log.warn({ err }, "could not write the residency guard's parameter; retrying");
         wait = 2_000;
       }
-      const wake = new AbortController();
-      this.#wake = wake;
       await this.#p.clock.sleep(wait, AbortSignal.any([signal, wake.signal])).catch(() => undefined);
     }
   }
