@@ -2,7 +2,7 @@
 /**
  * The architecture, checked by `npm run lint` (dependency-cruiser). Layers, top to bottom:
  *
- *   cmd → controllers, agent, query → runtime, federation, kube, metrics → scheduler → api
+ *   cmd → controllers, agent, query → runtime, federation, kube, metrics → ledger → scheduler → api
  *
  * A layer may import the layers below it (and its own), never one above. gen/ (ts-proto
  * output) is for the layers that speak the protocol: federation, controllers, agent, cmd.
@@ -45,6 +45,20 @@ export default {
       comment: "The scheduler decides from plain data: it may use api/, never the I/O layers or anything above them.",
       from: { path: `${SRC}scheduler/` },
       to: { path: SRC, pathNot: [`${SRC}scheduler/`, `${SRC}api/`] },
+    },
+    {
+      name: "ledger-only-above-scheduler",
+      severity: "error",
+      comment: "The audit ledger's format and verification are pure (node:crypto aside): they may use the scheduler's residency filters and api/, never the I/O layers, so an auditor's offline verify runs the same code the control plane signs with.",
+      from: { path: `${SRC}ledger/` },
+      to: { path: SRC, pathNot: [`${SRC}ledger/`, `${SRC}scheduler/`, `${SRC}api/`] },
+    },
+    {
+      name: "ledger-imports-no-packages",
+      severity: "error",
+      comment: "Verification must run offline with nothing but Node: node: built-ins only, no package.",
+      from: { path: `${SRC}ledger/` },
+      to: { dependencyTypes: ["npm", "npm-dev", "npm-optional", "npm-peer", "npm-no-pkg", "npm-unknown"] },
     },
     {
       name: "middle-layer-not-upwards",

@@ -26,6 +26,8 @@ const TREE: Record<string, string[]> = {
   "scheduler/core/index.ts": ["./types.ts"],
   "scheduler/core/types.ts": [],
   "scheduler/plugins/index.ts": ["../core/index.ts"],
+  "ledger/index.ts": ["../scheduler/index.ts", "../api/index.ts", "node:crypto"],
+  "federation/nats/ledger.ts": ["../../ledger/index.ts"],
   "api/index.ts": ["./types.ts"],
   "api/types.ts": [],
   "gen/sovereign/v1/intent.ts": [],
@@ -43,6 +45,8 @@ const TREE: Record<string, string[]> = {
   "controllers/deep.ts": ["../runtime/index.ts", "../api/types.ts"],
   "federation/deep.ts": ["./nats/protocol.ts"],
   "federation/grpc/deep.ts": ["../nats/protocol.ts"],
+  "ledger/up.ts": ["../kube/index.ts"],
+  "ledger/pkg.ts": ["pino"],
   "runtime/cycle-a.ts": ["./cycle-b.ts"],
   "runtime/cycle-b.ts": ["./cycle-a.ts"],
 };
@@ -54,6 +58,8 @@ const EXPECTED = [
   "cross-folder-through-index: agent/up.ts",
   "cross-folder-through-index: controllers/deep.ts",
   "gen-only-for-protocol-speakers: metrics/gen.ts",
+  "ledger-imports-no-packages: ledger/pkg.ts",
+  "ledger-only-above-scheduler: ledger/up.ts",
   "middle-layer-not-upwards: kube/up.ts",
   // A cycle is reported once, from its first module.
   "no-circular: runtime/cycle-a.ts",
