@@ -6,3 +6,4 @@
 export * from "./errors.ts";
 export * from "./interfaces.ts";
 export * from "./nats/index.ts";
+export * from "./ledger-keys.ts";

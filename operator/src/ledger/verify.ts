@@ -174,7 +174,8 @@ export function verifyLedger({ data, trust, federation }: {
     if (heads.length > 1) for (const h of heads.slice(1)) find(h.line, h.record, `a second head for chain ${chain} (the first is on line ${heads[0]!.line})`);
     const head = heads[0];
     const headBody = head?.record.body as HeadBody | undefined;
-    const runStart = headBody?.first?.seq ?? 1;
+    // With a head that names no first record, everything of the chain here must be key records.
+    const runStart = headBody ? (headBody.first?.seq ?? Number.POSITIVE_INFINITY) : 1;
 
     let active: ActiveKey | undefined;
     const declared = new Map<string, ActiveKey>();

@@ -23,6 +23,7 @@ import { readFederationEnv, repoRoot } from "../env.ts";
 import type { FederationEnv } from "../env.ts";
 import { kubectlOk } from "../kubectl.ts";
 import { sampleAuditRecord, sampleHeartbeat, sampleIntent } from "../../support/samples.ts";
+import { federationLedger } from "./ledger.ts";
 import { connectAs, ensureMemberClusters, envSuffix, natsSecretOf, need, nextMatching, OpenSubscriptions, testLog, TEST_NAMESPACE, uid } from "./helpers.ts";
 
 const HOUR = 3_600_000;
@@ -345,11 +346,12 @@ describe("federation gRPC API over mutual TLS (real server, real host API server
       const since = new Date(Date.now() - 1000);
       const records = [
         sampleAuditRecord({ recordId: `a-${uid()}`, workload, action: AuditAction.AUDIT_ACTION_PLACED, cluster: "fr", country: "FR", time: new Date(), reasons: [], fromCluster: "" }),
-        sampleAuditRecord({ recordId: `b-${uid()}`, workload, action: AuditAction.AUDIT_ACTION_REJECTED, cluster: "de", country: "DE", replicas: 0, time: new Date(), reasons: ["CountryNotAllowed"], fromCluster: "" }),
+        sampleAuditRecord({ recordId: `b-${uid()}`, workload, action: AuditAction.AUDIT_ACTION_REJECTED, cluster: "de", country: "DE", facts: { ...sampleAuditRecord().facts!, country: "DE" }, replicas: 0, time: new Date(), reasons: ["CountryNotAllowed"], fromCluster: "" }),
         sampleAuditRecord({ recordId: `c-${uid()}`, workload, action: AuditAction.AUDIT_ACTION_MOVED, cluster: "fr", country: "FR", time: new Date() }),
       ];
       const seqs: number[] = [];
-      for (const r of records) seqs.push((await cp.publish.audit(r)).seq);
+      const ledger = await federationLedger(env, cp);
+      for (const r of records) seqs.push((await ledger.appendAudit(r)).streamSequence);
       const admin = client(tlsOf(env, "admin"));
       const query = async (q: Partial<Parameters<FederationGrpcClient["queryAudit"]>[0]>) => {
         const out = [];

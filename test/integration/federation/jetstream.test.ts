@@ -16,6 +16,8 @@ import { readFederationEnv } from "../env.ts";
 import type { FederationEnv } from "../env.ts";
 import { sampleAuditRecord, sampleHeartbeat, sampleIntent, sampleStatus } from "../../support/samples.ts";
 import { connectAs, need, nextMatching, OpenSubscriptions, uid, within } from "./helpers.ts";
+import { federationLedger, forgedRecord } from "./ledger.ts";
+import type { LedgerWriter } from "../../../operator/src/federation/index.ts";
 
 /** The next delivery for workload `workloadUid`; see nextMatching for the deadline and acks. */
 function nextFor(sub: DurableSubscription<PlacementIntent>, workloadUid: string): Promise<Delivery<PlacementIntent>> {
@@ -53,6 +55,7 @@ describe("federation protocol over NATS JetStream (real nats-server, TLS, per-cl
   let env: FederationEnv;
   let cp: FederationClient;
   let jsm: JetStreamManager;
+  let ledger: LedgerWriter;
   const open: FederationClient[] = [];
   const subs = new OpenSubscriptions();
 
@@ -67,6 +70,7 @@ describe("federation protocol over NATS JetStream (real nats-server, TLS, per-cl
     cp = await connectAs(env, "control-plane");
     jsm = await cp.manager();
     await ensureSharedStreams(jsm);
+    ledger = await federationLedger(env, cp);
     // A short ack wait so that redelivery after a crash is observable in a test.
     for (const m of ["fr", "de"]) await ensureMemberStreams(jsm, m, { consumers: { ackWaitMs: 1000 } });
   });
@@ -135,7 +139,7 @@ describe("federation protocol over NATS JetStream (real nats-server, TLS, per-cl
 
     const since = new Date(Date.now() - 1000);
     const rec = sampleAuditRecord({ recordId: `contract-${uid()}`, time: new Date() });
-    assert.equal((await cp.publish.audit(rec)).stream, streams.audit);
+    assert.ok((await ledger.appendAudit(rec)).streamSequence > 0);
     const found = [];
     for await (const r of readAudit({ jsm, js: cp.js, country: "FR", since })) if (r.record.recordId === rec.recordId) found.push(r.record);
     assert.deepEqual(found, [rec]);
@@ -148,7 +152,7 @@ describe("federation protocol over NATS JetStream (real nats-server, TLS, per-cl
     // Only the control plane writes intents, even the member's own.
     await assertDenied(fr.publish.intent(sampleIntent({ cluster: "fr", decidedAt: new Date() })), /^sov\.v1\.fr\.intents\./);
     await assertDenied(fr.publish.intent(sampleIntent({ cluster: "de", decidedAt: new Date() })), /^sov\.v1\.de\.intents\./);
-    await assertDenied(fr.publish.audit(sampleAuditRecord({ recordId: `forged-${uid()}` })), /^sov\.audit\.v1\.FR$/);
+    await assertDenied(fr.publish.audit(forgedRecord(sampleAuditRecord({ recordId: `forged-${uid()}` })), { expectedLastSubjectSequence: 0 }), /^sov\.audit\.v1\.FR$/);
     // And the connection survives the refusals: its own heartbeat still goes through.
     assert.equal((await fr.publish.heartbeat(sampleHeartbeat({ sentAt: new Date(), sequence: 1 }))).duplicate, false);
   });
@@ -231,7 +235,7 @@ describe("federation protocol over NATS JetStream (real nats-server, TLS, per-cl
     assert.equal(info.config.storage, "file");
     assert.equal(info.config.deny_delete, true);
     assert.equal(info.config.deny_purge, true);
-    const { seq } = await cp.publish.audit(sampleAuditRecord({ recordId: `immutable-${uid()}`, time: new Date() }));
+    const { streamSequence: seq } = await ledger.appendAudit(sampleAuditRecord({ recordId: `immutable-${uid()}`, time: new Date() }));
     await assert.rejects(jsm.streams.deleteMessage(streams.audit, seq), /delete|not allowed|denied/i);
     await assert.rejects(jsm.streams.purge(streams.audit), /purge|not allowed|denied/i);
   });
@@ -310,7 +314,7 @@ describe("federation protocol over NATS JetStream (real nats-server, TLS, per-cl
       const controls = [
         await de.publish.heartbeat(sampleHeartbeat({ cluster: "de", sentAt: new Date(), sequence: Date.now() })),
         await cp.publish.intent(sampleIntent({ cluster: "de", workload: { namespace: "n", name: "control", uid: intentUid }, decidedAt: new Date() })),
-        await cp.publish.audit(sampleAuditRecord({ recordId: `redirect-control-${uid()}`, country: "DE", time: new Date() })),
+        { seq: (await ledger.appendAudit(sampleAuditRecord({ recordId: `redirect-control-${uid()}`, country: "DE", cluster: "de", facts: { ...sampleAuditRecord().facts!, country: "DE" }, requirements: { ...sampleAuditRecord().requirements!, allowedCountries: ["DE"] }, time: new Date() }))).streamSequence },
       ];
       assert.deepEqual(await Promise.all(targets.map((t) => lastSeq(t.stream, t.subject))), controls.map((c) => c.seq), "each subject's newest message is its rightful control");
       await waitFor(() => new Set(seen).size === targets.length, { what: "the control plane's subscriber seeing the rightful messages", timeoutMs: 5000, intervalMs: 20 });

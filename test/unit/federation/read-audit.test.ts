@@ -1,7 +1,8 @@
 import assert from "node:assert/strict";
 import type { JetStreamClient, JetStreamManager } from "@nats-io/jetstream";
 import { pino } from "pino";
-import { codecs, readAudit, subjects } from "../../../operator/src/federation/index.ts";
+import { codecs, placementBodyOf, readAudit, subjects } from "../../../operator/src/federation/index.ts";
+import { keyRecord, lineOf, nextRecord, RecordType, SigningKey, tailOf } from "../../../operator/src/ledger/index.ts";
 import { sampleAuditRecord } from "../../support/samples.ts";
 
 /** Just enough of the JetStream client for readAudit: one consumer whose first fetch returns `data`. */
@@ -52,5 +53,18 @@ describe("readAudit", () => {
     assert.equal(logged[0]!.seq, 2);
     assert.match(logged[0]!.msg ?? "", /does not decode/);
     assert.equal(deleted.length, 1, "the query's consumer is deleted");
+  });
+
+  it("reads the signed ledger's placement records as AuditRecords, leaving its key records out, and still reads a record from before the ledger", async () => {
+    const key = SigningKey.generate();
+    const rec = sampleAuditRecord({ recordId: "ledger-1", country: "DE", time: new Date("2026-11-28T10:00:05.000Z") });
+    const first = keyRecord({ federation: "f", chain: "DE", tail: undefined, key, time: new Date("2026-11-28T10:00:00Z") });
+    const placed = nextRecord({ federation: "f", chain: "DE", tail: tailOf(first), type: RecordType.Placement, id: rec.recordId, time: rec.time!, body: placementBodyOf(rec), signer: key });
+    const legacy = sampleAuditRecord({ recordId: "protobuf", country: "DE" });
+    const encode = (r: typeof placed) => new TextEncoder().encode(lineOf(r));
+    const { jsm, js } = fakeJetStream([codecs.audit.encode(legacy), encode(first), encode(placed)]);
+    const got = [];
+    for await (const r of readAudit({ jsm, js })) got.push(r.record);
+    assert.deepEqual(got, [legacy, rec], "the ledger's record reads back as the AuditRecord it was made from");
   });
 });

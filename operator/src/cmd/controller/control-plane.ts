@@ -12,9 +12,9 @@ import {
   workloadForUid, WorkloadReconciler,
 } from "../../controllers/index.ts";
 import type { WorkloadEventRecord } from "../../controllers/index.ts";
-import { ControlPlaneIntentPublisher, ControlPlaneReportSource, ControlPlaneStreams, FederationClient, parseNatsSecret } from "../../federation/index.ts";
+import { ControlPlaneIntentPublisher, ControlPlaneReportSource, ControlPlaneStreams, FederationClient, LedgerWriter, loadLedgerKeys, parseNatsSecret } from "../../federation/index.ts";
 import type { NatsSecret } from "../../federation/index.ts";
-import { auditQueryHandler, explainHandler, FederationGrpcServer, secretCredentialSource, simulateHandler } from "../../federation/grpc/index.ts";
+import { auditExportHandler, auditQueryHandler, explainHandler, FederationGrpcServer, secretCredentialSource, simulateHandler } from "../../federation/grpc/index.ts";
 import type { MemberCredentialSource } from "../../federation/grpc/index.ts";
 import { KubeHostApi, KubeLeaseLock, loadKubeConfig, memberClusterInformer, readRequestHeaderAuth, residencyPolicyInformer, sovereignWorkloadInformer } from "../../kube/index.ts";
 import type { KubeConfig } from "../../kube/index.ts";
@@ -121,7 +121,12 @@ export async function startControlPlane(params: ControlPlaneParams): Promise<Run
     source: new ControlPlaneReportSource({ client, log }), log: log.child({ component: "reports" }), metrics, clock,
     knows: (uid) => workloadForUid(uid, workloads) !== undefined,
   });
-  const publisher = new ControlPlaneIntentPublisher({ client, metrics });
+  // The audit ledger's signing key, loaded (or created at first start) once, before anything is decided.
+  await host.ensureNamespace(options.leaderElectionNamespace);
+  const ledgerKeys = await loadLedgerKeys({ host, namespace: options.leaderElectionNamespace });
+  log.info({ federation: ledgerKeys.federation, key: ledgerKeys.key.keyId, previousKey: ledgerKeys.previous?.keyId, created: ledgerKeys.created }, "audit ledger signing key loaded");
+  const ledger = new LedgerWriter({ publisher: client.publish, jsm: () => client.manager(), keys: ledgerKeys, now: () => clock.now(), log: log.child({ component: "ledger" }) });
+  const publisher = new ControlPlaneIntentPublisher({ client, metrics, ledger });
   const ensureMember = (cluster: string) => streams.ensureMember(cluster);
 
   const ownWrites = new OwnWrites();
@@ -178,6 +183,7 @@ export async function startControlPlane(params: ControlPlaneParams): Promise<Run
     explain: explainHandler({ host, clock }),
     simulate: simulateHandler({ clock }),
     audit: auditQueryHandler({ jsm: await client.manager(), js: client.js, log }),
+    exportLedger: auditExportHandler({ jsm: await client.manager(), js: client.js, ledger: ledgerKeys, now: () => clock.now(), log }),
   };
   const query = options.query
     ? new QueryApiServer({

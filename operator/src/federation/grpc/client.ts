@@ -1,7 +1,7 @@
 import { credentials, Metadata, status } from "@grpc/grpc-js";
 import type { CallOptions, ChannelOptions, ClientUnaryCall, ServiceError } from "@grpc/grpc-js";
 import { AuditServiceClient } from "../../gen/sovereign/v1/audit.ts";
-import type { QueryRequest, QueryResponse } from "../../gen/sovereign/v1/audit.ts";
+import type { ExportRequest, ExportResponse, QueryRequest, QueryResponse } from "../../gen/sovereign/v1/audit.ts";
 import { FederationServiceClient } from "../../gen/sovereign/v1/federation.ts";
 import type {
   ExplainRequest, ExplainResponse, JoinRequest, JoinResponse, SimulateRequest, SimulateResponse,
@@ -68,6 +68,15 @@ export class FederationGrpcClient {
   async *queryAudit(req: QueryRequest): AsyncGenerator<QueryResponse> {
     const stream = this.audit.query(req, { deadline: Date.now() + this.#deadlineMs });
     for await (const item of stream) yield item as QueryResponse;
+  }
+
+  /**
+   * The signed ledger, line by line. Its own deadline: an export streams the whole trail,
+   * which takes longer than a question does.
+   */
+  async *exportLedger(req: ExportRequest, options: { deadlineMs?: number } = {}): AsyncGenerator<ExportResponse> {
+    const stream = this.audit.export(req, { deadline: Date.now() + (options.deadlineMs ?? 30 * 60_000) });
+    for await (const item of stream) yield item as ExportResponse;
   }
 
   close(): void {

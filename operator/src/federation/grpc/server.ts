@@ -4,7 +4,7 @@ import type { PeerCertificate } from "node:tls";
 import { pino } from "pino";
 import type { Logger } from "pino";
 import { AuditServiceService } from "../../gen/sovereign/v1/audit.ts";
-import type { AuditServiceServer, QueryRequest, QueryResponse } from "../../gen/sovereign/v1/audit.ts";
+import type { AuditServiceServer, ExportRequest, ExportResponse, QueryRequest, QueryResponse } from "../../gen/sovereign/v1/audit.ts";
 import { FederationServiceService } from "../../gen/sovereign/v1/federation.ts";
 import type {
   ExplainRequest, ExplainResponse, FederationServiceServer, JoinRequest, JoinResponse, SimulateRequest, SimulateResponse,
@@ -23,6 +23,8 @@ export interface FederationHandlers {
   simulate?: (req: SimulateRequest) => Promise<SimulateResponse>;
   /** Matching audit records, oldest first; the stream ends when the query is answered. */
   audit?: (req: QueryRequest, signal: AbortSignal) => AsyncIterable<QueryResponse>;
+  /** The signed ledger's lines, chain by chain, then a signed head per chain. */
+  exportLedger?: (req: ExportRequest, signal: AbortSignal) => AsyncIterable<ExportResponse>;
 }
 
 export interface TlsFiles {
@@ -72,7 +74,8 @@ export class FederationGrpcServer {
       simulate: this.#unary<SimulateRequest, SimulateResponse>("Simulate", "admin", (req) => need(handlers.simulate, "Simulate")(req)),
     };
     const audit: AuditServiceServer = {
-      query: (call: ServerWritableStream<QueryRequest, QueryResponse>) => void this.#stream(call, handlers.audit),
+      query: (call: ServerWritableStream<QueryRequest, QueryResponse>) => void this.#stream(call, handlers.audit, "Audit.Query"),
+      export: (call: ServerWritableStream<ExportRequest, ExportResponse>) => void this.#stream(call, handlers.exportLedger, "Audit.Export"),
     };
     this.#server.addService(FederationServiceService, federation);
     this.#server.addService(AuditServiceService, audit);
@@ -111,13 +114,13 @@ export class FederationGrpcServer {
     };
   }
 
-  async #stream(call: ServerWritableStream<QueryRequest, QueryResponse>, handler: FederationHandlers["audit"]): Promise<void> {
+  async #stream<Req, Res>(call: ServerWritableStream<Req, Res>, handler: ((req: Req, signal: AbortSignal) => AsyncIterable<Res>) | undefined, method: string): Promise<void> {
     const aborted = new AbortController();
     call.on("cancelled", () => aborted.abort());
     this.#abort.signal.addEventListener("abort", () => aborted.abort(), { once: true });
     try {
-      this.#authorize(this.#peer(call), "admin", "Audit.Query");
-      for await (const item of need(handler, "Audit.Query")(call.request, aborted.signal)) {
+      this.#authorize(this.#peer(call), "admin", method);
+      for await (const item of need(handler, method)(call.request, aborted.signal)) {
         if (aborted.signal.aborted) break;
         // Respect backpressure: a slow auditor must not make us buffer the whole trail.
         if (!call.write(item)) await new Promise((resolve) => call.once("drain", resolve));
@@ -125,7 +128,7 @@ export class FederationGrpcServer {
       call.end();
     } catch (err) {
       // grpc-js turns an 'error' event on a server stream into the call's final status.
-      const e = toServiceError(err, this.#log, "Audit.Query");
+      const e = toServiceError(err, this.#log, method);
       call.emit("error", Object.assign(new Error(e.details), e));
     }
   }

@@ -1,6 +1,7 @@
 /**
  * The control plane's side of the NATS protocol behind the narrow interfaces:
- * IntentPublisher (intents and audit records, with publish latency measured) and
+ * IntentPublisher (intents with publish latency measured, and audit records appended to
+ * the signed ledger) and
  * ReportSource (heartbeats and workload status through ordered consumers that start
  * with the newest message of every subject, so a restarted control plane knows every
  * member's last heartbeat at once, timed by the stream, not by the member's clock).
@@ -15,14 +16,17 @@ import { codecs } from "./codecs.ts";
 import type { Codec } from "./codecs.ts";
 import { checkSenderCluster, ensureMemberStreams, ensureSharedStreams } from "./jetstream.ts";
 import type { EnsureOptions, FederationClient } from "./jetstream.ts";
+import type { LedgerWriter } from "./ledger.ts";
 import { streams, subjects } from "./protocol.ts";
 
 export class ControlPlaneIntentPublisher implements IntentPublisher {
   readonly #client: FederationClient;
   readonly #metrics: SovereignMetrics;
+  readonly #ledger: LedgerWriter;
 
-  constructor(params: { client: FederationClient; metrics?: SovereignMetrics }) {
+  constructor(params: { client: FederationClient; ledger: LedgerWriter; metrics?: SovereignMetrics }) {
     this.#client = params.client;
+    this.#ledger = params.ledger;
     this.#metrics = params.metrics ?? noopSovereignMetrics;
   }
 
@@ -33,8 +37,9 @@ export class ControlPlaneIntentPublisher implements IntentPublisher {
     return { intentId: result.intentId, duplicate: result.duplicate };
   }
 
+  /** Appends the record to its country's hash chain, linked and signed (ledger.ts). */
   async publishAudit(record: AuditRecord): Promise<void> {
-    await this.#client.publish.audit(record);
+    await this.#ledger.appendAudit(record);
   }
 }
 

@@ -7,3 +7,5 @@ export * from "./codecs.ts";
 export * from "./jetstream.ts";
 export * from "./agent.ts";
 export * from "./control-plane.ts";
+export * from "./audit-records.ts";
+export * from "./ledger.ts";

@@ -13,8 +13,11 @@ import type { AuditRecord } from "../../gen/sovereign/v1/audit.ts";
 import type { Heartbeat } from "../../gen/sovereign/v1/heartbeat.ts";
 import type { PlacementIntent } from "../../gen/sovereign/v1/intent.ts";
 import type { WorkloadStatus } from "../../gen/sovereign/v1/status.ts";
+import { lineOf, parseLine } from "../../ledger/index.ts";
+import type { LedgerRecord } from "../../ledger/index.ts";
 import { codecs } from "./codecs.ts";
 import type { Codec } from "./codecs.ts";
+import { auditRecordOf } from "./audit-records.ts";
 import { ContractViolationError, FederationError, PermissionDeniedError, PublishError } from "../errors.ts";
 import {
   auditStreamConfig,
@@ -129,9 +132,22 @@ export class FederationPublisher {
     return this.#publish(codecs.status, subjects.status(status.cluster, uid), status, msgIds.status({ ...status, workloadUid: uid }));
   }
 
-  audit(record: AuditRecord): Promise<PublishResult> {
-    if (!record.recordId) throw new ContractViolationError("audit record has no recordId: it is the Nats-Msg-Id that keeps retries from duplicating evidence");
-    return this.#publish(codecs.audit, subjects.audit(record.country), record, record.recordId);
+  /**
+   * Appends one signed ledger record to its chain's subject, only if the subject's last
+   * stream sequence is still `expectedLastSubjectSequence` (0: the chain is empty), so
+   * that two writers never both link to one tail (LedgerWriter, ledger.ts, says why).
+   * The record id is the Nats-Msg-Id: a retried append is stored once.
+   */
+  async audit(record: LedgerRecord, options: { expectedLastSubjectSequence: number }): Promise<PublishResult> {
+    if (!record.id) throw new ContractViolationError("audit record has no id: it is the Nats-Msg-Id that keeps retries from duplicating evidence");
+    const subject = subjects.audit(record.chain);
+    let ack: PubAck;
+    try {
+      ack = await this.#js.publish(subject, lineOf(record), { msgID: record.id, expect: { lastSubjectSequence: options.expectedLastSubjectSequence }, timeout: this.#timeoutMs });
+    } catch (err) {
+      throw classify(err, "publish", subject);
+    }
+    return { stream: ack.stream, seq: ack.seq, duplicate: ack.duplicate };
   }
 }
 
@@ -329,14 +345,22 @@ export interface AuditReadOptions {
   limit?: number;
 }
 
+/** One message of the audit stream as stored. */
+export interface StoredAuditMessage {
+  data: Uint8Array;
+  subject: string;
+  streamSequence: number;
+  storedAt: Date;
+}
+
 /**
  * Reads the audit stream from `since` to the moment of the call, oldest first, then
  * ends: an ephemeral consumer counts what is pending when it is created, so a query
  * always terminates even while new records arrive.
  */
-export async function* readAudit(
-  params: { jsm: JetStreamManager; js: JetStreamClient; log?: Logger } & AuditReadOptions,
-): AsyncGenerator<{ record: AuditRecord; streamSequence: number; storedAt: Date }> {
+export async function* readAuditMessages(
+  params: { jsm: JetStreamManager; js: JetStreamClient } & AuditReadOptions,
+): AsyncGenerator<StoredAuditMessage> {
   const name = `audit-query-${nuid.next()}`;
   const info = await params.jsm.consumers.add(streams.audit, {
     name,
@@ -358,19 +382,7 @@ export async function* readAudit(
         got++;
         if (params.until && m.time > params.until) return;
         remaining--;
-        let record: AuditRecord;
-        try {
-          record = codecs.audit.decode(m.data, m.subject);
-        } catch (err) {
-          // The stream is append-only (deny_delete, deny_purge): one record that does not
-          // decode (a bug, or something written before the NATS accounts closed the
-          // reply-subject hole) would otherwise make every query over it fail for as long
-          // as it is retained. Skip it and say where it is, so an auditor can look.
-          params.log?.error({ err, subject: m.subject, seq: m.seq }, "skipping an audit record that does not decode");
-          if (remaining === 0) break;
-          continue;
-        }
-        yield { record, streamSequence: m.seq, storedAt: m.time };
+        yield { data: m.data, subject: m.subject, streamSequence: m.seq, storedAt: m.time };
         if (remaining === 0) break;
       }
       // The messages were counted as pending; if they stop coming the stream changed under us.
@@ -379,6 +391,30 @@ export async function* readAudit(
     }
   } finally {
     await params.jsm.consumers.delete(streams.audit, name).catch(() => undefined);
+  }
+}
+
+/**
+ * The placement records of the audit stream as AuditRecords (what AuditService.Query
+ * answers). Ledger records (JSON, operator/src/ledger) are read as such, keys and other
+ * non-placement records skipped; a protobuf record written before the ledger is still read.
+ */
+export async function* readAudit(
+  params: { jsm: JetStreamManager; js: JetStreamClient; log?: Logger } & AuditReadOptions,
+): AsyncGenerator<{ record: AuditRecord; streamSequence: number; storedAt: Date }> {
+  for await (const m of readAuditMessages(params)) {
+    let record: AuditRecord | undefined;
+    try {
+      record = m.data[0] === 0x7b /* "{" */ ? auditRecordOf(parseLine(m.data)) : codecs.audit.decode(m.data, m.subject);
+    } catch (err) {
+      // The stream is append-only (deny_delete, deny_purge): one record that does not
+      // decode (a bug, or something written before the NATS accounts closed the
+      // reply-subject hole) would otherwise make every query over it fail for as long
+      // as it is retained. Skip it and say where it is, so an auditor can look.
+      params.log?.error({ err, subject: m.subject, seq: m.streamSequence }, "skipping an audit record that does not decode");
+      continue;
+    }
+    if (record) yield { record, streamSequence: m.streamSequence, storedAt: m.storedAt };
   }
 }
 

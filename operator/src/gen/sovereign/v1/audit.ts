@@ -144,6 +144,29 @@ export interface QueryResponse {
   streamSequence: number;
 }
 
+export interface ExportRequest {
+  /** ISO 3166-1 alpha-2; empty: every country's chain. */
+  country: string;
+  /**
+   * Records of the chain whose time is in the range; the chain's key records before it
+   * are exported too, so that every signature can be checked.
+   */
+  range:
+    | TimeRange
+    | undefined;
+  /** Only the key records (kubectl sovereign audit keys). */
+  keysOnly: boolean;
+}
+
+/**
+ * One line of a ledger export (JSON Lines): a record of a country's hash chain exactly as
+ * it is stored (canonical JSON, RFC 8785; the format is operator/src/ledger/record.ts),
+ * or, last, one head per chain, signed by the control plane at export time.
+ */
+export interface ExportResponse {
+  line: string;
+}
+
 function createBaseAuditRecord(): AuditRecord {
   return {
     recordId: "",
@@ -700,6 +723,180 @@ export const QueryResponse: MessageFns<QueryResponse> = {
   },
 };
 
+function createBaseExportRequest(): ExportRequest {
+  return { country: "", range: undefined, keysOnly: false };
+}
+
+export const ExportRequest: MessageFns<ExportRequest> = {
+  encode(message: ExportRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.country !== "") {
+      writer.uint32(10).string(message.country);
+    }
+    if (message.range !== undefined) {
+      TimeRange.encode(message.range, writer.uint32(18).fork()).join();
+    }
+    if (message.keysOnly !== false) {
+      writer.uint32(24).bool(message.keysOnly);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): ExportRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseExportRequest();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.country = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.range = TimeRange.decode(reader, reader.uint32());
+            continue;
+          }
+          case 3: {
+            if (tag !== 24) {
+              break;
+            }
+
+            message.keysOnly = reader.bool();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): ExportRequest {
+    return {
+      country: isSet(object.country) ? globalThis.String(object.country) : "",
+      range: isSet(object.range) ? TimeRange.fromJSON(object.range) : undefined,
+      keysOnly: isSet(object.keysOnly)
+        ? globalThis.Boolean(object.keysOnly)
+        : isSet(object.keys_only)
+        ? globalThis.Boolean(object.keys_only)
+        : false,
+    };
+  },
+
+  toJSON(message: ExportRequest): unknown {
+    const obj: any = {};
+    if (message.country !== "") {
+      obj.country = message.country;
+    }
+    if (message.range !== undefined) {
+      obj.range = TimeRange.toJSON(message.range);
+    }
+    if (message.keysOnly !== false) {
+      obj.keysOnly = message.keysOnly;
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<ExportRequest>): ExportRequest {
+    return ExportRequest.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<ExportRequest>): ExportRequest {
+    const message = createBaseExportRequest();
+    message.country = object.country ?? "";
+    message.range = (object.range !== undefined && object.range !== null)
+      ? TimeRange.fromPartial(object.range)
+      : undefined;
+    message.keysOnly = object.keysOnly ?? false;
+    return message;
+  },
+};
+
+function createBaseExportResponse(): ExportResponse {
+  return { line: "" };
+}
+
+export const ExportResponse: MessageFns<ExportResponse> = {
+  encode(message: ExportResponse, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.line !== "") {
+      writer.uint32(10).string(message.line);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): ExportResponse {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseExportResponse();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.line = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): ExportResponse {
+    return { line: isSet(object.line) ? globalThis.String(object.line) : "" };
+  },
+
+  toJSON(message: ExportResponse): unknown {
+    const obj: any = {};
+    if (message.line !== "") {
+      obj.line = message.line;
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<ExportResponse>): ExportResponse {
+    return ExportResponse.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<ExportResponse>): ExportResponse {
+    const message = createBaseExportResponse();
+    message.line = object.line ?? "";
+    return message;
+  },
+};
+
 export type AuditServiceService = typeof AuditServiceService;
 export const AuditServiceService = {
   /** Streams matching records, oldest first, then ends. */
@@ -712,11 +909,23 @@ export const AuditServiceService = {
     responseSerialize: (value: QueryResponse): Buffer => Buffer.from(QueryResponse.encode(value).finish()),
     responseDeserialize: (value: Buffer): QueryResponse => QueryResponse.decode(value),
   },
+  /** The signed ledger, chain by chain, oldest first, then a signed head per chain. */
+  export: {
+    path: "/sovereign.v1.AuditService/Export" as const,
+    requestStream: false as const,
+    responseStream: true as const,
+    requestSerialize: (value: ExportRequest): Buffer => Buffer.from(ExportRequest.encode(value).finish()),
+    requestDeserialize: (value: Buffer): ExportRequest => ExportRequest.decode(value),
+    responseSerialize: (value: ExportResponse): Buffer => Buffer.from(ExportResponse.encode(value).finish()),
+    responseDeserialize: (value: Buffer): ExportResponse => ExportResponse.decode(value),
+  },
 } as const;
 
 export interface AuditServiceServer extends UntypedServiceImplementation {
   /** Streams matching records, oldest first, then ends. */
   query: handleServerStreamingCall<QueryRequest, QueryResponse>;
+  /** The signed ledger, chain by chain, oldest first, then a signed head per chain. */
+  export: handleServerStreamingCall<ExportRequest, ExportResponse>;
 }
 
 export interface AuditServiceClient extends Client {
@@ -727,6 +936,13 @@ export interface AuditServiceClient extends Client {
     metadata?: Metadata,
     options?: Partial<CallOptions>,
   ): ClientReadableStream<QueryResponse>;
+  /** The signed ledger, chain by chain, oldest first, then a signed head per chain. */
+  export(request: ExportRequest, options?: Partial<CallOptions>): ClientReadableStream<ExportResponse>;
+  export(
+    request: ExportRequest,
+    metadata?: Metadata,
+    options?: Partial<CallOptions>,
+  ): ClientReadableStream<ExportResponse>;
 }
 
 export const AuditServiceClient = makeGenericClientConstructor(
