@@ -4,6 +4,7 @@ import type { Clock } from "../../runtime/index.ts";
 import type { InputReader } from "../../scheduler/index.ts";
 import { InputError } from "../../scheduler/index.ts";
 import { runAudit } from "./audit.ts";
+import { auditLedgerUsage, isAuditLedgerCommand, runAuditLedger, type LedgerFiles } from "./audit-ledger.ts";
 import { runClusters } from "./clusters.ts";
 import { type CommandName, COMMANDS, isCommandName, parseCommand, ROOT_USAGE, usageOf } from "./commands.ts";
 import { complete, formatCompletion, SHELLS } from "./completion.ts";
@@ -32,6 +33,8 @@ export interface CliEnvironment {
   kube: (flags: KubeFlags) => KubeSession;
   /** A client of the control plane's gRPC endpoint (the break-glass path of explain and audit). */
   controlPlane: (params: ClientParams) => ControlPlaneClient;
+  /** Files of `audit export -o FILE` and `audit verify FILE` (default: the file system). */
+  files?: LedgerFiles;
 }
 
 /** What one kubeconfig context gives the live commands. */
@@ -45,7 +48,8 @@ export interface KubeSession {
   origin: string;
 }
 
-function usageFor(command: string | undefined): string {
+function usageFor(command: string | undefined, sub?: string): string {
+  if (command === "audit" && isAuditLedgerCommand(sub)) return auditLedgerUsage(sub);
   if (command === "simulate") return SIMULATE_USAGE;
   if (command === "token") return TOKEN_USAGE;
   return isCommandName(command) ? usageOf(COMMANDS[command]) : USAGE;
@@ -153,6 +157,17 @@ async function dispatch(command: string | undefined, args: readonly string[], en
       return ExitStatus.Ok;
     }
     case "audit": {
+      if (isAuditLedgerCommand(args[0])) {
+        return runAuditLedger(args[0], args.slice(1), {
+          stdout: env.stdout, stderr: env.stderr, environment: env.environment, now: env.clock.now(),
+          ...(env.files ? { files: env.files } : {}),
+          connect: async (conn) => {
+            const client = env.controlPlane(await clientParamsOf(conn, env.reader.readFile));
+            if (!client.exportLedger) throw new CommandError(FailureKind.Refused, "this client cannot export the audit ledger");
+            return { exportLedger: (req) => client.exportLedger!(req), close: () => client.close() };
+          },
+        });
+      }
       const options = parseAuditOptions({ args, environment: env.environment, now: env.clock.now() });
       if (options === "help") return help(env, command);
       if (options.grpc) {
@@ -197,7 +212,7 @@ export async function runCli({ argv, env }: { argv: readonly string[]; env: CliE
     return await dispatch(command, args, env);
   } catch (err) {
     if (err instanceof UsageError) {
-      env.stderr(`error: ${err.message}\n\n${usageFor(command === "help" ? undefined : command)}\n`);
+      env.stderr(`error: ${err.message}\n\n${usageFor(command === "help" ? undefined : command, args[0])}\n`);
       return ExitStatus.InvalidInput;
     }
     if (err instanceof InputError) {

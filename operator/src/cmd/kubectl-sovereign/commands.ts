@@ -71,15 +71,16 @@ export const COMMANDS = {
   },
   audit: {
     name: "audit",
-    summary: "every placement change of a workload, from the audit stream",
-    args: "WORKLOAD",
+    summary: "every placement change of a workload; export, verify and keys of the signed ledger",
+    args: "WORKLOAD | export | verify FILE | keys",
+    positionals: ["export", "verify", "keys"],
     flags: [
       NAMESPACE,
       { name: "since", value: "TIME", description: "only records from this time (RFC 3339, YYYY-MM-DD) or this long ago (90s, 30m, 24h, 7d)", complete: "none" },
       { name: "limit", value: "N", description: "at most N records, oldest first (default: all)", complete: "none" },
       outputFlag(OUTPUT_FORMATS, "table"), ...KUBE_FLAGS, ...GRPC_FLAGS, HELP_FLAG,
     ],
-    notes: `Reads the workload's records from the control plane's audit stream, oldest first,\nthrough the host's API server with your kubeconfig's identity (query.sovereignty.eu:\nRBAC get on sovereignworkloads/audit, e.g. the sovereign-auditor role); --grpc-* ask\nthe gRPC AuditService directly instead. Records outlive the workload: a deleted\nworkload's trail is still shown.\n\n${LIVE_EXIT}`,
+    notes: `Reads the workload's records from the control plane's audit stream, oldest first,\nthrough the host's API server with your kubeconfig's identity (query.sovereignty.eu:\nRBAC get on sovereignworkloads/audit, e.g. the sovereign-auditor role); --grpc-* ask\nthe gRPC AuditService directly instead. Records outlive the workload: a deleted\nworkload's trail is still shown.\n\nThe signed ledger: 'audit export' (JSON Lines), 'audit verify FILE' (offline) and\n'audit keys'; each has its own --help.\n\n${LIVE_EXIT}`,
   },
   simulate: {
     name: "simulate",

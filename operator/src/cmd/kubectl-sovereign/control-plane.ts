@@ -2,7 +2,7 @@
 // opened from the connection options, and gRPC failures turned into messages that say
 // which address failed and what to check.
 import { status } from "@grpc/grpc-js";
-import type { QueryRequest, QueryResponse } from "../../gen/sovereign/v1/audit.ts";
+import type { ExportRequest, ExportResponse, QueryRequest, QueryResponse } from "../../gen/sovereign/v1/audit.ts";
 import type { ExplainRequest, ExplainResponse } from "../../gen/sovereign/v1/federation.ts";
 import { InputError } from "../../scheduler/index.ts";
 import { CommandError, FailureKind } from "./errors.ts";
@@ -12,6 +12,8 @@ import type { GrpcConnection } from "./live-options.ts";
 export interface ControlPlaneClient {
   explain(req: ExplainRequest): Promise<ExplainResponse>;
   queryAudit(req: QueryRequest): AsyncIterable<QueryResponse>;
+  /** The signed ledger (audit export, audit keys); absent on clients that cannot export. */
+  exportLedger?(req: ExportRequest): AsyncIterable<ExportResponse>;
   close(): void;
 }
 
