@@ -283,6 +283,9 @@ describe("federation protocol over NATS JetStream (real nats-server, TLS, per-cl
         { stream: streams.intents("de"), subject: subjects.intent("de", intentUid) },
         { stream: streams.audit, subject: subjects.audit("DE") },
       ];
+      // The DE chain's first append also writes its key record: have it done before anyone listens.
+      const deAudit = () => sampleAuditRecord({ recordId: `redirect-control-${uid()}`, country: "DE", cluster: "de", facts: { ...sampleAuditRecord().facts!, country: "DE" }, requirements: { ...sampleAuditRecord().requirements!, allowedCountries: ["DE"] }, time: new Date() });
+      await ledger.appendAudit(deAudit());
       const before = await Promise.all(targets.map((t) => lastSeq(t.stream, t.subject)));
       // Someone listening in the control plane's account on the targets, as the control plane does.
       const seen: string[] = [];
@@ -314,7 +317,7 @@ describe("federation protocol over NATS JetStream (real nats-server, TLS, per-cl
       const controls = [
         await de.publish.heartbeat(sampleHeartbeat({ cluster: "de", sentAt: new Date(), sequence: Date.now() })),
         await cp.publish.intent(sampleIntent({ cluster: "de", workload: { namespace: "n", name: "control", uid: intentUid }, decidedAt: new Date() })),
-        { seq: (await ledger.appendAudit(sampleAuditRecord({ recordId: `redirect-control-${uid()}`, country: "DE", cluster: "de", facts: { ...sampleAuditRecord().facts!, country: "DE" }, requirements: { ...sampleAuditRecord().requirements!, allowedCountries: ["DE"] }, time: new Date() }))).streamSequence },
+        { seq: (await ledger.appendAudit(deAudit())).streamSequence },
       ];
       assert.deepEqual(await Promise.all(targets.map((t) => lastSeq(t.stream, t.subject))), controls.map((c) => c.seq), "each subject's newest message is its rightful control");
       await waitFor(() => new Set(seen).size === targets.length, { what: "the control plane's subscriber seeing the rightful messages", timeoutMs: 5000, intervalMs: 20 });

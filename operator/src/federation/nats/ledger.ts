@@ -166,7 +166,8 @@ export class LedgerWriter {
         if (tail && !signer) {
           throw new LedgerChainError(`chain ${entry.chain} is signed by key ${tail.tail.key}, which this control plane does not hold: it cannot introduce its key ${key.keyId} there (put the previous key in the signing Secret to rotate)`);
         }
-        const introduce = keyRecord({ federation, chain: entry.chain, tail: tail?.tail, key, previous: signer, time: at() });
+        // At the entry's own time, so the record that follows keeps the time it was decided at.
+        const introduce = keyRecord({ federation, chain: entry.chain, tail: tail?.tail, key, previous: signer, time: at(entry.time) });
         const after = await this.#publish(entry.chain, tail, introduce);
         if (!after) lost = true;
         else {

@@ -1,0 +1,76 @@
+import assert from "node:assert/strict";
+import type { JetStreamManager } from "@nats-io/jetstream";
+import { LedgerChainError, LedgerWriter, readAuditMessages } from "../../../operator/src/federation/index.ts";
+import type { FederationClient } from "../../../operator/src/federation/index.ts";
+import { headRecord, lineOf, parseLine, SigningKey, verifyLedger } from "../../../operator/src/ledger/index.ts";
+import type { LedgerRecord } from "../../../operator/src/ledger/index.ts";
+import { sampleAuditRecord } from "../../support/samples.ts";
+import { readFederationEnv } from "../env.ts";
+import { connectAs, uid } from "./helpers.ts";
+import { federationLedger } from "./ledger.ts";
+
+// A chain of its own (no member is in "XL"), so the control plane's chains are left alone;
+// it persists across runs, which is itself the restart case: each run continues it.
+const CHAIN = "XL";
+
+describe("audit ledger on the real audit stream (nats-server, JetStream)", function () {
+  let cps: FederationClient[] = [];
+  let jsm: JetStreamManager;
+  let writers: LedgerWriter[] = [];
+
+  before(async () => {
+    const env = readFederationEnv();
+    // Two connections, as two control planes would have, sharing the federation's key.
+    cps = [await connectAs(env, "control-plane"), await connectAs(env, "control-plane")];
+    jsm = await cps[0]!.manager();
+    writers = await Promise.all(cps.map((cp) => federationLedger(env, cp)));
+  });
+
+  after(async () => {
+    await Promise.allSettled(cps.map((c) => c.drain()));
+  });
+
+  async function chainExport(): Promise<{ records: LedgerRecord[]; data: Buffer }> {
+    const records: LedgerRecord[] = [];
+    for await (const m of readAuditMessages({ jsm, js: cps[0]!.js, country: CHAIN })) records.push(parseLine(m.data));
+    const head = headRecord({ federation: writers[0]!.federation, chain: CHAIN, first: records[0], last: records.at(-1), since: undefined, until: undefined, time: new Date(), signer: writers[0]!.key });
+    return { records, data: Buffer.from([...records, head].map(lineOf).join("\n") + "\n") };
+  }
+
+  it("never forks a chain: two writers appending at once both land every record, each linked to the one before", async () => {
+    const before = (await chainExport()).records.length;
+    const record = (i: number, w: number) => sampleAuditRecord({
+      recordId: `race-${uid()}-${w}-${i}`, country: CHAIN, cluster: "xl", time: new Date(),
+      facts: { ...sampleAuditRecord().facts!, country: CHAIN }, requirements: { ...sampleAuditRecord().requirements!, allowedCountries: [CHAIN] },
+    });
+    const appended = await Promise.all(writers.flatMap((w, wi) => Array.from({ length: 15 }, (_, i) => w.appendAudit(record(i, wi)))));
+    const { records, data } = await chainExport();
+    assert.ok(records.length >= before + 30, `${records.length} records after ${before} + 30 appends`);
+    assert.deepEqual(records.map((r) => r.seq), records.map((_, i) => i + 1), "positions 1..n, once each");
+    const ids = new Set(records.map((r) => r.id));
+    for (const a of appended) assert.ok(ids.has(a.record.id), `${a.record.id} is in the chain`);
+    const report = verifyLedger({ data });
+    assert.deepEqual(report.findings, []);
+    assert.equal(report.checked.records, records.length);
+  });
+
+  it("continues the chain after a restart: a new writer links to what the stream holds", async () => {
+    const env = readFederationEnv();
+    const fresh = await federationLedger(env, cps[1]!);
+    const { records: before } = await chainExport();
+    const { record } = await fresh.appendAudit(sampleAuditRecord({
+      recordId: `restart-${uid()}`, country: CHAIN, cluster: "xl", time: new Date(),
+      facts: { ...sampleAuditRecord().facts!, country: CHAIN }, requirements: { ...sampleAuditRecord().requirements!, allowedCountries: [CHAIN] },
+    }));
+    assert.equal(record.seq, before.at(-1)!.seq! + 1);
+    assert.equal(record.prev, before.at(-1)!.hash);
+    assert.deepEqual(verifyLedger({ data: (await chainExport()).data }).findings, []);
+  });
+
+  it("refuses to write a chain signed by a key it does not hold, and appends nothing", async () => {
+    const stranger = new LedgerWriter({ publisher: cps[0]!.publish, jsm: () => cps[0]!.manager(), keys: { federation: writers[0]!.federation, key: SigningKey.generate() } });
+    const { records: before } = await chainExport();
+    await assert.rejects(stranger.appendAudit(sampleAuditRecord({ recordId: `stranger-${uid()}`, country: CHAIN, time: new Date() })), LedgerChainError);
+    assert.equal((await chainExport()).records.length, before.length);
+  });
+});
