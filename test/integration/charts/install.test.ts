@@ -325,6 +325,8 @@ describe("Helm charts installed on the local federation, processes under the cha
     const yes: string[][] = [
       ["get", "secrets", "-n", SYSTEM_NAMESPACE],
       ["update", "secrets", "-n", SYSTEM_NAMESPACE],
+      // The audit ledger's signing key, made at the first start (federation/ledger-keys.ts).
+      ["create", "secrets", "-n", SYSTEM_NAMESPACE],
       ["update", "lease/sovereign-control-plane", "-n", SYSTEM_NAMESPACE],
       ["patch", "sovereignworkloads.sovereignty.eu/status", "-n", WORKLOAD_NS],
       ["patch", "memberclusters.sovereignty.eu/status"],
@@ -334,8 +336,7 @@ describe("Helm charts installed on the local federation, processes under the cha
       ["create", "namespaces"],
       ["get", "secrets", "-n", "default"],
       ["list", "secrets", "-n", SYSTEM_NAMESPACE],
-      // Tokens are the admin's to create; nothing deletes them (join.ts, bootstrap-tokens.ts).
-      ["create", "secrets", "-n", SYSTEM_NAMESPACE],
+      // Nothing deletes a Secret: used tokens are evidence, old ledger keys verify old records.
       ["delete", "secrets", "-n", SYSTEM_NAMESPACE],
       ["update", "lease/kube-controller-manager", "-n", "kube-system"],
       ["update", "lease/other", "-n", SYSTEM_NAMESPACE],

@@ -125,14 +125,14 @@ describe("the local federation's control plane and agents run under the charts' 
     }
   });
 
-  it("the control plane's identity may get and update Secrets of its namespace, as Join does, and neither create, delete, list nor watch them (kubectl auth can-i)", () => {
+  it("the control plane's identity may get and update Secrets of its namespace, as Join does, create its ledger key, and neither delete, list nor watch them (kubectl auth can-i)", () => {
     const canI = (args: string[]) => {
       const r = as(env.hostKubeconfig, cpToken, ["auth", "can-i", ...args]);
       assert.match(r.stdout.trim(), /^(yes|no)$/, `${args.join(" ")}: ${r.stderr}`);
       return r.stdout.trim() === "yes";
     };
-    for (const verb of ["get", "update"]) assert.equal(canI([verb, "secrets", "-n", SYSTEM_NAMESPACE]), true, `the positive control: ${verb} secrets`);
-    for (const verb of ["create", "delete", "list", "watch", "patch", "deletecollection"]) assert.equal(canI([verb, "secrets", "-n", SYSTEM_NAMESPACE]), false, `${verb} secrets was granted`);
+    for (const verb of ["get", "update", "create"]) assert.equal(canI([verb, "secrets", "-n", SYSTEM_NAMESPACE]), true, `the positive control: ${verb} secrets`);
+    for (const verb of ["delete", "list", "watch", "patch", "deletecollection"]) assert.equal(canI([verb, "secrets", "-n", SYSTEM_NAMESPACE]), false, `${verb} secrets was granted`);
   });
 
   it("an agent's own Deployments and namespaces stay out of kube-* and sovereign-system, and its Deployments run no privileged, host or hostPath pod (sovereign-agent-limits)", () => {
