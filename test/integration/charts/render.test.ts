@@ -10,6 +10,9 @@ import { CHARTS, documents, helm, helmOk, SYSTEM_NAMESPACE } from "./helpers.ts"
 /** The member chart has required values; "its defaults" are the defaults plus only those. */
 const AGENT_REQUIRED = ["--set", "cluster.name=fr", "--set", "join.bootstrapToken=sovtok.test", "--set", "tls.existingSecret=sovereign-agent-tls"];
 
+/** The control-plane chart requires the query API's CA (the APIService's caBundle); any PEM-shaped text renders. */
+const CONTROL_PLANE_REQUIRED = ["--set", "query.apiService.caBundle=-----BEGIN CERTIFICATE-----\\nMIIB\\n-----END CERTIFICATE-----"];
+
 /** Kinds the local federation has no CRD for (prometheus-operator's): checked offline below. */
 const MONITORING_KINDS = new Set(["ServiceMonitor", "PrometheusRule"]);
 
@@ -21,7 +24,7 @@ interface Case {
 
 function cases(): Case[] {
   const out: Case[] = [
-    { chart: "controlPlane", name: "defaults", args: [] },
+    { chart: "controlPlane", name: "defaults + required values", args: CONTROL_PLANE_REQUIRED },
     { chart: "agent", name: "defaults + required values", args: AGENT_REQUIRED },
   ];
   for (const chart of ["controlPlane", "agent"] as const) {
