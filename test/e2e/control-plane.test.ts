@@ -112,6 +112,8 @@ describe("the control plane under faults, end to end", function () {
     const metricsPort = await freePort();
     let args = replaceFlag(leader.args, "--metrics-listen", `127.0.0.1:${metricsPort}`);
     args = replaceFlag(args, "--grpc-listen", `127.0.0.1:${await freePort()}`);
+    // The query API's port too, when the recorded one serves it: a second process cannot bind the first's.
+    if (args.some((a) => a === "--query-listen" || a.startsWith("--query-listen="))) args = replaceFlag(args, "--query-listen", `127.0.0.1:${await freePort()}`);
     const log = path.join(federationStateDir(), "logs", "control-plane-second.log");
     const fd = openSync(log, "a");
     second = spawn(leader.binary, args, { stdio: ["ignore", fd, fd], cwd: world.env.root });

@@ -13,6 +13,12 @@ import { repoRoot } from "../env.ts";
 import type { FederationEnv } from "../env.ts";
 
 export const SYSTEM_NAMESPACE = "sovereign-system";
+/** Each chart's required values, so "its defaults" render: the defaults plus only these. */
+export const REQUIRED_VALUES = {
+  // The query APIService's caBundle: any PEM-shaped text renders.
+  controlPlane: ["--set", "query.apiService.caBundle=-----BEGIN CERTIFICATE-----\\nMIIB\\n-----END CERTIFICATE-----"],
+  agent: ["--set", "cluster.name=fr", "--set", "join.bootstrapToken=sovtok.test", "--set", "tls.existingSecret=sovereign-agent-tls"],
+} as const;
 export const CHARTS = { controlPlane: path.join(repoRoot, "charts", "control-plane"), agent: path.join(repoRoot, "charts", "member-agent") } as const;
 
 export interface Run {

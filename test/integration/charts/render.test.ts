@@ -5,13 +5,10 @@ import { parse } from "yaml";
 import { readFederationEnv } from "../env.ts";
 import type { FederationEnv } from "../env.ts";
 import { kubectl, kubectlOk } from "../kubectl.ts";
-import { CHARTS, documents, helm, helmOk, SYSTEM_NAMESPACE } from "./helpers.ts";
+import { CHARTS, documents, helm, helmOk, REQUIRED_VALUES, SYSTEM_NAMESPACE } from "./helpers.ts";
 
-/** The member chart has required values; "its defaults" are the defaults plus only those. */
-const AGENT_REQUIRED = ["--set", "cluster.name=fr", "--set", "join.bootstrapToken=sovtok.test", "--set", "tls.existingSecret=sovereign-agent-tls"];
-
-/** The control-plane chart requires the query API's CA (the APIService's caBundle); any PEM-shaped text renders. */
-const CONTROL_PLANE_REQUIRED = ["--set", "query.apiService.caBundle=-----BEGIN CERTIFICATE-----\\nMIIB\\n-----END CERTIFICATE-----"];
+const AGENT_REQUIRED = [...REQUIRED_VALUES.agent];
+const CONTROL_PLANE_REQUIRED = [...REQUIRED_VALUES.controlPlane];
 
 /** Kinds the local federation has no CRD for (prometheus-operator's): checked offline below. */
 const MONITORING_KINDS = new Set(["ServiceMonitor", "PrometheusRule"]);

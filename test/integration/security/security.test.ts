@@ -12,7 +12,7 @@ import { inboxPrefix, parseNatsSecret, streams } from "../../../operator/src/fed
 import { readState } from "../../../hack/lib/federation/state.ts";
 import { federationStateDir, readFederationEnv } from "../env.ts";
 import type { FederationEnv } from "../env.ts";
-import { CHARTS, helmOk, SYSTEM_NAMESPACE } from "../charts/helpers.ts";
+import { CHARTS, helmOk, REQUIRED_VALUES, SYSTEM_NAMESPACE } from "../charts/helpers.ts";
 import { collectSecrets, findLeaks, secretsInText } from "./secrets.ts";
 
 /**
@@ -34,11 +34,11 @@ export function wildcardFields(rule: RbacRule): string[] {
   return (["apiGroups", "resources", "verbs", "resourceNames", "nonResourceURLs"] as const).filter((f) => (rule[f] ?? []).some((v) => v.includes("*")));
 }
 
-const AGENT_REQUIRED = ["--set", "cluster.name=fr", "--set", "join.bootstrapToken=sovtok.test", "--set", "tls.existingSecret=sovereign-agent-tls"];
+const AGENT_REQUIRED = [...REQUIRED_VALUES.agent];
 
 function renderings(): { what: string; chart: string; args: string[] }[] {
   const out = [
-    { what: "control-plane defaults", chart: CHARTS.controlPlane, args: [] as string[] },
+    { what: "control-plane defaults", chart: CHARTS.controlPlane, args: [...REQUIRED_VALUES.controlPlane] as string[] },
     { what: "member-agent defaults", chart: CHARTS.agent, args: AGENT_REQUIRED },
   ];
   for (const [name, chart] of [["control-plane", CHARTS.controlPlane], ["member-agent", CHARTS.agent]] as const) {
