@@ -253,7 +253,7 @@ describe("member agent on the local federation (real member API servers, real na
     // A labelled pod must carry every requirement annotation (the guard refuses one that lacks any): the ones a case does not name say "no constraint".
     const none = { "residency.sovereignty.eu/allowed-countries": "", "residency.sovereignty.eu/allowed-jurisdictions": "", "residency.sovereignty.eu/required-certifications": "", "residency.sovereignty.eu/forbid-extraterritorial-exposure": "false" };
     const create = (labels: Record<string, string>, annotations: Record<string, string>) =>
-      kubectl({ bin: env.tools.KUBECTL_BIN!, kubeconfig: env.memberKubeconfigs.de!, args: ["create", "-f", "-"], input: podYaml(labels, Object.keys(labels).length > 0 ? { ...none, ...annotations } : annotations) });
+      kubectl({ bin: env.tools.KUBECTL_BIN!, kubeconfig: env.memberKubeconfigs.de!, args: ["create", "-f", "-"], input: podYaml(labels, "sovereignty.eu/workload-uid" in labels ? { ...none, ...annotations } : annotations) });
     const setFacts = (facts: Record<string, string> | undefined) => {
       const base = { bin: env.tools.KUBECTL_BIN!, kubeconfig: env.memberKubeconfigs.de! };
       kubectl({ ...base, args: ["-n", "sovereign-system", "delete", "configmap", "sovereign-residency-facts", "--ignore-not-found"] });

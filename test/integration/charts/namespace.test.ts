@@ -96,6 +96,12 @@ describe("Helm charts installed in a namespace of the user's choice (-n platform
       apiVersion: "v1", kind: "Secret", metadata: { name: `nats-member-${MEMBER}`, namespace: NAMESPACE },
       stringData: { "nkey-seed": readFileSync(env.vars.NATS_CREDS_FR!, "utf8").trim() },
     }));
+    // The same federation, so the same audit ledger: this control plane appends to the chains the
+    // federation's own one started, which only its signing key (and federation id) may continue.
+    const ledgerKey = JSON.parse(kc(["get", "secret", "sovereign-ledger-key", "-n", "sovereign-system", "-o", "json"], env.hostKubeconfig)) as { data: Record<string, string> };
+    kc(["apply", "--server-side", "--field-manager=charts-ns-it", "-f", "-"], env.hostKubeconfig, JSON.stringify({
+      apiVersion: "v1", kind: "Secret", metadata: { name: "sovereign-ledger-key", namespace: NAMESPACE }, data: ledgerKey.data,
+    }));
     const cpKubeconfig = serviceAccountKubeconfig({ env, adminKubeconfig: env.hostKubeconfig, serviceAccount: CP_SA, namespace: NAMESPACE, dir, name: "control-plane" });
     cp = startProcess("operator/src/cmd/controller/main.ts", [
       "--kubeconfig", cpKubeconfig.node, "--nats-url", env.natsUrl, "--nats-ca", env.vars.NATS_CA!, "--nats-creds", env.vars.NATS_CREDS_CONTROL_PLANE!,

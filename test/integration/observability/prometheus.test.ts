@@ -243,8 +243,10 @@ describe("observability: a real Prometheus scraping the local federation", funct
     const empty: string[] = [];
     const nan: string[] = [];
     for (const q of queries) {
-      // Windows long enough to span the activity above (Grafana would pick $__rate_interval from the scrape interval).
-      const expr = substitute(q.expr, { rateWindow: "5m", range: "30m" });
+      // Windows long enough to span the activity above (Grafana would pick $__rate_interval from the scrape interval):
+      // a workload's first Ready (sovereign_scheduling_reconciles_to_ready) happens once, at the suite's start,
+      // which the agent-stop test above can push more than 5 minutes back.
+      const expr = substitute(q.expr, { rateWindow: "30m", range: "30m" });
       const result = await query(expr);
       if (result.length === 0) empty.push(`${q.panel} [${q.refId}]: ${expr}`);
       else if (result.every((s) => !Number.isFinite(value(s)))) nan.push(`${q.panel} [${q.refId}]: ${expr}`);
