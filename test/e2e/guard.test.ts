@@ -93,7 +93,7 @@ describe("the member residency guard, end to end", function () {
     world.auditor.plant({ member, kind: "Deployment", namespace: ns, name });
     try {
       world.kubectl(["create", "-f", "-"], { kubeconfig, input: JSON.stringify(deployment) });
-      await world.until("the continuous audit to see the planted Deployment", async () => world.auditor.timesSeen({ member, kind: "Deployment", namespace: ns, name }) > 0, 30_000);
+      await world.until("the continuous audit to see the planted Deployment", async () => world.auditor.timesSeen({ member, kind: "Deployment", namespace: ns, name }) > 0, 90_000);
       const snap = await world.auditor.snapshot();
       const seen = snap.planted.filter((v) => v.object === `Deployment ${ns}/${name}`);
       assert.ok(seen.some((v) => v.code === "CountryNotAllowed" || v.code === "NoMemberCluster"), JSON.stringify(seen));

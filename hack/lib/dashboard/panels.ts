@@ -153,10 +153,10 @@ export const ROWS: readonly RowSpec[] = [
       },
       {
         kind: "timeseries", title: "Scheduling reconciles per workload to Ready", unit: "short", width: 12, min: 0,
-        description: "Scheduling reconciles a workload took from its first one until its status first said Ready: the mean and the 90th percentile over the rate window. 1 or 2 is healthy; more means something wakes the scheduler for nothing (its own writes' echoes, unchanged member reports).",
+        description: "Scheduling reconciles a workload took from its first one until its status first said Ready: the mean and the 90th percentile since the control plane started (each workload is observed once, so a rate over a window is empty whenever no new workload turned Ready in it). 1 or 2 is healthy; more means something wakes the scheduler for nothing (its own writes' echoes, unchanged member reports).",
         queries: [
-          { expr: `sum(rate(${M.reconcilesToReady.name}_sum{${PROCESS_MATCHERS}}[$__rate_interval])) / sum(rate(${M.reconcilesToReady.name}_count{${PROCESS_MATCHERS}}[$__rate_interval]))`, legend: "mean" },
-          { expr: quantile({ q: 0.9, def: M.reconcilesToReady, by: [] }), legend: "p90" },
+          { expr: `sum(${M.reconcilesToReady.name}_sum{${PROCESS_MATCHERS}}) / sum(${M.reconcilesToReady.name}_count{${PROCESS_MATCHERS}})`, legend: "mean" },
+          { expr: `histogram_quantile(0.9, sum by (le) (${M.reconcilesToReady.name}_bucket{${PROCESS_MATCHERS}}))`, legend: "p90" },
         ],
       },
       {

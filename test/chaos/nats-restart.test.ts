@@ -5,7 +5,7 @@ import { MEMBER_LABELS } from "../../operator/src/api/index.ts";
 import { streams } from "../../operator/src/federation/index.ts";
 import { stopComponent } from "../../hack/lib/federation/index.ts";
 import { federationStateDir, repoRoot } from "../integration/env.ts";
-import { workloadManifest, World } from "./support/world.ts";
+import { workloadManifest, World } from "../e2e/support/world.ts";
 
 /**
  * nats-server crashes (SIGKILL: no flush, no goodbye) right after a burst of applies,
