@@ -114,6 +114,10 @@ describe("the control plane's host client", function () {
       } });
       const created = await waitFor(() => informer.get(key), { what: "workload in cache", timeoutMs: 20_000, intervalMs: 20 });
       assert.deepEqual(passed.map((e) => e.kind), ["create"]);
+      // The federation's running control plane may still touch it (its finalizer, before it
+      // finds the policy missing): another writer's change rightly passes. So each check
+      // below names the versions this test wrote, not the count of what passed.
+      const passedAt = (rv: string | undefined) => passed.some((e) => e.object.metadata.resourceVersion === rv);
 
       // What a first reconcile writes: the finalizer, then the status.
       // Tracked as the reconciler tracks them: an echo may come through the watch before the write's response.
@@ -125,25 +129,23 @@ describe("the control plane's host client", function () {
       // The federation's own status aggregator may merge readiness in right after (a later version).
       const seen = (rv: string | undefined) => Number(informer.get(key)?.metadata.resourceVersion ?? 0) >= Number(rv) || undefined;
       await waitFor(() => seen(st.resourceVersion), { what: "the status echo", timeoutMs: 20_000, intervalMs: 20 });
-      assert.deepEqual(passed.map((e) => e.kind), ["create"], "the two echoes woke nothing");
-      assert.deepEqual(woken, []);
+      assert.ok(!passedAt(fin.resourceVersion) && !passedAt(st.resourceVersion), "the two echoes woke nothing");
+      assert.ok(!woken.includes(key) || passed.length > 1, "an echo woke the key");
 
       // Another writer's readiness-only status change (the aggregator's) wakes nothing either.
       const ready = await host.updateSovereignWorkloadStatus({ namespace: ns, name: "web", fieldManager: "sovereign-status-aggregator", resourceVersion: informer.get(key)!.metadata.resourceVersion!, status: {
         ...informer.get(key)!.status, readyReplicas: 1, placements: [{ cluster: "ovh-par-1", country: "FR", replicas: 1, readyReplicas: 1 }],
       } });
       await waitFor(() => seen(ready.resourceVersion), { what: "the readiness write", timeoutMs: 20_000, intervalMs: 20 });
-      assert.deepEqual(passed.map((e) => e.kind), ["create"]);
+      assert.ok(!passedAt(ready.resourceVersion), "a readiness-only status write woke the scheduler");
 
       // Positive controls: a user's spec change and label change are seen.
       await api.patchNamespacedCustomObject({ group: GROUP, version: VERSION, namespace: ns, plural: "sovereignworkloads", name: "web", body: { spec: { replicas: 2 } } },
         setHeaderOptions("Content-Type", PatchStrategy.MergePatch));
-      await waitFor(() => passed.length === 2 || undefined, { what: "the spec change passes", timeoutMs: 20_000, intervalMs: 20 });
+      await waitFor(() => passed.some((e) => e.object.metadata.generation === 2) || undefined, { what: "the spec change passes", timeoutMs: 20_000, intervalMs: 20 });
       await api.patchNamespacedCustomObject({ group: GROUP, version: VERSION, namespace: ns, plural: "sovereignworkloads", name: "web", body: { metadata: { labels: { team: "records" } } } },
         setHeaderOptions("Content-Type", PatchStrategy.MergePatch));
-      await waitFor(() => passed.length === 3 || undefined, { what: "the label change passes", timeoutMs: 20_000, intervalMs: 20 });
-      assert.equal(passed[1]!.object.metadata.generation, 2);
-      assert.deepEqual(passed[2]!.object.metadata.labels, { team: "records" });
+      await waitFor(() => passed.some((e) => e.object.metadata.labels?.team === "records") || undefined, { what: "the label change passes", timeoutMs: 20_000, intervalMs: 20 });
 
       // The status aggregator's write from a copy older than the newest is refused by the API server.
       await assert.rejects(
