@@ -133,9 +133,16 @@ describe("the control plane's host client", function () {
       assert.ok(!woken.includes(key) || passed.length > 1, "an echo woke the key");
 
       // Another writer's readiness-only status change (the aggregator's) wakes nothing either.
-      const ready = await host.updateSovereignWorkloadStatus({ namespace: ns, name: "web", fieldManager: "sovereign-status-aggregator", resourceVersion: informer.get(key)!.metadata.resourceVersion!, status: {
-        ...informer.get(key)!.status, readyReplicas: 1, placements: [{ cluster: "ovh-par-1", country: "FR", replicas: 1, readyReplicas: 1 }],
-      } });
+      // Read fresh and retried on a conflict: the running control plane may write in between.
+      const ready = await waitFor(async () => {
+        const latest = (await host.getSovereignWorkload(ns, "web"))!;
+        return host.updateSovereignWorkloadStatus({ namespace: ns, name: "web", fieldManager: "sovereign-status-aggregator", resourceVersion: latest.metadata.resourceVersion!, status: {
+          ...latest.status, readyReplicas: 1, placements: [{ cluster: "ovh-par-1", country: "FR", replicas: 1, readyReplicas: 1 }],
+        } }).catch((err: unknown) => {
+          if (err instanceof ConflictError) return undefined;
+          throw err;
+        });
+      }, { what: "the readiness write", timeoutMs: 20_000, intervalMs: 100 });
       await waitFor(() => seen(ready.resourceVersion), { what: "the readiness write", timeoutMs: 20_000, intervalMs: 20 });
       assert.ok(!passedAt(ready.resourceVersion), "a readiness-only status write woke the scheduler");
 
