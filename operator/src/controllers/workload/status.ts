@@ -2,9 +2,9 @@
  * SovereignWorkload.status from a plan and the members' reports. Conditions follow
  * meta.SetStatusCondition (lastTransitionTime moves only with the status).
  */
-import type { ClusterPlacement, CountryCode, RejectedCluster, RejectionReason, SovereignWorkload, SovereignWorkloadStatus } from "../../api/index.ts";
-import { MEMBER_LABELS, REJECTION_REASONS, setCondition, WORKLOAD_CONDITIONS } from "../../api/index.ts";
-import type { Placement, Rejection } from "../../scheduler/index.ts";
+import type { ClusterPlacement, CountryCode, RejectedCluster, SovereignWorkload, SovereignWorkloadStatus } from "../../api/index.ts";
+import { MEMBER_LABELS, setCondition, WORKLOAD_CONDITIONS } from "../../api/index.ts";
+import type { Placement } from "../../scheduler/index.ts";
 import type { Plan } from "./plan.ts";
 import type { MemberReport } from "./types.ts";
 
@@ -17,28 +17,6 @@ export const WorkloadReason = {
   ReplicasOnNonCompliantCluster: "ReplicasOnNonCompliantCluster",
 } as const;
 
-const apiOrder = (reasons: readonly string[]): RejectionReason[] =>
-  REJECTION_REASONS.filter((r) => reasons.includes(r));
-
-export function rejectedClustersOf({ placed, probe, decision }: {
-  placed: ReadonlySet<string>;
-  /** placementRejections(): residency, readiness, taints. */
-  probe: ReadonlyMap<string, readonly string[]>;
-  /** The rejections of the decision taken this time, if any (adds capacity and spread). */
-  decision: readonly Rejection[] | undefined;
-}): RejectedCluster[] {
-  const reasons = new Map<string, Set<string>>();
-  for (const [cluster, rs] of probe) reasons.set(cluster, new Set(rs));
-  for (const r of decision ?? []) {
-    const set = reasons.get(r.cluster) ?? new Set<string>();
-    for (const x of r.reasons) set.add(x);
-    reasons.set(r.cluster, set);
-  }
-  return [...reasons].filter(([cluster]) => !placed.has(cluster))
-    .map(([cluster, rs]) => ({ cluster, reasons: apiOrder([...rs]) }))
-    .filter((r) => r.reasons.length > 0)
-    .sort((a, b) => (a.cluster < b.cluster ? -1 : 1));
-}
 
 /**
  * The readiness part of a workload's status from the members' reports, over the
