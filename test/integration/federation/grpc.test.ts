@@ -309,13 +309,27 @@ describe("federation gRPC API over mutual TLS (real server, real host API server
       madeWorkloads.push(name);
       kubectlOk({ bin: env.tools.KUBECTL_BIN!, kubeconfig: env.hostKubeconfig, args: ["apply", "-f", "-"], input: JSON.stringify(workload) });
       const now = new Date("2026-11-28T10:00:00Z");
-      const res = await client(tlsOf(env, "admin")).explain({ namespace: TEST_NAMESPACE, name, now });
-
-      // The same decision the scheduler takes locally from the same host objects.
-      const [stored, clusters, workloads] = await Promise.all([
-        host.getSovereignWorkload(TEST_NAMESPACE, name), host.listMemberClusters(), host.listSovereignWorkloads(),
-      ]);
-      const expected = decisionOf(explainWorkload({ workload: stored!, clusters, policies: [], workloads, now: now.getTime() }));
+      // The same decision the scheduler takes locally from the same host objects. The running
+      // control plane may write the workload's status (and heartbeats the clusters') while we
+      // read, so compare only an Explain taken while none of the objects it reads changed.
+      const snapshot = async () => {
+        const [stored, clusters, policies, workloads] = await Promise.all([
+          host.getSovereignWorkload(TEST_NAMESPACE, name), host.listMemberClusters(), host.listResidencyPolicies(), host.listSovereignWorkloads(),
+        ]);
+        const versions = [stored, ...clusters, ...policies, ...workloads].map((o) => `${o?.metadata?.uid}@${o?.metadata?.resourceVersion}`).join(",");
+        return { stored: stored!, clusters, policies, workloads, versions };
+      };
+      const deadline = Date.now() + 30_000;
+      let res: Awaited<ReturnType<FederationGrpcClient["explain"]>>;
+      let after: Awaited<ReturnType<typeof snapshot>>;
+      for (;;) {
+        const before = await snapshot();
+        res = await client(tlsOf(env, "admin")).explain({ namespace: TEST_NAMESPACE, name, now });
+        after = await snapshot();
+        if (after.versions === before.versions) break;
+        assert.ok(Date.now() < deadline, "the host objects Explain reads kept changing for 30 s");
+      }
+      const expected = decisionOf(explainWorkload({ workload: after.stored, clusters: after.clusters, policies: after.policies, workloads: after.workloads, now: now.getTime() }));
       assert.deepEqual(res.decision, decisionMessage(expected));
       assert.equal(res.decision?.workload, `${TEST_NAMESPACE}/${name}`);
       // de is in the wrong country whatever its state.
