@@ -7,10 +7,12 @@
 import { spawn, spawnSync } from "node:child_process";
 import type { ChildProcess } from "node:child_process";
 import { readFileSync, writeFileSync } from "node:fs";
+import { createServer } from "node:net";
 import path from "node:path";
 import { parse } from "yaml";
 import { repoRoot } from "../env.ts";
 import type { FederationEnv } from "../env.ts";
+import { kubectl } from "../kubectl.ts";
 
 export const SYSTEM_NAMESPACE = "sovereign-system";
 /** Each chart's required values, so "its defaults" render: the defaults plus only these. */
@@ -124,3 +126,27 @@ export function forbiddenLines(output: string): string[] {
   return output.split("\n").filter((l) => /forbidden|\b403\b/i.test(l)).slice(0, 5);
 }
 
+
+/** A free loopback port, for the control plane's and agent's listeners the tests start. */
+export function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const s = createServer();
+    s.once("error", reject);
+    s.listen(0, "127.0.0.1", () => {
+      const { port } = s.address() as { port: number };
+      s.close(() => resolve(port));
+    });
+  });
+}
+
+/** `kubectl get ARGS -o json`, parsed; undefined when kubectl fails (not found, most often). */
+export function getJson<T>(env: FederationEnv, kubeconfig: string, args: string[]): T | undefined {
+  const r = kubectl({ bin: env.tools.KUBECTL_BIN!, kubeconfig, args: ["get", ...args, "-o", "json"] });
+  return r.status === 0 ? (JSON.parse(r.stdout) as T) : undefined;
+}
+
+/** A Secret's data, decoded; undefined when it does not exist. */
+export function secretData(env: FederationEnv, kubeconfig: string, namespace: string, name: string): Record<string, string> | undefined {
+  const s = getJson<{ data: Record<string, string> }>(env, kubeconfig, ["secret", name, "-n", namespace]);
+  return s && Object.fromEntries(Object.entries(s.data).map(([k, v]) => [k, Buffer.from(v, "base64").toString("utf8")]));
+}

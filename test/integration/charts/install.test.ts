@@ -1,7 +1,6 @@
 import assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
 import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
-import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { parse, stringify } from "yaml";
@@ -11,7 +10,7 @@ import { federationStateDir, readFederationEnv, repoRoot } from "../env.ts";
 import type { FederationEnv } from "../env.ts";
 import { ensureMemberClusters } from "../federation/helpers.ts";
 import { kubectl, kubectlOk } from "../kubectl.ts";
-import { canI, CHARTS, forbiddenLines, helm, helmOk, httpStatus, serviceAccountKubeconfig, startProcess, SYSTEM_NAMESPACE } from "./helpers.ts";
+import { canI, CHARTS, forbiddenLines, freePort, getJson, helm, helmOk, httpStatus, secretData, serviceAccountKubeconfig, startProcess, SYSTEM_NAMESPACE } from "./helpers.ts";
 import type { Proc } from "./helpers.ts";
 
 /**
@@ -29,27 +28,6 @@ const WORKLOAD_NS = "charts-it";
 const WORKLOAD = "charted";
 const TARGET_LABEL = "charts.sovereignty.eu/test";
 const CONTROL_PLANE = "control-plane";
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const s = createServer();
-    s.once("error", reject);
-    s.listen(0, "127.0.0.1", () => {
-      const { port } = s.address() as { port: number };
-      s.close(() => resolve(port));
-    });
-  });
-}
-
-function secretData(env: FederationEnv, kubeconfig: string, namespace: string, name: string): Record<string, string> {
-  const s = JSON.parse(kubectlOk({ bin: env.tools.KUBECTL_BIN!, kubeconfig, args: ["get", "secret", name, "-n", namespace, "-o", "json"] })) as { data: Record<string, string> };
-  return Object.fromEntries(Object.entries(s.data).map(([k, v]) => [k, Buffer.from(v, "base64").toString("utf8")]));
-}
-
-function getJson<T>(env: FederationEnv, kubeconfig: string, args: string[]): T | undefined {
-  const r = kubectl({ bin: env.tools.KUBECTL_BIN!, kubeconfig, args: ["get", ...args, "-o", "json"] });
-  return r.status === 0 ? (JSON.parse(r.stdout) as T) : undefined;
-}
 
 /** The pod a PodSecurity `restricted` namespace must refuse: root, privileged, escalating. */
 function privilegedPod(name: string): string {
@@ -146,8 +124,8 @@ describe("Helm charts installed on the local federation, processes under the cha
     ], memberKc);
 
     // What the agent's pod would mount, taken from the Secrets the chart made.
-    const tls = secretData(env, memberKc, SYSTEM_NAMESPACE, `${AGENT_RELEASE}-member-agent-tls`);
-    const join = secretData(env, memberKc, SYSTEM_NAMESPACE, `${AGENT_RELEASE}-member-agent-join`);
+    const tls = secretData(env, memberKc, SYSTEM_NAMESPACE, `${AGENT_RELEASE}-member-agent-tls`)!;
+    const join = secretData(env, memberKc, SYSTEM_NAMESPACE, `${AGENT_RELEASE}-member-agent-join`)!;
     for (const [k, v] of Object.entries({ "ca.crt": tls["ca.crt"]!, "tls.crt": tls["tls.crt"]!, "tls.key": tls["tls.key"]!, token: join.token! })) writeFileSync(path.join(dir, k), v, { mode: 0o600 });
     agentKubeconfig = serviceAccountKubeconfig({ env, adminKubeconfig: memberKc, serviceAccount: AGENT_SA, namespace: SYSTEM_NAMESPACE, dir, name: "agent" });
     agent = startProcess("operator/src/cmd/agent/main.ts", [
@@ -205,7 +183,7 @@ describe("Helm charts installed on the local federation, processes under the cha
   });
 
   it("the agent joined with the chart's token and stored its credentials and the guard's facts where its Role allows", () => {
-    const creds = secretData(env, memberKc, SYSTEM_NAMESPACE, "sovereign-agent-credentials");
+    const creds = secretData(env, memberKc, SYSTEM_NAMESPACE, "sovereign-agent-credentials")!;
     assert.equal(creds.cluster, MEMBER);
     const facts = getJson<{ data: Record<string, string> }>(env, memberKc, ["configmap", "sovereign-residency-facts", "-n", SYSTEM_NAMESPACE]);
     assert.equal(facts?.data.country, "FR");

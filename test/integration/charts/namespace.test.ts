@@ -1,7 +1,6 @@
 import assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
-import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { startComponent, status, stopComponent } from "../../../hack/lib/federation/index.ts";
@@ -10,7 +9,7 @@ import { federationStateDir, readFederationEnv, repoRoot } from "../env.ts";
 import type { FederationEnv } from "../env.ts";
 import { ensureMemberClusters } from "../federation/helpers.ts";
 import { kubectl, kubectlOk } from "../kubectl.ts";
-import { CHARTS, forbiddenLines, helm, helmOk, httpStatus, serviceAccountKubeconfig, startProcess } from "./helpers.ts";
+import { CHARTS, forbiddenLines, freePort, getJson, helm, helmOk, httpStatus, secretData, serviceAccountKubeconfig, startProcess } from "./helpers.ts";
 import type { Proc } from "./helpers.ts";
 
 /**
@@ -36,27 +35,6 @@ const WORKLOAD_NS = "charts-ns-it";
 const WORKLOAD = "anywhere";
 const TARGET_LABEL = "charts.sovereignty.eu/test";
 const CONTROL_PLANE = "control-plane";
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const s = createServer();
-    s.once("error", reject);
-    s.listen(0, "127.0.0.1", () => {
-      const { port } = s.address() as { port: number };
-      s.close(() => resolve(port));
-    });
-  });
-}
-
-function getJson<T>(env: FederationEnv, kubeconfig: string, args: string[]): T | undefined {
-  const r = kubectl({ bin: env.tools.KUBECTL_BIN!, kubeconfig, args: ["get", ...args, "-o", "json"] });
-  return r.status === 0 ? (JSON.parse(r.stdout) as T) : undefined;
-}
-
-function secretData(env: FederationEnv, kubeconfig: string, namespace: string, name: string): Record<string, string> | undefined {
-  const s = getJson<{ data: Record<string, string> }>(env, kubeconfig, ["secret", name, "-n", namespace]);
-  return s && Object.fromEntries(Object.entries(s.data).map(([k, v]) => [k, Buffer.from(v, "base64").toString("utf8")]));
-}
 
 describe("Helm charts installed in a namespace of the user's choice (-n platform)", function () {
   this.timeout(240_000);
