@@ -56,6 +56,9 @@ export interface WorkloadReconcilerDeps {
 /** An Event as the workload controller hands it to the recorder. */
 export type WorkloadEventRecord = RecordedEvent & { host: Omit<HostEvent, "type" | "reason" | "message" | "at" | "count"> };
 
+/** How long a reconcile waiting for its own write's echo waits at most before it looks again (the echo itself wakes it sooner). */
+const ECHO_WAIT_MS = 1_000;
+
 /** What was last published per (workload uid, cluster): the same intent is not sent twice. */
 const signatureOf = (i: PlacementIntent) => JSON.stringify([i.generation, i.replicas, i.podTemplate, i.requirements, i.residencyPolicy, i.residency]);
 
@@ -78,6 +81,12 @@ export class WorkloadReconciler implements Reconciler {
       const [namespace = "", name = ""] = key.split("/");
       this.#metrics.workloadUnschedulable({ namespace, name, unschedulable: false });
       return {};
+    }
+    // Read your writes: the cache does not hold this controller's last write of the
+    // workload yet, so deciding now would start from placements that write replaced.
+    if (d.ownWrites?.awaitsEcho(key)) {
+      d.ownWrites.wakeOnEcho(key);
+      return { requeueAfterMs: ECHO_WAIT_MS };
     }
     const uid = workload.metadata.uid ?? "";
     const now = d.clock.now();

@@ -79,17 +79,38 @@ export function workloadForUid(uid: string, workloads: IndexedCache<SovereignWor
  * The echo can come through the watch before the write's response: while a write of a
  * key is in flight, its decision-relevant updates are held, and once the write returns
  * those that were its echo are dropped and any other wakes the key. Bounded: a few
- * versions per key, forgotten when seen or when the workload goes.
+ * versions per key, forgotten when seen, after `echoTimeoutMs`, or when the workload goes.
+ *
+ * It is also the reconciler's read-your-writes check (client-go's "expectations", as the
+ * ReplicaSet controller keeps them): until the echo of its last write is in the cache,
+ * the cached workload is older than what this controller wrote, and a decision taken from
+ * it would put back the placements that write replaced (seen after a NATS outage: members
+ * back Ready while a failover's status was still on its way, and the workload flapped
+ * between the two placements). `awaitsEcho` says so; `wakeOnEcho` wakes the key when the
+ * echo arrives.
  */
 export class OwnWrites {
-  readonly #written = new Map<string, string[]>();
+  readonly #written = new Map<string, { rv: string; at: number }[]>();
   readonly #inFlight = new Map<string, number>();
   /** key → resourceVersions of updates held while a write of the key was in flight. */
   readonly #held = new Map<string, Set<string>>();
+  /** Keys whose reconcile waits for the echo of this controller's write. */
+  readonly #waiting = new Set<string>();
+  readonly #now: () => number;
+  readonly #echoTimeoutMs: number;
   #wake: (key: string) => void = () => undefined;
   static readonly PER_KEY = 4;
 
-  /** What to call for an update held during a write that turned out not to be its echo. */
+  /**
+   * `echoTimeoutMs` bounds how long a write's echo is waited for: a watch that expired and
+   * relisted delivers the newest object without the intermediate updates, so an echo may never come.
+   */
+  constructor(params: { now?: () => number; echoTimeoutMs?: number } = {}) {
+    this.#now = params.now ?? Date.now;
+    this.#echoTimeoutMs = params.echoTimeoutMs ?? 5_000;
+  }
+
+  /** What to call for an update held during a write that turned out not to be its echo, and for an awaited echo. */
   onWake(wake: (key: string) => void): void {
     this.#wake = wake;
   }
@@ -110,7 +131,7 @@ export class OwnWrites {
   record(key: string, resourceVersion: string | undefined): void {
     if (!resourceVersion) return;
     const list = this.#written.get(key) ?? [];
-    list.push(resourceVersion);
+    list.push({ rv: resourceVersion, at: this.#now() });
     if (list.length > OwnWrites.PER_KEY) list.shift();
     this.#written.set(key, list);
   }
@@ -119,12 +140,31 @@ export class OwnWrites {
   isEcho(key: string, resourceVersion: string | undefined): boolean {
     const list = this.#written.get(key);
     if (!resourceVersion || !list) return false;
-    const i = list.indexOf(resourceVersion);
+    const i = list.findIndex((w) => w.rv === resourceVersion);
     if (i < 0) return false;
     // Versions before it were superseded: their echoes, if any, come before this one.
     list.splice(0, i + 1);
-    if (list.length === 0) this.#written.delete(key);
+    if (list.length === 0) {
+      this.#written.delete(key);
+      if (this.#waiting.delete(key)) this.#wake(key);
+    }
     return true;
+  }
+
+  /** True while a write of `key` is in flight or its echo is not in the cache yet (within the timeout). */
+  awaitsEcho(key: string): boolean {
+    if (this.#inFlight.get(key)) return true;
+    const list = this.#written.get(key);
+    if (!list) return false;
+    const fresh = list.filter((w) => this.#now() - w.at < this.#echoTimeoutMs);
+    if (fresh.length === 0) this.#written.delete(key);
+    else if (fresh.length !== list.length) this.#written.set(key, fresh);
+    return fresh.length > 0;
+  }
+
+  /** Wakes `key` once the echo it awaits has come (the caller requeues too, for an echo that never comes). */
+  wakeOnEcho(key: string): void {
+    this.#waiting.add(key);
   }
 
   /** While a write of `key` is in flight, holds this update instead of passing it; true when held. */
@@ -139,10 +179,11 @@ export class OwnWrites {
   forget(key: string): void {
     this.#written.delete(key);
     this.#held.delete(key);
+    this.#waiting.delete(key);
   }
 
   get size(): number {
-    return this.#written.size + this.#held.size;
+    return this.#written.size + this.#held.size + this.#waiting.size;
   }
 
   #end(key: string, resourceVersion: string | undefined): void {
@@ -152,6 +193,7 @@ export class OwnWrites {
     const held = this.#held.get(key);
     if (resourceVersion && held?.has(resourceVersion)) held.delete(resourceVersion);
     else this.record(key, resourceVersion);
+    if (left === 0 && !this.#written.has(key) && this.#waiting.delete(key)) this.#wake(key);
     if (left > 0 || !held) return;
     this.#held.delete(key);
     // Anything held that no write of ours returned was someone else's change.
