@@ -5,7 +5,7 @@
  * them at once); the controllers read it level-based and are told which key changed.
  */
 import type { Logger } from "pino";
-import type { Heartbeat, PlacementIntent, ReportSource } from "../federation/index.ts";
+import type { ConnectionState, Heartbeat, PlacementIntent, ReportSource } from "../federation/index.ts";
 import { noopSovereignMetrics } from "../metrics/index.ts";
 import type { SovereignMetrics } from "../metrics/index.ts";
 import { systemClock } from "../runtime/index.ts";
@@ -30,6 +30,15 @@ export interface ReportEvent {
   report: MemberReport;
 }
 
+/**
+ * Whether the control plane can hear its members now, and since when: a member's missed
+ * heartbeats count only from then (see controllers/membercluster/desired.ts).
+ */
+export interface HeartbeatFeed {
+  connected: boolean;
+  since: Date;
+}
+
 /** Whether two reports say the same: the agent repeats itself (every pod event, every resync). */
 export function sameReport(a: MemberReport | undefined, b: MemberReport): boolean {
   return a !== undefined && a.desiredReplicas === b.desiredReplicas && a.readyReplicas === b.readyReplicas
@@ -51,9 +60,16 @@ export class ReportBook implements Runnable, EventSource<ReportEvent> {
   readonly #clock: Clock;
   readonly #acks = new IntentAckTracker();
   readonly #refusals = new GuardRefusals();
+  readonly #connection: ConnectionState | undefined;
+  #since: Date;
 
   constructor(params: {
     source: ReportSource; log: Logger; metrics?: SovereignMetrics; clock?: Clock;
+    /**
+     * The control plane's NATS connection. Without it the feed counts as connected since
+     * the book was made (tests that feed it directly).
+     */
+    connection?: ConnectionState;
     /**
      * Whether the host has a workload with this uid. The status stream keeps the newest
      * report of every workload of the last month, deleted ones included: a restart reads
@@ -66,6 +82,18 @@ export class ReportBook implements Runnable, EventSource<ReportEvent> {
     this.#log = params.log;
     this.#metrics = params.metrics ?? noopSovereignMetrics;
     this.#clock = params.clock ?? systemClock;
+    this.#connection = params.connection;
+    this.#since = this.#clock.now();
+    // Cut off, the control plane heard nobody: every member gets a fresh window from the reconnect.
+    this.#connection?.onReconnect(() => {
+      this.#since = this.#clock.now();
+      for (const cluster of this.#heartbeats.keys()) for (const h of this.#onHeartbeat) h(cluster);
+    });
+  }
+
+  /** Whether members can be heard now, and since when (start-up or the last reconnect). */
+  heartbeatFeed(): HeartbeatFeed {
+    return { connected: this.#connection?.connected() ?? true, since: this.#since };
   }
 
   /**
@@ -182,8 +210,13 @@ export class ReportBook implements Runnable, EventSource<ReportEvent> {
       } catch (err) {
         if (signal.aborted) return;
         this.#log.warn({ err, kind }, "report consumer failed; reopening");
+        await new Promise((r) => setTimeout(r, 1000));
+        continue;
       }
-      if (!signal.aborted) await new Promise((r) => setTimeout(r, 1000));
+      // Ended without an error: a reconnect stopped it, to be opened again at once (100 ms: never a busy loop).
+      if (signal.aborted) return;
+      this.#log.info({ kind }, "report consumer ended (NATS reconnected); reopening");
+      await new Promise((r) => setTimeout(r, 100));
     }
   }
 }

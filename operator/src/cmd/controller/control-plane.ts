@@ -12,7 +12,7 @@ import {
   workloadForUid, WorkloadReconciler,
 } from "../../controllers/index.ts";
 import type { WorkloadEventRecord } from "../../controllers/index.ts";
-import { ControlPlaneIntentPublisher, ControlPlaneReportSource, ControlPlaneStreams, FederationClient, LedgerWriter, loadLedgerKeys, parseNatsSecret } from "../../federation/index.ts";
+import { connectionStateOf, ControlPlaneIntentPublisher, ControlPlaneReportSource, ControlPlaneStreams, FederationClient, LedgerWriter, loadLedgerKeys, parseNatsSecret } from "../../federation/index.ts";
 import type { NatsSecret } from "../../federation/index.ts";
 import { auditExportHandler, auditQueryHandler, explainHandler, FederationGrpcServer, secretCredentialSource, simulateHandler } from "../../federation/grpc/index.ts";
 import type { MemberCredentialSource } from "../../federation/grpc/index.ts";
@@ -117,8 +117,11 @@ export async function startControlPlane(params: ControlPlaneParams): Promise<Run
   });
   const streams = new ControlPlaneStreams({ client });
   await streams.ensureShared();
+  // One view of the control plane's NATS link: the report consumers reopen on a reconnect,
+  // and members' heartbeats count from it.
+  const connection = connectionStateOf(client, log);
   const reports = new ReportBook({
-    source: new ControlPlaneReportSource({ client, log }), log: log.child({ component: "reports" }), metrics, clock,
+    source: new ControlPlaneReportSource({ client, log, connection }), log: log.child({ component: "reports" }), metrics, clock, connection,
     knows: (uid) => workloadForUid(uid, workloads) !== undefined,
   });
   // The audit ledger's signing key, loaded (or created at first start) once, before anything is decided.

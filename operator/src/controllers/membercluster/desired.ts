@@ -11,6 +11,10 @@ export const ClusterReason = {
   HeartbeatFresh: "HeartbeatFresh",
   HeartbeatMissed: "HeartbeatMissed",
   NoHeartbeat: "NoHeartbeat",
+  /** Ready kept: the control plane itself is cut off from NATS, so a missing heartbeat says nothing about the member. */
+  ControlPlaneDisconnected: "ControlPlaneDisconnected",
+  /** Ready kept: the control plane reconnected to NATS less than a heartbeat window ago and waits for the member's next one. */
+  ControlPlaneReconnected: "ControlPlaneReconnected",
 } as const;
 
 export interface HeartbeatTiming {
@@ -42,20 +46,39 @@ export interface ClusterDesired {
   requeueAfterMs?: number;
 }
 
-export function clusterDesired({ cluster, last, timing, now }: { cluster: MemberCluster; last: LastHeartbeat | undefined; timing: HeartbeatTiming; now: Date }): ClusterDesired {
+/**
+ * `feed` is whether the control plane can hear members at all, and since when. A member
+ * is judged only on what the control plane could have heard: while it is cut off from
+ * NATS (or for one heartbeat window after it reconnects) a member that was Ready stays
+ * Ready, as the node lifecycle controller stops evicting when it cannot tell a zone's
+ * failure from its own. A restarted nats-server would otherwise make every member
+ * NotReady at once and start failovers that nothing on the members asked for. A member
+ * that was not Ready is never made Ready this way: only a heartbeat does that.
+ */
+export function clusterDesired({ cluster, last, timing, now, feed }: {
+  cluster: MemberCluster; last: LastHeartbeat | undefined; timing: HeartbeatTiming; now: Date;
+  feed?: { connected: boolean; since: Date } | undefined;
+}): ClusterDesired {
   const at = now.getTime();
   const staleAfter = timing.intervalMs * timing.misses;
   const generation = cluster.metadata.generation ?? 0;
   const age = last ? at - last.receivedAt.getTime() : undefined;
-  const ready = age !== undefined && age < staleAfter;
+  const heard = age !== undefined && age < staleAfter;
+  const previous = cluster.status?.conditions?.find((c) => c.type === MEMBER_CLUSTER_CONDITIONS.Ready);
+  const listening = feed ? at - feed.since.getTime() : Infinity;
+  const held = !heard && last !== undefined && previous?.status === "True" && feed !== undefined && (!feed.connected || listening < staleAfter);
+  const ready = heard || held;
   const condition = last === undefined
     ? { status: "False" as const, reason: ClusterReason.NoHeartbeat, message: "no heartbeat received from the member agent" }
-    : ready
+    : heard
       ? { status: "True" as const, reason: ClusterReason.HeartbeatFresh, message: `last heartbeat received ${Math.round(age! / 1000)}s ago` }
-      : { status: "False" as const, reason: ClusterReason.HeartbeatMissed, message: `no heartbeat for ${Math.round(age! / 1000)}s (${timing.misses} intervals of ${timing.intervalMs / 1000}s missed)` };
+      : held && !feed!.connected
+        ? { status: "True" as const, reason: ClusterReason.ControlPlaneDisconnected, message: "the control plane is cut off from NATS and cannot hear this member: Ready is kept until it can" }
+        : held
+          ? { status: "True" as const, reason: ClusterReason.ControlPlaneReconnected, message: `the control plane reconnected to NATS ${Math.round(listening / 1000)}s ago and waits up to ${staleAfter / 1000}s for this member's next heartbeat` }
+          : { status: "False" as const, reason: ClusterReason.HeartbeatMissed, message: `no heartbeat for ${Math.round(age! / 1000)}s (${timing.misses} intervals of ${timing.intervalMs / 1000}s missed)` };
   // Keep an unchanged message across reconciles only when status is unchanged: the age
   // in the message would otherwise force a write on every heartbeat.
-  const previous = cluster.status?.conditions?.find((c) => c.type === MEMBER_CLUSTER_CONDITIONS.Ready);
   const message = previous && previous.status === condition.status && previous.reason === condition.reason ? previous.message : condition.message;
   const conditions = setCondition(cluster.status?.conditions, { type: MEMBER_CLUSTER_CONDITIONS.Ready, ...condition, message, observedGeneration: generation }, now);
 
@@ -72,7 +95,9 @@ export function clusterDesired({ cluster, last, timing, now }: { cluster: Member
   };
 
   const instants: number[] = [];
-  if (ready) instants.push(last!.receivedAt.getTime() + staleAfter);
+  if (heard) instants.push(last!.receivedAt.getTime() + staleAfter);
+  // Held after a reconnect: look again when the window ends (a reconnect or a heartbeat wakes it sooner).
+  if (held && feed!.connected) instants.push(feed!.since.getTime() + staleAfter);
   for (const c of certs) {
     const end = validityEnd(c.validUntil);
     if (end > at) instants.push(end);

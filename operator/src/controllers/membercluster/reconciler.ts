@@ -57,7 +57,7 @@ export class MemberClusterReconciler implements Reconciler {
     await d.ensureMember(name);
     const now = d.clock.now();
     const last = d.reports.lastHeartbeat(name);
-    const state = clusterDesired({ cluster, last, timing: d.timing, now });
+    const state = clusterDesired({ cluster, last, timing: d.timing, now, feed: d.reports.heartbeatFeed() });
     (d.metrics ?? noopSovereignMetrics).memberHeartbeat({ cluster: name, ageSeconds: last ? (now.getTime() - last.receivedAt.getTime()) / 1000 : undefined, ready: state.ready });
     await this.#reportRejected(cluster, state.rejected.map((r) => `${r.field}: ${r.reason}`).join("; "), now);
     const ours = Object.fromEntries(Object.entries(cluster.metadata.labels ?? {}).filter(([k]) => isReservedLabelKey(k)));

@@ -118,31 +118,3 @@ export class NatsReportPublisher implements ReportPublisher {
     await this.#client.publish.status(status);
   }
 }
-
-/** Whether the connection is up now, and a signal after every reconnect (when the agent resyncs). */
-export interface ConnectionState {
-  connected(): boolean;
-  onReconnect(handler: () => void): void;
-}
-
-export function connectionStateOf(client: FederationClient, log?: Logger): ConnectionState {
-  let up = !client.nc.isClosed();
-  const handlers: (() => void)[] = [];
-  void (async () => {
-    for await (const s of client.nc.status()) {
-      if (s.type === "disconnect") {
-        up = false;
-        log?.warn({ server: s.server }, "NATS disconnected");
-      } else if (s.type === "reconnect") {
-        up = true;
-        log?.info({ server: s.server }, "NATS reconnected");
-        for (const h of handlers) h();
-      }
-    }
-  })();
-  void client.nc.closed().then(() => { up = false; });
-  return {
-    connected: () => up && !client.nc.isClosed(),
-    onReconnect: (h) => { handlers.push(h); },
-  };
-}

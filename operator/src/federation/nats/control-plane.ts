@@ -14,6 +14,7 @@ import type { SovereignMetrics } from "../../metrics/index.ts";
 import type { AuditRecord, Heartbeat, IntentPublisher, PlacementIntent, Received, ReportSource, WorkloadStatus } from "../interfaces.ts";
 import { codecs } from "./codecs.ts";
 import type { Codec } from "./codecs.ts";
+import type { ConnectionState } from "./connection.ts";
 import { checkSenderCluster, ensureMemberStreams, ensureSharedStreams } from "./jetstream.ts";
 import type { EnsureOptions, FederationClient } from "./jetstream.ts";
 import type { LedgerWriter } from "./ledger.ts";
@@ -51,11 +52,15 @@ async function* lastPerSubject<T extends { cluster: string }>(params: {
   codec: Codec<T>;
   signal: AbortSignal;
   log?: Logger | undefined;
+  /** Where the open consumption is registered, so a reconnect can end it. */
+  open: Set<{ stop(): void }>;
 }): AsyncGenerator<Received<T>> {
   const consumer = await params.client.js.consumers.get(params.stream, { filter_subjects: params.filter, deliver_policy: DeliverPolicy.LastPerSubject });
   const messages = await consumer.consume();
   const stop = () => void messages.stop();
   params.signal.addEventListener("abort", stop, { once: true });
+  const handle = { stop };
+  params.open.add(handle);
   try {
     for await (const m of messages as AsyncIterable<JsMsg>) {
       let message: T;
@@ -70,6 +75,7 @@ async function* lastPerSubject<T extends { cluster: string }>(params: {
       yield { message, receivedAt: m.time };
     }
   } finally {
+    params.open.delete(handle);
     params.signal.removeEventListener("abort", stop);
     messages.stop();
   }
@@ -78,18 +84,28 @@ async function* lastPerSubject<T extends { cluster: string }>(params: {
 export class ControlPlaneReportSource implements ReportSource {
   readonly #client: FederationClient;
   readonly #log: Logger | undefined;
+  readonly #open = new Set<{ stop(): void }>();
 
-  constructor(params: { client: FederationClient; log?: Logger }) {
+  /**
+   * With `connection`, every reconnect ends the open consumptions, and the report book
+   * opens them again at once: the ordered consumers would otherwise notice the restarted
+   * server only after missing its idle heartbeats (about 30 s without a heartbeat heard,
+   * long enough for every member to look NotReady).
+   */
+  constructor(params: { client: FederationClient; log?: Logger; connection?: ConnectionState }) {
     this.#client = params.client;
     this.#log = params.log;
+    params.connection?.onReconnect(() => {
+      for (const o of [...this.#open]) o.stop();
+    });
   }
 
   heartbeats(signal: AbortSignal): AsyncIterable<Received<Heartbeat>> {
-    return lastPerSubject({ client: this.#client, stream: streams.heartbeats, filter: subjects.allHeartbeats, codec: codecs.heartbeat, signal, log: this.#log });
+    return lastPerSubject({ client: this.#client, stream: streams.heartbeats, filter: subjects.allHeartbeats, codec: codecs.heartbeat, signal, log: this.#log, open: this.#open });
   }
 
   statuses(signal: AbortSignal): AsyncIterable<Received<WorkloadStatus>> {
-    return lastPerSubject({ client: this.#client, stream: streams.status, filter: subjects.allStatus, codec: codecs.status, signal, log: this.#log });
+    return lastPerSubject({ client: this.#client, stream: streams.status, filter: subjects.allStatus, codec: codecs.status, signal, log: this.#log, open: this.#open });
   }
 }
 

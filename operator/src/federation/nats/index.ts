@@ -6,6 +6,7 @@ export * from "./protocol.ts";
 export * from "./codecs.ts";
 export * from "./jetstream.ts";
 export * from "./agent.ts";
+export * from "./connection.ts";
 export * from "./control-plane.ts";
 export * from "./audit-records.ts";
 export * from "./ledger.ts";

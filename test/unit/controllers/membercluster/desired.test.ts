@@ -26,6 +26,34 @@ describe("MemberCluster desired step", () => {
     });
   }
 
+  describe("judged only on what the control plane could hear (its own NATS link)", () => {
+    const wasReady = () => clusterDesired({ cluster: memberCluster({ status: null }), last: hb(1000), timing, now: new Date(NOW - 20_000) }).status;
+    const wasNotReady = () => clusterDesired({ cluster: memberCluster({ status: null }), last: hb(60_000), timing, now: new Date(NOW - 20_000) }).status;
+    const rows = [
+      { what: "cut off from NATS: a Ready member with a stale heartbeat stays Ready", previous: wasReady, feed: { connected: false, since: new Date(NOW - 600_000) }, status: "True", reason: "ControlPlaneDisconnected" },
+      { what: "reconnected 5 s ago: still within the window, Ready kept", previous: wasReady, feed: { connected: true, since: new Date(NOW - 5_000) }, status: "True", reason: "ControlPlaneReconnected" },
+      { what: "reconnected a full window ago and still nothing heard: NotReady", previous: wasReady, feed: { connected: true, since: new Date(NOW - 15_000) }, status: "False", reason: "HeartbeatMissed" },
+      { what: "positive control, listening all along: NotReady", previous: wasReady, feed: { connected: true, since: new Date(NOW - 600_000) }, status: "False", reason: "HeartbeatMissed" },
+      { what: "a member NotReady before is not made Ready by a reconnect", previous: wasNotReady, feed: { connected: true, since: new Date(NOW - 1_000) }, status: "False", reason: "HeartbeatMissed" },
+      { what: "a member NotReady before is not made Ready by a disconnect", previous: wasNotReady, feed: { connected: false, since: new Date(NOW - 1_000) }, status: "False", reason: "HeartbeatMissed" },
+    ];
+    for (const row of rows) {
+      it(row.what, () => {
+        const s = clusterDesired({ cluster: memberCluster({ status: row.previous() }), last: hb(30_000), timing, now: new Date(NOW), feed: row.feed });
+        assert.equal(ready(s)?.status, row.status);
+        assert.equal(ready(s)?.reason, row.reason);
+        assert.equal(s.ready, row.status === "True");
+      });
+    }
+
+    it("a fresh heartbeat makes it HeartbeatFresh whatever the link did, and a held member is looked at again when the window ends", () => {
+      const fresh = clusterDesired({ cluster: memberCluster({ status: wasReady() }), last: hb(1000), timing, now: new Date(NOW), feed: { connected: true, since: new Date(NOW - 2_000) } });
+      assert.equal(ready(fresh)?.reason, "HeartbeatFresh");
+      const held = clusterDesired({ cluster: memberCluster({ status: wasReady() }), last: hb(30_000), timing, now: new Date(NOW), feed: { connected: true, since: new Date(NOW - 5_000) } });
+      assert.equal(held.requeueAfterMs, 10_000);
+    });
+  });
+
   it("times the heartbeat by the control plane's receive time, not the agent's sentAt", () => {
     const last = { ...hb(1000), heartbeat: { ...hb(1000).heartbeat, sentAt: new Date(NOW - 3_600_000) } };
     const s = clusterDesired({ cluster: memberCluster({ status: null }), last, timing, now: new Date(NOW) });
