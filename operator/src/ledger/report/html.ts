@@ -27,7 +27,7 @@ body{font:14px/1.45 system-ui,-apple-system,"Segoe UI",Roboto,sans-serif;color:#
 h1{font-size:22px;margin:0 0 4px}h2{font-size:18px;margin:32px 0 4px;border-top:1px solid #cbd5e1;padding-top:16px}h3{font-size:15px;margin:20px 0 6px}
 .meta{color:#475569;margin:0 0 12px}.uid{color:#64748b;font-family:ui-monospace,monospace;font-size:12px}
 .banner{padding:10px 14px;border-radius:6px;margin:12px 0}.ok{background:#ecfdf5;border:1px solid #10b981}.bad{background:#fef2f2;border:2px solid #dc2626}
-.bad ul{margin:6px 0 0;padding-left:20px}
+.bad ul{margin:6px 0 0;padding-left:20px}.part{background:#fffbeb;border:1px solid #f59e0b}
 table{border-collapse:collapse;margin:4px 0 8px;font-size:13px}th,td{border:1px solid #e2e8f0;padding:3px 8px;text-align:left;vertical-align:top;white-space:nowrap}th{background:#f1f5f9}
 .chips span{display:inline-block;margin:0 8px 4px 0;padding:2px 8px;border-radius:10px;color:#fff;font-weight:600}
 .warn{color:#b91c1c;font-weight:600}.fo{color:#dc2626;font-weight:700}
@@ -41,6 +41,9 @@ export function renderHtml(report: ResidencyReport): string {
     ? `<div class="banner ok"><strong>Verified: no findings.</strong> ${v.records} records in ${v.chains.length} chain${v.chains.length === 1 ? "" : "s"} (${e(v.chains.join(", ") || "none")}), ${v.signatures} signatures, ${v.attestations} member attestations and ${v.placements} placements re-checked offline.</div>`
     : `<div class="banner bad"><strong>Warning: the trail did not verify (${v.findings.length} finding${v.findings.length === 1 ? "" : "s"}).</strong> What follows is read from records that may have been altered, dropped or made up.<ul>${
       v.findings.map((f) => `<li>${f.line ? `line ${f.line}` : `chain ${e(f.chain)}`}${f.recordId ? `, record <code>${e(f.recordId)}</code>` : ""}: ${e(f.problem)}</li>`).join("")}</ul></div>`;
+  const partial = report.truncated.length
+    ? `<div class="banner part"><strong>Partial trail:</strong> ${report.truncated.map((t) => `chain ${e(t.chain)} starts at ${e(instant(t.from))}`).join(", ")} (exported with --since): where workloads ran before that is not in it.</div>`
+    : "";
   const colours = coloursOf(report);
   const body = report.workloads.length === 0
     ? "<p>No workload of this selection has a record in the window.</p>"
@@ -55,6 +58,7 @@ export function renderHtml(report: ResidencyReport): string {
 <h1>Residency report: ${e(title)}</h1>
 <p class="meta">Federation <code>${e(report.federation ?? "-")}</code>, from ${e(instant(report.window.from))} to ${e(instant(report.window.to))} (${duration(Date.parse(report.window.to) - Date.parse(report.window.from))}); generated ${e(instant(report.generatedAt))}.</p>
 ${banner}
+${partial}
 ${body}
 </body></html>
 `;

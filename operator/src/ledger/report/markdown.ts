@@ -28,6 +28,9 @@ export function renderMarkdown(report: ResidencyReport): string {
     for (const f of v.findings) out.push(`> - ${f.line ? `line ${f.line}` : `chain ${e(f.chain)}`}${f.recordId ? `, record \`${e(f.recordId)}\`` : ""}: ${e(f.problem)}`);
   }
   out.push("");
+  if (report.truncated.length) {
+    out.push(`> **Partial trail:** ${report.truncated.map((t) => `chain ${e(t.chain)} starts at ${instant(t.from)}`).join(", ")} (exported with --since): where workloads ran before that is not in it.`, "");
+  }
   if (report.workloads.length === 0) out.push("No workload of this selection has a record in the window.", "");
   for (const w of report.workloads) out.push(...workload(w));
   return `${out.join("\n").trimEnd()}\n`;

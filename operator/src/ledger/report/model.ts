@@ -13,7 +13,7 @@
 import { validityEnd } from "../../scheduler/index.ts";
 import { parseLine, ShapeError } from "../parse.ts";
 import { PlacementAction, RecordType } from "../record.ts";
-import type { AttestationBody, FactsBody, LedgerRecord, PlacementBody } from "../record.ts";
+import type { AttestationBody, FactsBody, HeadBody, LedgerRecord, PlacementBody } from "../record.ts";
 import { splitLines, verifyLedger } from "../verify.ts";
 import type { Finding, VerifyReport } from "../verify.ts";
 
@@ -154,6 +154,12 @@ export interface ResidencyReport {
   /** "all", or the workload asked for ("namespace/name" or "name"). */
   selection: string;
   window: { from: string; to: string };
+  /**
+   * Chains this export holds only from a later position on (exported with --since): what
+   * was placed before `from` is not in the trail, so a workload may have run where the
+   * report cannot say.
+   */
+  truncated: { chain: string; from: string }[];
   verification: VerificationSummary;
   workloads: WorkloadReport[];
 }
@@ -209,7 +215,9 @@ export function buildReport({ records, verification, selection, since, until, ge
   const heads = records.filter((r) => r.record.type === RecordType.Head);
   // The trail speaks up to its export (the heads' time), else up to its last record.
   const trailEnd = maxTime([...heads, ...chainRecords].map((r) => r.record.time)) ?? generatedAt.toISOString();
-  const trailStart = minTime(chainRecords.map((r) => r.record.time)) ?? trailEnd;
+  // It starts where its export says it does (--since), else at its first record; key records come along from before.
+  const exportedSince = minTime(heads.map((h) => (h.record.body as HeadBody).since).filter((t): t is string => t !== null));
+  const trailStart = exportedSince ?? minTime(chainRecords.filter((r) => r.record.type !== RecordType.Key).map((r) => r.record.time)) ?? minTime(chainRecords.map((r) => r.record.time)) ?? trailEnd;
   const windowTo = until && until.getTime() < ms(trailEnd) ? until.getTime() : ms(trailEnd);
   const windowFrom = Math.min(since ? since.getTime() : ms(trailStart), windowTo);
 
@@ -234,12 +242,20 @@ export function buildReport({ records, verification, selection, since, until, ge
     .filter((w) => w.stays.length > 0 || w.moves.length > 0 || w.attestation.total > 0)
     .sort((a, b) => cmp(a.workload.namespace, b.workload.namespace) || cmp(a.workload.name, b.workload.name) || cmp(a.workload.uid, b.workload.uid));
 
+  const bySeq = new Map(chainRecords.map((r) => [`${r.record.chain}:${r.record.seq}`, r.record]));
+  const truncated = heads.flatMap(({ record }) => {
+    const first = (record.body as HeadBody).first;
+    const at = first && first.seq > 1 ? bySeq.get(`${record.chain}:${first.seq}`) : undefined;
+    return at ? [{ chain: record.chain, from: at.time }] : [];
+  }).sort((a, b) => cmp(a.chain, b.chain));
+
   const c = verification.checked;
   return {
     federation: c.federation,
     generatedAt: generatedAt.toISOString(),
     selection: selection.all ? "all" : selection.namespace ? `${selection.namespace}/${selection.name}` : selection.name,
     window: { from: iso(windowFrom), to: iso(windowTo) },
+    truncated,
     verification: {
       clean: verification.findings.length === 0,
       findings: verification.findings,

@@ -99,6 +99,19 @@ describe("residency report: what a verified trail says each workload did", () =>
     assert.equal(w.attestation.members.find((m) => m.cluster === "ovh-par-1")!.attestations, 5, "attestations 09:11:30 to 09:19:30");
   });
 
+  it("says when the export starts after its chains' start (exported with --since), and reports nothing before it", async () => {
+    assert.deepEqual(r.truncated, [], "a whole trail");
+    const { trail } = failoverTrail({ attestations: false });
+    const partial = report(trail.export({ at: T0 + 60 * MIN, since: T0 + 20 * MIN }).data);
+    assert.equal(partial.verification.clean, true, JSON.stringify(partial.verification.findings));
+    assert.deepEqual(partial.truncated, [{ chain: "FR", from: at(T0 + 30 * MIN) }], "DE's chain starts with the failover, inside the export");
+    assert.deepEqual(partial.window, { from: at(T0 + 20 * MIN), to: at(T0 + 60 * MIN) }, "the window starts where the export does, not at the key records that came along");
+    assert.deepEqual(stays(web(partial)), [
+      ["ionos-fra-1", "DE", at(T0 + 30 * MIN), at(T0 + 45 * MIN), 3, false],
+      ["ionos-fra-1", "DE", at(T0 + 45 * MIN), at(T0 + 60 * MIN), 4, true],
+    ], "ovh-par-1's placement is before the export: the report cannot know it ran there");
+  });
+
   it("an --until past the export claims nothing after it", async () => {
     const later = report(data, { until: T0 + 5 * 60 * MIN });
     assert.equal(later.window.to, at(T0 + 60 * MIN));

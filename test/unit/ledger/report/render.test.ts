@@ -35,6 +35,14 @@ describe("residency report: Markdown", () => {
     assert.match(md, /^> - line 6, record `[^`]+`: hash /m);
   });
 
+  it("says a trail exported with --since is partial, and from when", async () => {
+    const { trail } = failoverTrail({ attestations: false });
+    const report = reportOf(trail.export({ at: T0 + 60 * MIN, since: T0 + 20 * MIN }).data);
+    assert.ok(renderMarkdown(report).includes("> **Partial trail:** chain FR starts at 2026-11-28 09:30:00Z (exported with --since): where workloads ran before that is not in it."));
+    assert.ok(renderHtml(report).includes('<div class="banner part"><strong>Partial trail:</strong> chain FR starts at 2026-11-28 09:30:00Z'));
+    assert.ok(!renderMarkdown(reportOf(failoverTrail().data)).includes("Partial trail"));
+  });
+
   it("escapes what the trail says: a hostile name stays one cell of text", async () => {
     assert.equal(escapeMarkdown("a|b*c_[d](e)<f>\n`g`"), "a\\|b\\*c\\_\\[d\\](e)\\<f\\> \\`g\\`");
     const evil = "x|y<b>**z**";

@@ -101,14 +101,22 @@ export class Trail {
     for (let t = from; t <= to; t += everyMs) this.attest({ at: t, member, workload, pods });
   }
 
-  /** The export as 'audit export' writes it: the chains in country order, then a head per chain signed at `at`. */
-  export({ at }: { at: number }): { lines: string[]; data: Buffer } {
+  /**
+   * The export as 'audit export' writes it: the chains in country order, then a head per
+   * chain signed at `at`. With `since`, as the control plane exports from a time: each
+   * chain's key records, then its records from `since` on.
+   */
+  export({ at, since }: { at: number; since?: number }): { lines: string[]; data: Buffer } {
     const chains = [...this.#tails.keys()].sort();
-    const records = chains.flatMap((c) => this.#records.filter((r) => r.chain === c));
-    const heads = chains.map((chain) => headRecord({
-      federation: FEDERATION, chain, first: this.#firsts.get(chain), last: this.#records.filter((r) => r.chain === chain).at(-1),
-      since: undefined, until: undefined, time: new Date(at), signer: this.key,
-    }));
+    const inRange = (r: LedgerRecord) => since === undefined || Date.parse(r.time) >= since;
+    const records = chains.flatMap((c) => this.#records.filter((r) => r.chain === c && (inRange(r) || r.type === RecordType.Key)));
+    const heads = chains.map((chain) => {
+      const mine = this.#records.filter((r) => r.chain === chain && inRange(r));
+      return headRecord({
+        federation: FEDERATION, chain, first: since === undefined ? this.#firsts.get(chain) : mine[0], last: mine.at(-1),
+        since: since === undefined ? undefined : new Date(since), until: undefined, time: new Date(at), signer: this.key,
+      });
+    });
     const lines = [...records, ...heads].map(lineOf);
     return { lines, data: Buffer.from(`${lines.join("\n")}\n`) };
   }
