@@ -155,9 +155,9 @@ export interface ResidencyReport {
   selection: string;
   window: { from: string; to: string };
   /**
-   * Chains this export holds only from a later position on (exported with --since): what
-   * was placed before `from` is not in the trail, so a workload may have run where the
-   * report cannot say.
+   * Chains this export holds only from a later position on (exported with --since, which
+   * `from` is): what was placed before it is not in the trail, so a workload may have run
+   * where the report cannot say.
    */
   truncated: { chain: string; from: string }[];
   verification: VerificationSummary;
@@ -244,9 +244,9 @@ export function buildReport({ records, verification, selection, since, until, ge
 
   const bySeq = new Map(chainRecords.map((r) => [`${r.record.chain}:${r.record.seq}`, r.record]));
   const truncated = heads.flatMap(({ record }) => {
-    const first = (record.body as HeadBody).first;
+    const { first, since: exportedFrom } = record.body as HeadBody;
     const at = first && first.seq > 1 ? bySeq.get(`${record.chain}:${first.seq}`) : undefined;
-    return at ? [{ chain: record.chain, from: at.time }] : [];
+    return at ? [{ chain: record.chain, from: exportedFrom ?? at.time }] : [];
   }).sort((a, b) => cmp(a.chain, b.chain));
 
   const c = verification.checked;

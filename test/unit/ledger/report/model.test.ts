@@ -104,7 +104,7 @@ describe("residency report: what a verified trail says each workload did", () =>
     const { trail } = failoverTrail({ attestations: false });
     const partial = report(trail.export({ at: T0 + 60 * MIN, since: T0 + 20 * MIN }).data);
     assert.equal(partial.verification.clean, true, JSON.stringify(partial.verification.findings));
-    assert.deepEqual(partial.truncated, [{ chain: "FR", from: at(T0 + 30 * MIN) }], "DE's chain starts with the failover, inside the export");
+    assert.deepEqual(partial.truncated, [{ chain: "FR", from: at(T0 + 20 * MIN) }], "DE's chain starts with the failover, inside the export");
     assert.deepEqual(partial.window, { from: at(T0 + 20 * MIN), to: at(T0 + 60 * MIN) }, "the window starts where the export does, not at the key records that came along");
     assert.deepEqual(stays(web(partial)), [
       ["ionos-fra-1", "DE", at(T0 + 30 * MIN), at(T0 + 45 * MIN), 3, false],
