@@ -4,8 +4,9 @@ import type { Clock } from "../../runtime/index.ts";
 import type { InputReader } from "../../scheduler/index.ts";
 import { InputError } from "../../scheduler/index.ts";
 import { runAudit } from "./audit.ts";
-import { auditLedgerUsage, isAuditLedgerCommand, runAuditLedger, type LedgerFiles } from "./audit-ledger.ts";
+import { auditLedgerUsage, isAuditLedgerCommand, runAuditLedger, type AuditLedgerEnvironment, type LedgerFiles } from "./audit-ledger.ts";
 import { runClusters } from "./clusters.ts";
+import { runReport } from "./report.ts";
 import { type CommandName, COMMANDS, isCommandName, parseCommand, ROOT_USAGE, usageOf } from "./commands.ts";
 import { complete, formatCompletion, SHELLS } from "./completion.ts";
 import { clientParamsOf, type ClientParams, type ControlPlaneClient } from "./control-plane.ts";
@@ -53,6 +54,19 @@ function usageFor(command: string | undefined, sub?: string): string {
   if (command === "simulate") return SIMULATE_USAGE;
   if (command === "token") return TOKEN_USAGE;
   return isCommandName(command) ? usageOf(COMMANDS[command]) : USAGE;
+}
+
+/** What the ledger commands (audit export|verify|keys, report) need: files and the control plane's export. */
+function ledgerEnvironment(env: CliEnvironment): AuditLedgerEnvironment {
+  return {
+    stdout: env.stdout, stderr: env.stderr, environment: env.environment, now: env.clock.now(),
+    ...(env.files ? { files: env.files } : {}),
+    connect: async (conn) => {
+      const client = env.controlPlane(await clientParamsOf(conn, env.reader.readFile));
+      if (!client.exportLedger) throw new CommandError(FailureKind.Refused, "this client cannot export the audit ledger");
+      return { exportLedger: (req) => client.exportLedger!(req), close: () => client.close() };
+    },
+  };
 }
 
 /** The innermost cause's words: "fetch failed" alone does not say the port was closed. */
@@ -158,15 +172,7 @@ async function dispatch(command: string | undefined, args: readonly string[], en
     }
     case "audit": {
       if (isAuditLedgerCommand(args[0])) {
-        return runAuditLedger(args[0], args.slice(1), {
-          stdout: env.stdout, stderr: env.stderr, environment: env.environment, now: env.clock.now(),
-          ...(env.files ? { files: env.files } : {}),
-          connect: async (conn) => {
-            const client = env.controlPlane(await clientParamsOf(conn, env.reader.readFile));
-            if (!client.exportLedger) throw new CommandError(FailureKind.Refused, "this client cannot export the audit ledger");
-            return { exportLedger: (req) => client.exportLedger!(req), close: () => client.close() };
-          },
-        });
+        return runAuditLedger(args[0], args.slice(1), ledgerEnvironment(env));
       }
       const options = parseAuditOptions({ args, environment: env.environment, now: env.clock.now() });
       if (options === "help") return help(env, command);
@@ -177,6 +183,8 @@ async function dispatch(command: string | undefined, args: readonly string[], en
       }
       return ExitStatus.Ok;
     }
+    case "report":
+      return runReport(args, ledgerEnvironment(env));
     case "completion": {
       const { values, positionals } = parseCommand(COMMANDS.completion, args);
       if (values.help) return help(env, command);

@@ -82,6 +82,23 @@ export const COMMANDS = {
     ],
     notes: `Reads the workload's records from the control plane's audit stream, oldest first,\nthrough the host's API server with your kubeconfig's identity (query.sovereignty.eu:\nRBAC get on sovereignworkloads/audit, e.g. the sovereign-auditor role); --grpc-* ask\nthe gRPC AuditService directly instead. Records outlive the workload: a deleted\nworkload's trail is still shown.\n\nThe signed ledger: 'audit export' (JSON Lines), 'audit verify FILE' (offline) and\n'audit keys'; each has its own --help.\n\n${LIVE_EXIT}`,
   },
+  report: {
+    name: "report",
+    summary: "a residency report per workload from the signed ledger: where it ran, certifications, moves, attestation gaps",
+    args: "WORKLOAD | --all",
+    flags: [
+      { name: "all", description: "every workload of the trail" },
+      { name: "namespace", short: "n", value: "NS", description: "the workload's namespace (default: a workload of that name in any namespace; WORKLOAD may also be NS/NAME)", complete: "none" },
+      { name: "since", value: "TIME", description: "from this time (RFC 3339, YYYY-MM-DD) or this long ago (90s, 30m, 24h, 7d); default: the trail's start", complete: "none" },
+      { name: "until", value: "TIME", description: "up to this time (RFC 3339 or YYYY-MM-DD); default: the trail's end (its export)", complete: "none" },
+      { name: "from", value: "FILE", description: "an exported trail (kubectl sovereign audit export -o FILE): works offline; default: export it from the control plane (--grpc-*)", complete: "file" },
+      outputFlag(["md", "html", "json"], "md"),
+      { name: "attestation-period", value: "DURATION", description: "a member holding replicas and not attesting for longer is a gap (default 5m, the agents' period)", complete: "none" },
+      { name: "trust", value: "KEYID", multiple: true, description: "a signing key id obtained out of band, as for 'audit verify' (repeatable)", complete: "none" },
+      ...GRPC_FLAGS, HELP_FLAG,
+    ],
+    notes: `Verifies the trail first (as 'audit verify' does) and reads it into, per workload: the\ncountries and clusters it ran in with time ranges and replicas, the certifications each\nplacement relied on and whether they were valid then (or lapsed while it ran), every move\nwith its reason and who decided, and how the members' own signed attestations cover the\ntime they held replicas. A trail with findings is still reported, with the findings at\nthe top. -o html is one self-contained page (no script, nothing fetched) with a\ntimeline: countries as lanes, replicas over time, failovers marked.\n\nExit status: 0 reported from a trail without findings, 1 reported but the trail has\nfindings (or the control plane failed, or no such workload), 2 usage error or bad input.`,
+  },
   simulate: {
     name: "simulate",
     summary: "where would these workloads' replicas go, and why not elsewhere (offline)",

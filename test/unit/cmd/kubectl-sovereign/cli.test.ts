@@ -57,8 +57,8 @@ describe("kubectl sovereign command line", () => {
   it("lists every command in --help, with exit status 0", async () => {
     const e = testEnv();
     assert.equal(await runCli({ argv: ["--help"], env: e }), 0);
-    for (const name of ["status", "explain", "clusters", "audit", "simulate", "token", "completion"]) assert.match(e.stdoutText(), new RegExp(`^  ${name} `, "m"));
-    assert.equal(COMMAND_NAMES.length, 7);
+    for (const name of ["status", "explain", "clusters", "audit", "report", "simulate", "token", "completion"]) assert.match(e.stdoutText(), new RegExp(`^  ${name} `, "m"));
+    assert.equal(COMMAND_NAMES.length, 8);
   });
 
   for (const name of COMMAND_NAMES) {
