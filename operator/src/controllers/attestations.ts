@@ -3,8 +3,8 @@
  *
  * MemberKeys declares each member's attestation key (the public half of its NATS nkey) as
  * a `member-key` record in the chain of the member's country: for every member known when
- * this control plane starts leading, and for any other member the first time one of its
- * attestations arrives. Declared once: the declaration is remembered on the member-keys
+ * this control plane starts leading, for a member that joins, and for any other member the
+ * first time one of its attestations arrives. Declared once: the declaration is remembered on the member-keys
  * stream (newest per member), so a restart or a new leader does not declare it again; a
  * changed key, or a member now in another country, is declared anew.
  *
@@ -62,6 +62,11 @@ export class MemberKeys {
     this.#append = params.append;
     this.#clock = params.clock;
     this.#log = params.log;
+  }
+
+  /** Forgets what was looked up for `member`: the next ensure reads its key again (a Join may have handed out another identity). */
+  forget(member: string): void {
+    this.#known.delete(member);
   }
 
   /** The member's current key, declared in its country's chain first if it was not; undefined when the host knows no key or no country for it. */
@@ -128,6 +133,7 @@ export class AttestationAppender implements Runnable {
   readonly #log: Logger;
   /** The seq last appended per member, by this process. */
   readonly #lastSeq = new Map<string, number>();
+  #leading = false;
 
   constructor(params: {
     deliveries: (signal: AbortSignal) => AsyncIterable<AttestationDelivery>;
@@ -147,7 +153,22 @@ export class AttestationAppender implements Runnable {
     this.#log = params.log;
   }
 
+  /**
+   * A member joined (on whichever replica served the Join): its key is read again, and
+   * declared now when this replica leads; otherwise the leader declares it at the
+   * member's first attestation.
+   */
+  memberJoined(member: string): void {
+    this.#keys.forget(member);
+    if (!this.#leading) return;
+    this.#keys.ensure(member).catch((err: unknown) => this.#log.warn({ err, member }, "could not declare a joined member's attestation key yet"));
+  }
+
   async start(signal: AbortSignal): Promise<void> {
+    this.#leading = true;
+    signal.addEventListener("abort", () => {
+      this.#leading = false;
+    }, { once: true });
     // Members the host knows now get their keys declared before anything they attest.
     for (const mc of this.#clusters.list()) {
       if (signal.aborted) return;
@@ -159,8 +180,9 @@ export class AttestationAppender implements Runnable {
       } catch (err) {
         if (signal.aborted) return;
         this.#log.warn({ err }, "reading member attestations failed; starting again");
-        await this.#clock.sleep(1000, signal).catch(() => undefined);
       }
+      // Ended or failed without being stopped (the connection closed): read again, not in a tight loop.
+      await this.#clock.sleep(1000, signal).catch(() => undefined);
     }
   }
 

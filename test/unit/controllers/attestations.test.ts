@@ -10,7 +10,7 @@ import type { AttestationDelivery, DeclaredMemberKey } from "../../../operator/s
 import { canonicalBytes, RecordType, signAttestation, SigningKey } from "../../../operator/src/ledger/index.ts";
 import type { Attestation, AttestationBody, Body } from "../../../operator/src/ledger/index.ts";
 import type { AttestationResult } from "../../../operator/src/metrics/index.ts";
-import { TestClock } from "../../../operator/src/runtime/index.ts";
+import { TestClock, waitFor } from "../../../operator/src/runtime/index.ts";
 import type { Cache } from "../../../operator/src/runtime/index.ts";
 import { memberCluster } from "../../support/builders.ts";
 
@@ -109,6 +109,27 @@ describe("control plane: member attestations appended to the ledger", () => {
       assert.deepEqual(s.metrics, [c.reason]);
     });
   }
+
+  it("declares the keys of the members known when it starts leading, and of a member that joins only while it leads", async () => {
+    const s = setup();
+    s.appender.memberJoined("ovh-par-1");
+    await new Promise((r) => setImmediate(r));
+    assert.equal(s.appended.length, 0, "not leading: the leader declares it");
+    const stop = new AbortController();
+    const running = s.appender.start(stop.signal);
+    try {
+      await waitFor(() => s.appended.length === 2, { what: "both known members declared", timeoutMs: 2000, intervalMs: 1 });
+      assert.deepEqual(s.appended.map((e) => [e.chain, e.type]), [["FR", RecordType.MemberKey], ["DE", RecordType.MemberKey]]);
+      // A member that joins with a new identity is declared at once.
+      s.keys["ovh-par-1"] = SigningKey.generate();
+      s.appender.memberJoined("ovh-par-1");
+      await waitFor(() => s.appended.length === 3, { what: "the joined member's new key declared", timeoutMs: 2000, intervalMs: 1 });
+      assert.equal((s.appended[2]!.body as { keyId: string }).keyId, s.keys["ovh-par-1"]!.keyId);
+    } finally {
+      stop.abort();
+      await running;
+    }
+  });
 
   it("asks for redelivery when the ledger cannot be written, and appends it when it can", async () => {
     let failing = true;

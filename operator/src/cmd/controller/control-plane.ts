@@ -223,6 +223,7 @@ export async function startControlPlane(params: ControlPlaneParams): Promise<Run
       host,
       credentials: memberCredentials,
       natsServers: [options.natsUrl], natsCaPem, prepareMember: ensureMember, clock, log, tokenNamespace: options.namespace,
+      onJoined: (cluster) => attestations.memberJoined(cluster),
     },
     handlers,
     log,
