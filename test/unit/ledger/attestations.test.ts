@@ -25,7 +25,7 @@ function attestation(over: Partial<Attestation> & { seq: number; at: number }): 
 }
 
 /** One FR chain: the host's key, then `entries` (member keys and attestations), then its head. */
-function chain(entries: { type: RecordType; id: string; body: Body; at: number }[]): { lines: string[]; records: LedgerRecord[]; data: Buffer } {
+function chain(entries: { type: RecordType; id: string; body: Body; at: number }[]): { lines: string[]; records: LedgerRecord[]; data: Buffer; host: SigningKey } {
   const host = SigningKey.generate();
   const records: LedgerRecord[] = [];
   let tail: ChainTail | undefined;
@@ -37,7 +37,7 @@ function chain(entries: { type: RecordType; id: string; body: Body; at: number }
   for (const e of entries) push(nextRecord({ federation: FED, chain: "FR", tail, type: e.type, id: e.id, time: new Date(e.at), body: e.body, signer: host }));
   const head = headRecord({ federation: FED, chain: "FR", first: records[0], last: records.at(-1), since: undefined, until: undefined, time: new Date(T0 + 3_600_000), signer: host });
   const lines = [...records, head].map(lineOf);
-  return { lines, records, data: Buffer.from(`${lines.join("\n")}\n`) };
+  return { lines, records, data: Buffer.from(`${lines.join("\n")}\n`), host };
 }
 
 const declare = (m: ReturnType<typeof member>, at: number, name = "ovh-par-1") =>
@@ -125,6 +125,25 @@ describe("ledger: member attestations signed with the member's NATS nkey", () =>
     // A declaration whose key id is not its public key's is a finding of its own.
     const lying = chain([{ ...declare(a, T0 + 1000), body: { member: "ovh-par-1", keyId: b.key.keyId, publicKey: a.publicKey } }]);
     assert.match(verifyLedger({ data: lying.data }).findings[0]?.problem ?? "", /is not the id of the public key it declares/);
+  });
+
+  it("checks the attestations of an export --since with the member key declared before the range, which the export carries like the chain's keys", () => {
+    const m = member();
+    const full = chain([
+      declare(m, T0 + 1000),
+      attest(signAttestation(attestation({ seq: T0 + 2000, at: T0 + 2000 }), m.key), T0 + 2100),
+      attest(signAttestation(attestation({ seq: T0 + 12_000, at: T0 + 12_000 }), m.key), T0 + 12_100),
+    ]);
+    const [key, memberKey, , inRange] = full.records;
+    const exported = (keep: LedgerRecord[]) => {
+      const head = headRecord({ federation: FED, chain: "FR", first: inRange, last: inRange, since: new Date(T0 + 10_000), until: undefined, time: new Date(T0 + 3_600_000), signer: full.host });
+      return Buffer.from(`${[...keep, head].map(lineOf).join("\n")}\n`);
+    };
+    const report = verifyLedger({ data: exported([key!, memberKey!, inRange!]) });
+    assert.deepEqual(report.findings, []);
+    assert.equal(report.checked.attestations, 1);
+    // Without the member key (an export that left it out) the attestation cannot be checked.
+    assert.match(verifyLedger({ data: exported([key!, inRange!]) }).findings.map((f) => f.problem).join("\n"), /whose key no member-key record declares/);
   });
 
   it("reports the silences between a workload's attestations longer than the period plus slack, as gaps and not findings", () => {
