@@ -208,7 +208,14 @@ export async function startControlPlane(params: ControlPlaneParams): Promise<Run
       const given = options.memberNatsKeys?.[member];
       if (given) return given;
       const secret = await memberCredentials(member);
-      return secret ? memberSigningKey(secret).publicKey : undefined;
+      if (!secret) return undefined;
+      try {
+        return memberSigningKey(secret).publicKey;
+      } catch (err) {
+        // Credentials with no usable nkey: the member has no attestation key (its attestations are dropped as no_key), nothing to retry.
+        log.warn({ err, member }, "the member's NATS credentials hold no usable nkey");
+        return undefined;
+      }
     },
     clusters: clusters as Cache<MemberCluster>, index: new MemberKeyIndex({ client }), append: appendToLedger, clock, log: log.child({ component: "member-keys" }),
   });
