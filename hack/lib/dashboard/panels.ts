@@ -220,6 +220,14 @@ export const ROWS: readonly RowSpec[] = [
         description: "99th percentile of the time from publishing an intent until the member's agent applied it (its Deployment) and acknowledged it, per member. This is how long a placement change takes to reach the member; a member that was disconnected shows its backlog here.",
         queries: [{ expr: quantile({ q: 0.99, def: M.intentAckDuration, by: ["cluster"] }), legend: "{{cluster}}" }],
       },
+      {
+        kind: "timeseries", title: "Member attestations into the ledger", unit: "ops", width: 24,
+        description: "Member attestations (what runs on each member, signed by the member's own NATS key) the control plane appended to the audit ledger per second, and those it dropped by reason: malformed, wrong_subject, unknown_member, no_key, bad_signature, replay. Any drop is a member saying something the host cannot verify, or someone speaking for it; none appended while agents run means the leader is not consuming them.",
+        queries: [
+          { expr: `sum(${rate(M.attestationsAppended)})`, legend: "appended" },
+          { expr: `sum by (reason) (${rate(M.attestationsDropped)})`, legend: "dropped {{reason}}" },
+        ],
+      },
     ],
   },
   {

@@ -35,6 +35,10 @@ export function natsComponent(opts: { layout: Layout; tools: Tools }): { compone
       ensurePki({ pki });
       mkdirSync(dir, { recursive: true });
       writeFileSync(conf, render(), { mode: 0o600 });
+      // The members' public nkeys, as this config declares them: the keys the control
+      // plane checks member attestations against (--member-nats-keys).
+      const keys = natsPublicKeys(pki);
+      writeFileSync(memberNkeysFile(layout), `${JSON.stringify(Object.fromEntries(members.map((m) => [m, keys[m]])), null, 2)}\n`);
     },
     // A server started before TLS and auth existed, or for other members, must not be
     // reused silently: JetStream's store survives the restart.
@@ -50,6 +54,11 @@ export function natsComponent(opts: { layout: Layout; tools: Tools }): { compone
       ...securityEnv(pki),
     },
   };
+}
+
+/** Where `prepare` writes each member's public nkey for the control plane. */
+export function memberNkeysFile(layout: Pick<Layout, "stateDir">): string {
+  return path.join(layout.stateDir, "nats", "member-nkeys.json");
 }
 
 function permissionsBlock(p: NatsPermissions): string {

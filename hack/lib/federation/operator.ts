@@ -2,6 +2,7 @@ import { existsSync } from "node:fs";
 import path from "node:path";
 import type { Component } from "./component.ts";
 import { httpGet } from "./http.ts";
+import { memberNkeysFile } from "./nats.ts";
 import { readKubeconfigAuth } from "./kwok.ts";
 import { agentComponentName, CONTROL_PLANE_COMPONENT, type ClusterLayout, type Layout } from "./layout.ts";
 import { CONTROL_PLANE_IDENTITY, pkiLayout } from "./security.ts";
@@ -26,6 +27,15 @@ export const AGENT_NODE_FLAGS: readonly string[] = ["--max-semi-space-size=1"];
 
 /** Local runs use the defaults, written out so the log shows what was asked for. */
 const HEARTBEAT = ["--heartbeat-interval", "5s"];
+
+/**
+ * Each workload attested at least every 10 s locally (the default is 5 minutes), so that
+ * an agent stopped for half a minute shows as a gap in an export of the trail;
+ * SOV_ATTESTATION_INTERVAL overrides it (a benchmark of many workloads may want 5m).
+ */
+function attestationInterval(): string[] {
+  return ["--attestation-interval", process.env.SOV_ATTESTATION_INTERVAL || "10s"];
+}
 
 /** A Node 24 that runs .ts directly: this process's own when it is one, else the repo's pinned one. */
 export function nodeBinary(root: string): string {
@@ -97,6 +107,7 @@ export function controlPlaneComponent(opts: { layout: Layout; node: string; kube
         "--query-listen", `127.0.0.1:${layout.queryPort}`,
         "--query-cert", pki.queryServer.cert,
         "--query-key", pki.queryServer.key,
+        "--member-nats-keys", memberNkeysFile(layout),
       ],
       log: path.join(layout.logDir, "control-plane.log"),
       ports: [layout.grpcPort, layout.controlPlaneMetricsPort, layout.queryPort],
@@ -128,6 +139,7 @@ export function agentComponent(opts: { layout: Layout; cluster: ClusterLayout; n
         "--nats-creds", pki.natsSeeds[cluster.name]!,
         "--metrics-listen", `127.0.0.1:${port}`,
         ...HEARTBEAT,
+        ...attestationInterval(),
       ],
       log: path.join(layout.logDir, `${name}.log`),
       ports: [port],

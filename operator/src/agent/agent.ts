@@ -12,6 +12,8 @@ import { noopAgentMetrics } from "../metrics/index.ts";
 import type { AgentMetrics, ControllerMetrics, QueueMetricsProvider } from "../metrics/index.ts";
 import { Controller, ExponentialFailureRateLimiter, BucketRateLimiter, MaxOfRateLimiter } from "../runtime/index.ts";
 import type { Clock, Informer, Manager, Runnable } from "../runtime/index.ts";
+import { Attestations } from "./attestations.ts";
+import type { AttestationSink } from "./attestations.ts";
 import { GuardParamSync } from "./guard.ts";
 import { Heartbeats } from "./heartbeat-loop.ts";
 import { IntentCache } from "./intents.ts";
@@ -48,6 +50,8 @@ export interface AgentDeps {
   statusDelayMs?: number;
   /** The agent's own namespace (its --namespace option), where the guard's parameter lives; default GUARD_PARAM's. */
   namespace?: string;
+  /** Where the member's signed attestations go, and how often each workload is attested at least; none: no attestations. */
+  attestations?: { sink: Promise<AttestationSink>; intervalMs?: number };
 }
 
 /** Per workload: 250 ms doubling to 30 s (a refusal such as a quota is retried, never hammered); 10 retries/s overall. */
@@ -67,6 +71,7 @@ export class Agent {
   readonly #d: AgentDeps;
   readonly #guard: GuardParamSync;
   readonly #heartbeats: Heartbeats;
+  readonly #attestations: Attestations | undefined;
   readonly #link: { value?: FederationLink; failed?: unknown } = {};
   readonly #index = { deployments: new UidIndex(), pods: new UidIndex() };
 
@@ -81,10 +86,14 @@ export class Agent {
       cluster: deps.cluster, agentVersion: deps.agentVersion, member: deps.member, link: deps.federation,
       clock: deps.clock, log, metrics, intervalMs: deps.heartbeatIntervalMs ?? 5_000,
     });
+    this.#attestations = deps.attestations
+      ? new Attestations({ cluster: deps.cluster, sink: deps.attestations.sink, clock: deps.clock, log: log.child({ component: "attestations" }), ...(deps.attestations.intervalMs ? { intervalMs: deps.attestations.intervalMs } : {}) })
+      : undefined;
     this.reconciler = new WorkloadReconciler({
       cluster: deps.cluster, member: deps.member, intents: this.intents,
       deployments: deps.deployments, pods: deps.pods, namespaces: deps.namespaces, index: this.#index,
       link: deps.federation, clock: deps.clock, log, metrics,
+      ...(this.#attestations ? { attestations: this.#attestations } : {}),
     });
     this.controller = new Controller({
       name: "member-agent", reconciler: this.reconciler, workers: deps.workers ?? 16, clock: deps.clock, log,
@@ -97,7 +106,7 @@ export class Agent {
 
   /** Every runnable, for `Manager.add`: the caches first (the Manager starts and syncs those before the rest). */
   get runnables(): Runnable[] {
-    return [this.#d.deployments, this.#d.pods, this.#d.namespaces, this.intents, this.controller, this.#heartbeats, this.#guard];
+    return [this.#d.deployments, this.#d.pods, this.#d.namespaces, this.intents, this.controller, this.#heartbeats, this.#guard, ...(this.#attestations ? [this.#attestations] : [])];
   }
 
   addTo(manager: Manager): void {

@@ -1,5 +1,7 @@
 /** The member agent: a controller keyed by workload uid that keeps the member equal to its intents, plus status, heartbeats and the residency guard's parameter. */
 export { Agent, AGENT_SELECTORS } from "./agent.ts";
+export { Attestations, DEFAULT_ATTESTATION_INTERVAL_MS } from "./attestations.ts";
+export type { AttestationSink } from "./attestations.ts";
 export type { AgentDeps } from "./agent.ts";
 export { backoffMs, credentialsFromSecret, CREDENTIALS_SECRET, joinOrRestore, JoinRefusedError, secretDataOf } from "./credentials.ts";
 export type { JoinParams } from "./credentials.ts";

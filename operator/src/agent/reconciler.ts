@@ -14,6 +14,7 @@ import type { Deployment, MemberApi, Namespace, Pod } from "../kube/index.ts";
 import type { AgentIntentResult, AgentMetrics } from "../metrics/index.ts";
 import { TerminalError } from "../runtime/index.ts";
 import type { Cache, Clock, Reconciler, Result } from "../runtime/index.ts";
+import type { Attestations } from "./attestations.ts";
 import { appliedFrom, FIELD_MANAGER, InvalidIntentError } from "./deployment.ts";
 import type { FederationLink, IntentCache } from "./intents.ts";
 import { planWorkload } from "./plan.ts";
@@ -63,6 +64,8 @@ export interface WorkloadReconcilerDeps {
   clock: Clock;
   log: Logger;
   metrics: AgentMetrics;
+  /** What runs here, per workload, for the member's signed attestations (attestations.ts). */
+  attestations?: Pick<Attestations, "observe">;
 }
 
 export class WorkloadReconciler implements Reconciler {
@@ -128,6 +131,7 @@ export class WorkloadReconciler implements Reconciler {
     const live = this.#livePods(uid);
     if (ref) await this.#report({ uid, ref, deployment: observed, pods: live });
     this.#track(uid, observed);
+    if (ref) this.#d.attestations?.observe({ uid, ref, deployment: observed, pods: live });
 
     if (failure !== undefined) {
       const refused = refusalOf(failure) !== undefined;

@@ -5,3 +5,4 @@ export { GuardRefusals, isGuardRefusal, refusalKey } from "./guard-refusals.ts";
 export { IntentAckTracker, showsApplied } from "./intent-acks.ts";
 export * from "./workload/index.ts";
 export * from "./membercluster/index.ts";
+export { AttestationAppender, checkAttestation, MemberKeys, type DeclaredKey, type LedgerAppend } from "./attestations.ts";

@@ -13,6 +13,8 @@ export class KeyFormatError extends Error {
 const HEX32 = /^[0-9a-f]{64}$/;
 // The DER prefix of an ed25519 SubjectPublicKeyInfo (RFC 8410): the raw key follows it.
 const SPKI_PREFIX = Buffer.from("302a300506032b6570032100", "hex");
+// The DER prefix of an ed25519 PKCS#8 private key (RFC 8410): the raw 32-byte seed follows it.
+const PKCS8_PREFIX = Buffer.from("302e020100300506032b657004220420", "hex");
 
 export function keyIdOf(publicKeyHex: string): string {
   return createHash("sha256").update(Buffer.from(publicKeyHex, "hex")).digest("hex").slice(0, 32);
@@ -61,6 +63,15 @@ export class SigningKey {
       throw new KeyFormatError(`the signing key is not a PEM private key: ${(err as Error).message}`);
     }
     return new SigningKey(key);
+  }
+
+  /**
+   * From a raw 32-byte ed25519 seed (RFC 8032's private key): what a NATS nkey seed holds
+   * once its base32 and prefix are taken off, so a member signs with its NATS identity.
+   */
+  static fromSeed(seed: Uint8Array): SigningKey {
+    if (seed.length !== 32) throw new KeyFormatError(`an ed25519 seed is 32 bytes, not ${seed.length}`);
+    return new SigningKey(createPrivateKey({ key: Buffer.concat([PKCS8_PREFIX, seed]), format: "der", type: "pkcs8" }));
   }
 
   toPem(): string {

@@ -7,7 +7,7 @@
  */
 import { canonicalJson } from "./canonical.ts";
 import { LEDGER_VERSION, PlacementAction, RecordType } from "./record.ts";
-import type { LedgerRecord } from "./record.ts";
+import type { AttestationBody, LedgerRecord } from "./record.ts";
 
 export class ShapeError extends Error {
   override readonly name = "ShapeError";
@@ -162,6 +162,23 @@ export function checkRecord(value: unknown): LedgerRecord {
 }
 
 const decoder = new TextDecoder("utf-8", { fatal: true });
+
+/**
+ * A member's attestation as it publishes it (the body of an `attestation` record), from
+ * its bytes: valid UTF-8 JSON of exactly that shape, in canonical form, so that what the
+ * control plane appends is byte for byte what the member signed. Throws ShapeError.
+ */
+export function parseAttestationBody(bytes: Uint8Array): AttestationBody {
+  let value: unknown;
+  try {
+    value = JSON.parse(decoder.decode(bytes));
+  } catch (err) {
+    throw new ShapeError(`the attestation is not UTF-8 JSON (${(err as Error).message})`);
+  }
+  checkBody(RecordType.Attestation, value);
+  if (canonicalJson(value) !== decoder.decode(bytes)) throw new ShapeError("the attestation is not in canonical form (RFC 8785)");
+  return value as AttestationBody;
+}
 
 /** One line of an export: valid UTF-8, JSON, a v1 record, and exactly its own canonical form. */
 export function parseLine(bytes: Uint8Array): LedgerRecord {

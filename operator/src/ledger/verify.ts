@@ -10,15 +10,20 @@
  * signature checked with the key the chain had declared at that position, inside that
  * key's validity; rotation records are signed by the key they replace; times never go
  * backwards; every placement is re-checked against the facts and requirements it
- * records; attestations are checked against the member's declared key and must move
- * forward. The head, signed at export time, is what shows a record dropped from the end.
+ * records; attestations are checked against the key their member was declared with
+ * (a member-key record no later than the attestation's record) and their `seq` must move
+ * forward, and the time between a workload's attestations is reported where it exceeds
+ * the agents' period (gaps, information). The head, signed at export time, is what shows
+ * a record dropped from the end.
  */
 import type { KeyObject } from "node:crypto";
+import { attestationGaps } from "./attestation.ts";
+import type { AttestationGap } from "./attestation.ts";
 import { canonicalBytes } from "./canonical.ts";
 import { keyIdOf, publicKeyFromHex, verifySignature } from "./keys.ts";
 import { parseLine, ShapeError } from "./parse.ts";
 import { hashOf, PlacementAction, RecordType, signedPart, ZERO_HASH } from "./record.ts";
-import type { AttestationBody, HeadBody, KeyBody, LedgerRecord, MemberKeyBody, PlacementBody } from "./record.ts";
+import type { Attestation, AttestationBody, HeadBody, KeyBody, LedgerRecord, MemberKeyBody, PlacementBody } from "./record.ts";
 import { residencyViolations } from "./residency.ts";
 
 export interface Finding {
@@ -57,14 +62,25 @@ export interface VerifyReport {
     heads: number;
     chains: ChainSummary[];
     signatures: number;
+    /** Attestations whose member signature verified, in all and per member. */
     attestations: number;
+    attestationsByMember: Record<string, number>;
     placements: number;
     keys: KeySummary[];
     federation: string | null;
     from: string | null;
     to: string | null;
   };
+  /**
+   * Information, not findings: a workload's attestations farther apart than the agents'
+   * period plus slack, time in which its member confirmed nothing (attestation.ts).
+   */
+  gaps: AttestationGap[];
 }
+
+/** The agents' default period (at least one attestation per workload every 5 minutes) and the slack a gap needs beyond it. */
+export const DEFAULT_ATTESTATION_PERIOD_MS = 5 * 60_000;
+export const DEFAULT_ATTESTATION_SLACK_MS = 60_000;
 
 interface Line {
   line: number;
@@ -93,12 +109,15 @@ export function splitLines(data: Uint8Array): Uint8Array[] {
   return out;
 }
 
-export function verifyLedger({ data, trust, federation }: {
+export function verifyLedger({ data, trust, federation, attestationPeriodMs = DEFAULT_ATTESTATION_PERIOD_MS, attestationSlackMs = DEFAULT_ATTESTATION_SLACK_MS }: {
   data: Uint8Array;
   /** Key ids an auditor obtained out of band: a chain anchored on any other key is a finding. */
   trust?: readonly string[];
   /** The federation the export must be of; by default the one most records name. */
   federation?: string;
+  /** The agents' attestation period and the slack beyond it before a silence is shown as a gap. */
+  attestationPeriodMs?: number;
+  attestationSlackMs?: number;
 }): VerifyReport {
   const findings: Finding[] = [];
   const find = (line: number, record: Pick<LedgerRecord, "id" | "chain"> | undefined, problem: string) =>
@@ -142,17 +161,24 @@ export function verifyLedger({ data, trust, federation }: {
     byChain.set(l.record.chain, c);
   }
 
-  const memberKeys = new Map<string, { keyId: string; key: KeyObject | undefined }>();
-  for (const { record } of parsed) {
+  // Every key each member was declared with, and from when: a member whose key changed has
+  // a new member-key record, and its older attestations stay checkable with the older key.
+  const memberKeys = new Map<string, { keyId: string; key: KeyObject | undefined; time: string }[]>();
+  for (const { line, record } of parsed) {
     if (record.type !== RecordType.MemberKey) continue;
     const b = record.body as MemberKeyBody;
     let key: KeyObject | undefined;
     try {
       key = publicKeyFromHex(b.publicKey);
-    } catch { /* named below */ }
-    memberKeys.set(b.member, { keyId: b.keyId, key });
+      if (keyIdOf(b.publicKey) !== b.keyId) find(line, record, `member key id ${b.keyId} is not the id of the public key it declares`);
+    } catch {
+      find(line, record, "body.publicKey is not an ed25519 public key");
+    }
+    memberKeys.set(b.member, [...(memberKeys.get(b.member) ?? []), { keyId: b.keyId, key, time: record.time }]);
   }
   const attestationSeq = new Map<string, { seq: number; line: number }>();
+  const attestationsByMember: Record<string, number> = {};
+  const attested: Attestation[] = [];
 
   let signatures = 0;
   let attestations = 0;
@@ -204,7 +230,7 @@ export function verifyLedger({ data, trust, federation }: {
       } else if (seq > runStart) {
         find(line, record, `positions ${runStart}..${seq - 1} are missing before this line`);
       }
-      if (seq < runStart && record.type !== RecordType.Key) find(line, record, `position ${seq} is before the exported range (from ${runStart}) and is not a key record`);
+      if (seq < runStart && record.type !== RecordType.Key && record.type !== RecordType.MemberKey) find(line, record, `position ${seq} is before the exported range (from ${runStart}) and is neither a key nor a member-key record`);
       if (headBody?.last && seq > headBody.last.seq) find(line, record, `position ${seq} is after the chain's head (${headBody.last.seq}, line ${head!.line})`);
       if (!previous || seq > previous.record.seq!) previous = current;
 
@@ -302,11 +328,17 @@ export function verifyLedger({ data, trust, federation }: {
   function checkAttestation({ line, record }: Line): void {
     const b = record.body as AttestationBody;
     const a = b.attestation;
-    const member = memberKeys.get(a.member);
-    if (!member || !member.key) return void find(line, record, `attestation by member ${a.member}, whose key no member-key record declares`);
-    if (member.keyId !== b.memberKey) find(line, record, `attestation names member key ${b.memberKey}, member ${a.member}'s declared key is ${member.keyId}`);
-    if (!verifySignature(member.key, canonicalBytes(a), b.memberSig)) find(line, record, `member ${a.member}'s signature of the attestation does not verify`);
-    else attestations++;
+    const declared = memberKeys.get(a.member) ?? [];
+    if (declared.length === 0) return void find(line, record, `attestation by member ${a.member}, whose key no member-key record declares`);
+    const member = declared.find((k) => k.keyId === b.memberKey && k.time <= record.time);
+    if (!member) return void find(line, record, `attestation names member key ${b.memberKey}, which no member-key record declared for member ${a.member} by ${record.time} (declared: ${declared.map((k) => k.keyId).join(", ")})`);
+    if (!member.key) return;
+    if (!verifySignature(member.key, canonicalBytes(a), b.memberSig)) find(line, record, `member ${a.member}'s signature of the attestation does not verify (it says ${a.pods} pods of ${a.workload.namespace}/${a.workload.name}, seq ${a.seq})`);
+    else {
+      attestations++;
+      attestationsByMember[a.member] = (attestationsByMember[a.member] ?? 0) + 1;
+      attested.push(a);
+    }
     const last = attestationSeq.get(a.member);
     if (last && a.seq <= last.seq) find(line, record, `attestation ${a.seq} of member ${a.member} replays an old one (line ${last.line} had ${last.seq})`);
     if (!last || a.seq > last.seq) attestationSeq.set(a.member, { seq: a.seq, line });
@@ -316,8 +348,10 @@ export function verifyLedger({ data, trust, federation }: {
   return {
     findings: findings.sort((a, b) => a.line - b.line),
     checked: {
-      lines: lines.length, records: chainRecords, heads: parsed.length - chainRecords, chains, signatures, attestations, placements, keys,
+      lines: lines.length, records: chainRecords, heads: parsed.length - chainRecords, chains, signatures, attestations, attestationsByMember, placements, keys,
       federation: expectedFederation, from, to,
     },
+    // Only attestations whose signature held: a forged one shows no coverage.
+    gaps: attestationGaps({ attestations: attested, periodMs: attestationPeriodMs, slackMs: attestationSlackMs }),
   };
 }

@@ -161,6 +161,14 @@ export const METRICS = {
     name: "sovereign_intent_publish_duration_seconds", type: "histogram", labelNames: ["cluster"], buckets: PUBLISH_BUCKETS,
     help: "Time to publish one intent until JetStream stored it, per member cluster.",
   },
+  attestationsAppended: {
+    name: "sovereign_attestations_appended_total", type: "counter", labelNames: [],
+    help: "Member attestations (signed by the member's own key) the control plane appended to the audit ledger.",
+  },
+  attestationsDropped: {
+    name: "sovereign_attestations_dropped_total", type: "counter", labelNames: ["reason"],
+    help: "Member attestations the control plane refused to append, by reason: malformed, wrong_subject (the subject's member is not the attestation's), unknown_member (no MemberCluster), no_key (no declared member key), bad_signature, replay (a seq not after the last appended).",
+  },
   intentAckDuration: {
     name: "sovereign_intent_ack_duration_seconds", type: "histogram", labelNames: ["cluster"], buckets: ACK_BUCKETS,
     help: "Time from publishing an intent until the member's agent applied and acknowledged it, per member cluster.",

@@ -2,7 +2,8 @@ import { Reason } from "../scheduler/index.ts";
 import { counter, gauge, histogram } from "./collectors.ts";
 import { METRICS } from "./definitions.ts";
 import { RuntimeRegistry, type RegistryOptions } from "./runtime-registry.ts";
-import type { SovereignMetrics } from "./types.ts";
+import { ATTESTATION_DROP_REASONS } from "./types.ts";
+import type { AttestationResult, SovereignMetrics } from "./types.ts";
 
 const KNOWN_REASONS: ReadonlySet<string> = new Set(Object.values(Reason));
 /** The label for a reason string the scheduler does not define, so a caller's bug cannot grow the series count. */
@@ -32,6 +33,8 @@ export class MetricsRegistry extends RuntimeRegistry implements SovereignMetrics
   readonly #published = counter(this.registry, METRICS.intentsPublished);
   readonly #publishDuration = histogram(this.registry, METRICS.intentPublishDuration);
   readonly #ackDuration = histogram(this.registry, METRICS.intentAckDuration);
+  readonly #attestationsAppended = counter(this.registry, METRICS.attestationsAppended);
+  readonly #attestationsDropped = counter(this.registry, METRICS.attestationsDropped);
 
   /** Epoch ms of each member's last heartbeat: the age is a function of the scrape time, not of the last call. */
   readonly #lastHeartbeat = new Map<string, number>();
@@ -49,6 +52,13 @@ export class MetricsRegistry extends RuntimeRegistry implements SovereignMetrics
     this.#unschedulable.set(0);
     this.#schedulingReconciles.inc(0);
     for (const result of ["written", "conflict"]) this.#statusWrites.inc({ result }, 0);
+    this.#attestationsAppended.inc(0);
+    for (const reason of ATTESTATION_DROP_REASONS) this.#attestationsDropped.inc({ reason }, 0);
+  }
+
+  attestation({ result }: { result: AttestationResult }): void {
+    if (result === "appended") this.#attestationsAppended.inc();
+    else this.#attestationsDropped.inc({ reason: (ATTESTATION_DROP_REASONS as readonly string[]).includes(result) ? result : "malformed" });
   }
 
   schedulingReconciled(): void {

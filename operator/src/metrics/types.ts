@@ -76,9 +76,15 @@ export interface SovereignMetrics {
    * MemberClusters at once: a certification that is gone disappears from the metric.
    */
   certifications(params: { rows: readonly { cluster: string; certification: string; validUntilSeconds: number }[] }): void;
+  /** A member attestation appended to the ledger ("appended"), or refused for that reason. */
+  attestation(params: { result: AttestationResult }): void;
   /** A MemberCluster was deleted: forget every series labelled with it. */
   memberRemoved(params: { cluster: string }): void;
 }
+
+/** Why an attestation was refused: the bounded `reason` label of sovereign_attestations_dropped_total. */
+export const ATTESTATION_DROP_REASONS = ["malformed", "wrong_subject", "unknown_member", "no_key", "bad_signature", "replay"] as const;
+export type AttestationResult = "appended" | (typeof ATTESTATION_DROP_REASONS)[number];
 
 /** What an agent did with one intent, the `result` label of sovereign_agent_intents_applied_total. */
 export type AgentIntentResult = "applied" | "deleted" | "error" | "invalid";
@@ -107,6 +113,6 @@ export const noopQueueMetricsProvider: QueueMetricsProvider = { forQueue: () => 
 export const noopSovereignMetrics: SovereignMetrics = {
   decision: noop, placements: noop, memberHeartbeat: noop, members: noop, failover: noop, intentPublished: noop, intentAcknowledged: noop,
   guardRejection: noop, workloadUnschedulable: noop, certifications: noop, memberRemoved: noop,
-  schedulingReconciled: noop, reconcilesToReady: noop, statusWritten: noop,
+  schedulingReconciled: noop, reconcilesToReady: noop, statusWritten: noop, attestation: noop,
 };
 export const noopAgentMetrics: AgentMetrics = { intentApplied: noop, deployments: noop, heartbeatPublished: noop, guardRejection: noop };

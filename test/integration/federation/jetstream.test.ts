@@ -18,6 +18,14 @@ import { sampleAuditRecord, sampleHeartbeat, sampleIntent, sampleStatus } from "
 import { connectAs, need, nextMatching, OpenSubscriptions, uid, within } from "./helpers.ts";
 import { federationLedger, forgedRecord } from "./ledger.ts";
 import type { LedgerWriter } from "../../../operator/src/federation/index.ts";
+import { signAttestation, SigningKey } from "../../../operator/src/ledger/index.ts";
+import type { AttestationBody } from "../../../operator/src/ledger/index.ts";
+
+/** An attestation claiming to be `member`'s (signed by a key of its own: the server checks only who publishes where). */
+function attestationOf(member: string): AttestationBody {
+  const at = new Date();
+  return signAttestation({ member, workload: { namespace: "n", name: "w", uid: uid() }, deployment: "n/w", pods: 1, seq: at.getTime(), observedAt: at.toISOString() }, SigningKey.generate());
+}
 
 /** The next delivery for workload `workloadUid`; see nextMatching for the deadline and acks. */
 function nextFor(sub: DurableSubscription<PlacementIntent>, workloadUid: string): Promise<Delivery<PlacementIntent>> {
@@ -143,12 +151,16 @@ describe("federation protocol over NATS JetStream (real nats-server, TLS, per-cl
     const found = [];
     for await (const r of readAudit({ jsm, js: cp.js, country: "FR", since })) if (r.record.recordId === rec.recordId) found.push(r.record);
     assert.deepEqual(found, [rec]);
+
+    // The member's attestation, on its own subject, is stored for the control plane.
+    assert.equal((await fr.publish.attestation(attestationOf("fr"))).stream, streams.attestations);
   });
 
   it("refuses the fr identity publishing to de subjects, writing intents or audit, with a permissions error from the server", async () => {
     const fr = await member("fr");
     await assertDenied(fr.publish.heartbeat(sampleHeartbeat({ cluster: "de", sentAt: new Date() })), /^sov\.v1\.de\.heartbeat$/);
     await assertDenied(fr.publish.status(sampleStatus({ cluster: "de", reportedAt: new Date() })), /^sov\.v1\.de\.status\./);
+    await assertDenied(fr.publish.attestation(attestationOf("de")), /^sov\.v1\.de\.attest\./);
     // Only the control plane writes intents, even the member's own.
     await assertDenied(fr.publish.intent(sampleIntent({ cluster: "fr", decidedAt: new Date() })), /^sov\.v1\.fr\.intents\./);
     await assertDenied(fr.publish.intent(sampleIntent({ cluster: "de", decidedAt: new Date() })), /^sov\.v1\.de\.intents\./);
@@ -182,9 +194,10 @@ describe("federation protocol over NATS JetStream (real nats-server, TLS, per-cl
     await deSub.stop();
   });
 
-  it("refuses the control plane speaking for a member (publishing its heartbeat or status)", async () => {
+  it("refuses the control plane speaking for a member (publishing its heartbeat, status or attestations)", async () => {
     await assertDenied(cp.publish.heartbeat(sampleHeartbeat({ sentAt: new Date() })), /^sov\.v1\.fr\.heartbeat$/);
     await assertDenied(cp.publish.status(sampleStatus({ reportedAt: new Date() })), /^sov\.v1\.fr\.status\./);
+    await assertDenied(cp.publish.attestation(attestationOf("fr")), /^sov\.v1\.fr\.attest\./);
   });
 
   it("delivers an intent again to the agent after one died before acknowledging it", async () => {

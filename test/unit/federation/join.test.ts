@@ -106,8 +106,11 @@ describe("Join", () => {
     const host = new FakeHost();
     host.clusters.set("fr", storedMemberCluster({ name: "fr" }));
     const prepared: string[] = [];
+    const joined: string[] = [];
     const token = await createBootstrapToken({ host, cluster: "fr", now: NOW, ttlMs: HOUR });
-    const res = await handleJoin({ cluster: "fr", bootstrapToken: token, agentVersion: "0.1.0" }, frPeer, deps(host, { prepareMember: async (c) => void prepared.push(c) }));
+    const res = await handleJoin({ cluster: "fr", bootstrapToken: token, agentVersion: "0.1.0" }, frPeer, deps(host, { prepareMember: async (c) => void prepared.push(c), onJoined: (c) => void joined.push(c) }));
+    // The control plane is told, to declare the member's attestation key.
+    assert.deepEqual(joined, ["fr"]);
     assert.equal(res.nats?.nkeySeed, "SUSEEDFR");
     assert.deepEqual(res.subjects, { intents: "sov.v1.fr.intents.*", heartbeat: "sov.v1.fr.heartbeat", status: "sov.v1.fr.status.*", intentsStream: "sov-intents-fr", intentsConsumer: "sov-agent-fr" });
     assert.equal(res.residency?.country, "FR");
@@ -120,8 +123,10 @@ describe("Join", () => {
   it("refuses an unknown cluster with NOT_FOUND and leaves the token unused", async () => {
     const host = new FakeHost();
     const token = await createBootstrapToken({ host, cluster: "fr", now: NOW, ttlMs: HOUR });
-    const err = await refusal(handleJoin({ cluster: "fr", bootstrapToken: token, agentVersion: "" }, frPeer, deps(host)));
+    const joined: string[] = [];
+    const err = await refusal(handleJoin({ cluster: "fr", bootstrapToken: token, agentVersion: "" }, frPeer, deps(host, { onJoined: (c) => void joined.push(c) })));
     assert.equal(err.code, status.NOT_FOUND);
+    assert.deepEqual(joined, []);
     assert.match(err.message, /MemberCluster "fr" does not exist/);
     assert.equal([...host.secrets.values()][0]!.annotations, undefined);
   });

@@ -3,7 +3,7 @@
 // must not grow a series per workload, however many it runs.
 import assert from "node:assert/strict";
 import fc from "fast-check";
-import { MetricsRegistry } from "../../../operator/src/metrics/index.ts";
+import { ATTESTATION_DROP_REASONS, MetricsRegistry } from "../../../operator/src/metrics/index.ts";
 import { Reason } from "../../../operator/src/scheduler/index.ts";
 import { fcParams } from "../scheduler/properties/runs.ts";
 import { parseExposition, seriesCount } from "./scrape.ts";
@@ -90,6 +90,8 @@ describe("metrics: label cardinality (property)", () => {
       sovereign_intents_published_total: n,
       sovereign_intent_publish_duration_seconds: n,
       sovereign_intent_ack_duration_seconds: n,
+      sovereign_attestations_appended_total: 1,
+      sovereign_attestations_dropped_total: ATTESTATION_DROP_REASONS.length,
       controller_runtime_reconcile_total: CONTROLLERS.length * 4,
     };
     let maxSeen = 0;

@@ -10,8 +10,8 @@ import { isIP } from "node:net";
 import { pino } from "pino";
 import type { Logger } from "pino";
 import { Agent, AGENT_SELECTORS, backoffMs, joinOrRestore, JoinRefusedError } from "../../agent/index.ts";
-import type { AgentCredentials, FederationLink } from "../../agent/index.ts";
-import { connectionStateOf, FederationClient, NatsIntentSource, NatsReportPublisher, parseNatsSecret } from "../../federation/index.ts";
+import type { AgentCredentials, AttestationSink, FederationLink } from "../../agent/index.ts";
+import { connectionStateOf, FederationClient, memberSigningKey, NatsIntentSource, NatsReportPublisher, parseNatsSecret } from "../../federation/index.ts";
 import { FederationGrpcClient } from "../../federation/grpc/index.ts";
 import { KubeMemberApi, memberInformers } from "../../kube/index.ts";
 import { AgentMetricsRegistry } from "../../metrics/index.ts";
@@ -67,11 +67,13 @@ async function connectNats(opts: AgentOptions, creds: AgentCredentials, log: Log
 }
 
 /** Join (or the stored or given credentials), then NATS: what the agent's runnables wait for. */
-async function connectFederation(opts: AgentOptions, member: KubeMemberApi, log: Logger, signal: AbortSignal): Promise<{ link: FederationLink; client: FederationClient }> {
+async function connectFederation(opts: AgentOptions, member: KubeMemberApi, log: Logger, signal: AbortSignal): Promise<{ link: FederationLink; client: FederationClient; attestations: AttestationSink }> {
   const creds = await credentialsOf(opts, member, log, signal);
   const client = await connectNats(opts, creds, log, signal);
   return {
     client,
+    // The member attests with its NATS identity's key: the one its permissions are bound to.
+    attestations: { key: memberSigningKey(creds.secret), publish: async (body) => void (await client.publish.attestation(body)) },
     link: {
       intents: new NatsIntentSource({ client, cluster: opts.cluster, log }),
       reports: new NatsReportPublisher({ client }),
@@ -133,6 +135,7 @@ async function main(): Promise<number> {
     log,
     metrics,
     heartbeatIntervalMs: opts.heartbeatIntervalMs,
+    attestations: { sink: connecting.then((c) => c.attestations), intervalMs: opts.attestationIntervalMs },
   });
   const manager = new Manager({
     clock: systemClock,

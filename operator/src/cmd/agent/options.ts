@@ -22,15 +22,18 @@ export interface AgentOptions {
   credentials: Credentials;
   metricsListen: { host: string; port: number };
   heartbeatIntervalMs: number;
+  /** Each workload is attested at least this often (and at every change). */
+  attestationIntervalMs: number;
   logLevel: LogLevel;
 }
 
 export const USAGE = `Usage: node operator/src/cmd/agent/main.ts --cluster NAME --kubeconfig FILE --nats-url URL --nats-ca FILE
     (--nats-creds FILE | --join-address HOST:PORT --grpc-ca FILE --grpc-cert FILE --grpc-key FILE --bootstrap-token-file FILE)
-    --metrics-listen HOST:PORT [--namespace NS (default: $POD_NAMESPACE, else sovereign-system)] [--heartbeat-interval 5s] [--log-level info]
+    --metrics-listen HOST:PORT [--namespace NS (default: $POD_NAMESPACE, else sovereign-system)] [--heartbeat-interval 5s] [--attestation-interval 5m] [--log-level info]
 
 The member agent: applies this member's placement intents as Deployments, reports their
-status and heartbeats, and keeps the residency guard's facts. Serves /metrics, /healthz
+status and heartbeats, keeps the residency guard's facts, and attests what runs here,
+signed with its NATS nkey, at every change and at least every --attestation-interval. Serves /metrics, /healthz
 and /readyz on --metrics-listen.`;
 
 
@@ -45,7 +48,7 @@ export function parseAgentOptions(args: readonly string[], { env = {} }: { env?:
         cluster: { type: "string" }, namespace: { type: "string" }, kubeconfig: { type: "string" }, "nats-url": { type: "string" }, "nats-ca": { type: "string" },
         "nats-creds": { type: "string" }, "join-address": { type: "string" }, "grpc-ca": { type: "string" }, "grpc-cert": { type: "string" },
         "grpc-key": { type: "string" }, "bootstrap-token-file": { type: "string" }, "metrics-listen": { type: "string" },
-        "heartbeat-interval": { type: "string" }, "log-level": { type: "string" }, help: { type: "boolean", short: "h" },
+        "heartbeat-interval": { type: "string" }, "attestation-interval": { type: "string" }, "log-level": { type: "string" }, help: { type: "boolean", short: "h" },
       },
       strict: true,
       allowPositionals: false,
@@ -94,6 +97,7 @@ export function parseAgentOptions(args: readonly string[], { env = {} }: { env?:
     credentials,
     metricsListen: parseHostPort(need("metrics-listen"), "--metrics-listen"),
     heartbeatIntervalMs: parseDuration(values["heartbeat-interval"] ?? "5s", "--heartbeat-interval"),
+    attestationIntervalMs: parseDuration(values["attestation-interval"] ?? "5m", "--attestation-interval"),
     logLevel,
   };
 }

@@ -8,11 +8,14 @@ import path from "node:path";
 import type { Logger } from "pino";
 import type { MemberCluster, ResidencyPolicy, SovereignWorkload } from "../../api/index.ts";
 import {
-  addWorkloadIndexes, FleetMetrics, MemberClusterReconciler, OwnWrites, ReconcilesToReady, ReportBook, StatusAggregator, watchForScheduling, watchForStatus,
+  addWorkloadIndexes, AttestationAppender, FleetMetrics, MemberKeys, MemberClusterReconciler, OwnWrites, ReconcilesToReady, ReportBook, StatusAggregator, watchForScheduling, watchForStatus,
   workloadForUid, WorkloadReconciler,
 } from "../../controllers/index.ts";
 import type { WorkloadEventRecord } from "../../controllers/index.ts";
-import { connectionStateOf, ControlPlaneIntentPublisher, ControlPlaneReportSource, ControlPlaneStreams, FederationClient, LedgerWriter, loadLedgerKeys, parseNatsSecret } from "../../federation/index.ts";
+import {
+  attestationDeliveries, connectionStateOf, ControlPlaneIntentPublisher, ControlPlaneReportSource, ControlPlaneStreams, FederationClient, LedgerWriter, loadLedgerKeys, MemberKeyIndex,
+  memberSigningKey, parseNatsSecret,
+} from "../../federation/index.ts";
 import type { NatsSecret } from "../../federation/index.ts";
 import { auditExportHandler, auditQueryHandler, explainHandler, FederationGrpcServer, secretCredentialSource, simulateHandler } from "../../federation/grpc/index.ts";
 import type { MemberCredentialSource } from "../../federation/grpc/index.ts";
@@ -195,12 +198,39 @@ export async function startControlPlane(params: ControlPlaneParams): Promise<Run
       handlers, log: log.child({ component: "query" }),
     })
     : undefined;
+  // Member attestations: each member's key as the host knows it (the NATS server's
+  // config, else the credentials Join hands out), declared in the ledger, then what the
+  // members attest appended to the chains of their countries.
+  const memberCredentials = options.memberNatsSeedsDir ? seedsDirSource(options.memberNatsSeedsDir) : secretCredentialSource({ host, namespace: options.namespace });
+  const appendToLedger = (entry: Parameters<LedgerWriter["append"]>[0]) => ledger.append(entry);
+  const memberKeys = new MemberKeys({
+    publicKeyOf: async (member) => {
+      const given = options.memberNatsKeys?.[member];
+      if (given) return given;
+      const secret = await memberCredentials(member);
+      if (!secret) return undefined;
+      try {
+        return memberSigningKey(secret).publicKey;
+      } catch (err) {
+        // Credentials with no usable nkey: the member has no attestation key (its attestations are dropped as no_key), nothing to retry.
+        log.warn({ err, member }, "the member's NATS credentials hold no usable nkey");
+        return undefined;
+      }
+    },
+    clusters: clusters as Cache<MemberCluster>, index: new MemberKeyIndex({ client }), append: appendToLedger, clock, log: log.child({ component: "member-keys" }),
+  });
+  const attestations = new AttestationAppender({
+    deliveries: (signal) => attestationDeliveries({ client, signal }),
+    keys: memberKeys, clusters: clusters as Cache<MemberCluster>, append: appendToLedger, metrics, clock, log: log.child({ component: "attestations" }),
+  });
+
   const grpc = new FederationGrpcServer({
     tls: { caPem: readFileSync(options.grpcCa), certPem: readFileSync(options.grpcCert), keyPem: readFileSync(options.grpcKey) },
     join: {
       host,
-      credentials: options.memberNatsSeedsDir ? seedsDirSource(options.memberNatsSeedsDir) : secretCredentialSource({ host, namespace: options.namespace }),
+      credentials: memberCredentials,
       natsServers: [options.natsUrl], natsCaPem, prepareMember: ensureMember, clock, log, tokenNamespace: options.namespace,
+      onJoined: (cluster) => attestations.memberJoined(cluster),
     },
     handlers,
     log,
@@ -213,7 +243,7 @@ export async function startControlPlane(params: ControlPlaneParams): Promise<Run
     healthAddress: options.metricsListen,
     metrics,
   });
-  for (const r of [clusters, policies, workloads, reports, grpcRunnable(grpc, options.grpcListen, log), ...(query && options.query ? [queryRunnable(query, options.query.listen, log)] : []), clusterController, workloadController, statusController, fleet] as Runnable[]) manager.add(r);
+  for (const r of [clusters, policies, workloads, reports, grpcRunnable(grpc, options.grpcListen, log), ...(query && options.query ? [queryRunnable(query, options.query.listen, log)] : []), clusterController, workloadController, statusController, fleet, attestations] as Runnable[]) manager.add(r);
 
   const abort = new AbortController();
   const done = manager.start(abort.signal).finally(() => client.drain().catch(() => undefined));

@@ -1,6 +1,7 @@
 /** The control plane's command line, parsed and validated once at start-up (exit 2 on any error). */
-import { statSync } from "node:fs";
+import { readFileSync, statSync } from "node:fs";
 import { parseArgs } from "node:util";
+import { publicKeyOfNkey, validateClusterName } from "../../federation/index.ts";
 import { LOG_LEVELS, namespaceOf, parseDuration, parseHostPort, readable, UsageError, validateNamespace } from "../flags.ts";
 import type { LogLevel } from "../flags.ts";
 
@@ -36,6 +37,13 @@ export interface ControllerOptions {
   logLevel: LogLevel;
   /** Member NATS secrets as files <cluster>.seed / <cluster>.creds; default: Secrets on the host. */
   memberNatsSeedsDir?: string;
+  /**
+   * Each member's public NATS nkey ("U..."), from --member-nats-keys (a JSON object, member
+   * to nkey, as the NATS server's config declares them), as raw ed25519 public keys in hex:
+   * the keys member attestations are checked against. Members not in it: their key is
+   * derived from the credentials the host holds for them (Secret or --member-nats-seeds-dir).
+   */
+  memberNatsKeys?: Record<string, string>;
   /** The aggregated query API (query.sovereignty.eu); absent: not served. */
   query?: QueryOptions;
 }
@@ -54,7 +62,7 @@ export interface QueryOptions {
 export const USAGE = `Usage: node operator/src/cmd/controller/main.ts --kubeconfig FILE --nats-url tls://HOST:PORT --nats-ca FILE --nats-creds FILE
     --grpc-listen HOST:PORT --grpc-ca FILE --grpc-cert FILE --grpc-key FILE --metrics-listen HOST:PORT
     [--namespace NS (default: $POD_NAMESPACE, else sovereign-system)] [--leader-election-namespace NS (default: --namespace)] [--leader-election-id sovereign-control-plane]
-    [--heartbeat-interval 5s] [--heartbeat-misses 3] [--workers 16] [--log-level info] [--member-nats-seeds-dir DIR]
+    [--heartbeat-interval 5s] [--heartbeat-misses 3] [--workers 16] [--log-level info] [--member-nats-seeds-dir DIR] [--member-nats-keys FILE]
     [--query-listen HOST:PORT --query-cert FILE --query-key FILE [--requestheader-client-ca FILE] [--requestheader-allowed-names CN,...]]`;
 
 
@@ -73,7 +81,7 @@ export function parseOptions(argv: readonly string[], { env = {} }: { env?: Read
       strict: true,
       options: Object.fromEntries([
         "kubeconfig", "namespace", "nats-url", "nats-ca", "nats-creds", "grpc-listen", "grpc-ca", "grpc-cert", "grpc-key", "metrics-listen",
-        "leader-election-namespace", "leader-election-id", "heartbeat-interval", "heartbeat-misses", "workers", "log-level", "member-nats-seeds-dir",
+        "leader-election-namespace", "leader-election-id", "heartbeat-interval", "heartbeat-misses", "workers", "log-level", "member-nats-seeds-dir", "member-nats-keys",
         "query-listen", "query-cert", "query-key", "requestheader-client-ca", "requestheader-allowed-names",
       ].map((k) => [k, { type: "string" as const }])),
     }).values as Record<string, string | undefined>;
@@ -91,6 +99,7 @@ export function parseOptions(argv: readonly string[], { env = {} }: { env?: Read
   if (!LOG_LEVELS.includes(logLevel)) throw new UsageError(`--log-level: ${JSON.stringify(logLevel)} is not one of ${LOG_LEVELS.join(", ")}`);
   const seeds = values["member-nats-seeds-dir"];
   if (seeds !== undefined && !statSync(seeds, { throwIfNoEntry: false })?.isDirectory()) throw new UsageError(`--member-nats-seeds-dir: ${seeds} is not a directory`);
+  const memberNatsKeys = values["member-nats-keys"] === undefined ? undefined : memberKeysFile(values["member-nats-keys"]);
   const query = queryOptions(values);
   const namespace = namespaceOf({ flag: values.namespace, env });
   return {
@@ -111,8 +120,31 @@ export function parseOptions(argv: readonly string[], { env = {} }: { env?: Read
     workers: positiveInt(values.workers ?? "16", "--workers", 64),
     logLevel,
     ...(seeds !== undefined ? { memberNatsSeedsDir: seeds } : {}),
+    ...(memberNatsKeys ? { memberNatsKeys } : {}),
     ...(query ? { query } : {}),
   };
+}
+
+/** --member-nats-keys: a JSON object of member name to public user nkey, each checked. */
+function memberKeysFile(file: string): Record<string, string> {
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(readFileSync(readable(file, "--member-nats-keys"), "utf8"));
+  } catch (err) {
+    if (err instanceof UsageError) throw err;
+    throw new UsageError(`--member-nats-keys: ${file} is not JSON: ${(err as Error).message}`);
+  }
+  if (typeof parsed !== "object" || parsed === null || Array.isArray(parsed)) throw new UsageError(`--member-nats-keys: ${file} must hold a JSON object of member name to public nkey`);
+  const out: Record<string, string> = {};
+  for (const [member, nkey] of Object.entries(parsed)) {
+    try {
+      validateClusterName(member, "member");
+      out[member] = publicKeyOfNkey(String(nkey));
+    } catch (err) {
+      throw new UsageError(`--member-nats-keys: ${member}: ${(err as Error).message}`);
+    }
+  }
+  return out;
 }
 
 /** The query API's flags: all of listen, cert and key, or none; the request-header CA only with them. */

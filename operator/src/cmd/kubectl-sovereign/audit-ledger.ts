@@ -40,10 +40,12 @@ export const AUDIT_LEDGER_SPECS: Record<AuditLedgerCommand, CommandSpec> = {
     flags: [
       { name: "trust", value: "KEYID", multiple: true, description: "a signing key id obtained out of band (kubectl sovereign audit keys); chains anchored on any other key are findings (repeatable)", complete: "none" },
       { name: "federation", value: "ID", description: "the federation the export must be of (default: the one most records name)", complete: "none" },
+      { name: "attestation-period", value: "DURATION", description: "how often agents attest each workload at least (their --attestation-interval; default 5m)", complete: "none" },
+      { name: "attestation-slack", value: "DURATION", description: "how much later than the period an attestation may come before the silence is shown as a gap (default 1m)", complete: "none" },
       { name: "output", short: "o", value: "FORMAT", description: "text or json (default text)", complete: ["text", "json"] },
       HELP_FLAG,
     ],
-    notes: "Needs no cluster and no control plane. Checks every chain's continuity against its signed\nhead, every hash and signature, each key's validity at each record's time and rotations\nsigned by the key they replace, member attestations against the member's key (a replayed\none is a finding), and re-checks every placement against the residency facts and\nrequirements it records, with the scheduler's own rules.\n\nExit status: 0 nothing found, 1 findings (each with its line, record id and what is wrong),\n2 bad input (unreadable file, not a ledger export).",
+    notes: "Needs no cluster and no control plane. Checks every chain's continuity against its signed\nhead, every hash and signature, each key's validity at each record's time and rotations\nsigned by the key they replace, member attestations against the member's key (a replayed\none is a finding; a workload's attestations farther apart than the period plus the slack\nare shown as gaps, information rather than findings), and re-checks every placement against the residency facts and\nrequirements it records, with the scheduler's own rules.\n\nExit status: 0 nothing found, 1 findings (each with its line, record id and what is wrong),\n2 bad input (unreadable file, not a ledger export).",
   },
   keys: {
     name: "audit keys",
@@ -139,14 +141,26 @@ function summaryText(file: string, report: VerifyReport): string {
     `  federation   ${c.federation ?? "-"}`,
     ...c.chains.map((ch) => `  chain ${ch.chain}     positions ${ch.first ?? "-"}..${ch.last ?? "-"} (${ch.records} records), ${ch.from ?? "-"} to ${ch.to ?? "-"}`),
     ...c.keys.map((k) => `  key ${k.chain}       ${k.keyId}${k.anchor ? " (anchor)" : ""}, valid ${k.validFrom} to ${k.validUntil ?? "now"}`),
+    ...Object.entries(c.attestationsByMember).sort(([a], [b]) => (a < b ? -1 : 1)).map(([m, n]) => `  attested     ${m}: ${n} attestation${n === 1 ? "" : "s"} signed by the member`),
     `  time covered ${c.from ?? "-"} to ${c.to ?? "-"}`,
   ];
+  if (report.gaps.length > 0) {
+    out.push(`${report.gaps.length} gap${report.gaps.length === 1 ? "" : "s"} in attestations (information, not findings: nobody confirmed what ran there meanwhile):`);
+    for (const g of report.gaps) out.push(`  gap ${g.member} ${g.workload.namespace}/${g.workload.name}: ${g.from} to ${g.to} (${g.seconds}s)`);
+  }
   if (report.findings.length === 0) out.push("No findings.");
   else {
     out.push(`${report.findings.length} finding${report.findings.length === 1 ? "" : "s"}:`);
     for (const f of report.findings) out.push(`  ${f.line ? `line ${f.line}` : `chain ${f.chain}`}${f.recordId ? `, record ${f.recordId}` : ""}: ${f.problem}`);
   }
   return `${out.join("\n")}\n`;
+}
+
+/** 90s, 5m, 1h: a duration of whole seconds, minutes or hours. */
+function durationOf(flag: string, text: string): number {
+  const m = /^(\d+)(s|m|h)$/.exec(text);
+  if (!m) throw new UsageError(`${flag}: "${text}" is not a duration (90s, 5m, 1h)`);
+  return Number(m[1]) * { s: 1000, m: 60_000, h: 3_600_000 }[m[2] as "s" | "m" | "h"];
 }
 
 async function runVerify(args: readonly string[], env: AuditLedgerEnvironment): Promise<ExitStatus> {
@@ -179,7 +193,13 @@ async function runVerify(args: readonly string[], env: AuditLedgerEnvironment): 
     return ExitStatus.InvalidInput;
   }
   const federation = str(values, "federation");
-  const report = verifyLedger({ data, trust, ...(federation ? { federation } : {}) });
+  const period = str(values, "attestation-period");
+  const slack = str(values, "attestation-slack");
+  const report = verifyLedger({
+    data, trust, ...(federation ? { federation } : {}),
+    ...(period !== undefined ? { attestationPeriodMs: durationOf("--attestation-period", period) } : {}),
+    ...(slack !== undefined ? { attestationSlackMs: durationOf("--attestation-slack", slack) } : {}),
+  });
   env.stdout(output === "json" ? renderDocument({ file, result: report.findings.length ? "findings" : "clean", ...report }, "json") : summaryText(file, report));
   return report.findings.length ? ExitStatus.Failure : ExitStatus.Ok;
 }

@@ -47,8 +47,8 @@ async function auditCountries(jsm: JetStreamManager): Promise<string[]> {
  * AuditService.Export: each chain's records as stored (the stored bytes are the canonical
  * line, passed on untouched), then a head per chain signed now, saying which positions
  * and hashes the export starts and ends with, so that a record dropped from either end is
- * seen offline. Records before `since` are left out except the chain's key records, which
- * verifying the signatures needs. A chain is read from its start: key records can be
+ * seen offline. Records before `since` are left out except the chain's key and member-key
+ * records, which verifying the signatures and attestations needs. A chain is read from its start: key records can be
  * anywhere in it (a faster way is an index of key records, not there yet).
  */
 export function auditExportHandler(params: { jsm: JetStreamManager; js: JetStreamClient; ledger: Pick<LedgerKeys, "federation" | "key" | "previous">; now: () => Date; log?: Logger }) {
@@ -75,7 +75,9 @@ export function auditExportHandler(params: { jsm: JetStreamManager; js: JetStrea
         if (until !== undefined && t > until) break;
         if (record.type === RecordType.Key) chainKey = (record.body as KeyBody).keyId;
         const inRange = since === undefined || t >= since;
-        if (req.keysOnly ? record.type !== RecordType.Key : !inRange && record.type !== RecordType.Key) continue;
+        // Member keys come along like the chain's own keys: the attestations in range are checked with them.
+        const needed = record.type === RecordType.Key || record.type === RecordType.MemberKey;
+        if (req.keysOnly ? record.type !== RecordType.Key : !inRange && !needed) continue;
         if (inRange && !req.keysOnly) {
           first ??= record;
           last = record;

@@ -52,6 +52,8 @@ export interface JoinDeps {
   clock: Clock;
   log?: Logger;
   tokenNamespace?: string;
+  /** Told of every member that joined: the control plane declares its attestation key (the NATS identity it was just given). */
+  onJoined?: (cluster: string) => void;
 }
 
 export const JOIN_FIELD_MANAGER = "sovereign-federation-join";
@@ -128,6 +130,7 @@ export async function handleJoin(req: JoinRequest, peer: Peer | undefined, deps:
     ...(deps.tokenNamespace ? { namespace: deps.tokenNamespace } : {}),
   });
   deps.log?.info({ cluster, agentVersion, peer: peer.subject }, "member agent joined");
+  deps.onJoined?.(cluster);
 
   // Best effort: the token is spent, so a failed status write must not fail the Join;
   // heartbeats make the cluster Ready either way.

@@ -10,3 +10,4 @@ export * from "./connection.ts";
 export * from "./control-plane.ts";
 export * from "./audit-records.ts";
 export * from "./ledger.ts";
+export * from "./attestations.ts";

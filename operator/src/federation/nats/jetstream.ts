@@ -13,18 +13,21 @@ import type { AuditRecord } from "../../gen/sovereign/v1/audit.ts";
 import type { Heartbeat } from "../../gen/sovereign/v1/heartbeat.ts";
 import type { PlacementIntent } from "../../gen/sovereign/v1/intent.ts";
 import type { WorkloadStatus } from "../../gen/sovereign/v1/status.ts";
-import { lineOf, parseLine } from "../../ledger/index.ts";
-import type { LedgerRecord } from "../../ledger/index.ts";
+import { canonicalBytes, lineOf, parseLine } from "../../ledger/index.ts";
+import type { AttestationBody, LedgerRecord } from "../../ledger/index.ts";
 import { codecs } from "./codecs.ts";
 import type { Codec } from "./codecs.ts";
 import { auditRecordOf } from "./audit-records.ts";
 import { ContractViolationError, FederationError, PermissionDeniedError, PublishError } from "../errors.ts";
 import {
+  attestationsConsumerConfig,
+  attestationsStreamConfig,
   auditStreamConfig,
   heartbeatsStreamConfig,
   inboxPrefix,
   intentsConsumerConfig,
   intentsStreamConfig,
+  memberKeysStreamConfig,
   parseSubject,
   statusStreamConfig,
   streams,
@@ -130,6 +133,27 @@ export class FederationPublisher {
   status(status: WorkloadStatus): Promise<PublishResult> {
     const uid = status.workload?.uid ?? "";
     return this.#publish(codecs.status, subjects.status(status.cluster, uid), status, msgIds.status({ ...status, workloadUid: uid }));
+  }
+
+  /**
+   * A member's signed attestation (operator/src/ledger's AttestationBody), as its canonical
+   * JSON: the bytes the control plane parses are the ones the member signed over. The
+   * member and its seq make the Nats-Msg-Id, so a retried publish is stored once.
+   */
+  attestation(body: AttestationBody): Promise<PublishResult> {
+    const a = body.attestation;
+    const subject = subjects.attestation(a.member, a.workload.uid);
+    return this.#publishBytes(subject, canonicalBytes(body), `attest:${a.member}:${a.seq}`);
+  }
+
+  async #publishBytes(subject: string, data: Uint8Array, msgID: string): Promise<PublishResult> {
+    let ack: PubAck;
+    try {
+      ack = await this.#js.publish(subject, data, { msgID, timeout: this.#timeoutMs });
+    } catch (err) {
+      throw classify(err, "publish", subject);
+    }
+    return { stream: ack.stream, seq: ack.seq, duplicate: ack.duplicate };
   }
 
   /**
@@ -270,7 +294,7 @@ export function checkIntentFor(cluster: string) {
 /** Checks that heartbeats and status claim the cluster their subject (hence their sender's permission) names. */
 export function checkSenderCluster(message: { cluster: string }, subject: string): void {
   const parsed = parseSubject(subject);
-  if (!parsed || parsed.kind === "audit" || parsed.cluster !== message.cluster) {
+  if (!parsed || parsed.kind === "audit" || parsed.kind === "attest" || parsed.cluster !== message.cluster) {
     throw new ContractViolationError(`message on ${subject} claims cluster ${JSON.stringify(message.cluster)}`);
   }
 }
@@ -330,11 +354,24 @@ export async function ensureMemberStreams(jsm: JetStreamManager, cluster: string
   });
 }
 
-/** The streams shared by all members: heartbeats, status, audit. */
+/** The streams shared by all members: heartbeats, status, audit, attestations (with the control plane's consumer) and member keys. */
 export async function ensureSharedStreams(jsm: JetStreamManager, options: EnsureOptions = {}): Promise<void> {
   await ensureStream(jsm, heartbeatsStreamConfig(options.streams));
   await ensureStream(jsm, statusStreamConfig(options.streams));
   await ensureStream(jsm, auditStreamConfig(options.streams));
+  await ensureStream(jsm, attestationsStreamConfig(options.streams));
+  await ensureStream(jsm, memberKeysStreamConfig(options.streams));
+  const config = attestationsConsumerConfig(options.consumers);
+  try {
+    const current = await jsm.consumers.info(streams.attestations, config.durable_name);
+    if (!alreadySet(config, current.config)) {
+      const { ack_wait, max_deliver, description, max_ack_pending } = config;
+      await jsm.consumers.update(streams.attestations, config.durable_name, { ack_wait, max_deliver, description, max_ack_pending } as never);
+    }
+  } catch (err) {
+    if (!(err instanceof JetStreamApiError && err.code === 10014 /* consumer not found */)) throw err;
+    await jsm.consumers.add(streams.attestations, config);
+  }
 }
 
 export interface AuditReadOptions {

@@ -8,7 +8,9 @@
  *   sov.v1.<cluster>.intents.<workload-uid>   control plane -> member (stream per cluster)
  *   sov.v1.<cluster>.heartbeat                member -> control plane
  *   sov.v1.<cluster>.status.<workload-uid>    member -> control plane
+ *   sov.v1.<cluster>.attest.<workload-uid>    member -> control plane (signed by the member, appended to the ledger)
  *   sov.audit.v1.<COUNTRY>                    control plane -> audit stream (append-only)
+ *   sov.memberkeys.v1.<cluster>               control plane only: which key it declared for each member
  *
  * The audit trail has its own root: JetStream refuses streams whose subjects overlap,
  * and any sov.v1.<x>.<y> subject (sov.v1.audit.FR, say) would overlap the heartbeat
@@ -24,6 +26,7 @@ import { InvalidNameError } from "../errors.ts";
 
 export const SUBJECT_PREFIX = "sov.v1";
 export const AUDIT_PREFIX = "sov.audit.v1";
+export const MEMBER_KEYS_PREFIX = "sov.memberkeys.v1";
 
 /**
  * Words a cluster may not be called: the names of other identities (the control plane,
@@ -69,7 +72,7 @@ export function validateCountry(country: string, field = "country"): string {
   return country;
 }
 
-/** Subjects of one member cluster. */
+/** Subjects of one member cluster, and the control plane's own. */
 export const subjects = {
   /** Every intent for `cluster` (the intents stream's subject filter). */
   intentsAll(cluster: string): string {
@@ -87,13 +90,24 @@ export const subjects = {
   status(cluster: string, workloadUid: string): string {
     return `${SUBJECT_PREFIX}.${validateClusterName(cluster)}.status.${validateWorkloadUid(workloadUid)}`;
   },
+  attestationsAll(cluster: string): string {
+    return `${SUBJECT_PREFIX}.${validateClusterName(cluster)}.attest.*`;
+  },
+  attestation(cluster: string, workloadUid: string): string {
+    return `${SUBJECT_PREFIX}.${validateClusterName(cluster)}.attest.${validateWorkloadUid(workloadUid)}`;
+  },
   audit(country: string): string {
     return `${AUDIT_PREFIX}.${validateCountry(country)}`;
+  },
+  memberKey(cluster: string): string {
+    return `${MEMBER_KEYS_PREFIX}.${validateClusterName(cluster)}`;
   },
   /** Filters that span clusters; only the control plane reads these. */
   allHeartbeats: `${SUBJECT_PREFIX}.*.heartbeat`,
   allStatus: `${SUBJECT_PREFIX}.*.status.*`,
   allAudit: `${AUDIT_PREFIX}.*`,
+  allAttestations: `${SUBJECT_PREFIX}.*.attest.*`,
+  allMemberKeys: `${MEMBER_KEYS_PREFIX}.*`,
 } as const;
 
 /**
@@ -101,7 +115,7 @@ export const subjects = {
  * consumer can refuse a message whose subject does not match the cluster it claims.
  */
 export function parseSubject(subject: string):
-  | { kind: "intent" | "status"; cluster: string; workloadUid: string }
+  | { kind: "intent" | "status" | "attest"; cluster: string; workloadUid: string }
   | { kind: "heartbeat"; cluster: string }
   | { kind: "audit"; country: string }
   | undefined {
@@ -110,8 +124,8 @@ export function parseSubject(subject: string):
     if (t.length === 4 && t[0] === "sov" && t[1] === "audit" && t[2] === "v1") return { kind: "audit", country: validateCountry(t[3]!) };
     if (t[0] !== "sov" || t[1] !== "v1") return undefined;
     if (t.length === 4 && t[3] === "heartbeat") return { kind: "heartbeat", cluster: validateClusterName(t[2]!) };
-    if (t.length === 5 && (t[3] === "intents" || t[3] === "status")) {
-      return { kind: t[3] === "intents" ? "intent" : "status", cluster: validateClusterName(t[2]!), workloadUid: validateWorkloadUid(t[4]!) };
+    if (t.length === 5 && (t[3] === "intents" || t[3] === "status" || t[3] === "attest")) {
+      return { kind: t[3] === "intents" ? "intent" : t[3], cluster: validateClusterName(t[2]!), workloadUid: validateWorkloadUid(t[4]!) };
     }
   } catch {
     return undefined;
@@ -131,6 +145,10 @@ export const streams = {
   heartbeats: "sov-heartbeats",
   status: "sov-status",
   audit: "sov-audit",
+  attestations: "sov-attestations",
+  /** The control plane's durable consumer that appends attestations to the ledger. */
+  attestationsConsumer: "sov-attestations-ledger",
+  memberKeys: "sov-member-keys",
 } as const;
 
 /**
@@ -305,6 +323,63 @@ export function auditStreamConfig(options: StreamOptions = {}): Partial<StreamCo
   };
 }
 
+/**
+ * Member attestations on their way to the ledger: every one kept (not only the newest per
+ * workload) until the control plane has appended it, so a control plane that was down
+ * appends what members attested meanwhile and the trail shows no silence that was not
+ * there. Bounded like the status stream members write to; a day covers any restart.
+ */
+export function attestationsStreamConfig(options: StreamOptions = {}): Partial<StreamConfig> & { name: string } {
+  return {
+    name: streams.attestations,
+    description: "Member attestations, signed by each member, until the control plane appends them to the ledger",
+    subjects: [subjects.allAttestations],
+    retention: RetentionPolicy.Limits,
+    storage: options.storage ?? StorageType.File,
+    max_msg_size: 16 * KIB,
+    max_msgs: 1_000_000,
+    max_bytes: 256 * MIB,
+    max_age: 24 * 60 * MINUTE_NS,
+    discard: DiscardPolicy.Old,
+    duplicate_window: ms2ns(options.duplicateWindowMs ?? 2 * 60_000),
+    num_replicas: 1,
+  };
+}
+
+/**
+ * The control plane's consumer of attestations. One unacknowledged message at a time:
+ * the ledger needs each member's attestations in the order the member signed them (their
+ * `seq` must grow along the chain), and a redelivery must not overtake a newer one.
+ */
+export function attestationsConsumerConfig(options: ConsumerOptions = {}): Partial<ConsumerConfig> & { durable_name: string } {
+  return {
+    durable_name: streams.attestationsConsumer,
+    description: "Control plane: member attestations into the audit ledger",
+    ack_policy: AckPolicy.Explicit,
+    deliver_policy: DeliverPolicy.All,
+    ack_wait: ms2ns(options.ackWaitMs ?? 30_000),
+    max_deliver: options.maxDeliver ?? -1,
+    max_ack_pending: 1,
+    filter_subject: subjects.allAttestations,
+  };
+}
+
+/** Which key the control plane declared for each member (newest per member): what keeps a declaration from being appended twice. */
+export function memberKeysStreamConfig(options: StreamOptions = {}): Partial<StreamConfig> & { name: string } {
+  return {
+    name: streams.memberKeys,
+    description: "Member attestation keys the control plane declared in the ledger (newest per member)",
+    subjects: [subjects.allMemberKeys],
+    retention: RetentionPolicy.Limits,
+    storage: options.storage ?? StorageType.File,
+    max_msgs_per_subject: 1,
+    max_msg_size: 4 * KIB,
+    discard: DiscardPolicy.Old,
+    num_replicas: 1,
+    allow_direct: true,
+  };
+}
+
 /** NATS publish/subscribe permissions, in nats-server config terms. */
 export interface NatsPermissions {
   publish: { allow: string[]; deny?: string[] };
@@ -375,6 +450,7 @@ export function memberServices(cluster: string): MemberService[] {
   return [
     { subject: subjects.heartbeat(cluster), responseType: "singleton" },
     { subject: subjects.statusAll(cluster), responseType: "singleton" },
+    { subject: subjects.attestationsAll(cluster), responseType: "singleton" },
     // The client's consumers.get() and consume() read the consumer's info.
     { subject: `$JS.API.CONSUMER.INFO.${stream}.${consumer}`, responseType: "singleton" },
     // One pull request is answered by up to a batch of messages and idle heartbeats.
@@ -396,8 +472,8 @@ export function memberServices(cluster: string): MemberService[] {
 
 /**
  * The control plane publishes intents and audit records, manages streams and
- * consumers, and reads everything. It may NOT publish heartbeats or status: it must not
- * be able to speak for a member either (deny wins over allow in nats-server).
+ * consumers, and reads everything. It may NOT publish heartbeats, status or attestations:
+ * it must not be able to speak for a member either (deny wins over allow in nats-server).
  */
 export function controlPlanePermissions(): NatsPermissions {
   return {
@@ -405,10 +481,11 @@ export function controlPlanePermissions(): NatsPermissions {
       allow: [
         `${SUBJECT_PREFIX}.*.intents.*`,
         subjects.allAudit,
+        subjects.allMemberKeys,
         "$JS.API.>",
         "$JS.ACK.>",
       ],
-      deny: [subjects.allHeartbeats, subjects.allStatus],
+      deny: [subjects.allHeartbeats, subjects.allStatus, subjects.allAttestations],
     },
     subscribe: {
       allow: [`${SUBJECT_PREFIX}.>`, `${AUDIT_PREFIX}.>`, `${inboxPrefix("control-plane")}.>`],
