@@ -123,12 +123,15 @@ describe("chaos: workloads, policies and members changed around faults", functio
         m.spec.template.spec!.containers[0]!.resources = { requests: { cpu: `${perPod}m`, memory: "16Mi" } };
         return m;
       });
+      const applied = Date.now();
       world.apply(sc.random() < 0.5 ? manifests : [...manifests].reverse());
       const decided = async () => {
         const ws = await Promise.all(["left", "right"].map((n) => world.workload(ns, n)));
         return ws.every((w) => w && w.status?.observedGeneration === w.metadata.generation && condition(w, "Scheduled")) ? ws.map((w) => w!) : false;
       };
       await world.until("both workloads decided", decided, 60_000);
+      // No fault here: "recovered" is how long the two took to be decided.
+      sc.recovered(applied);
       // Hold a while: the invariant must hold at every look, not only once.
       const t0 = Date.now();
       let last: string[] = [];
