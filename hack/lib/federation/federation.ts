@@ -319,6 +319,25 @@ export interface ComponentOptions {
   progress?: (line: string) => void;
   /** For stopComponent: "KILL" sends SIGKILL at once (a crash), default "TERM" (a clean stop). */
   signal?: StopSignal;
+  /**
+   * For startComponent: start from the planned command line (not the recorded one) with
+   * these flags' values replaced, e.g. `{ "--nats-url": "tls://127.0.0.1:4333" }` to put a
+   * test's proxy between an agent and nats-server; `{}` starts it as planned again. A flag
+   * the command line does not have is an error. The new arguments are recorded, so a
+   * later `start` without `flags` runs it the same way.
+   */
+  flags?: Readonly<Record<string, string>>;
+}
+
+/** `args` with the value after each flag of `flags` replaced; a flag `args` lacks is an error. */
+export function replaceFlags(args: readonly string[], flags: Readonly<Record<string, string>>): string[] {
+  const out = [...args];
+  for (const [flag, value] of Object.entries(flags)) {
+    const i = out.indexOf(flag);
+    if (i < 0 || i + 1 >= out.length) throw new UnknownComponentError(`the command line has no flag ${flag} to replace: ${args.join(" ")}`);
+    out[i + 1] = value;
+  }
+  return out;
 }
 
 function loadOrThrow(opts: { root: string; stateDir: string }): Loaded {
@@ -359,8 +378,9 @@ export async function startComponent(opts: ComponentOptions): Promise<{ componen
   const say = opts.progress ?? (() => undefined);
   const recorded = loaded.state.processes.find((p) => p.component === component.name);
   let proc = recorded;
+  if (opts.flags && proc && isRunning(proc)) throw new UnknownComponentError(`${component.name} runs (pid ${proc.pid}): stop it before starting it with other flags`);
   if (!proc || !isRunning(proc)) {
-    const args = recorded && recorded.binary === component.binary ? recorded.args : undefined;
+    const args = opts.flags ? replaceFlags(component.args, opts.flags) : recorded && recorded.binary === component.binary ? recorded.args : undefined;
     proc = await launch({ component, state: loaded.state, layout: loaded.layout, say, ...(args ? { args } : {}) });
   }
   await waitReady({ component, proc, deadline: Date.now() + (opts.timeoutMs ?? 120_000), say });

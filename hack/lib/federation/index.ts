@@ -1,7 +1,7 @@
 // The local federation as a library (tests, benchmarks, the demo): what callers may use.
 export { federationHealthy, repoRoot, resolveUpOptions, startLocalFederation } from "./local.ts";
 export type { LocalFederation, ShapeOptions, StartOptions } from "./local.ts";
-export { componentAlias, down, startComponent, status, stopComponent, up, FederationMismatchError, UnknownComponentError } from "./federation.ts";
+export { componentAlias, down, replaceFlags, startComponent, status, stopComponent, up, FederationMismatchError, UnknownComponentError } from "./federation.ts";
 export type { ComponentOptions, ComponentStatus, UpOptions } from "./federation.ts";
 export { envKeys, FederationEnvError, parseEnv, readLocalFederationEnv } from "./env.ts";
 export type { LocalFederationEnv } from "./env.ts";

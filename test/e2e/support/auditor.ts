@@ -99,6 +99,10 @@ function describeError(err: unknown): string {
   return [e.code, e.cause?.code, e.message?.split("\n")[0]?.slice(0, 200)].filter(Boolean).join(" ");
 }
 
+function violationId(v: Violation): string {
+  return `${v.object}@${v.member}:${v.why}`;
+}
+
 function render(v: Violation): string {
   return `  ${v.member}: ${v.object} of ${v.workload}: ${v.why}`;
 }
@@ -147,6 +151,8 @@ export class ResidencyAuditor {
   #problems: string[] = [];
   #surfaced = 0;
   #seen = new Set<string>();
+  /** Every distinct violation (object, member, why) found since the auditor was made, by the watcher or a check. */
+  readonly #violations = new Set<string>();
   #watching: Watching | undefined;
   /** Violations a scenario plants on purpose (positive controls), by "member/Kind ns/name": how often they were seen. */
   readonly #planted = new Map<string, number>();
@@ -222,6 +228,7 @@ export class ResidencyAuditor {
       snap = await this.snapshot();
     }
     this.#steps.push({ step, pods: snap.pods.length, violations: snap.violations.length });
+    for (const v of snap.violations) this.#violations.add(violationId(v));
     const lines: string[] = [];
     if (snap.violations.length) lines.push(`residency violated after "${step}":`, ...snap.violations.map(render));
     const down = [...snap.unreachable].filter(([m]) => !this.#expectedDown.has(m));
@@ -294,6 +301,14 @@ export class ResidencyAuditor {
     return { rounds: state.rounds };
   }
 
+  /**
+   * How many distinct violations (object, member, reason) the watcher and the checks have
+   * found since this auditor was made; a scenario's table row reads it (planted ones are not counted).
+   */
+  get violationCount(): number {
+    return this.#violations.size;
+  }
+
   get steps(): readonly { step: string; pods: number; violations: number }[] {
     return this.#steps;
   }
@@ -338,7 +353,8 @@ export class ResidencyAuditor {
       }
     }
     for (const v of snap.violations) {
-      const id = `${v.object}@${v.member}:${v.why}`;
+      const id = violationId(v);
+      this.#violations.add(id);
       if (this.#seen.has(id)) continue;
       this.#seen.add(id);
       this.#record(`residency violated at ${snap.at.toISOString()}:\n${render(v)}`);
