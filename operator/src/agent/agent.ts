@@ -6,7 +6,7 @@
  * observed state enqueues the workload's uid; nothing acts on the event itself.
  */
 import type { Logger } from "pino";
-import { MANAGED_BY_AGENT, MEMBER_LABELS } from "../api/index.ts";
+import { GUARD_PARAM, MANAGED_BY_AGENT, MEMBER_LABELS } from "../api/index.ts";
 import type { Deployment, MemberApi, Namespace, Pod } from "../kube/index.ts";
 import { noopAgentMetrics } from "../metrics/index.ts";
 import type { AgentMetrics, ControllerMetrics, QueueMetricsProvider } from "../metrics/index.ts";
@@ -90,7 +90,7 @@ export class Agent {
       ? new Attestations({ cluster: deps.cluster, sink: deps.attestations.sink, clock: deps.clock, log: log.child({ component: "attestations" }), ...(deps.attestations.intervalMs ? { intervalMs: deps.attestations.intervalMs } : {}) })
       : undefined;
     this.reconciler = new WorkloadReconciler({
-      cluster: deps.cluster, member: deps.member, intents: this.intents,
+      cluster: deps.cluster, agentNamespace: deps.namespace ?? GUARD_PARAM.namespace, member: deps.member, intents: this.intents,
       deployments: deps.deployments, pods: deps.pods, namespaces: deps.namespaces, index: this.#index,
       link: deps.federation, clock: deps.clock, log, metrics,
       ...(this.#attestations ? { attestations: this.#attestations } : {}),

@@ -1,4 +1,5 @@
 /** The member agent: a controller keyed by workload uid that keeps the member equal to its intents, plus status, heartbeats and the residency guard's parameter. */
+export { intentRefusal, intentViolations } from "./admission.ts";
 export { Agent, AGENT_SELECTORS } from "./agent.ts";
 export { Attestations, DEFAULT_ATTESTATION_INTERVAL_MS } from "./attestations.ts";
 export type { AttestationSink } from "./attestations.ts";
