@@ -11,6 +11,7 @@ import { Manager, systemClock, waitFor } from "../../../operator/src/runtime/ind
 import type { FederationEnv } from "../env.ts";
 import { connectAs, testLog } from "../federation/helpers.ts";
 import { sampleIntent } from "../../support/samples.ts";
+import { restrictedSecurityContext } from "../../support/builders.ts";
 
 export const TEST_NAMESPACE = "agent-it";
 
@@ -68,7 +69,7 @@ export function intentFor(params: { cluster: "fr" | "de"; uid: string; name: str
     replicas: params.replicas,
     decidedAt: params.decidedAt ?? new Date(),
     generation: 1,
-    podTemplate: { metadata: { labels: { app: params.name } }, spec: { containers: [{ name: "app", image: "registry.example/app:1" }] } },
+    podTemplate: { metadata: { labels: { app: params.name } }, spec: { containers: [{ name: "app", image: "registry.example/app:1", securityContext: restrictedSecurityContext() }] } },
     residency: { country, jurisdiction: "EU", region: "", provider: "local", extraterritorialExposure: [], certifications: [] },
     requirements: { allowedCountries: params.allowedCountries ?? [country], allowedJurisdictions: ["EU"], requiredCertifications: [], forbidExtraterritorialExposure: true },
   });
