@@ -34,6 +34,17 @@ export class GuardObjectsSync implements Runnable {
     this.#p = { ...params, intervalMs: params.intervalMs ?? 2_000 };
   }
 
+  /**
+   * Informer-shaped so the Manager starts it with the caches, before the agent has read
+   * its intents from NATS: the guard is kept on the member even while the federation is
+   * out of reach. It has nothing to sync, so it never holds the caches up.
+   */
+  hasSynced(): boolean {
+    return true;
+  }
+
+  async waitForSync(): Promise<void> {}
+
   /** True once every object was read and written back at least once. */
   get ready(): boolean {
     return this.#stored.size === this.#p.objects.length;
