@@ -38,6 +38,8 @@ const TARGETS = {
 const GROUP = "sovereignty.eu";
 const VERSION = "v1alpha1";
 const IMAGE = "registry.example.eu/e2e:1.0";
+/** What the restricted Pod Security Standard asks of a container (namespaces the agent creates enforce it). */
+const RESTRICTED = { runAsNonRoot: true, allowPrivilegeEscalation: false, capabilities: { drop: ["ALL"] }, seccompProfile: { type: "RuntimeDefault" } };
 
 const say = (line: string) => console.log(`[bench e2e] ${line}`);
 const fmt = (x: number) => (Number.isFinite(x) ? `${x.toFixed(0)} ms` : "n/a");
@@ -108,7 +110,7 @@ function deploymentBody(name: string, labels: Record<string, string>, replicas =
     spec: {
       replicas,
       selector: { matchLabels: labels },
-      template: { metadata: { labels }, spec: { containers: [{ name: "app", image: IMAGE, resources: { requests: { cpu: "10m", memory: "16Mi" } } }] } },
+      template: { metadata: { labels }, spec: { containers: [{ name: "app", image: IMAGE, resources: { requests: { cpu: "10m", memory: "16Mi" } }, securityContext: RESTRICTED }] } },
     },
   };
 }

@@ -143,7 +143,7 @@ async function grpcBench(env: FederationEnv, jsm: JetStreamManager): Promise<Rec
       bin: env.tools.KUBECTL_BIN!, kubeconfig: env.hostKubeconfig, args: ["apply", "-f", "-"],
       input: JSON.stringify({
         apiVersion: "sovereignty.eu/v1alpha1", kind: "SovereignWorkload", metadata: { name, namespace: TEST_NAMESPACE },
-        spec: { replicas: 3, residency: { allowedCountries: ["FR", "DE"] }, template: { spec: { containers: [{ name: "app", image: "registry.invalid/app:1" }] } } },
+        spec: { replicas: 3, residency: { allowedCountries: ["FR", "DE"] }, template: { spec: { containers: [{ name: "app", image: "registry.invalid/app:1", securityContext: { runAsNonRoot: true, allowPrivilegeEscalation: false, capabilities: { drop: ["ALL"] }, seccompProfile: { type: "RuntimeDefault" } } }] } } },
       }),
     });
     // Right after the CRDs are installed the host may answer UNAVAILABLE for a moment

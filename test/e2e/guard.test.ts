@@ -2,6 +2,7 @@ import assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
 import { stringify } from "yaml";
 import { MEMBER_LABELS, REQUIREMENT_ANNOTATIONS } from "../../operator/src/api/index.ts";
+import { restrictedSecurityContext } from "../support/builders.ts";
 import { workloadManifest, World } from "./support/world.ts";
 
 /**
@@ -52,7 +53,7 @@ describe("the member residency guard, end to end", function () {
         apiVersion: "v1", kind: "Pod",
         metadata: { name, namespace: ns, labels, annotations: meta.annotations },
         // The containers as the workload declared them, without what the member added (the service account token mount).
-        spec: { containers: (pod.spec.containers as { name: string; image: string; resources?: unknown }[]).map((c) => ({ name: c.name, image: c.image, resources: c.resources })) },
+        spec: { containers: (pod.spec.containers as { name: string; image: string; resources?: unknown; securityContext?: unknown }[]).map((c) => ({ name: c.name, image: c.image, resources: c.resources, securityContext: c.securityContext })) },
       };
     };
     const german = "ionos-fra-1";
@@ -87,7 +88,7 @@ describe("the member residency guard, end to end", function () {
       metadata: { name, namespace: ns, labels: { [MEMBER_LABELS.workloadUid]: fr.metadata.uid! } },
       spec: {
         replicas: 2, paused: true, selector: { matchLabels: { app: name } },
-        template: { metadata: { labels: { app: name }, annotations }, spec: { containers: [{ name: "app", image: "registry.example.eu/e2e:1.0" }] } },
+        template: { metadata: { labels: { app: name }, annotations }, spec: { containers: [{ name: "app", image: "registry.example.eu/e2e:1.0", securityContext: restrictedSecurityContext() }] } },
       },
     };
     world.auditor.plant({ member, kind: "Deployment", namespace: ns, name });

@@ -86,6 +86,15 @@ export interface SovereignWorkloadOptions {
   status?: SovereignWorkloadStatus;
 }
 
+/**
+ * A container securityContext the restricted Pod Security Standard admits. The agent
+ * labels every namespace it creates `pod-security.kubernetes.io/enforce: restricted`
+ * (api/pod-security.ts), so the member's admission refuses pods without it.
+ */
+export function restrictedSecurityContext(): Record<string, unknown> {
+  return { runAsNonRoot: true, allowPrivilegeEscalation: false, capabilities: { drop: ["ALL"] }, seccompProfile: { type: "RuntimeDefault" } };
+}
+
 export function sovereignWorkload(opts: SovereignWorkloadOptions = {}): SovereignWorkload {
   const name = opts.name ?? "app";
   return {
@@ -97,7 +106,7 @@ export function sovereignWorkload(opts: SovereignWorkloadOptions = {}): Sovereig
         replicas: 3,
         placement: { mode: "Divided" },
         failover: { enabled: true, tolerationSeconds: 30 },
-        template: { metadata: { labels: { app: name } }, spec: { containers: [{ name: "app", image: "registry.example.eu/app:1", resources: { requests: { cpu: "500m", memory: "1Gi" } } }] } },
+        template: { metadata: { labels: { app: name } }, spec: { containers: [{ name: "app", image: "registry.example.eu/app:1", resources: { requests: { cpu: "500m", memory: "1Gi" } }, securityContext: restrictedSecurityContext() }] } },
       },
       opts.spec,
     ),

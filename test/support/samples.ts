@@ -31,7 +31,7 @@ export function sampleIntent(over: Partial<PlacementIntent> = {}): PlacementInte
 export function sampleHeartbeat(over: Partial<Heartbeat> = {}): Heartbeat {
   return {
     cluster: "fr", agentVersion: "0.1.0", allocatable: { cpu: "64", memory: "256Gi", pods: "1100" },
-    sentAt: new Date("2026-11-28T10:00:01.500Z"), sequence: 17, ...over,
+    sentAt: new Date("2026-11-28T10:00:01.500Z"), sequence: 17, guardDrift: [], ...over,
   };
 }
 

@@ -234,11 +234,12 @@ export const ROWS: readonly RowSpec[] = [
     title: "Member agents",
     panels: [
       {
-        kind: "timeseries", title: "Guard rejections by member", unit: "short", width: 8,
-        description: "Pods refused by each member's residency guard per interval: as reported to the control plane (per member cluster), and as counted by each member's agent. Any value is a pod that asked to run sovereign data where its data class forbids it; find it with the member's ReplicaSet FailedCreate events.",
+        kind: "timeseries", title: "Guard rejections and restores by member", unit: "short", width: 8,
+        description: "Pods refused by each member's residency guard per interval: as reported to the control plane (per member cluster), and as counted by each member's agent. Any value is a pod that asked to run sovereign data where its data class forbids it; find it with the member's ReplicaSet FailedCreate events. Restored: the guard's own objects (parameter, policies, bindings) found edited or deleted on the member and put back by its agent; someone on the member tampered with the guard (see the MemberCluster's GuardDriftRestored Events).",
         queries: [
           { expr: `sum by (cluster) (increase(${series(M.guardRejections)}[$__rate_interval]))`, legend: "{{cluster}} (reported)" },
           { expr: `sum by (cluster) (increase(${series(M.agentGuardRejections)}[$__rate_interval]))`, legend: "{{cluster}} (agent)" },
+          { expr: `sum by (cluster) (increase(${series(M.guardDrift)}[$__rate_interval]))`, legend: "{{cluster}} (guard restored)" },
         ],
       },
       {

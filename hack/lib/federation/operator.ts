@@ -125,6 +125,8 @@ export function agentComponent(opts: { layout: Layout; cluster: ClusterLayout; n
   if ("absent" in main) return main;
   const pki = pkiLayout({ stateDir: layout.stateDir, members: layout.clusters.filter((c) => c.role === "member").map((c) => c.name) });
   const port = cluster.agentMetricsPort!;
+  // The guard `up` applies (setup.ts GUARD_MANIFESTS): the agent puts it back when edited or deleted.
+  const guard = path.join(layout.root, "charts", "member-agent", "files", "residency-guard.yaml");
   return {
     component: {
       name,
@@ -138,6 +140,7 @@ export function agentComponent(opts: { layout: Layout; cluster: ClusterLayout; n
         "--nats-ca", pki.ca.cert,
         "--nats-creds", pki.natsSeeds[cluster.name]!,
         "--metrics-listen", `127.0.0.1:${port}`,
+        ...(existsSync(guard) ? ["--guard-manifests", guard] : []),
         ...HEARTBEAT,
         ...attestationInterval(),
       ],

@@ -6,8 +6,8 @@
  * observed state enqueues the workload's uid; nothing acts on the event itself.
  */
 import type { Logger } from "pino";
-import { MANAGED_BY_AGENT, MEMBER_LABELS } from "../api/index.ts";
-import type { Deployment, MemberApi, Namespace, Pod } from "../kube/index.ts";
+import { GUARD_PARAM, MANAGED_BY_AGENT, MEMBER_LABELS } from "../api/index.ts";
+import type { AdmissionObject, Deployment, MemberApi, Namespace, Pod } from "../kube/index.ts";
 import { noopAgentMetrics } from "../metrics/index.ts";
 import type { AgentMetrics, ControllerMetrics, QueueMetricsProvider } from "../metrics/index.ts";
 import { Controller, ExponentialFailureRateLimiter, BucketRateLimiter, MaxOfRateLimiter } from "../runtime/index.ts";
@@ -15,6 +15,8 @@ import type { Clock, Informer, Manager, Runnable } from "../runtime/index.ts";
 import { Attestations } from "./attestations.ts";
 import type { AttestationSink } from "./attestations.ts";
 import { GuardParamSync } from "./guard.ts";
+import { GuardDriftLog } from "./guard-drift.ts";
+import { GuardObjectsSync } from "./guard-objects.ts";
 import { Heartbeats } from "./heartbeat-loop.ts";
 import { IntentCache } from "./intents.ts";
 import type { FederationLink } from "./intents.ts";
@@ -52,6 +54,14 @@ export interface AgentDeps {
   namespace?: string;
   /** Where the member's signed attestations go, and how often each workload is attested at least; none: no attestations. */
   attestations?: { sink: Promise<AttestationSink>; intervalMs?: number };
+  /**
+   * The residency guard's admission policies and bindings as shipped (--guard-manifests),
+   * kept on the member: restored when edited or deleted. None: the agent leaves them to
+   * whoever installs them (its parameter it always keeps).
+   */
+  guardObjects?: readonly AdmissionObject[];
+  /** How often the guard's objects and parameter are read back; default 2 s. */
+  guardCheckIntervalMs?: number;
 }
 
 /** Per workload: 250 ms doubling to 30 s (a refusal such as a quota is retried, never hammered); 10 retries/s overall. */
@@ -70,6 +80,8 @@ export class Agent {
   readonly reconciler: WorkloadReconciler;
   readonly #d: AgentDeps;
   readonly #guard: GuardParamSync;
+  readonly #guardObjects: GuardObjectsSync | undefined;
+  readonly #guardDrift = new GuardDriftLog();
   readonly #heartbeats: Heartbeats;
   readonly #attestations: Attestations | undefined;
   readonly #link: { value?: FederationLink; failed?: unknown } = {};
@@ -81,16 +93,23 @@ export class Agent {
     const log = deps.log;
     deps.federation.then((l) => { this.#link.value = l; }, (err: unknown) => { this.#link.failed = err; });
     this.intents = new IntentCache({ link: deps.federation, clock: deps.clock, log });
-    this.#guard = new GuardParamSync({ cluster: deps.cluster, ...(deps.namespace ? { namespace: deps.namespace } : {}), member: deps.member, link: deps.federation, clock: deps.clock, log });
+    const checkIntervalMs = deps.guardCheckIntervalMs ?? 2_000;
+    this.#guard = new GuardParamSync({
+      cluster: deps.cluster, ...(deps.namespace ? { namespace: deps.namespace } : {}), member: deps.member, link: deps.federation, clock: deps.clock, log,
+      drift: this.#guardDrift, checkIntervalMs,
+    });
+    this.#guardObjects = deps.guardObjects?.length
+      ? new GuardObjectsSync({ objects: deps.guardObjects, member: deps.member, drift: this.#guardDrift, clock: deps.clock, log, intervalMs: checkIntervalMs })
+      : undefined;
     this.#heartbeats = new Heartbeats({
       cluster: deps.cluster, agentVersion: deps.agentVersion, member: deps.member, link: deps.federation,
-      clock: deps.clock, log, metrics, intervalMs: deps.heartbeatIntervalMs ?? 5_000,
+      clock: deps.clock, log, metrics, intervalMs: deps.heartbeatIntervalMs ?? 5_000, drift: this.#guardDrift,
     });
     this.#attestations = deps.attestations
       ? new Attestations({ cluster: deps.cluster, sink: deps.attestations.sink, clock: deps.clock, log: log.child({ component: "attestations" }), ...(deps.attestations.intervalMs ? { intervalMs: deps.attestations.intervalMs } : {}) })
       : undefined;
     this.reconciler = new WorkloadReconciler({
-      cluster: deps.cluster, member: deps.member, intents: this.intents,
+      cluster: deps.cluster, agentNamespace: deps.namespace ?? GUARD_PARAM.namespace, member: deps.member, intents: this.intents,
       deployments: deps.deployments, pods: deps.pods, namespaces: deps.namespaces, index: this.#index,
       link: deps.federation, clock: deps.clock, log, metrics,
       ...(this.#attestations ? { attestations: this.#attestations } : {}),
@@ -106,7 +125,10 @@ export class Agent {
 
   /** Every runnable, for `Manager.add`: the caches first (the Manager starts and syncs those before the rest). */
   get runnables(): Runnable[] {
-    return [this.#d.deployments, this.#d.pods, this.#d.namespaces, this.intents, this.controller, this.#heartbeats, this.#guard, ...(this.#attestations ? [this.#attestations] : [])];
+    return [
+      this.#d.deployments, this.#d.pods, this.#d.namespaces, this.intents, this.controller, this.#heartbeats, this.#guard,
+      ...(this.#attestations ? [this.#attestations] : []), ...(this.#guardObjects ? [this.#guardObjects] : []),
+    ];
   }
 
   addTo(manager: Manager): void {

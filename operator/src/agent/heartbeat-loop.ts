@@ -3,6 +3,7 @@ import type { Logger } from "pino";
 import type { MemberApi } from "../kube/index.ts";
 import type { AgentMetrics } from "../metrics/index.ts";
 import type { Clock, Runnable } from "../runtime/index.ts";
+import type { GuardDriftLog } from "./guard-drift.ts";
 import { allocatableOf } from "./heartbeat.ts";
 import type { FederationLink } from "./intents.ts";
 
@@ -15,6 +16,8 @@ export interface HeartbeatsParams {
   log: Logger;
   metrics: AgentMetrics;
   intervalMs: number;
+  /** The residency guard's recent restores, carried in every heartbeat while they are recent. */
+  drift?: GuardDriftLog;
 }
 
 export class Heartbeats implements Runnable {
@@ -38,6 +41,7 @@ export class Heartbeats implements Runnable {
           allocatable: allocatableOf(nodes),
           sentAt: this.#p.clock.now(),
           sequence: ++this.#sequence,
+          guardDrift: this.#p.drift?.recent(this.#p.clock.now()) ?? [],
         });
         this.#p.metrics.heartbeatPublished();
       } catch (err) {

@@ -1,4 +1,5 @@
 /** The member agent: a controller keyed by workload uid that keeps the member equal to its intents, plus status, heartbeats and the residency guard's parameter. */
+export { intentRefusal, intentViolations } from "./admission.ts";
 export { Agent, AGENT_SELECTORS } from "./agent.ts";
 export { Attestations, DEFAULT_ATTESTATION_INTERVAL_MS } from "./attestations.ts";
 export type { AttestationSink } from "./attestations.ts";
@@ -9,6 +10,10 @@ export type { AgentCredentials } from "./credentials.ts";
 export { appliedFrom, deploymentFor, FIELD_MANAGER, InvalidIntentError, requirementAnnotations } from "./deployment.ts";
 export type { AppliedFrom } from "./deployment.ts";
 export { GuardParamSync } from "./guard.ts";
+export type { GuardParamSyncParams } from "./guard.ts";
+export { canonicalJson, GuardDriftLog, guardChange, parseGuardManifests } from "./guard-drift.ts";
+export { GuardObjectsSync } from "./guard-objects.ts";
+export type { GuardObjectsParams } from "./guard-objects.ts";
 export { guardParamData, nextGuardChange } from "./guard-param.ts";
 export type { GuardParamData } from "./guard-param.ts";
 export { allocatableOf, quantityValue } from "./heartbeat.ts";

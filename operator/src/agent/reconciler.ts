@@ -6,7 +6,7 @@
  * the host acts on changed. Deliveries of the intent are acknowledged only after that.
  */
 import type { Logger } from "pino";
-import { MANAGED_BY_AGENT, MEMBER_LABELS } from "../api/index.ts";
+import { MANAGED_BY_AGENT, MEMBER_LABELS, namespacePodSecurityLabels } from "../api/index.ts";
 import type { PlacementIntent } from "../gen/sovereign/v1/intent.ts";
 import type { WorkloadRef } from "../gen/sovereign/v1/residency.ts";
 import { ConflictError, KubeError, NotFoundError } from "../kube/index.ts";
@@ -14,6 +14,7 @@ import type { Deployment, MemberApi, Namespace, Pod } from "../kube/index.ts";
 import type { AgentIntentResult, AgentMetrics } from "../metrics/index.ts";
 import { TerminalError } from "../runtime/index.ts";
 import type { Cache, Clock, Reconciler, Result } from "../runtime/index.ts";
+import { intentRefusal } from "./admission.ts";
 import type { Attestations } from "./attestations.ts";
 import { appliedFrom, FIELD_MANAGER, InvalidIntentError } from "./deployment.ts";
 import type { FederationLink, IntentCache } from "./intents.ts";
@@ -54,6 +55,8 @@ const isDefined = <T>(x: T | undefined): x is T => x !== undefined;
 
 export interface WorkloadReconcilerDeps {
   cluster: string;
+  /** The agent's release namespace (its credentials, the guard's parameter): never a workload's. */
+  agentNamespace: string;
   member: Pick<MemberApi, "applyDeployment" | "getDeployment" | "deleteDeployment" | "ensureNamespace">;
   intents: Pick<IntentCache, "get" | "settle" | "hasPending">;
   deployments: Cache<Deployment>;
@@ -167,7 +170,7 @@ export class WorkloadReconciler implements Reconciler {
         if (refusal) throw new IntentRefusedError(refusal);
         // Drift, when the member held this very intent already (or lost what the agent applied).
         const repair = appliedFrom(p.observed)?.intentId === p.intent!.intentId || (!p.observed && this.#applied.has(p.uid));
-        const stored = await this.#apply(plan);
+        const stored = await this.#apply(plan, p.intent!.podSecurity?.level);
         this.#applied.set(p.uid, { objectUid: stored.metadata.uid ?? "", generation: stored.metadata.generation ?? 0 });
         log.info({ drift: plan.drift, force: plan.force }, repair ? "repaired drift" : "applied the intent");
         return stored;
@@ -177,28 +180,28 @@ export class WorkloadReconciler implements Reconciler {
 
   /**
    * The one place that decides whether this member may run the intent at all, before
-   * anything is applied (checks of the pod template against what the member allows
-   * belong here). A reason refuses it: reported in the status, not retried until a new
-   * intent comes.
+   * anything is applied: the pod template against the intent's podSecurity, and the
+   * namespace (kube-*, sovereign-system, the agent's own). A reason refuses it: reported
+   * in the status, not retried until a new intent comes.
    */
-  #mayRunHere(_intent: PlacementIntent, _deployment: Deployment): string | undefined {
-    return undefined;
+  #mayRunHere(intent: PlacementIntent, deployment: Deployment): string | undefined {
+    return intentRefusal({ intent, deployment, agentNamespace: this.#d.agentNamespace });
   }
 
-  async #apply(plan: Extract<WorkloadPlan, { action: "apply" }>): Promise<Deployment> {
+  async #apply(plan: Extract<WorkloadPlan, { action: "apply" }>, level: string | undefined): Promise<Deployment> {
     const ns = plan.deployment.metadata.namespace!;
     if (plan.deleteFirst) {
       await this.#d.member.deleteDeployment(plan.deleteFirst);
       this.#d.log.info({ deployment: `${ns}/${plan.deleteFirst.name}`, replacedUid: plan.deleteFirst.uid }, "deleted the Deployment of an earlier workload of the same name");
     }
-    if (plan.ensureNamespace) await this.#ensureNamespace(ns);
+    if (plan.ensureNamespace) await this.#ensureNamespace(ns, level);
     try {
       return await this.#applyOnce(plan.deployment, plan.force);
     } catch (err) {
       if (!(err instanceof NotFoundError)) throw err;
       // The namespace is gone (one the agent does not watch, or its cache lags): create it, apply again.
       this.#seenNamespaces.delete(ns);
-      await this.#ensureNamespace(ns);
+      await this.#ensureNamespace(ns, level);
       return await this.#applyOnce(plan.deployment, plan.force);
     }
   }
@@ -219,8 +222,16 @@ export class WorkloadReconciler implements Reconciler {
     }
   }
 
-  async #ensureNamespace(name: string): Promise<void> {
-    await this.#d.member.ensureNamespace(name, { [MEMBER_LABELS.managedBy]: MANAGED_BY_AGENT });
+  /**
+   * Creates the workload's namespace when it is missing, with the Pod Security admission
+   * labels of the workload's level (restricted unless its policy lowers it to baseline),
+   * so the member's own admission checks every field of the pods this agent does not.
+   * A namespace that exists already is not relabelled: it belongs to the member's admin,
+   * who may run other pods there under their own standard, and the agent has no right to
+   * update namespaces (charts/member-agent/README.md).
+   */
+  async #ensureNamespace(name: string, level: string | undefined): Promise<void> {
+    await this.#d.member.ensureNamespace(name, { ...namespacePodSecurityLabels(level), [MEMBER_LABELS.managedBy]: MANAGED_BY_AGENT });
     this.#seenNamespaces.add(name);
   }
 

@@ -1,5 +1,5 @@
-import { AppsV1Api, CoreV1Api, PatchStrategy, setHeaderOptions } from "@kubernetes/client-node";
-import type { KubeConfig, V1Deployment, V1Namespace, V1Node, V1Pod } from "@kubernetes/client-node";
+import { AdmissionregistrationV1Api, AppsV1Api, CoreV1Api, PatchStrategy, setHeaderOptions } from "@kubernetes/client-node";
+import type { KubeConfig, V1Deployment, V1Namespace, V1Node, V1Pod, V1ValidatingAdmissionPolicy, V1ValidatingAdmissionPolicyBinding } from "@kubernetes/client-node";
 import { MEMBER_LABELS } from "../api/index.ts";
 import { loadKubeConfig } from "./config.ts";
 import type { KubeConfigSource } from "./config.ts";
@@ -68,6 +68,16 @@ export interface Node {
   allocatable: Record<string, string>;
 }
 
+/** The kinds of the residency guard's cluster-scoped admission objects, which the agent keeps as shipped. */
+export type AdmissionObjectKind = "ValidatingAdmissionPolicy" | "ValidatingAdmissionPolicyBinding";
+
+/** A ValidatingAdmissionPolicy or binding as the agent compares and writes it: its spec as plain JSON. */
+export interface AdmissionObject {
+  kind: AdmissionObjectKind;
+  metadata: { name: string; resourceVersion?: string; labels?: Record<string, string>; annotations?: Record<string, string> };
+  spec: Record<string, unknown>;
+}
+
 /** What the member agent needs of its own cluster's API, as a narrow interface. */
 export interface MemberApi {
   /**
@@ -86,6 +96,14 @@ export interface MemberApi {
   /** Creates the namespace with `labels` if absent; an existing one is left as it is. */
   ensureNamespace(name: string, labels: Record<string, string>): Promise<void>;
   applyConfigMap(params: { namespace: string; name: string; labels?: Record<string, string>; data: Record<string, string> }, fieldManager: string): Promise<void>;
+  /** The ConfigMap's data, or undefined when it does not exist. */
+  getConfigMap(namespace: string, name: string): Promise<Record<string, string> | undefined>;
+  getAdmissionObject(kind: AdmissionObjectKind, name: string): Promise<AdmissionObject | undefined>;
+  /**
+   * Creates the object when it has no resourceVersion, else replaces that version (a
+   * ConflictError when it changed since it was read). Returns the stored object.
+   */
+  writeAdmissionObject(object: AdmissionObject, fieldManager: string): Promise<AdmissionObject>;
   getSecret(namespace: string, name: string): Promise<Secret | undefined>;
   /** Creates, or replaces when it exists (last writer wins: the agent is the Secret's only writer). */
   writeSecret(secret: Secret): Promise<void>;
@@ -154,6 +172,7 @@ const applyHeader = () => setHeaderOptions("Content-Type", PatchStrategy.ServerS
 export class KubeMemberApi implements MemberApi {
   readonly #core: CoreV1Api;
   readonly #apps: AppsV1Api;
+  readonly #admission: AdmissionregistrationV1Api;
   readonly #retry: RetryPolicy | undefined;
   /** For informers on the member (kube/informer.ts takes a KubeConfig). */
   readonly kubeConfig: KubeConfig;
@@ -163,6 +182,7 @@ export class KubeMemberApi implements MemberApi {
     this.#retry = params.retry;
     this.#core = this.kubeConfig.makeApiClient(CoreV1Api);
     this.#apps = this.kubeConfig.makeApiClient(AppsV1Api);
+    this.#admission = this.kubeConfig.makeApiClient(AdmissionregistrationV1Api);
   }
 
   #call<T>(what: string, call: () => Promise<T>): Promise<T> {
@@ -219,6 +239,43 @@ export class KubeMemberApi implements MemberApi {
     const body = { apiVersion: "v1", kind: "ConfigMap", metadata: { namespace, name, ...(params.labels ? { labels: params.labels } : {}) }, data: params.data };
     await this.#call(`apply ConfigMap ${namespace}/${name}`, () =>
       this.#core.patchNamespacedConfigMap({ namespace, name, body, fieldManager, force: true }, applyHeader()));
+  }
+
+  async getConfigMap(namespace: string, name: string): Promise<Record<string, string> | undefined> {
+    try {
+      const c = await this.#call(`ConfigMap ${namespace}/${name}`, () => this.#core.readNamespacedConfigMap({ namespace, name }));
+      return { ...(c.data ?? {}) };
+    } catch (err) {
+      if (err instanceof NotFoundError) return undefined;
+      throw err;
+    }
+  }
+
+  async getAdmissionObject(kind: AdmissionObjectKind, name: string): Promise<AdmissionObject | undefined> {
+    try {
+      const o = await this.#call<V1ValidatingAdmissionPolicy | V1ValidatingAdmissionPolicyBinding>(`${kind} ${name}`, () => kind === "ValidatingAdmissionPolicy"
+        ? this.#admission.readValidatingAdmissionPolicy({ name })
+        : this.#admission.readValidatingAdmissionPolicyBinding({ name }));
+      return admissionObjectFrom(kind, o);
+    } catch (err) {
+      if (err instanceof NotFoundError) return undefined;
+      throw err;
+    }
+  }
+
+  async writeAdmissionObject(object: AdmissionObject, fieldManager: string): Promise<AdmissionObject> {
+    const { kind, metadata } = object;
+    const body = { apiVersion: "admissionregistration.k8s.io/v1", kind, metadata, spec: object.spec };
+    const name = metadata.name;
+    const stored = await this.#call<V1ValidatingAdmissionPolicy | V1ValidatingAdmissionPolicyBinding>(`${metadata.resourceVersion ? "replace" : "create"} ${kind} ${name}`, () => {
+      if (kind === "ValidatingAdmissionPolicy") {
+        const b = body as unknown as V1ValidatingAdmissionPolicy;
+        return metadata.resourceVersion ? this.#admission.replaceValidatingAdmissionPolicy({ name, body: b, fieldManager }) : this.#admission.createValidatingAdmissionPolicy({ body: b, fieldManager });
+      }
+      const b = body as unknown as V1ValidatingAdmissionPolicyBinding;
+      return metadata.resourceVersion ? this.#admission.replaceValidatingAdmissionPolicyBinding({ name, body: b, fieldManager }) : this.#admission.createValidatingAdmissionPolicyBinding({ body: b, fieldManager });
+    });
+    return admissionObjectFrom(kind, stored);
   }
 
   async getSecret(namespace: string, name: string): Promise<Secret | undefined> {
@@ -323,6 +380,25 @@ function keepOnly(obj: Record<string, unknown> | undefined, keys: readonly strin
 }
 
 const META_KEYS = ["name", "namespace", "uid", "generation", "resourceVersion", "deletionTimestamp", "labels", "annotations"] as const;
+
+/** Plain JSON of what client-node returns (its models carry undefined for every absent field). */
+function plain(x: unknown): Record<string, unknown> {
+  return JSON.parse(JSON.stringify(x ?? {})) as Record<string, unknown>;
+}
+
+function admissionObjectFrom(kind: AdmissionObjectKind, o: V1ValidatingAdmissionPolicy | V1ValidatingAdmissionPolicyBinding): AdmissionObject {
+  const m = o.metadata ?? {};
+  return {
+    kind,
+    metadata: {
+      name: m.name ?? "",
+      ...(m.resourceVersion ? { resourceVersion: m.resourceVersion } : {}),
+      ...(m.labels ? { labels: { ...m.labels } } : {}),
+      ...(m.annotations ? { annotations: { ...m.annotations } } : {}),
+    },
+    spec: plain(o.spec),
+  };
+}
 
 export function pruneDeployment(d: V1Deployment): void {
   keepOnly(d.metadata as Record<string, unknown> | undefined, META_KEYS);

@@ -151,6 +151,10 @@ export const METRICS = {
     name: "sovereign_guard_rejections_total", type: "counter", labelNames: ["cluster"],
     help: "Pods refused by a member's residency guard, as reported to the control plane: something tried to run sovereign data where it may not go.",
   },
+  guardDrift: {
+    name: "sovereign_guard_drift_total", type: "counter", labelNames: ["cluster"],
+    help: "Objects of a member's residency guard (its parameter ConfigMap, admission policies, bindings) found edited or deleted on the member and restored by its agent, as its heartbeats report: someone on the member tampered with the guard.",
+  },
 
   // ---- control plane: federation protocol ----
   intentsPublished: {

@@ -30,6 +30,7 @@ export class MetricsRegistry extends RuntimeRegistry implements SovereignMetrics
   readonly #certExpiry = gauge(this.registry, METRICS.certificationExpiry);
   readonly #failovers = counter(this.registry, METRICS.failovers);
   readonly #guardRejections = counter(this.registry, METRICS.guardRejections);
+  readonly #guardDrift = counter(this.registry, METRICS.guardDrift);
   readonly #published = counter(this.registry, METRICS.intentsPublished);
   readonly #publishDuration = histogram(this.registry, METRICS.intentPublishDuration);
   readonly #ackDuration = histogram(this.registry, METRICS.intentAckDuration);
@@ -105,6 +106,7 @@ export class MetricsRegistry extends RuntimeRegistry implements SovereignMetrics
   members({ rows }: { rows: readonly { cluster: string; country: string }[] }): void {
     for (const { cluster, country } of rows) {
       this.#guardRejections.inc({ cluster }, 0);
+      this.#guardDrift.inc({ cluster }, 0);
       const labels = { from_cluster: cluster, country };
       this.#failoverLabels.set(`${cluster}\u0000${country}`, labels);
       this.#failovers.inc(labels, 0);
@@ -128,6 +130,10 @@ export class MetricsRegistry extends RuntimeRegistry implements SovereignMetrics
 
   guardRejection({ cluster }: { cluster: string }): void {
     this.#guardRejections.inc({ cluster });
+  }
+
+  guardDrift({ cluster, restored }: { cluster: string; restored: number }): void {
+    if (restored > 0) this.#guardDrift.inc({ cluster }, restored);
   }
 
   workloadUnschedulable({ namespace, name, unschedulable }: { namespace: string; name: string; unschedulable: boolean }): void {
@@ -159,7 +165,7 @@ export class MetricsRegistry extends RuntimeRegistry implements SovereignMetrics
       this.#failoverLabels.delete(key);
       this.#failovers.remove(labels);
     }
-    for (const metric of [this.#guardRejections, this.#published, this.#publishDuration, this.#ackDuration]) metric.remove({ cluster });
+    for (const metric of [this.#guardRejections, this.#guardDrift, this.#published, this.#publishDuration, this.#ackDuration]) metric.remove({ cluster });
   }
 
   #collectHeartbeatAges(): void {

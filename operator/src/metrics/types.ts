@@ -63,6 +63,8 @@ export interface SovereignMetrics {
   intentAcknowledged(params: { cluster: string; seconds: number }): void;
   /** A pod refused on a member by the residency guard. */
   guardRejection(params: { cluster: string }): void;
+  /** Guard objects the member's agent restored (edited or deleted on the member), as its heartbeat reported them. */
+  guardDrift(params: { cluster: string; restored: number }): void;
   /** One scheduling reconcile of an existing workload. */
   schedulingReconciled(): void;
   /** A workload's status said Ready for the first time, after `count` scheduling reconciles. */
@@ -112,7 +114,7 @@ export const noopQueueMetrics: QueueMetrics = { depth: noop, added: noop, queued
 export const noopQueueMetricsProvider: QueueMetricsProvider = { forQueue: () => noopQueueMetrics };
 export const noopSovereignMetrics: SovereignMetrics = {
   decision: noop, placements: noop, memberHeartbeat: noop, members: noop, failover: noop, intentPublished: noop, intentAcknowledged: noop,
-  guardRejection: noop, workloadUnschedulable: noop, certifications: noop, memberRemoved: noop,
+  guardRejection: noop, guardDrift: noop, workloadUnschedulable: noop, certifications: noop, memberRemoved: noop,
   schedulingReconciled: noop, reconcilesToReady: noop, statusWritten: noop, attestation: noop,
 };
 export const noopAgentMetrics: AgentMetrics = { intentApplied: noop, deployments: noop, heartbeatPublished: noop, guardRejection: noop };

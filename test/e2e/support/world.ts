@@ -13,6 +13,7 @@ import { MEMBER_LABELS } from "../../../operator/src/api/index.ts";
 import { waitFor } from "../../../operator/src/runtime/index.ts";
 import { readFederationEnv, repoRoot } from "../../integration/env.ts";
 import type { FederationEnv } from "../../integration/env.ts";
+import { restrictedSecurityContext } from "../../support/builders.ts";
 import { HOST, ResidencyAuditor } from "./auditor.ts";
 
 const GROUP = "sovereignty.eu";
@@ -260,7 +261,7 @@ export function workloadManifest(p: {
       failover: { enabled: true, tolerationSeconds: 30, ...(p.failover ?? {}) },
       template: {
         metadata: { labels: { app: p.name } },
-        spec: { containers: [{ name: "app", image: "registry.example.eu/e2e:1.0", resources: { requests: { cpu: "10m", memory: "16Mi" } } }] },
+        spec: { containers: [{ name: "app", image: "registry.example.eu/e2e:1.0", resources: { requests: { cpu: "10m", memory: "16Mi" } }, securityContext: restrictedSecurityContext() }] },
       },
     },
   } as SovereignWorkload;

@@ -11,6 +11,7 @@ import { readFederationEnv, repoRoot } from "../env.ts";
 import type { FederationEnv } from "../env.ts";
 import { kubectl, kubectlOk } from "../kubectl.ts";
 import { connectAs, testLog, uid } from "../federation/helpers.ts";
+import { restrictedSecurityContext } from "../../support/builders.ts";
 import { intentFor, lastStatus, runningPods, startAgent, TEST_NAMESPACE, workloadPods } from "./helpers.ts";
 import type { RunningAgent } from "./helpers.ts";
 
@@ -248,7 +249,7 @@ describe("member agent on the local federation (real member API servers, real na
     const podYaml = (labels: Record<string, string>, annotations: Record<string, string>) => JSON.stringify({
       apiVersion: "v1", kind: "Pod",
       metadata: { generateName: "guard-", namespace: TEST_NAMESPACE, labels, annotations },
-      spec: { containers: [{ name: "c", image: "registry.example/app:1" }] },
+      spec: { containers: [{ name: "c", image: "registry.example/app:1", securityContext: restrictedSecurityContext() }] },
     });
     // A labelled pod must carry every requirement annotation (the guard refuses one that lacks any): the ones a case does not name say "no constraint".
     const none = { "residency.sovereignty.eu/allowed-countries": "", "residency.sovereignty.eu/allowed-jurisdictions": "", "residency.sovereignty.eu/required-certifications": "", "residency.sovereignty.eu/forbid-extraterritorial-exposure": "false" };

@@ -1,6 +1,7 @@
 import assert from "node:assert/strict";
 import type { JetStreamManager } from "@nats-io/jetstream";
 import { Agent, AGENT_SELECTORS, deploymentFor } from "../../../operator/src/agent/index.ts";
+import type { AgentDeps } from "../../../operator/src/agent/index.ts";
 import { MEMBER_LABELS } from "../../../operator/src/api/index.ts";
 import { AgentMetricsRegistry } from "../../../operator/src/metrics/index.ts";
 import { codecs, connectionStateOf, NatsIntentSource, NatsReportPublisher, streams, subjects } from "../../../operator/src/federation/index.ts";
@@ -11,6 +12,7 @@ import { Manager, systemClock, waitFor } from "../../../operator/src/runtime/ind
 import type { FederationEnv } from "../env.ts";
 import { connectAs, testLog } from "../federation/helpers.ts";
 import { sampleIntent } from "../../support/samples.ts";
+import { restrictedSecurityContext } from "../../support/builders.ts";
 
 export const TEST_NAMESPACE = "agent-it";
 
@@ -26,7 +28,7 @@ export interface RunningAgent {
   stop(): Promise<void>;
 }
 
-export async function startAgent(env: FederationEnv, cluster: string): Promise<RunningAgent> {
+export async function startAgent(env: FederationEnv, cluster: string, opts: Pick<AgentDeps, "guardObjects" | "namespace"> = {}): Promise<RunningAgent> {
   const client = await connectAs(env, { member: cluster });
   const member = new KubeMemberApi({ source: { kubeconfigFile: env.memberKubeconfigs[cluster]! } });
   const metrics = new AgentMetricsRegistry({ processMetrics: false });
@@ -41,7 +43,7 @@ export async function startAgent(env: FederationEnv, cluster: string): Promise<R
       reports: new NatsReportPublisher({ client }),
       connection: connectionStateOf(client, testLog),
     }),
-    ...informers, clock: systemClock, log: testLog, heartbeatIntervalMs: 1000, metrics,
+    ...informers, clock: systemClock, log: testLog, heartbeatIntervalMs: 1000, metrics, ...opts,
   });
   const manager = new Manager({ clock: systemClock, log: testLog, leaderElection: undefined, healthAddress: "127.0.0.1:0", metrics, readiness: () => agent.notReady() });
   agent.addTo(manager);
@@ -68,7 +70,7 @@ export function intentFor(params: { cluster: "fr" | "de"; uid: string; name: str
     replicas: params.replicas,
     decidedAt: params.decidedAt ?? new Date(),
     generation: 1,
-    podTemplate: { metadata: { labels: { app: params.name } }, spec: { containers: [{ name: "app", image: "registry.example/app:1" }] } },
+    podTemplate: { metadata: { labels: { app: params.name } }, spec: { containers: [{ name: "app", image: "registry.example/app:1", securityContext: restrictedSecurityContext() }] } },
     residency: { country, jurisdiction: "EU", region: "", provider: "local", extraterritorialExposure: [], certifications: [] },
     requirements: { allowedCountries: params.allowedCountries ?? [country], allowedJurisdictions: ["EU"], requiredCertifications: [], forbidExtraterritorialExposure: true },
   });

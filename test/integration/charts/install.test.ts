@@ -12,6 +12,7 @@ import { ensureMemberClusters } from "../federation/helpers.ts";
 import { kubectl, kubectlOk } from "../kubectl.ts";
 import { canI, CHARTS, forbiddenLines, freePort, getJson, helm, helmOk, httpStatus, secretData, serviceAccountKubeconfig, startProcess, SYSTEM_NAMESPACE } from "./helpers.ts";
 import type { Proc } from "./helpers.ts";
+import { restrictedSecurityContext } from "../../support/builders.ts";
 
 /**
  * Both charts installed for real (control plane on the host, agent on `fr`), then the two
@@ -237,7 +238,8 @@ describe("Helm charts installed on the local federation, processes under the cha
           "residency.sovereignty.eu/required-certifications": "", "residency.sovereignty.eu/forbid-extraterritorial-exposure": "false",
         },
       },
-      spec: { containers: [{ name: "c", image: "registry.example.eu/x:1" }] },
+      // The agent created the namespace with Pod Security enforce: restricted.
+      spec: { containers: [{ name: "c", image: "registry.example.eu/x:1", securityContext: restrictedSecurityContext() }] },
     });
     const refused = kubectl({ bin: env.tools.KUBECTL_BIN!, kubeconfig: memberKc, args: ["create", "-f", "-"], input: pod("charts-it-de-only", "DE") });
     assert.notEqual(refused.status, 0, "a DE-only pod on the FR member is refused");

@@ -12,6 +12,7 @@ import type { MemberCluster, SovereignWorkload } from "../../../operator/src/api
 import { waitFor } from "../../../operator/src/runtime/index.ts";
 import { readFederationEnv, type FederationEnv } from "../env.ts";
 import { kubectl, kubectlOk } from "../kubectl.ts";
+import { restrictedSecurityContext } from "../../support/builders.ts";
 import { REPO, runPlugin, type PluginResult } from "../../unit/cmd/kubectl-sovereign/run-plugin.ts";
 
 const NAME = "plugin-probe";
@@ -60,7 +61,7 @@ describe("kubectl sovereign against the running federation", function () {
         residency: { allowedCountries: ["FR"], requiredCertifications: ["HDS"], forbidExtraterritorialExposure: true },
         placement: { mode: "Divided" },
         failover: { enabled: true, tolerationSeconds: 30 },
-        template: { metadata: { labels: { app: NAME } }, spec: { containers: [{ name: "app", image: "registry.example.eu/probe:1", resources: { requests: { cpu: "10m", memory: "16Mi" } } }] } },
+        template: { metadata: { labels: { app: NAME } }, spec: { containers: [{ name: "app", image: "registry.example.eu/probe:1", resources: { requests: { cpu: "10m", memory: "16Mi" } }, securityContext: restrictedSecurityContext() }] } },
       },
     }));
     workload = await waitFor(() => {

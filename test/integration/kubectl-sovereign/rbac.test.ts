@@ -14,6 +14,7 @@ import { waitFor } from "../../../operator/src/runtime/index.ts";
 import { QUERY_API_SERVICE } from "../../../operator/src/query/index.ts";
 import { readFederationEnv, type FederationEnv } from "../env.ts";
 import { kubectl, kubectlOk } from "../kubectl.ts";
+import { restrictedSecurityContext } from "../../support/builders.ts";
 import { REPO, runPlugin, type PluginResult } from "../../unit/cmd/kubectl-sovereign/run-plugin.ts";
 
 const NAME = "rbac-probe";
@@ -63,7 +64,7 @@ describe("kubectl sovereign through the host's API server, authorized by RBAC", 
         replicas: 1,
         residency: { allowedCountries: ["FR", "DE"] },
         placement: { mode: "Divided" },
-        template: { metadata: { labels: { app: NAME } }, spec: { containers: [{ name: "app", image: "registry.example.eu/probe:1", resources: { requests: { cpu: "10m", memory: "16Mi" } } }] } },
+        template: { metadata: { labels: { app: NAME } }, spec: { containers: [{ name: "app", image: "registry.example.eu/probe:1", resources: { requests: { cpu: "10m", memory: "16Mi" } }, securityContext: restrictedSecurityContext() }] } },
       },
     }));
     // Placed: the audit trail holds its record (published before the status that shows it).

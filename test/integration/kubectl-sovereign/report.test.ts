@@ -20,6 +20,7 @@ import { chromium, screenshot, tallColumns } from "../../unit/ledger/report/scre
 import { skipForMissingTool } from "../../support/missing-tool.ts";
 import { readFederationEnv, type FederationEnv } from "../env.ts";
 import { kubectlOk } from "../kubectl.ts";
+import { restrictedSecurityContext } from "../../support/builders.ts";
 
 const NAME = "report-probe";
 
@@ -70,7 +71,7 @@ describe("kubectl sovereign report of the federation's ledger, after a failover"
         residency: { allowedCountries: ["FR", "DE"], requiredCertifications: ["ISO27001"], forbidExtraterritorialExposure: true, crossBorderFailover: true },
         placement: { maxClusters: 1 },
         failover: { enabled: true, tolerationSeconds: 0 },
-        template: { metadata: { labels: { app: NAME } }, spec: { containers: [{ name: "app", image: "registry.example.eu/probe:1", resources: { requests: { cpu: "10m", memory: "16Mi" } } }] } },
+        template: { metadata: { labels: { app: NAME } }, spec: { containers: [{ name: "app", image: "registry.example.eu/probe:1", resources: { requests: { cpu: "10m", memory: "16Mi" } }, securityContext: restrictedSecurityContext() }] } },
       },
     }));
     const w = await waitFor(() => {

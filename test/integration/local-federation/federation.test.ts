@@ -10,6 +10,7 @@ import { parse } from "yaml";
 import { federationStateDir, readFederationEnv, repoRoot, type FederationEnv } from "../env.ts";
 import { AGENT_ENTRY, agentComponentName, startComponent, stopComponent, CONTROL_PLANE_COMPONENT, CONTROL_PLANE_ENTRY, memberEnvName, memberSpec, SYSTEM_NAMESPACE } from "../../../hack/lib/federation/index.ts";
 import { kubectl, kubectlOk } from "../kubectl.ts";
+import { restrictedSecurityContext } from "../../support/builders.ts";
 import { waitFor } from "../../../operator/src/runtime/wait.ts";
 import { inboxPrefix } from "../../../operator/src/federation/nats/protocol.ts";
 
@@ -145,7 +146,7 @@ describe("local federation", () => {
           apiVersion: "v1",
           kind: "Pod",
           metadata: { name, namespace: "default" },
-          spec: { containers: [{ name: "app", image: "registry.invalid/app:1", resources: { requests: { cpu: "100m", memory: "64Mi" } } }] },
+          spec: { containers: [{ name: "app", image: "registry.invalid/app:1", resources: { requests: { cpu: "100m", memory: "64Mi" } }, securityContext: restrictedSecurityContext() }] },
         }),
       });
       const pod = await waitFor(

@@ -18,7 +18,7 @@ describe("the report book's heartbeat feed: when the control plane could hear it
   it("is connected since start-up, down while the link is, and counts from the reconnect after it; known members are woken then", async () => {
     let now = 1_000;
     const l = link();
-    const heartbeat: Received<Heartbeat> = { message: { cluster: "fr", agentVersion: "t", allocatable: undefined, sentAt: new Date(0), sequence: 1 }, receivedAt: new Date(500) };
+    const heartbeat: Received<Heartbeat> = { message: { cluster: "fr", agentVersion: "t", allocatable: undefined, sentAt: new Date(0), sequence: 1, guardDrift: [] }, receivedAt: new Date(500) };
     const book = new ReportBook({
       source: { heartbeats: () => (async function* () { yield heartbeat; })(), statuses: () => (async function* () {})() },
       log, clock: { now: () => new Date(now), sleep: async () => undefined }, connection: l.state,

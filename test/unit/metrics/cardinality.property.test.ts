@@ -35,6 +35,7 @@ const op: fc.Arbitrary<Op> = fc.oneof(
   fc.record({ w: workload, c: cluster, s: fc.double({ min: 0, max: 400, noNaN: true }) })
     .map(({ w, c, s }): Op => ({ kind: "intent", w, apply: (r) => { r.intentPublished({ cluster: c[0], seconds: s / 100 }); r.intentAcknowledged({ cluster: c[0], seconds: s }); } })),
   fc.record({ w: workload, c: cluster }).map(({ w, c }): Op => ({ kind: "guard", w, apply: (r) => r.guardRejection({ cluster: c[0] }) })),
+  fc.record({ w: workload, c: cluster, n: fc.nat(20) }).map(({ w, c, n }): Op => ({ kind: "guard-drift", w, apply: (r) => r.guardDrift({ cluster: c[0], restored: n }) })),
   fc.record({ w: workload, unschedulable: fc.boolean() })
     .map(({ w, unschedulable }): Op => ({ kind: "unschedulable", w, apply: (r, w) => r.workloadUnschedulable({ ...w, unschedulable }) })),
   fc.record({ w: workload, rows: fc.array(fc.tuple(cluster, fc.constantFrom(...CERTS), fc.nat()), { maxLength: 6 }) })
@@ -87,6 +88,7 @@ describe("metrics: label cardinality (property)", () => {
       sovereign_certification_expiry_timestamp_seconds: n * CERTS.length,
       sovereign_failovers_total: n,
       sovereign_guard_rejections_total: n,
+      sovereign_guard_drift_total: n,
       sovereign_intents_published_total: n,
       sovereign_intent_publish_duration_seconds: n,
       sovereign_intent_ack_duration_seconds: n,

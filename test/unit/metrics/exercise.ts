@@ -18,6 +18,7 @@ export function exercisedControlPlane(options: { processMetrics: boolean }): Met
   r.intentPublished({ cluster: "ovh-par-1", seconds: 0.002 });
   r.intentAcknowledged({ cluster: "ovh-par-1", seconds: 0.2 });
   r.guardRejection({ cluster: "ovh-par-1" });
+  r.guardDrift({ cluster: "ovh-par-1", restored: 1 });
   r.workloadUnschedulable({ namespace: "health", name: "records", unschedulable: true });
   r.schedulingReconciled();
   r.reconcilesToReady({ count: 1 });

@@ -75,7 +75,7 @@ describe("Grafana dashboard", () => {
     for (const t of [
       "Reconcile rate by controller and result", "Reconcile errors", "Reconcile p99 latency", "Workqueue depth", "Queue wait p99",
       "Work duration p99", "Placements by country", "Placements by cluster", "Rejections by reason", "Heartbeat age per member",
-      "Members NotReady", "Failovers by cluster left", "Intent publish p99", "Intent publish-to-ack p99", "Guard rejections by member",
+      "Members NotReady", "Failovers by cluster left", "Intent publish p99", "Intent publish-to-ack p99", "Guard rejections and restores by member",
       "Workloads unschedulable", "Certifications: days left",
     ]) assert.ok(titles.includes(t), `no panel "${t}"`);
     assert.equal(new Set(titles).size, titles.length, "two panels share a title");

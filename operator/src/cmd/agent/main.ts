@@ -136,6 +136,7 @@ async function main(): Promise<number> {
     metrics,
     heartbeatIntervalMs: opts.heartbeatIntervalMs,
     attestations: { sink: connecting.then((c) => c.attestations), intervalMs: opts.attestationIntervalMs },
+    ...(opts.guardObjects ? { guardObjects: opts.guardObjects } : {}),
   });
   const manager = new Manager({
     clock: systemClock,

@@ -1,5 +1,8 @@
 /** The agent's command line, parsed and validated once at start-up (exit 2 on any error). */
+import { readFileSync } from "node:fs";
 import { parseArgs } from "node:util";
+import { parseGuardManifests } from "../../agent/index.ts";
+import type { AdmissionObject } from "../../kube/index.ts";
 import { validateClusterName } from "../../federation/index.ts";
 import { LOG_LEVELS, namespaceOf, parseDuration, parseHostPort, readable, UsageError } from "../flags.ts";
 import type { LogLevel } from "../flags.ts";
@@ -25,11 +28,14 @@ export interface AgentOptions {
   /** Each workload is attested at least this often (and at every change). */
   attestationIntervalMs: number;
   logLevel: LogLevel;
+  /** --guard-manifests: the residency guard's policies and bindings the agent keeps as shipped. */
+  guardObjects?: AdmissionObject[];
 }
 
 export const USAGE = `Usage: node operator/src/cmd/agent/main.ts --cluster NAME --kubeconfig FILE --nats-url URL --nats-ca FILE
     (--nats-creds FILE | --join-address HOST:PORT --grpc-ca FILE --grpc-cert FILE --grpc-key FILE --bootstrap-token-file FILE)
     --metrics-listen HOST:PORT [--namespace NS (default: $POD_NAMESPACE, else sovereign-system)] [--heartbeat-interval 5s] [--attestation-interval 5m] [--log-level info]
+    [--guard-manifests FILE (the residency guard's policies and bindings, restored when edited or deleted)]
 
 The member agent: applies this member's placement intents as Deployments, reports their
 status and heartbeats, keeps the residency guard's facts, and attests what runs here,
@@ -48,7 +54,7 @@ export function parseAgentOptions(args: readonly string[], { env = {} }: { env?:
         cluster: { type: "string" }, namespace: { type: "string" }, kubeconfig: { type: "string" }, "nats-url": { type: "string" }, "nats-ca": { type: "string" },
         "nats-creds": { type: "string" }, "join-address": { type: "string" }, "grpc-ca": { type: "string" }, "grpc-cert": { type: "string" },
         "grpc-key": { type: "string" }, "bootstrap-token-file": { type: "string" }, "metrics-listen": { type: "string" },
-        "heartbeat-interval": { type: "string" }, "attestation-interval": { type: "string" }, "log-level": { type: "string" }, help: { type: "boolean", short: "h" },
+        "heartbeat-interval": { type: "string" }, "attestation-interval": { type: "string" }, "log-level": { type: "string" }, "guard-manifests": { type: "string" }, help: { type: "boolean", short: "h" },
       },
       strict: true,
       allowPositionals: false,
@@ -88,9 +94,19 @@ export function parseAgentOptions(args: readonly string[], { env = {} }: { env?:
   }
   const logLevel = (values["log-level"] ?? "info") as LogLevel;
   if (!LOG_LEVELS.includes(logLevel)) throw new UsageError(`--log-level: ${JSON.stringify(logLevel)} is not one of ${LOG_LEVELS.join(", ")}`);
+  const namespace = namespaceOf({ flag: values.namespace, env });
+  let guardObjects: AdmissionObject[] | undefined;
+  if (values["guard-manifests"] !== undefined) {
+    const file = readable(need("guard-manifests"), "--guard-manifests");
+    try {
+      guardObjects = parseGuardManifests({ text: readFileSync(file, "utf8"), namespace });
+    } catch (err) {
+      throw new UsageError(`--guard-manifests ${file}: ${(err as Error).message}`);
+    }
+  }
   return {
     cluster,
-    namespace: namespaceOf({ flag: values.namespace, env }),
+    namespace,
     kubeconfig: readable(need("kubeconfig"), "--kubeconfig"),
     natsUrl,
     natsCa: readable(need("nats-ca"), "--nats-ca"),
@@ -99,5 +115,6 @@ export function parseAgentOptions(args: readonly string[], { env = {} }: { env?:
     heartbeatIntervalMs: parseDuration(values["heartbeat-interval"] ?? "5s", "--heartbeat-interval"),
     attestationIntervalMs: parseDuration(values["attestation-interval"] ?? "5m", "--attestation-interval"),
     logLevel,
+    ...(guardObjects ? { guardObjects } : {}),
   };
 }

@@ -13,16 +13,21 @@ import type { Cache, Clock, Reconciler, Result } from "../../runtime/index.ts";
 import { isReservedLabelKey } from "../../scheduler/index.ts";
 import type { ReportBook } from "../reports.ts";
 import { clusterDesired, type HeartbeatTiming } from "./desired.ts";
+import { freshGuardRestores } from "./guard-drift.ts";
 
 export const CLUSTER_STATUS_FIELD_MANAGER = "sovereign-control-plane";
 export const CLUSTER_LABELS_FIELD_MANAGER = "sovereign-control-plane-labels";
 
 /** The Warning Event reason when a heartbeat carries a field the status does not take. */
 export const REASON_INVALID_HEARTBEAT = "InvalidHeartbeat";
+/** The Warning Event reason when a member's agent restored an edited or deleted object of its residency guard. */
+export const REASON_GUARD_RESTORED = "GuardDriftRestored";
 
 export class MemberClusterReconciler implements Reconciler {
   /** What was last reported per cluster, so a member repeating a bad field every beat gives one Event, not one per beat. */
   readonly #reported = new Map<string, string>();
+  /** The guard restores the last heartbeat carried, per cluster: each is counted once. */
+  readonly #guardRestores = new Map<string, ReadonlySet<string>>();
   readonly #d: {
     clusters: Cache<MemberCluster>;
     host: ControlPlaneHostApi;
@@ -53,13 +58,17 @@ export class MemberClusterReconciler implements Reconciler {
   async reconcile(name: string): Promise<Result> {
     const d = this.#d;
     const cluster = d.clusters.get(name);
-    if (!cluster) return {};
+    if (!cluster) {
+      this.#guardRestores.delete(name);
+      return {};
+    }
     await d.ensureMember(name);
     const now = d.clock.now();
     const last = d.reports.lastHeartbeat(name);
     const state = clusterDesired({ cluster, last, timing: d.timing, now, feed: d.reports.heartbeatFeed() });
     (d.metrics ?? noopSovereignMetrics).memberHeartbeat({ cluster: name, ageSeconds: last ? (now.getTime() - last.receivedAt.getTime()) / 1000 : undefined, ready: state.ready });
     await this.#reportRejected(cluster, state.rejected.map((r) => `${r.field}: ${r.reason}`).join("; "), now);
+    if (last) await this.#reportGuardDrift(cluster, last.heartbeat.guardDrift, now);
     const ours = Object.fromEntries(Object.entries(cluster.metadata.labels ?? {}).filter(([k]) => isReservedLabelKey(k)));
     if (!isDeepStrictEqual(ours, state.labels)) {
       await d.host.applyMemberClusterLabels({ name, labels: state.labels, fieldManager: CLUSTER_LABELS_FIELD_MANAGER });
@@ -68,6 +77,29 @@ export class MemberClusterReconciler implements Reconciler {
       await d.host.applyMemberClusterStatus({ name, status: state.status, fieldManager: CLUSTER_STATUS_FIELD_MANAGER });
     }
     return state.requeueAfterMs !== undefined ? { requeueAfterMs: state.requeueAfterMs + 1 } : {};
+  }
+
+  /**
+   * Someone on the member edited or deleted the residency guard's objects and the agent
+   * put them back: an Event per restore and the drift counter. After a restart of the
+   * control plane, restores still carried by heartbeats (the agent keeps them a minute)
+   * are reported again: an Event twice rather than none.
+   */
+  async #reportGuardDrift(cluster: MemberCluster, reported: Parameters<typeof freshGuardRestores>[0]["reported"], now: Date): Promise<void> {
+    const name = cluster.metadata.name;
+    const { fresh, seen } = freshGuardRestores({ reported, seen: this.#guardRestores.get(name) ?? new Set() });
+    this.#guardRestores.set(name, seen);
+    if (fresh.length === 0) return;
+    (this.#d.metrics ?? noopSovereignMetrics).guardDrift({ cluster: name, restored: fresh.length });
+    for (const r of fresh) {
+      this.#d.log.warn({ cluster: name, object: r.object, change: r.change, restoredAt: r.restoredAt }, "the member's residency guard was tampered with; its agent restored it");
+      await this.#d.host.createEvent({
+        involved: { kind: "MemberCluster", name, ...(cluster.metadata.uid ? { uid: cluster.metadata.uid } : {}) },
+        type: "Warning", reason: REASON_GUARD_RESTORED,
+        message: `residency guard ${r.object} was ${r.change} on the member; its agent restored it at ${r.restoredAt.toISOString()}`,
+        reportingController: CLUSTER_STATUS_FIELD_MANAGER, reportingInstance: this.#d.identity ?? "control-plane", at: now,
+      }).catch((err: unknown) => this.#d.log.warn({ err, cluster: name }, "could not record an Event"));
+    }
   }
 
   async #reportRejected(cluster: MemberCluster, message: string, now: Date): Promise<void> {

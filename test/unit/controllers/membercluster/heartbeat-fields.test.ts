@@ -5,7 +5,7 @@ import { memberCluster, NOW } from "../../../support/builders.ts";
 
 const timing = { intervalMs: 5000, misses: 3 };
 const beat = (allocatable: { cpu: string; memory: string; pods: string }, agoMs = 1000) => ({
-  heartbeat: { cluster: "ovh-par-1", agentVersion: "t", allocatable, sentAt: new Date(0), sequence: 1 },
+  heartbeat: { cluster: "ovh-par-1", agentVersion: "t", allocatable, sentAt: new Date(0), sequence: 1, guardDrift: [] },
   receivedAt: new Date(NOW - agoMs),
 });
 

@@ -7,7 +7,7 @@ import { memberCluster, NOW } from "../../../support/builders.ts";
 
 const timing = { intervalMs: 5000, misses: 3 };
 const hb = (agoMs: number, allocatable = { cpu: "8", memory: "32Gi", pods: "110" }) => ({
-  heartbeat: { cluster: "ovh-par-1", agentVersion: "t", allocatable, sentAt: new Date(0), sequence: 1 },
+  heartbeat: { cluster: "ovh-par-1", agentVersion: "t", allocatable, sentAt: new Date(0), sequence: 1, guardDrift: [] },
   receivedAt: new Date(NOW - agoMs),
 });
 const ready = (s: ReturnType<typeof clusterDesired>) => s.status.conditions?.find((c) => c.type === "Ready");

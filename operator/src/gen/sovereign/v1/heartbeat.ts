@@ -29,10 +29,28 @@ export interface Heartbeat {
    * back to 1) from a reordered message.
    */
   sequence: number;
+  /**
+   * What the agent found changed or missing among the residency guard's objects on its
+   * member (the parameter ConfigMap, the admission policies and their bindings) and put
+   * back. Carried in every heartbeat for a minute after the restore, so the control plane
+   * sees it even when it reads only the newest heartbeat; it counts each restore once.
+   */
+  guardDrift: GuardRestore[];
+}
+
+export interface GuardRestore {
+  /**
+   * Kind/name, e.g. "ConfigMap/sovereign-residency-facts" or
+   * "ValidatingAdmissionPolicy/sovereign-residency-guard".
+   */
+  object: string;
+  /** "deleted" (it was missing) or "edited" (it differed from what the agent keeps). */
+  change: string;
+  restoredAt: Date | undefined;
 }
 
 function createBaseHeartbeat(): Heartbeat {
-  return { cluster: "", agentVersion: "", allocatable: undefined, sentAt: undefined, sequence: 0 };
+  return { cluster: "", agentVersion: "", allocatable: undefined, sentAt: undefined, sequence: 0, guardDrift: [] };
 }
 
 export const Heartbeat: MessageFns<Heartbeat> = {
@@ -51,6 +69,9 @@ export const Heartbeat: MessageFns<Heartbeat> = {
     }
     if (message.sequence !== 0) {
       writer.uint32(40).uint64(message.sequence);
+    }
+    for (const v of message.guardDrift) {
+      GuardRestore.encode(v!, writer.uint32(50).fork()).join();
     }
     return writer;
   },
@@ -108,6 +129,14 @@ export const Heartbeat: MessageFns<Heartbeat> = {
             message.sequence = longToNumber(reader.uint64());
             continue;
           }
+          case 6: {
+            if (tag !== 50) {
+              break;
+            }
+
+            message.guardDrift.push(GuardRestore.decode(reader, reader.uint32()));
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -135,6 +164,11 @@ export const Heartbeat: MessageFns<Heartbeat> = {
         ? fromJsonTimestamp(object.sent_at)
         : undefined,
       sequence: isSet(object.sequence) ? globalThis.Number(object.sequence) : 0,
+      guardDrift: globalThis.Array.isArray(object?.guardDrift)
+        ? object.guardDrift.map((e: any) => GuardRestore.fromJSON(e))
+        : globalThis.Array.isArray(object?.guard_drift)
+        ? object.guard_drift.map((e: any) => GuardRestore.fromJSON(e))
+        : [],
     };
   },
 
@@ -155,6 +189,9 @@ export const Heartbeat: MessageFns<Heartbeat> = {
     if (message.sequence !== 0) {
       obj.sequence = Math.round(message.sequence);
     }
+    if (message.guardDrift?.length) {
+      obj.guardDrift = message.guardDrift.map((e) => GuardRestore.toJSON(e));
+    }
     return obj;
   },
 
@@ -170,6 +207,112 @@ export const Heartbeat: MessageFns<Heartbeat> = {
       : undefined;
     message.sentAt = object.sentAt ?? undefined;
     message.sequence = object.sequence ?? 0;
+    message.guardDrift = object.guardDrift?.map((e) => GuardRestore.fromPartial(e)) || [];
+    return message;
+  },
+};
+
+function createBaseGuardRestore(): GuardRestore {
+  return { object: "", change: "", restoredAt: undefined };
+}
+
+export const GuardRestore: MessageFns<GuardRestore> = {
+  encode(message: GuardRestore, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.object !== "") {
+      writer.uint32(10).string(message.object);
+    }
+    if (message.change !== "") {
+      writer.uint32(18).string(message.change);
+    }
+    if (message.restoredAt !== undefined) {
+      Timestamp.encode(toTimestamp(message.restoredAt), writer.uint32(26).fork()).join();
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): GuardRestore {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseGuardRestore();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.object = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.change = reader.string();
+            continue;
+          }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.restoredAt = fromTimestamp(Timestamp.decode(reader, reader.uint32()));
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): GuardRestore {
+    return {
+      object: isSet(object.object) ? globalThis.String(object.object) : "",
+      change: isSet(object.change) ? globalThis.String(object.change) : "",
+      restoredAt: isSet(object.restoredAt)
+        ? fromJsonTimestamp(object.restoredAt)
+        : isSet(object.restored_at)
+        ? fromJsonTimestamp(object.restored_at)
+        : undefined,
+    };
+  },
+
+  toJSON(message: GuardRestore): unknown {
+    const obj: any = {};
+    if (message.object !== "") {
+      obj.object = message.object;
+    }
+    if (message.change !== "") {
+      obj.change = message.change;
+    }
+    if (message.restoredAt !== undefined) {
+      obj.restoredAt = message.restoredAt.toISOString();
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<GuardRestore>): GuardRestore {
+    return GuardRestore.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<GuardRestore>): GuardRestore {
+    const message = createBaseGuardRestore();
+    message.object = object.object ?? "";
+    message.change = object.change ?? "";
+    message.restoredAt = object.restoredAt ?? undefined;
     return message;
   },
 };

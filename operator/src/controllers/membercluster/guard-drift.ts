@@ -1,0 +1,38 @@
+/**
+ * The residency guard's drift as a member's heartbeats report it: each restore is carried
+ * in every heartbeat for a while (the control plane reads only the newest), so it is
+ * counted once, by its object and time, against the restores the previous heartbeat
+ * carried. Pure; bounded: a member cannot grow what the control plane keeps.
+ */
+import type { GuardRestore } from "../../gen/sovereign/v1/heartbeat.ts";
+
+/** Restores taken from one heartbeat; the rest of a flooding heartbeat is ignored. */
+export const MAX_GUARD_RESTORES = 16;
+const OBJECT = /^(ConfigMap|ValidatingAdmissionPolicy|ValidatingAdmissionPolicyBinding)\/[a-z0-9]([-a-z0-9.]{0,251}[a-z0-9])?$/;
+const CHANGES = ["deleted", "edited"] as const;
+
+export interface GuardDriftSeen {
+  /** The new restores, valid ones only, oldest first. */
+  fresh: { object: string; change: string; restoredAt: Date }[];
+  /** The keys to remember until the next heartbeat. */
+  seen: Set<string>;
+}
+
+/**
+ * The restores in `reported` not in `seen`. An entry with an object that is not one of
+ * the guard's kinds, a change other than deleted/edited or no time is dropped (it would
+ * end up in an Event message).
+ */
+export function freshGuardRestores(params: { reported: readonly GuardRestore[]; seen: ReadonlySet<string> }): GuardDriftSeen {
+  const fresh: GuardDriftSeen["fresh"] = [];
+  const seen = new Set<string>();
+  for (const r of params.reported.slice(0, MAX_GUARD_RESTORES)) {
+    if (!OBJECT.test(r.object) || !(CHANGES as readonly string[]).includes(r.change) || !r.restoredAt || Number.isNaN(r.restoredAt.getTime())) continue;
+    const key = `${r.object}\u0000${r.change}\u0000${r.restoredAt.getTime()}`;
+    if (seen.has(key)) continue;
+    seen.add(key);
+    if (!params.seen.has(key)) fresh.push({ object: r.object, change: r.change, restoredAt: r.restoredAt });
+  }
+  fresh.sort((a, b) => a.restoredAt.getTime() - b.restoredAt.getTime());
+  return { fresh, seen };
+}
