@@ -39,13 +39,14 @@ describe("chaos: the residency guard, its parameter deleted", function () {
   function copyOf(from: { namespace: string; name: string }, name: string, annotations: Record<string, string> = {}): object {
     const pod = JSON.parse(world.kubectl(["get", "pod", from.name, "-n", from.namespace, "-o", "json"], { kubeconfig: kubeconfig() })) as {
       metadata: { labels?: Record<string, string>; annotations?: Record<string, string> };
-      spec: { containers: { name: string; image: string; resources?: unknown }[] };
+      spec: { securityContext?: unknown; containers: { name: string; image: string; resources?: unknown; securityContext?: unknown }[] };
     };
     const { "pod-template-hash": _hash, ...labels } = pod.metadata.labels ?? {};
     return {
       apiVersion: "v1", kind: "Pod",
       metadata: { name, namespace: ns, labels, annotations: { ...pod.metadata.annotations, ...annotations } },
-      spec: { containers: pod.spec.containers.map((c) => ({ name: c.name, image: c.image, resources: c.resources })) },
+      // The pod's security contexts too: the namespace enforces the restricted Pod Security Standard.
+      spec: { securityContext: pod.spec.securityContext, containers: pod.spec.containers.map((c) => ({ name: c.name, image: c.image, resources: c.resources, securityContext: c.securityContext })) },
     };
   }
 

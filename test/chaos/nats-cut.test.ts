@@ -2,6 +2,7 @@ import assert from "node:assert/strict";
 import { startComponent, stopComponent } from "../../hack/lib/federation/index.ts";
 import { federationStateDir, repoRoot } from "../integration/env.ts";
 import { condition, namespaceManifest, workloadManifest, World } from "../e2e/support/world.ts";
+import { restrictedSecurityContext } from "../support/builders.ts";
 import { TcpProxy } from "../support/tcp-proxy.ts";
 import { Members, readySince, runScenario, type Scenario, settle, SHORT } from "./support/chaos.ts";
 
@@ -68,7 +69,7 @@ describe("chaos: a member cut from NATS while it keeps running (a TCP proxy betw
         kubeconfig,
         input: JSON.stringify({
           apiVersion: "apps/v1", kind: "Deployment", metadata: { name: "bystander", namespace: ns },
-          spec: { replicas: 2, selector: { matchLabels: { app: "bystander" } }, template: { metadata: { labels: { app: "bystander" } }, spec: { containers: [{ name: "app", image: "registry.example.eu/e2e:1.0" }] } } },
+          spec: { replicas: 2, selector: { matchLabels: { app: "bystander" } }, template: { metadata: { labels: { app: "bystander" } }, spec: { containers: [{ name: "app", image: "registry.example.eu/e2e:1.0", securityContext: restrictedSecurityContext() }] } } },
         }),
       });
       const bystander = async () => {
