@@ -487,6 +487,11 @@ export class FederationClient {
       servers: options.servers,
       name: options.name ?? (identity === "control-plane" ? "sovereign-control-plane" : `sovereign-agent-${identity.member}`),
       inboxPrefix: inboxPrefix(identity),
+      // Never give up: nats.js stops after 10 attempts 2 s apart by default, and a member cut
+      // from NATS for longer than that stayed cut off for good while its process ran on
+      // (found by npm run chaos: a 45 s partition). Reconnects are spread by nats.js's jitter.
+      maxReconnectAttempts: -1,
+      reconnectTimeWait: 2_000,
       ...(options.caPem ? { tls: { ca: options.caPem } } : {}),
       ...(secret && "creds" in secret ? { authenticator: credsAuthenticator(new TextEncoder().encode(secret.creds)) } : {}),
       ...(secret && "nkeySeed" in secret ? { authenticator: nkeyAuthenticator(new TextEncoder().encode(secret.nkeySeed)) } : {}),
