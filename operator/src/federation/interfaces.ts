@@ -45,6 +45,11 @@ export interface ReportPublisher {
 export interface Received<T> {
   readonly message: T;
   readonly receivedAt: Date;
+  /**
+   * The subject it arrived on. NATS permissions and accounts decide who may publish
+   * there, so the subject (not the payload) says which member sent it.
+   */
+  readonly subject: string;
 }
 
 /**

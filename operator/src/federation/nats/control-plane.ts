@@ -54,6 +54,11 @@ async function* lastPerSubject<T extends { cluster: string }>(params: {
   log?: Logger | undefined;
   /** Where the open consumption is registered, so a reconnect can end it. */
   open: Set<{ stop(): void }>;
+  /**
+   * Whether a payload naming another cluster than its subject is dropped here (the
+   * heartbeats); statuses leave it to the control plane's admission, which counts it.
+   */
+  checkSender: boolean;
 }): AsyncGenerator<Received<T>> {
   const consumer = await params.client.js.consumers.get(params.stream, { filter_subjects: params.filter, deliver_policy: DeliverPolicy.LastPerSubject });
   const messages = await consumer.consume();
@@ -67,12 +72,12 @@ async function* lastPerSubject<T extends { cluster: string }>(params: {
       try {
         message = params.codec.decode(m.data, m.subject);
         // The subject is what NATS permissions enforce: a payload claiming another cluster is dropped.
-        checkSenderCluster(message, m.subject);
+        if (params.checkSender) checkSenderCluster(message, m.subject);
       } catch (err) {
         params.log?.warn({ err, subject: m.subject, seq: m.seq }, "dropping a report that breaks the federation contract");
         continue;
       }
-      yield { message, receivedAt: m.time };
+      yield { message, receivedAt: m.time, subject: m.subject };
     }
   } finally {
     params.open.delete(handle);
@@ -101,11 +106,11 @@ export class ControlPlaneReportSource implements ReportSource {
   }
 
   heartbeats(signal: AbortSignal): AsyncIterable<Received<Heartbeat>> {
-    return lastPerSubject({ client: this.#client, stream: streams.heartbeats, filter: subjects.allHeartbeats, codec: codecs.heartbeat, signal, log: this.#log, open: this.#open });
+    return lastPerSubject({ client: this.#client, stream: streams.heartbeats, filter: subjects.allHeartbeats, codec: codecs.heartbeat, signal, log: this.#log, open: this.#open, checkSender: true });
   }
 
   statuses(signal: AbortSignal): AsyncIterable<Received<WorkloadStatus>> {
-    return lastPerSubject({ client: this.#client, stream: streams.status, filter: subjects.allStatus, codec: codecs.status, signal, log: this.#log, open: this.#open });
+    return lastPerSubject({ client: this.#client, stream: streams.status, filter: subjects.allStatus, codec: codecs.status, signal, log: this.#log, open: this.#open, checkSender: false });
   }
 }
 
