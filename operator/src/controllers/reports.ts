@@ -79,6 +79,8 @@ export class ReportBook implements Runnable, EventSource<ReportEvent> {
   readonly #dropLog = new Map<ReportDrop, number>();
   readonly #connection: ConnectionState | undefined;
   #since: Date;
+  readonly #discards: string[] = [];
+  #discarding: Promise<void> | undefined;
 
   constructor(params: {
     source: ReportSource; log: Logger; metrics?: SovereignMetrics; clock?: Clock;
@@ -234,7 +236,7 @@ export class ReportBook implements Runnable, EventSource<ReportEvent> {
    * stored). Returns the refusal's reason, or undefined when it was taken.
    */
   deliver({ message, receivedAt, subject }: Received<WorkloadStatus>, opened: number): ReportDrop | undefined {
-    const from = parseSubject(subject);
+    const from = parseSubject(subject ?? "");
     const verdict = from?.kind === "status"
       ? reportAdmission({
         subject: { cluster: from.cluster, workloadUid: from.workloadUid },
@@ -243,14 +245,21 @@ export class ReportBook implements Runnable, EventSource<ReportEvent> {
       })
       // The consumer's filter lets only status subjects through; anything else names no sender to trust.
       : { accept: false as const, reason: ReportDrop.ClusterMismatch };
-    if (!verdict.accept) {
-      this.#dropped(verdict.reason, { subject, cluster: message.cluster });
-      return verdict.reason;
-    }
-    const uid = message.workload?.uid ?? "";
     // What the consumer replays on opening (the newest per subject) was sent earlier:
     // it settles what it shows but measures no latency and counts no new refusal.
     const replayed = receivedAt.getTime() < opened;
+    if (!verdict.accept) {
+      this.#dropped(verdict.reason, { subject: subject ?? "", cluster: message.cluster });
+      // Read again at a start, the status of a workload the host no longer has (deleted, or
+      // made up by a member) is removed from the stream, so the start after reads only
+      // what the live workloads need. Only replayed ones: a live flood is not answered
+      // with one stream request per forged status (what it left goes at the next start).
+      // Only ones older than the cache can lag: a workload created just before this start
+      // may not be in the synced cache yet, and its first report must not be purged.
+      if (verdict.reason === ReportDrop.UnknownWorkload && receivedAt.getTime() < opened - DISCARD_MIN_AGE_MS) this.#discard(subject ?? "");
+      return verdict.reason;
+    }
+    const uid = message.workload?.uid ?? "";
     const seconds = this.#acks.reported({
       uid, cluster: message.cluster, observedGeneration: message.observedGeneration, desiredReplicas: message.desiredReplicas,
       at: this.#clock.now().getTime(), replayed,
@@ -267,6 +276,25 @@ export class ReportBook implements Runnable, EventSource<ReportEvent> {
       message: message.message,
     } });
     return undefined;
+  }
+
+  /** Purges one subject at a time, at most DISCARD_BACKLOG waiting: the rest waits for the next start. */
+  #discard(subject: string): void {
+    const discard = this.#source.discardStatus?.bind(this.#source);
+    if (!discard || this.#discards.length >= DISCARD_BACKLOG) return;
+    this.#discards.push(subject);
+    if (this.#discarding) return;
+    this.#discarding = (async () => {
+      for (let next = this.#discards.shift(); next !== undefined; next = this.#discards.shift()) {
+        await discard(next).catch((err: unknown) => this.#log.debug({ err, subject: next }, "could not discard a refused status"));
+      }
+      this.#discarding = undefined;
+    })();
+  }
+
+  /** Resolves once every discard asked for so far was sent (for tests). */
+  async discarded(): Promise<void> {
+    while (this.#discarding) await this.#discarding;
   }
 
   #placedOnOrAnnounced(uid: string): ReadonlySet<string> | undefined {
@@ -318,6 +346,12 @@ export class ReportBook implements Runnable, EventSource<ReportEvent> {
     }
   }
 }
+
+/** How old (before the consumer opened) a refused status must be to be purged. */
+const DISCARD_MIN_AGE_MS = 5 * 60_000;
+
+/** Refused subjects waiting to be purged from the stream, at most. */
+const DISCARD_BACKLOG = 10_000;
 
 /** What `placedOn` answers when none is given: a set that has every cluster. */
 const EVERYWHERE: ReadonlySet<string> = new (class extends Set<string> {

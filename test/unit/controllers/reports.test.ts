@@ -32,11 +32,11 @@ function countingMetrics() {
   return { metrics, dropped };
 }
 
-function status(p: { cluster: string; uid: string; ready?: number; subject?: { cluster: string; uid: string } }): Received<WorkloadStatus> {
+function status(p: { cluster: string; uid: string; ready?: number; subject?: { cluster: string; uid: string }; receivedAt?: Date }): Received<WorkloadStatus> {
   const subject = p.subject ?? { cluster: p.cluster, uid: p.uid };
   return {
     subject: `sov.v1.${subject.cluster}.status.${subject.uid}`,
-    receivedAt: NOW,
+    receivedAt: p.receivedAt ?? NOW,
     message: {
       cluster: p.cluster, workload: { uid: p.uid, namespace: "ns", name: "app" }, desiredReplicas: 2, readyReplicas: p.ready ?? 2,
       observedGeneration: 1, message: "", pods: [], reportedAt: NOW,
@@ -213,6 +213,49 @@ describe("ReportBook: a member cannot make the host keep what it does not run", 
     assert.equal(b.entries, 1);
     assert.equal(dropped.get("UnknownWorkload"), 100);
     assert.equal(dropped.get("UidMismatch"), 1);
+  });
+});
+
+describe("ReportBook: what a start reads again of workloads the host no longer has", () => {
+  const minutesAgo = (m: number) => new Date(NOW.getTime() - m * 60_000);
+
+  it("purges from the stream a replayed status of a workload the host does not have, and nothing else", async () => {
+    const discarded: string[] = [];
+    const source: ReportSource = { ...idle, discardStatus: async (subject) => void discarded.push(subject) };
+    const h = host({ "on-de": ["de"] });
+    const b = book({ placedOn: h.placedOn, source });
+    const opened = NOW.getTime();
+    b.deliver(status({ cluster: "fr", uid: "gone", receivedAt: minutesAgo(60) }), opened);
+    // Kept: a live one (a flood is not answered with one purge per forged status), a recent
+    // one (its workload may be newer than the cache), and one of a workload that exists.
+    b.deliver(status({ cluster: "fr", uid: "live", receivedAt: NOW }), opened);
+    b.deliver(status({ cluster: "fr", uid: "recent", receivedAt: minutesAgo(1) }), opened);
+    b.deliver(status({ cluster: "fr", uid: "on-de", receivedAt: minutesAgo(60) }), opened);
+    await b.discarded();
+    assert.deepEqual(discarded, ["sov.v1.fr.status.gone"]);
+  });
+
+  it("keeps at most a bounded backlog of purges, one request at a time", async () => {
+    let inFlight = 0;
+    let maxInFlight = 0;
+    let calls = 0;
+    let release: () => void = () => undefined;
+    const gate = new Promise<void>((r) => (release = r));
+    const source: ReportSource = {
+      ...idle,
+      discardStatus: async () => {
+        calls++;
+        maxInFlight = Math.max(maxInFlight, ++inFlight);
+        await gate;
+        inFlight--;
+      },
+    };
+    const b = book({ placedOn: host().placedOn, source });
+    for (let i = 0; i < 20_000; i++) b.deliver(status({ cluster: "fr", uid: `gone-${i}`, receivedAt: minutesAgo(60) }), NOW.getTime());
+    release();
+    await b.discarded();
+    assert.equal(maxInFlight, 1);
+    assert.ok(calls <= 10_001 && calls >= 10_000, `${calls} purges`);
   });
 });
 
