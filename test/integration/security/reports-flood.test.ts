@@ -5,6 +5,7 @@ import type { JetStreamManager } from "@nats-io/jetstream";
 import type { SovereignWorkload } from "../../../operator/src/api/index.ts";
 import { codecs, STATUS_STREAM_LIMITS, streams, subjects } from "../../../operator/src/federation/index.ts";
 import type { FederationClient, WorkloadStatus } from "../../../operator/src/federation/index.ts";
+import { restrictedSecurityContext } from "../../support/builders.ts";
 import { sampleHeartbeat } from "../../support/samples.ts";
 import { readFederationEnv, repoRoot } from "../env.ts";
 import type { FederationEnv } from "../env.ts";
@@ -69,7 +70,7 @@ describe("security: a member flooding the host with forged statuses", function (
       spec: {
         replicas: 1, placement: { mode: "Divided" }, failover: { enabled: false },
         residency: { clusterSelector: { matchLabels: { [LABEL]: member } } },
-        template: { metadata: { labels: { app: name } }, spec: { containers: [{ name: "app", image: "registry.example.eu/app:1", resources: { requests: { cpu: "10m", memory: "16Mi" } } }] } },
+        template: { metadata: { labels: { app: name } }, spec: { containers: [{ name: "app", image: "registry.example.eu/app:1", resources: { requests: { cpu: "10m", memory: "16Mi" } }, securityContext: restrictedSecurityContext() }] } },
       },
     });
   }
