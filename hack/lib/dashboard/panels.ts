@@ -262,6 +262,11 @@ export const ROWS: readonly RowSpec[] = [
         description: "Heartbeats each agent published per second (one per heartbeat interval, 0.2/s at 5 s). An agent that sends but whose member still shows a growing heartbeat age has a broken link to the control plane.",
         queries: [{ expr: `sum by (cluster) (${rate(M.agentHeartbeats)})`, legend: "{{cluster}}" }],
       },
+      {
+        kind: "timeseries", title: "Member statuses refused by reason", unit: "ops", width: 24,
+        description: "Workload statuses from members that the control plane refused before storing them, per second: UnknownWorkload (no such workload on the host), NotPlacedOnMember (the sender does not run it), UidMismatch or ClusterMismatch (the payload names another workload or member than its subject). A trickle of NotPlacedOnMember right after a workload moves is normal; a steady rate is a misbehaving or compromised agent: see the control plane's log for the member.",
+        queries: [{ expr: `sum by (reason) (${rate(M.statusReportsDropped)})`, legend: "{{reason}}" }],
+      },
     ],
   },
 ];

@@ -45,6 +45,12 @@ export interface ReportPublisher {
 export interface Received<T> {
   readonly message: T;
   readonly receivedAt: Date;
+  /**
+   * The subject it arrived on. NATS permissions and accounts decide who may publish
+   * there, so the subject (not the payload) says which member sent it; a status without
+   * one names no sender and is refused.
+   */
+  readonly subject?: string;
 }
 
 /**
@@ -55,4 +61,9 @@ export interface Received<T> {
 export interface ReportSource {
   heartbeats(signal: AbortSignal): AsyncIterable<Received<Heartbeat>>;
   statuses(signal: AbortSignal): AsyncIterable<Received<WorkloadStatus>>;
+  /**
+   * Removes what the stream holds on one status subject (a workload the host no longer
+   * has), so the next start does not read it again. Optional: a source without it keeps all.
+   */
+  discardStatus?(subject: string): Promise<void>;
 }

@@ -155,6 +155,10 @@ export const METRICS = {
     name: "sovereign_guard_drift_total", type: "counter", labelNames: ["cluster"],
     help: "Objects of a member's residency guard (its parameter ConfigMap, admission policies, bindings) found edited or deleted on the member and restored by its agent, as its heartbeats report: someone on the member tampered with the guard.",
   },
+  statusReportsDropped: {
+    name: "sovereign_status_reports_dropped_total", type: "counter", labelNames: ["reason"],
+    help: "Member workload statuses the control plane refused before storing them, by reason: ClusterMismatch or UidMismatch (the payload names another cluster or workload than its subject), UnknownWorkload (no such workload on the host), NotPlacedOnMember (the workload does not run on the sender). A steady rate from one member is a misbehaving or compromised agent.",
+  },
 
   // ---- control plane: federation protocol ----
   intentsPublished: {

@@ -9,6 +9,13 @@ const KNOWN_REASONS: ReadonlySet<string> = new Set(Object.values(Reason));
 /** The label for a reason string the scheduler does not define, so a caller's bug cannot grow the series count. */
 export const UNKNOWN_REASON = "Unknown";
 
+/**
+ * Why the control plane refuses a member's status (controllers/report-admission.ts
+ * ReportDrop; a unit test keeps the two lists equal): the only values of the reason label.
+ */
+export const STATUS_REPORT_DROP_REASONS = ["ClusterMismatch", "UidMismatch", "UnknownWorkload", "NotPlacedOnMember"] as const;
+const KNOWN_DROP_REASONS: ReadonlySet<string> = new Set(STATUS_REPORT_DROP_REASONS);
+
 export interface MetricsRegistryOptions extends RegistryOptions {
   /** Epoch milliseconds; heartbeat ages are computed from it at scrape time. */
   now?: () => number;
@@ -31,6 +38,7 @@ export class MetricsRegistry extends RuntimeRegistry implements SovereignMetrics
   readonly #failovers = counter(this.registry, METRICS.failovers);
   readonly #guardRejections = counter(this.registry, METRICS.guardRejections);
   readonly #guardDrift = counter(this.registry, METRICS.guardDrift);
+  readonly #reportsDropped = counter(this.registry, METRICS.statusReportsDropped);
   readonly #published = counter(this.registry, METRICS.intentsPublished);
   readonly #publishDuration = histogram(this.registry, METRICS.intentPublishDuration);
   readonly #ackDuration = histogram(this.registry, METRICS.intentAckDuration);
@@ -55,6 +63,7 @@ export class MetricsRegistry extends RuntimeRegistry implements SovereignMetrics
     for (const result of ["written", "conflict"]) this.#statusWrites.inc({ result }, 0);
     this.#attestationsAppended.inc(0);
     for (const reason of ATTESTATION_DROP_REASONS) this.#attestationsDropped.inc({ reason }, 0);
+    for (const reason of STATUS_REPORT_DROP_REASONS) this.#reportsDropped.inc({ reason }, 0);
   }
 
   attestation({ result }: { result: AttestationResult }): void {
@@ -134,6 +143,10 @@ export class MetricsRegistry extends RuntimeRegistry implements SovereignMetrics
 
   guardDrift({ cluster, restored }: { cluster: string; restored: number }): void {
     if (restored > 0) this.#guardDrift.inc({ cluster }, restored);
+  }
+
+  statusReportDropped({ reason }: { reason: string }): void {
+    this.#reportsDropped.inc({ reason: KNOWN_DROP_REASONS.has(reason) ? reason : UNKNOWN_REASON });
   }
 
   workloadUnschedulable({ namespace, name, unschedulable }: { namespace: string; name: string; unschedulable: boolean }): void {

@@ -78,7 +78,7 @@ export function intentFor(params: { cluster: "fr" | "de"; uid: string; name: str
 
 /** The newest status the member reported for a workload, as the control plane reads it. */
 export async function lastStatus(jsm: JetStreamManager, cluster: string, uid: string): Promise<WorkloadStatus | undefined> {
-  const m = await jsm.direct.getMessage(streams.status, { last_by_subj: subjects.status(cluster, uid) });
+  const m = await jsm.direct.getMessage(streams.status(cluster), { last_by_subj: subjects.status(cluster, uid) });
   return m ? codecs.status.decode(m.data, m.subject ?? "") : undefined;
 }
 

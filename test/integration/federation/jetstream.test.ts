@@ -141,8 +141,8 @@ describe("federation protocol over NATS JetStream (real nats-server, TLS, per-cl
     assert.deepEqual(codecs.heartbeat.decode(lastHb!.data, lastHb!.subject), hb);
 
     const st = sampleStatus({ workload: { namespace: "health", name: "records", uid: uid() }, reportedAt: new Date() });
-    assert.equal((await fr.publish.status(st)).stream, streams.status);
-    const lastSt = await jsm.direct.getMessage(streams.status, { last_by_subj: subjects.status("fr", st.workload!.uid) });
+    assert.equal((await fr.publish.status(st)).stream, streams.status("fr"));
+    const lastSt = await jsm.direct.getMessage(streams.status("fr"), { last_by_subj: subjects.status("fr", st.workload!.uid) });
     assert.deepEqual(codecs.status.decode(lastSt!.data, lastSt!.subject), st);
 
     const since = new Date(Date.now() - 1000);
@@ -386,7 +386,7 @@ describe("federation protocol over NATS JetStream (real nats-server, TLS, per-cl
     });
 
     it("applies the bounds to the status and heartbeat streams on the server", async () => {
-      for (const [name, want] of [[streams.status, statusStreamConfig()], [streams.heartbeats, heartbeatsStreamConfig()]] as const) {
+      for (const [name, want] of [[streams.status("fr"), statusStreamConfig("fr")], [streams.status("de"), statusStreamConfig("de")], [streams.heartbeats, heartbeatsStreamConfig()]] as const) {
         const info = await jsm.streams.info(name);
         for (const k of ["max_bytes", "max_msgs", "max_msg_size", "max_msgs_per_subject", "max_age"] as const) assert.equal(info.config[k], want[k], `${name} ${k}`);
       }

@@ -2,7 +2,7 @@ import assert from "node:assert/strict";
 import fc from "fast-check";
 import {
   auditStreamConfig, controlPlanePermissions, heartbeatsStreamConfig, statusStreamConfig, inboxPrefix, intentsConsumerConfig, intentsStreamConfig, InvalidNameError,
-  memberAccount, memberAccountLimits, memberPermissions, memberServices, CONTROL_PLANE_ACCOUNT, parseSubject, streams, subjects, validateClusterName, validateCountry, validateWorkloadUid,
+  LEGACY_STATUS_STREAM, memberAccount, memberAccountLimits, STATUS_STREAM_LIMITS, memberPermissions, memberServices, CONTROL_PLANE_ACCOUNT, parseSubject, streams, subjects, validateClusterName, validateCountry, validateWorkloadUid,
 } from "../../../operator/src/federation/index.ts";
 
 /** NATS wildcard match: '*' one token, '>' one or more trailing tokens. */
@@ -175,7 +175,7 @@ describe("federation NATS accounts", () => {
 
 describe("federation streams", () => {
   it("bounds the streams members write to, in bytes, message size, messages per subject and age", () => {
-    for (const config of [heartbeatsStreamConfig(), statusStreamConfig()]) {
+    for (const config of [heartbeatsStreamConfig(), statusStreamConfig("fr")]) {
       assert.ok((config.max_bytes ?? -1) > 0, `${config.name} max_bytes`);
       assert.ok((config.max_msgs ?? -1) > 0, `${config.name} max_msgs`);
       assert.ok((config.max_msg_size ?? -1) > 0, `${config.name} max_msg_size`);
@@ -184,18 +184,29 @@ describe("federation streams", () => {
     }
   });
 
+  it("gives each member a status stream of its own, covering its status subjects only, so its flood evicts only its own reports", () => {
+    const fr = statusStreamConfig("fr");
+    const de = statusStreamConfig("de");
+    assert.notEqual(fr.name, de.name);
+    assert.deepEqual(fr.subjects, [subjects.statusAll("fr")]);
+    assert.ok(fr.subjects!.every((s) => s.startsWith("sov.v1.fr.")), "no wildcard in the cluster token");
+    assert.equal(fr.discard, "old", "a full stream drops the member's own oldest, never refuses its new reports");
+    assert.equal(fr.max_msgs, STATUS_STREAM_LIMITS.maxMsgs);
+    assert.notEqual(fr.name, LEGACY_STATUS_STREAM);
+  });
+
   it("limits what one member's connection may send and hold", () => {
     const l = memberAccountLimits();
     assert.ok(l.maxPayload > 0 && l.maxPayload <= 1024 * 1024);
-    assert.ok((statusStreamConfig().max_msg_size ?? 0) >= l.maxPayload, "a status the member may send is one the stream accepts");
+    assert.ok((statusStreamConfig("fr").max_msg_size ?? 0) >= l.maxPayload, "a status the member may send is one the stream accepts");
     assert.ok(l.maxSubscriptions > 0 && l.maxSubscriptions <= 1000);
     assert.ok(l.maxConnections > 0);
   });
 
   it("never overlap each other's subjects (JetStream refuses overlapping streams)", () => {
     const filters = [
-      ...["fr", "de", "audit-x", "heartbeat", "status"].flatMap((m) => intentsStreamConfig(m).subjects ?? []),
-      ...(heartbeatsStreamConfig().subjects ?? []), ...(statusStreamConfig().subjects ?? []), ...(auditStreamConfig().subjects ?? []),
+      ...["fr", "de", "audit-x", "heartbeat", "status"].flatMap((m) => [...intentsStreamConfig(m).subjects ?? [], ...statusStreamConfig(m).subjects ?? []]),
+      ...(heartbeatsStreamConfig().subjects ?? []), ...(auditStreamConfig().subjects ?? []),
     ];
     // Two filters overlap when some subject matches both: token by token, '*' matches anything.
     const overlap = (a: string, b: string) => {

@@ -19,6 +19,7 @@ export function exercisedControlPlane(options: { processMetrics: boolean }): Met
   r.intentAcknowledged({ cluster: "ovh-par-1", seconds: 0.2 });
   r.guardRejection({ cluster: "ovh-par-1" });
   r.guardDrift({ cluster: "ovh-par-1", restored: 1 });
+  r.statusReportDropped({ reason: "UnknownWorkload" });
   r.workloadUnschedulable({ namespace: "health", name: "records", unschedulable: true });
   r.schedulingReconciled();
   r.reconcilesToReady({ count: 1 });

@@ -125,7 +125,11 @@ export async function startControlPlane(params: ControlPlaneParams): Promise<Run
   const connection = connectionStateOf(client, log);
   const reports = new ReportBook({
     source: new ControlPlaneReportSource({ client, log, connection }), log: log.child({ component: "reports" }), metrics, clock, connection,
-    knows: (uid) => workloadForUid(uid, workloads) !== undefined,
+    // An index lookup per report (the uid index), never a scan of the workloads.
+    placedOn: (uid) => {
+      const w = workloadForUid(uid, workloads);
+      return w ? new Set((w.status?.placements ?? []).map((p) => p.cluster)) : undefined;
+    },
   });
   // The audit ledger's signing key, loaded (or created at first start) once, before anything is decided.
   await host.ensureNamespace(options.leaderElectionNamespace);
@@ -170,7 +174,11 @@ export async function startControlPlane(params: ControlPlaneParams): Promise<Run
   watchForStatus({ controller: statusController, workloads, reports });
   workloads.onEvent((e) => {
     fleet.schedule();
-    if (e.kind !== "delete") return;
+    if (e.kind !== "delete") {
+      // Reports of members the workload left go; intents the cache now shows stop needing a mark.
+      reports.placementsChanged(e.object.metadata.uid ?? "");
+      return;
+    }
     // Whatever was kept about a workload goes with it.
     const uid = e.object.metadata.uid ?? "";
     reports.forget(uid);

@@ -18,7 +18,7 @@ import type { ConnectionState } from "./connection.ts";
 import { checkSenderCluster, ensureMemberStreams, ensureSharedStreams } from "./jetstream.ts";
 import type { EnsureOptions, FederationClient } from "./jetstream.ts";
 import type { LedgerWriter } from "./ledger.ts";
-import { streams, subjects } from "./protocol.ts";
+import { parseSubject, STATUS_STREAM_PREFIX, streams, subjects } from "./protocol.ts";
 
 export class ControlPlaneIntentPublisher implements IntentPublisher {
   readonly #client: FederationClient;
@@ -54,6 +54,11 @@ async function* lastPerSubject<T extends { cluster: string }>(params: {
   log?: Logger | undefined;
   /** Where the open consumption is registered, so a reconnect can end it. */
   open: Set<{ stop(): void }>;
+  /**
+   * Whether a payload naming another cluster than its subject is dropped here (the
+   * heartbeats); statuses leave it to the control plane's admission, which counts it.
+   */
+  checkSender: boolean;
 }): AsyncGenerator<Received<T>> {
   const consumer = await params.client.js.consumers.get(params.stream, { filter_subjects: params.filter, deliver_policy: DeliverPolicy.LastPerSubject });
   const messages = await consumer.consume();
@@ -67,12 +72,12 @@ async function* lastPerSubject<T extends { cluster: string }>(params: {
       try {
         message = params.codec.decode(m.data, m.subject);
         // The subject is what NATS permissions enforce: a payload claiming another cluster is dropped.
-        checkSenderCluster(message, m.subject);
+        if (params.checkSender) checkSenderCluster(message, m.subject);
       } catch (err) {
         params.log?.warn({ err, subject: m.subject, seq: m.seq }, "dropping a report that breaks the federation contract");
         continue;
       }
-      yield { message, receivedAt: m.time };
+      yield { message, receivedAt: m.time, subject: m.subject };
     }
   } finally {
     params.open.delete(handle);
@@ -85,6 +90,7 @@ export class ControlPlaneReportSource implements ReportSource {
   readonly #client: FederationClient;
   readonly #log: Logger | undefined;
   readonly #open = new Set<{ stop(): void }>();
+  readonly #rescanMs: number;
 
   /**
    * With `connection`, every reconnect ends the open consumptions, and the report book
@@ -92,20 +98,138 @@ export class ControlPlaneReportSource implements ReportSource {
    * server only after missing its idle heartbeats (about 30 s without a heartbeat heard,
    * long enough for every member to look NotReady).
    */
-  constructor(params: { client: FederationClient; log?: Logger; connection?: ConnectionState }) {
+  constructor(params: {
+    client: FederationClient; log?: Logger; connection?: ConnectionState;
+    /** How often the list of member status streams is read for new members (default 3 s). */
+    rescanMs?: number;
+  }) {
     this.#client = params.client;
     this.#log = params.log;
+    this.#rescanMs = params.rescanMs ?? 3000;
     params.connection?.onReconnect(() => {
       for (const o of [...this.#open]) o.stop();
     });
   }
 
   heartbeats(signal: AbortSignal): AsyncIterable<Received<Heartbeat>> {
-    return lastPerSubject({ client: this.#client, stream: streams.heartbeats, filter: subjects.allHeartbeats, codec: codecs.heartbeat, signal, log: this.#log, open: this.#open });
+    return lastPerSubject({ client: this.#client, stream: streams.heartbeats, filter: subjects.allHeartbeats, codec: codecs.heartbeat, signal, log: this.#log, open: this.#open, checkSender: true });
   }
 
+  async discardStatus(subject: string): Promise<void> {
+    const parsed = parseSubject(subject);
+    if (parsed?.kind !== "status") return;
+    const jsm = await this.#client.manager();
+    await jsm.streams.purge(streams.status(parsed.cluster), { filter: subject });
+  }
+
+  /**
+   * Every member's status stream, merged: the ones that exist when called, and each one
+   * created later (a member that joined), found by listing the stream names every
+   * `rescanMs`. A member's consumer that fails (its stream deleted with the member) is
+   * closed alone and opened again at the next listing if the stream is back.
+   */
   statuses(signal: AbortSignal): AsyncIterable<Received<WorkloadStatus>> {
-    return lastPerSubject({ client: this.#client, stream: streams.status, filter: subjects.allStatus, codec: codecs.status, signal, log: this.#log, open: this.#open });
+    // A reconnect ends the merged iterable as a whole (the report book reopens it at once).
+    const ended = new AbortController();
+    const handle = { stop: () => ended.abort() };
+    this.#open.add(handle);
+    const merged = mergeMemberStreams({
+      signal: AbortSignal.any([signal, ended.signal]), rescanMs: this.#rescanMs, log: this.#log,
+      names: async () => {
+        const jsm = await this.#client.manager();
+        const names: string[] = [];
+        for await (const name of jsm.streams.names()) if (name.startsWith(STATUS_STREAM_PREFIX)) names.push(name);
+        return names;
+      },
+      open: (stream, s) => lastPerSubject({
+        client: this.#client, stream, filter: subjects.allStatus, codec: codecs.status, signal: s, log: this.#log, open: new Set(), checkSender: false,
+      }),
+    });
+    const open = this.#open;
+    return (async function* () {
+      try {
+        yield* merged;
+      } finally {
+        open.delete(handle);
+      }
+    })();
+  }
+}
+
+/**
+ * Merges one async iterable per stream into one, adding streams as `names()` lists new
+ * ones. Deliveries are handed over one at a time (each pump waits for the reader), so a
+ * flooding member's backlog stays in its consumer's bounded buffer, not in a queue here.
+ */
+export async function* mergeMemberStreams<T>(params: {
+  signal: AbortSignal;
+  rescanMs: number;
+  log?: Logger | undefined;
+  names: () => Promise<string[]>;
+  open: (stream: string, signal: AbortSignal) => AsyncIterable<T>;
+}): AsyncGenerator<T> {
+  const { signal } = params;
+  const open = new Map<string, AbortController>();
+  // One slot: a pump puts a value and waits until the reader took it.
+  const waiting: { value: T; taken: () => void }[] = [];
+  let wake: (() => void) | undefined;
+  const notify = () => {
+    const w = wake;
+    wake = undefined;
+    w?.();
+  };
+  const pump = async (stream: string, stop: AbortController) => {
+    try {
+      for await (const value of params.open(stream, AbortSignal.any([signal, stop.signal]))) {
+        await new Promise<void>((taken) => {
+          waiting.push({ value, taken });
+          notify();
+        });
+        if (stop.signal.aborted || signal.aborted) break;
+      }
+    } catch (err) {
+      if (!signal.aborted) params.log?.warn({ err, stream }, "a member's status consumer failed; reopening at the next listing");
+    } finally {
+      open.delete(stream);
+    }
+  };
+  const rescan = async () => {
+    let names: string[];
+    try {
+      names = await params.names();
+    } catch (err) {
+      // NATS reconnecting: the open consumers go on, the next listing tries again.
+      if (!signal.aborted) params.log?.warn({ err }, "could not list the members' status streams; trying again");
+      return;
+    }
+    for (const stream of names) {
+      if (open.has(stream) || signal.aborted) continue;
+      const stop = new AbortController();
+      open.set(stream, stop);
+      void pump(stream, stop);
+    }
+  };
+  const timer = setInterval(() => void rescan(), params.rescanMs);
+  const onAbort = () => notify();
+  signal.addEventListener("abort", onAbort, { once: true });
+  try {
+    await rescan();
+    while (!signal.aborted) {
+      const next = waiting.shift();
+      if (next) {
+        next.taken();
+        yield next.value;
+        continue;
+      }
+      await new Promise<void>((resolve) => {
+        wake = resolve;
+      });
+    }
+  } finally {
+    clearInterval(timer);
+    signal.removeEventListener("abort", onAbort);
+    for (const stop of open.values()) stop.abort();
+    for (const w of waiting.splice(0)) w.taken();
   }
 }
 

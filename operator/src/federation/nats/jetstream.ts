@@ -27,6 +27,7 @@ import {
   inboxPrefix,
   intentsConsumerConfig,
   intentsStreamConfig,
+  LEGACY_STATUS_STREAM,
   memberKeysStreamConfig,
   parseSubject,
   statusStreamConfig,
@@ -330,6 +331,7 @@ export interface EnsureOptions {
 /** The control plane's setup of one member: its intents stream and the durable consumer its agent pulls. */
 export async function ensureMemberStreams(jsm: JetStreamManager, cluster: string, options: EnsureOptions = {}): Promise<void> {
   validateClusterName(cluster);
+  await ensureStream(jsm, statusStreamConfig(cluster, options.streams));
   await ensureStream(jsm, intentsStreamConfig(cluster, options.streams));
   const stream = streams.intents(cluster);
   const config = intentsConsumerConfig(cluster, options.consumers);
@@ -354,10 +356,13 @@ export async function ensureMemberStreams(jsm: JetStreamManager, cluster: string
   });
 }
 
-/** The streams shared by all members: heartbeats, status, audit, attestations (with the control plane's consumer) and member keys. */
+/**
+ * The streams shared by all members: heartbeats, audit, attestations (with the control
+ * plane's consumer) and member keys. Status has a stream per member (ensureMemberStreams).
+ */
 export async function ensureSharedStreams(jsm: JetStreamManager, options: EnsureOptions = {}): Promise<void> {
+  await removeLegacyStatusStream(jsm);
   await ensureStream(jsm, heartbeatsStreamConfig(options.streams));
-  await ensureStream(jsm, statusStreamConfig(options.streams));
   await ensureStream(jsm, auditStreamConfig(options.streams));
   await ensureStream(jsm, attestationsStreamConfig(options.streams));
   await ensureStream(jsm, memberKeysStreamConfig(options.streams));
@@ -371,6 +376,16 @@ export async function ensureSharedStreams(jsm: JetStreamManager, options: Ensure
   } catch (err) {
     if (!(err instanceof JetStreamApiError && err.code === 10014 /* consumer not found */)) throw err;
     await jsm.consumers.add(streams.attestations, config);
+  }
+}
+
+/** The shared status stream of earlier releases overlaps every member's: it goes before any is created. */
+async function removeLegacyStatusStream(jsm: JetStreamManager): Promise<void> {
+  try {
+    await jsm.streams.delete(LEGACY_STATUS_STREAM);
+  } catch (err) {
+    if (err instanceof JetStreamApiError && err.code === 10059 /* stream not found */) return;
+    throw err;
   }
 }
 
@@ -519,16 +534,6 @@ export class FederationClient {
       check: checkIntentFor(cluster),
       ...(this.#log ? { log: this.#log } : {}),
       ...options,
-    }));
-  }
-
-  /** The control plane's view of heartbeats or status, through a durable consumer it created. */
-  reports<K extends "heartbeat" | "status">(kind: K, consumer: string): DurableSubscription<K extends "heartbeat" ? Heartbeat : WorkloadStatus> {
-    const stream = kind === "heartbeat" ? streams.heartbeats : streams.status;
-    const codec = (kind === "heartbeat" ? codecs.heartbeat : codecs.status) as Codec<K extends "heartbeat" ? Heartbeat : WorkloadStatus>;
-    return this.#track(new DurableSubscription({
-      js: this.js, stream, consumer, codec, check: checkSenderCluster,
-      ...(this.#log ? { log: this.#log } : {}),
     }));
   }
 

@@ -143,13 +143,26 @@ export const streams = {
     return `sov-agent-${validateClusterName(cluster)}`;
   },
   heartbeats: "sov-heartbeats",
-  status: "sov-status",
+  /** One member's workload statuses: a stream per member, so one member's limits are its own. */
+  status(cluster: string): string {
+    return `${STATUS_STREAM_PREFIX}${validateClusterName(cluster)}`;
+  },
   audit: "sov-audit",
   attestations: "sov-attestations",
   /** The control plane's durable consumer that appends attestations to the ledger. */
   attestationsConsumer: "sov-attestations-ledger",
   memberKeys: "sov-member-keys",
 } as const;
+
+/** Every member's status stream is named this plus the cluster name. */
+export const STATUS_STREAM_PREFIX = "sov-status-";
+
+/**
+ * The status stream shared by all members before each had its own. Its subjects overlap
+ * the per-member streams', which JetStream refuses, so the control plane removes it at
+ * start (ensureSharedStreams); the agents re-report what they run when they restart.
+ */
+export const LEGACY_STATUS_STREAM = "sov-status";
 
 /**
  * Inbox prefix of each identity. Replies (publish acks, pulled messages) go to inbox
@@ -248,13 +261,12 @@ export function memberAccountLimits(): { maxPayload: number; maxSubscriptions: n
  * Storage bounds of the streams members write to (heartbeats, status). Members have no
  * JetStream of their own (their accounts have it disabled) and write only through their
  * imports, so these bounds, max_msgs_per_subject = 1 and the server-wide store limits
- * are what cap a member's footprint. Remaining risk: the heartbeat and status streams
- * are shared, and discard is "old", so a compromised member publishing status for many
- * made-up workload uids (each a new subject) can, once the stream's max_bytes/max_msgs
- * is reached, push other members' oldest status records out before max_age would. It
- * cannot forge or read them, and the next report of each member restores its own.
- * Removing that needs a status stream per member (a stream per account, sourced into
- * the control plane's), left for when the number of members makes it worth it.
+ * are what cap a member's footprint. Statuses have a stream per member
+ * (statusStreamConfig): a compromised member publishing status for many made-up workload
+ * uids (each a new subject) fills its own stream up to its own limits and, discard
+ * being "old", evicts only its own oldest records; the other members' statuses are in
+ * streams it cannot write to. The heartbeat stream stays shared: a member has exactly
+ * one heartbeat subject, so it cannot add subjects there.
  */
 export function heartbeatsStreamConfig(options: StreamOptions = {}): Partial<StreamConfig> & { name: string } {
   return {
@@ -278,19 +290,31 @@ export function heartbeatsStreamConfig(options: StreamOptions = {}): Partial<Str
   };
 }
 
-export function statusStreamConfig(options: StreamOptions = {}): Partial<StreamConfig> & { name: string } {
+/**
+ * Per-member bounds of the status stream. A member reports one subject per workload it
+ * runs: 50,000 is far above what one member runs, and a status is well under a KiB, so
+ * the bytes cap binds only a member that sends large statuses for made-up workloads. On
+ * a control plane restart the replay (the newest of each subject) is at most this many
+ * messages per member, each refused or taken by an index lookup, none kept unless the
+ * host placed the workload there.
+ */
+export const STATUS_STREAM_LIMITS = { maxMsgs: 50_000, maxBytes: 64 * MIB } as const;
+
+/** The status stream of one member cluster (sov.v1.<cluster>.status.*). */
+export function statusStreamConfig(cluster: string, options: StreamOptions = {}): Partial<StreamConfig> & { name: string } {
   return {
-    name: streams.status,
-    description: "Per-cluster workload status (newest per cluster and workload)",
-    subjects: [subjects.allStatus],
+    name: streams.status(cluster),
+    description: `Workload status reported by member cluster ${cluster} (newest per workload)`,
+    subjects: [subjects.statusAll(cluster)],
     retention: RetentionPolicy.Limits,
     storage: options.storage ?? StorageType.File,
     max_msgs_per_subject: 1,
     // As large as a member may publish at all (memberAccountLimits), no larger.
     max_msg_size: memberAccountLimits().maxPayload,
-    max_msgs: 1_000_000,
-    max_bytes: 256 * MIB,
-    // A status not refreshed for a month is of a workload long gone from the member.
+    max_msgs: STATUS_STREAM_LIMITS.maxMsgs,
+    max_bytes: STATUS_STREAM_LIMITS.maxBytes,
+    // The agent reports a workload only when what it says changes, so a steady workload's
+    // newest status can be old; one not refreshed for a month is of a workload long gone.
     max_age: 30 * DAY_NS,
     discard: DiscardPolicy.Old,
     duplicate_window: ms2ns(options.duplicateWindowMs ?? 2 * 60_000),
