@@ -64,10 +64,15 @@ export interface AgentDeps {
   guardCheckIntervalMs?: number;
 }
 
-/** Per workload: 250 ms doubling to 30 s (a refusal such as a quota is retried, never hammered); 10 retries/s overall. */
+/**
+ * Per workload: 250 ms doubling to 5 s (a refusal such as a quota is retried, never
+ * hammered); 10 retries/s overall. Capped at 5 s so that work failed during an outage of
+ * the member's API server reaches it within seconds of its return: with a 30 s cap, a
+ * 20 s outage left the next retry up to 16 s after the server was back (npm run chaos).
+ */
 function agentRateLimiter(clock: Clock) {
   return new MaxOfRateLimiter([
-    new ExponentialFailureRateLimiter({ baseMs: 250, maxMs: 30_000 }),
+    new ExponentialFailureRateLimiter({ baseMs: 250, maxMs: 5_000 }),
     new BucketRateLimiter({ qps: 10, burst: 100, clock }),
   ]);
 }
