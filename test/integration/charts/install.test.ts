@@ -205,7 +205,7 @@ describe("Helm charts installed on the local federation, processes under the cha
         replicas: 2,
         residency: { allowedCountries: ["FR"], clusterSelector: { matchLabels: { [TARGET_LABEL]: "install" } } },
         placement: { mode: "Divided" },
-        template: { metadata: { labels: { app: WORKLOAD } }, spec: { containers: [{ name: "app", image: "registry.example.eu/app:1", resources: { requests: { cpu: "10m", memory: "16Mi" } } }] } },
+        template: { metadata: { labels: { app: WORKLOAD } }, spec: { containers: [{ name: "app", image: "registry.example.eu/app:1", resources: { requests: { cpu: "10m", memory: "16Mi" } }, securityContext: restrictedSecurityContext() }] } },
       },
     }));
     const swlUid = (getJson<{ metadata: { uid: string } }>(env, env.hostKubeconfig, ["swl", WORKLOAD, "-n", WORKLOAD_NS]))!.metadata.uid;

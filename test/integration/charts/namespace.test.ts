@@ -11,6 +11,7 @@ import { ensureMemberClusters } from "../federation/helpers.ts";
 import { kubectl, kubectlOk } from "../kubectl.ts";
 import { CHARTS, forbiddenLines, freePort, getJson, helm, helmOk, httpStatus, secretData, serviceAccountKubeconfig, startProcess } from "./helpers.ts";
 import type { Proc } from "./helpers.ts";
+import { restrictedSecurityContext } from "../../support/builders.ts";
 
 /**
  * Both charts installed with `-n platform` (beside the federation's own releases in
@@ -157,7 +158,7 @@ describe("Helm charts installed in a namespace of the user's choice (-n platform
         replicas: 2,
         residency: { allowedCountries: ["FR"], clusterSelector: { matchLabels: { [TARGET_LABEL]: "platform" } } },
         placement: { mode: "Divided" },
-        template: { metadata: { labels: { app: WORKLOAD } }, spec: { containers: [{ name: "app", image: "registry.example.eu/app:1", resources: { requests: { cpu: "10m", memory: "16Mi" } } }] } },
+        template: { metadata: { labels: { app: WORKLOAD } }, spec: { containers: [{ name: "app", image: "registry.example.eu/app:1", resources: { requests: { cpu: "10m", memory: "16Mi" } }, securityContext: restrictedSecurityContext() }] } },
       },
     }));
     const uid = getJson<{ metadata: { uid: string } }>(env, env.hostKubeconfig, ["swl", WORKLOAD, "-n", WORKLOAD_NS])!.metadata.uid;

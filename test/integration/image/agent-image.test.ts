@@ -17,6 +17,7 @@ import { kubectl, kubectlOk } from "../kubectl.ts";
 import { lastStatus, workloadPods } from "../agent/helpers.ts";
 import { buildImage, containerLogs, execNode, inspectContainer, podman, podmanMissing, SANDBOX_ULIMITS } from "./podman.ts";
 import { skipForMissingTool } from "../../support/missing-tool.ts";
+import { restrictedSecurityContext } from "../../support/builders.ts";
 
 /** A member of the default shape with no agent component of its own, so this container is its only agent. */
 const MEMBER = "fr";
@@ -226,7 +227,7 @@ describe("the container image (hack/build-image) runs the member agent under pod
         // FR alone would also let the French members with agents of their own take it; the selector leaves only this one.
         residency: { allowedCountries: ["FR"], allowedJurisdictions: ["EU"], forbidExtraterritorialExposure: true, clusterSelector: { matchLabels: selector } },
         placement: { mode: "Divided" },
-        template: { metadata: { labels: { app: name } }, spec: { containers: [{ name: "app", image: "registry.example.eu/image-test:1", resources: { requests: { cpu: "10m", memory: "16Mi" } } }] } },
+        template: { metadata: { labels: { app: name } }, spec: { containers: [{ name: "app", image: "registry.example.eu/image-test:1", resources: { requests: { cpu: "10m", memory: "16Mi" } }, securityContext: restrictedSecurityContext() }] } },
       },
     };
     hostKubectl(["create", "-f", "-"], JSON.stringify(workload));
