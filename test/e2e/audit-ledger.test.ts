@@ -23,6 +23,7 @@ describe("member attestations in the audit ledger, end to end (kubectl sovereign
   const name = "attested";
   const STOPPED = "ionos-fra-1";
   const RUNNING = "ovh-par-1";
+  const TARGET_LABEL = "e2e.sovereignty.eu/audit-ledger";
   /** The local federation's agents attest every workload at least every 10 s; verify is told so. */
   const PERIOD = ["--attestation-period", "10s", "--attestation-slack", "5s"];
   let world: World;
@@ -55,7 +56,10 @@ describe("member attestations in the audit ledger, end to end (kubectl sovereign
         // already running
       }
     };
-    await world?.finish({ namespace: ns, cleanup: [startAgent] });
+    const unlabel = () => {
+      world.kubectl(["label", "membercluster", RUNNING, STOPPED, `${TARGET_LABEL}-`]);
+    };
+    await world?.finish({ namespace: ns, cleanup: [startAgent, unlabel] });
     if (tmp) rmSync(tmp, { recursive: true, force: true });
   });
 
@@ -69,9 +73,12 @@ describe("member attestations in the audit ledger, end to end (kubectl sovereign
     records.filter((r) => r.type === RecordType.Attestation).map((r) => (r.body as AttestationBody).attestation).filter((a) => a.member === member && a.workload.uid === uid);
 
   it("exports a trail that verifies clean with both members' attestations and the stopped agent's gap; a changed pod count is a finding naming its record", async function () {
+    // Only these two members: a bare member (fr, de) another suite's in-process agent left
+    // Ready for a few seconds would otherwise hold a replica nobody runs for the hour below.
+    world.kubectl(["label", "--overwrite", "membercluster", RUNNING, STOPPED, `${TARGET_LABEL}=yes`]);
     world.apply([workloadManifest({
       namespace: ns, name, replicas: 2,
-      residency: { allowedCountries: ["FR", "DE"], forbidExtraterritorialExposure: true },
+      residency: { allowedCountries: ["FR", "DE"], forbidExtraterritorialExposure: true, clusterSelector: { matchLabels: { [TARGET_LABEL]: "yes" } } },
       // One replica in each country: France (ovh-par-1) and Germany (ionos-fra-1).
       placement: { maxClusters: 2, spread: { minCountries: 2 } },
       // The replica stays on the stopped member: the trail must show silence, not a move.
