@@ -75,10 +75,10 @@ describe("member attestations in the audit ledger, end to end (kubectl sovereign
   it("exports a trail that verifies clean with both members' attestations and the stopped agent's gap; a changed pod count is a finding naming its record", async function () {
     // Only these two members: a bare member (fr, de) another suite's in-process agent left
     // Ready for a few seconds would otherwise hold a replica nobody runs for the hour below.
-    world.kubectl(["label", "--overwrite", "membercluster", RUNNING, STOPPED, `${TARGET_LABEL}=yes`]);
+    world.kubectl(["label", "--overwrite", "membercluster", RUNNING, STOPPED, `${TARGET_LABEL}=audited`]);
     world.apply([workloadManifest({
       namespace: ns, name, replicas: 2,
-      residency: { allowedCountries: ["FR", "DE"], forbidExtraterritorialExposure: true, clusterSelector: { matchLabels: { [TARGET_LABEL]: "yes" } } },
+      residency: { allowedCountries: ["FR", "DE"], forbidExtraterritorialExposure: true, clusterSelector: { matchLabels: { [TARGET_LABEL]: "audited" } } },
       // One replica in each country: France (ovh-par-1) and Germany (ionos-fra-1).
       placement: { maxClusters: 2, spread: { minCountries: 2 } },
       // The replica stays on the stopped member: the trail must show silence, not a move.
