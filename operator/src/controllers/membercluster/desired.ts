@@ -6,6 +6,7 @@ import type { CertificationName, MemberCluster, MemberClusterStatus } from "../.
 import { formatTime, MEMBER_CLUSTER_CONDITIONS, QUANTITY, setCondition } from "../../api/index.ts";
 import type { Heartbeat } from "../../federation/index.ts";
 import { clusterViewOf, residencyLabels, validityEnd } from "../../scheduler/index.ts";
+import type { HeartbeatFeed } from "../reports.ts";
 
 export const ClusterReason = {
   HeartbeatFresh: "HeartbeatFresh",
@@ -57,7 +58,7 @@ export interface ClusterDesired {
  */
 export function clusterDesired({ cluster, last, timing, now, feed }: {
   cluster: MemberCluster; last: LastHeartbeat | undefined; timing: HeartbeatTiming; now: Date;
-  feed?: { connected: boolean; since: Date } | undefined;
+  feed?: HeartbeatFeed | undefined;
 }): ClusterDesired {
   const at = now.getTime();
   const staleAfter = timing.intervalMs * timing.misses;
