@@ -54,6 +54,54 @@ describe("audit ledger on the real audit stream (nats-server, JetStream)", funct
     assert.equal(report.checked.records, records.length);
   });
 
+  function chainRecord(prefix: string) {
+    return sampleAuditRecord({
+      recordId: `${prefix}-${uid()}`, country: CHAIN, cluster: "xl", time: new Date(),
+      facts: { ...sampleAuditRecord().facts!, country: CHAIN }, requirements: { ...sampleAuditRecord().requirements!, allowedCountries: [CHAIN] },
+    });
+  }
+
+  /** A writer whose publishes are counted: single appends and atomic batches (with their sizes). */
+  async function countingWriter(cp: FederationClient) {
+    const base = await federationLedger(readFederationEnv(), cp);
+    const calls = { single: 0, batches: [] as number[] };
+    const publisher = {
+      audit: (...a: Parameters<FederationClient["publish"]["audit"]>) => (calls.single++, cp.publish.audit(...a)),
+      auditBatch: (...a: Parameters<FederationClient["publish"]["auditBatch"]>) => (calls.batches.push(a[0].length), cp.publish.auditBatch(...a)),
+    };
+    const writer = new LedgerWriter({ publisher, jsm: () => cp.manager(), keys: { federation: base.federation, key: base.key } });
+    return { writer, calls };
+  }
+
+  it("appends what arrives while a publish is in flight as one atomic batch, at consecutive stream sequences", async () => {
+    const { writer, calls } = await countingWriter(cps[0]!);
+    const appended = await Promise.all(Array.from({ length: 40 }, () => writer.appendAudit(chainRecord("burst"))));
+    const seqs = appended.map((a) => a.streamSequence);
+    assert.equal(new Set(seqs).size, 40, "every record at its own stream sequence");
+    // The first append goes alone (nothing was pending), the other 39 arrived meanwhile and go together.
+    assert.ok(calls.batches.length >= 1 && calls.single + calls.batches.length <= 3, `40 appends took ${calls.single} single publishes and batches of ${calls.batches.join(", ")}`);
+    for (let i = 1; i < appended.length; i++) assert.equal(appended[i]!.record.seq, appended[i - 1]!.record.seq! + 1, "chain positions in call order");
+    const { records, data } = await chainExport();
+    const stored = new Map(records.map((r) => [r.id, r]));
+    for (const a of appended) assert.equal(stored.get(a.record.id)?.hash, a.record.hash, `${a.record.id} stored as returned`);
+    assert.deepEqual(verifyLedger({ data }).findings, []);
+  });
+
+  it("stores a retried record once when it comes back inside a batch, and the batch's new records still land", async () => {
+    const { writer, calls } = await countingWriter(cps[0]!);
+    const retried = chainRecord("retried");
+    const first = await writer.appendAudit(retried);
+    // A burst holding the retried id: the stream refuses the batch whole, the writer appends them one by one.
+    const fresh = Array.from({ length: 5 }, () => chainRecord("after-retry"));
+    const [, again, ...rest] = await Promise.all([writer.appendAudit(chainRecord("lead")), writer.appendAudit(retried), ...fresh.map((r) => writer.appendAudit(r))]);
+    assert.equal(again!.streamSequence, first.streamSequence, "the retry points at the record stored the first time");
+    assert.ok(calls.batches.length >= 1, "the burst was tried as a batch (the path under test)");
+    const { records, data } = await chainExport();
+    assert.equal(records.filter((r) => r.id === retried.recordId).length, 1, "stored once");
+    for (const r of rest) assert.equal(records.filter((x) => x.id === r.record.id).length, 1, `${r.record.id} stored once`);
+    assert.deepEqual(verifyLedger({ data }).findings, []);
+  });
+
   it("continues the chain after a restart: a new writer links to what the stream holds", async () => {
     const env = readFederationEnv();
     const fresh = await federationLedger(env, cps[1]!);

@@ -6,7 +6,7 @@
 import { isDeepStrictEqual } from "node:util";
 import { AckPolicy, DeliverPolicy, JetStreamApiError, jetstream, jetstreamManager } from "@nats-io/jetstream";
 import type { ConsumerMessages, JetStreamClient, JetStreamManager, JsMsg, PubAck } from "@nats-io/jetstream";
-import { connect, credsAuthenticator, nkeyAuthenticator, nuid, PermissionViolationError } from "@nats-io/transport-node";
+import { connect, credsAuthenticator, headers, nkeyAuthenticator, nuid, PermissionViolationError } from "@nats-io/transport-node";
 import type { NatsConnection, NodeConnectionOptions } from "@nats-io/transport-node";
 import type { Logger } from "pino";
 import type { AuditRecord } from "../../gen/sovereign/v1/audit.ts";
@@ -101,10 +101,12 @@ export const msgIds = {
 /** Typed publishes; each sets Nats-Msg-Id and waits for the stream's acknowledgement. */
 export class FederationPublisher {
   readonly #js: JetStreamClient;
+  readonly #nc: NatsConnection | undefined;
   readonly #timeoutMs: number;
 
-  constructor(params: { js: JetStreamClient; timeoutMs?: number }) {
+  constructor(params: { js: JetStreamClient; nc?: NatsConnection; timeoutMs?: number }) {
     this.#js = params.js;
+    this.#nc = params.nc;
     this.#timeoutMs = params.timeoutMs ?? 5000;
   }
 
@@ -173,6 +175,52 @@ export class FederationPublisher {
       throw classify(err, "publish", subject);
     }
     return { stream: ack.stream, seq: ack.seq, duplicate: ack.duplicate };
+  }
+
+  /**
+   * Appends consecutive records of one chain as one JetStream atomic batch: all stored, at
+   * consecutive stream sequences, or none. The first carries the chain's expected last
+   * sequence, which guards the whole batch, so a batch is linked to the tail it was built
+   * on exactly like a single append; one fsync acknowledges them all (group commit). Each
+   * record keeps its id as Nats-Msg-Id: a batch holding an id the stream already has is
+   * refused whole (JetStreamApiCodes 10201), and the caller appends those one at a time.
+   *
+   * Written on the core connection rather than nats.js's Batch helper: that helper turns
+   * every refusal of the commit into one generic Error, and the ledger must tell "another
+   * writer was first" from "already stored" from "not acknowledged".
+   */
+  async auditBatch(records: readonly LedgerRecord[], options: { expectedLastSubjectSequence: number }): Promise<{ firstSeq: number; lastSeq: number }> {
+    const chain = records[0]?.chain;
+    if (!this.#nc) throw new ContractViolationError("audit batches need the NATS connection: construct the publisher with nc");
+    if (chain === undefined || records.some((r) => r.chain !== chain || !r.id)) {
+      throw new ContractViolationError("an audit batch holds records of one chain, each with an id");
+    }
+    const subject = subjects.audit(chain);
+    const batchId = nuid.next();
+    let reply;
+    try {
+      for (const [i, record] of records.entries()) {
+        const h = headers();
+        h.set("Nats-Batch-Id", batchId);
+        h.set("Nats-Batch-Sequence", String(i + 1));
+        h.set("Nats-Msg-Id", record.id);
+        if (i === 0) h.set("Nats-Expected-Last-Subject-Sequence", String(options.expectedLastSubjectSequence));
+        if (i < records.length - 1) {
+          this.#nc.publish(subject, lineOf(record), { headers: h });
+          continue;
+        }
+        h.set("Nats-Batch-Commit", "1");
+        reply = await this.#nc.request(subject, lineOf(record), { headers: h, timeout: this.#timeoutMs });
+      }
+    } catch (err) {
+      throw classify(err, "publish", subject);
+    }
+    const ack = reply!.json<{ seq?: number; count?: number; error?: { code: number; err_code: number; description: string } }>();
+    if (ack.error) throw new PublishError(subject, new JetStreamApiError(ack.error));
+    if (ack.seq === undefined || ack.count !== records.length) {
+      throw new PublishError(subject, new Error(`the batch's acknowledgement says ${ack.count ?? "no"} messages at sequence ${ack.seq ?? "none"}, ${records.length} were sent`));
+    }
+    return { firstSeq: ack.seq - records.length + 1, lastSeq: ack.seq };
   }
 }
 
@@ -484,7 +532,7 @@ export class FederationClient {
     this.identity = params.identity;
     this.#log = params.log;
     this.js = jetstream(params.nc);
-    this.publish = new FederationPublisher({ js: this.js });
+    this.publish = new FederationPublisher({ js: this.js, nc: params.nc });
     // However the connection ends (drain, close, fatal error), stop the consumers: the
     // client's heartbeat monitors would otherwise keep timers running after it.
     void params.nc.closed().then(() => this.#stopAll());

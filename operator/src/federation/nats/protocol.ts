@@ -344,6 +344,8 @@ export function auditStreamConfig(options: StreamOptions = {}): Partial<StreamCo
     deny_delete: true,
     deny_purge: true,
     allow_rollup_hdrs: false,
+    // A chain's pending records go as one atomic batch (LedgerWriter): one fsync for many.
+    allow_atomic: true,
   };
 }
 
