@@ -25,6 +25,13 @@ export const AGENT_ENTRY = "operator/src/cmd/agent/main.ts";
  */
 export const AGENT_NODE_FLAGS: readonly string[] = ["--max-semi-space-size=1"];
 
+/**
+ * The control plane's young generation capped at 2 MiB semi-spaces: with V8's default
+ * (16) it held a heap of 210 MB for 102 MB live at 200 workloads in flight; the chart
+ * starts it the same way.
+ */
+export const CONTROL_PLANE_NODE_FLAGS: readonly string[] = ["--max-semi-space-size=2"];
+
 /** Local runs use the defaults, written out so the log shows what was asked for. */
 const HEARTBEAT = ["--heartbeat-interval", "5s"];
 
@@ -89,6 +96,7 @@ export function controlPlaneComponent(opts: { layout: Layout; node: string; kube
       name: CONTROL_PLANE_COMPONENT,
       binary: opts.node,
       args: [
+        ...CONTROL_PLANE_NODE_FLAGS,
         main.path,
         "--kubeconfig", opts.kubeconfig ?? layout.clusters.find((c) => c.role === "host")!.kubeconfig,
         "--nats-url", `tls://127.0.0.1:${layout.natsPort}`,
