@@ -54,6 +54,12 @@ export interface HostEvent {
   at: Date;
   /** How many times it happened (an aggregating recorder merges repeats). Default 1. */
   count?: number;
+  /**
+   * The Event's own name, for an Event that must be recorded once whoever records it and
+   * however often (a fact carried by several heartbeats, across control-plane restarts):
+   * creating it again is a no-op. Without one the API server generates a name.
+   */
+  name?: string;
 }
 
 /**
@@ -253,11 +259,11 @@ export class KubeHostApi implements HostApi, ControlPlaneHostApi {
     // eventTime is a metav1.MicroTime: the API server insists on six fractional digits,
     // and client-node passes the string through as given.
     const time = e.at.toISOString().replace(/\.(\d{3})Z$/, ".$1000Z");
-    await this.#call(`Event for ${e.involved.kind} ${e.involved.name}`, () =>
+    const create = this.#call(`Event for ${e.involved.kind} ${e.involved.name}`, () =>
       this.#core.createNamespacedEvent({
         namespace,
         body: {
-          metadata: { generateName: `${e.involved.name}.`, namespace },
+          metadata: e.name ? { name: e.name, namespace } : { generateName: `${e.involved.name}.`, namespace },
           involvedObject: {
             apiVersion: `${GROUP}/${VERSION}`, kind: e.involved.kind, name: e.involved.name,
             ...(e.involved.namespace ? { namespace: e.involved.namespace } : {}),
@@ -277,6 +283,12 @@ export class KubeHostApi implements HostApi, ControlPlaneHostApi {
           action: e.reason,
         },
       }));
+    try {
+      await create;
+    } catch (err) {
+      // A named Event that exists was recorded already (409 AlreadyExists).
+      if (!(e.name && err instanceof ConflictError)) throw err;
+    }
   }
 
   async ensureNamespace(name: string): Promise<void> {

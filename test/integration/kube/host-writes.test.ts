@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { randomBytes } from "node:crypto";
 import { readdirSync, readFileSync, readlinkSync } from "node:fs";
-import { CustomObjectsApi, PatchStrategy, setHeaderOptions } from "@kubernetes/client-node";
+import { CoreV1Api, CustomObjectsApi, PatchStrategy, setHeaderOptions } from "@kubernetes/client-node";
 import type { KubeConfig } from "@kubernetes/client-node";
 import { pino } from "pino";
 import { GROUP, VERSION } from "../../../operator/src/api/index.ts";
@@ -85,6 +85,22 @@ describe("the control plane's host client", function () {
     assert.ok(sharedPeak <= 4, `shared dispatcher: ${sharedPeak} connections`);
     assert.ok(sharedAgain <= 4, `shared dispatcher, second burst: ${sharedAgain} connections`);
     assert.ok(plainPeak >= 20, `the control without sharing should open many connections, saw ${plainPeak}`);
+  });
+
+  it("records a named Event once however often it is created, and an unnamed one each time (positive control)", async () => {
+    const host = new KubeHostApi({ kubeConfig: loadKubeConfig({ kubeconfigFile: readFederationEnv().hostKubeconfig }) });
+    const core = admin.makeApiClient(CoreV1Api);
+    const event = (name?: string) => ({
+      involved: { kind: "SovereignWorkload" as const, name: "evented", namespace: ns }, type: "Warning" as const, reason: "NamedOnce",
+      message: "once", reportingController: "host-writes-test", reportingInstance: "t", at: new Date(), ...(name ? { name } : {}),
+    });
+    const count = async (reason: string) => (await core.listNamespacedEvent({ namespace: ns })).items.filter((e) => e.reason === reason && e.involvedObject.name === "evented").length;
+    await host.createEvent(event(`evented.named-${suffix}`));
+    await host.createEvent(event(`evented.named-${suffix}`));
+    assert.equal(await count("NamedOnce"), 1, "the second create of the same name is a no-op, not an error");
+    await host.createEvent({ ...event(), reason: "Unnamed" });
+    await host.createEvent({ ...event(), reason: "Unnamed" });
+    assert.equal(await count("Unnamed"), 2, "without a name, each create is an Event");
   });
 
   it("drops the echo of its own finalizer and status writes, and still sees a spec change and a label change", async () => {

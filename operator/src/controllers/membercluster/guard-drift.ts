@@ -4,6 +4,7 @@
  * counted once, by its object and time, against the restores the previous heartbeat
  * carried. Pure; bounded: a member cannot grow what the control plane keeps.
  */
+import { createHash } from "node:crypto";
 import type { GuardRestore } from "../../gen/sovereign/v1/heartbeat.ts";
 
 /** Restores taken from one heartbeat; the rest of a flooding heartbeat is ignored. */
@@ -35,4 +36,15 @@ export function freshGuardRestores(params: { reported: readonly GuardRestore[]; 
   }
   fresh.sort((a, b) => a.restoredAt.getTime() - b.restoredAt.getTime());
   return { fresh, seen };
+}
+
+/**
+ * The Event name of one restore: the same for every heartbeat that carries it and for
+ * every control plane that reads it, so a restarted control plane or a new leader
+ * re-reading the last minute of restores records each once. A DNS subdomain:
+ * `<cluster>.guard-restored.<16 hex>` (a cluster name is a DNS label of at most 63).
+ */
+export function guardRestoreEventName(params: { cluster: string; object: string; change: string; restoredAt: Date }): string {
+  const digest = createHash("sha256").update(`${params.object}\u0000${params.change}\u0000${params.restoredAt.getTime()}`).digest("hex").slice(0, 16);
+  return `${params.cluster}.guard-restored.${digest}`;
 }

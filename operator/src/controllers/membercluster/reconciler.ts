@@ -13,7 +13,7 @@ import type { Cache, Clock, Reconciler, Result } from "../../runtime/index.ts";
 import { isReservedLabelKey } from "../../scheduler/index.ts";
 import type { ReportBook } from "../reports.ts";
 import { clusterDesired, type HeartbeatTiming } from "./desired.ts";
-import { freshGuardRestores } from "./guard-drift.ts";
+import { freshGuardRestores, guardRestoreEventName } from "./guard-drift.ts";
 
 export const CLUSTER_STATUS_FIELD_MANAGER = "sovereign-control-plane";
 export const CLUSTER_LABELS_FIELD_MANAGER = "sovereign-control-plane-labels";
@@ -83,7 +83,8 @@ export class MemberClusterReconciler implements Reconciler {
    * Someone on the member edited or deleted the residency guard's objects and the agent
    * put them back: an Event per restore and the drift counter. After a restart of the
    * control plane, restores still carried by heartbeats (the agent keeps them a minute)
-   * are reported again: an Event twice rather than none.
+   * are seen again: the Event, named after the restore, is not recorded twice; the
+   * counter, per process, counts them again.
    */
   async #reportGuardDrift(cluster: MemberCluster, reported: Parameters<typeof freshGuardRestores>[0]["reported"], now: Date): Promise<void> {
     const name = cluster.metadata.name;
@@ -95,6 +96,7 @@ export class MemberClusterReconciler implements Reconciler {
       this.#d.log.warn({ cluster: name, object: r.object, change: r.change, restoredAt: r.restoredAt }, "the member's residency guard was tampered with; its agent restored it");
       await this.#d.host.createEvent({
         involved: { kind: "MemberCluster", name, ...(cluster.metadata.uid ? { uid: cluster.metadata.uid } : {}) },
+        name: guardRestoreEventName({ cluster: name, ...r }),
         type: "Warning", reason: REASON_GUARD_RESTORED,
         message: `residency guard ${r.object} was ${r.change} on the member; its agent restored it at ${r.restoredAt.toISOString()}`,
         reportingController: CLUSTER_STATUS_FIELD_MANAGER, reportingInstance: this.#d.identity ?? "control-plane", at: now,

@@ -1,0 +1,34 @@
+// The name of a guard restore's Event: one Event per restore however many heartbeats carry
+// it and however many control planes read them (host.createEvent treats an existing name
+// as recorded).
+import assert from "node:assert/strict";
+import { describe, it } from "mocha";
+import fc from "fast-check";
+import { guardRestoreEventName } from "../../../../operator/src/controllers/membercluster/guard-drift.ts";
+
+const DNS_SUBDOMAIN = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/;
+const restore = { cluster: "ovh-par-1", object: "ValidatingAdmissionPolicyBinding/sovereign-residency-guard", change: "deleted", restoredAt: new Date("2026-12-05T03:00:00.123Z") };
+
+describe("guard restore Event names", () => {
+  it("is the same for the same restore, read again from another heartbeat or by another control plane", () => {
+    assert.equal(guardRestoreEventName({ ...restore, restoredAt: new Date(restore.restoredAt.getTime()) }), guardRestoreEventName(restore));
+  });
+
+  it("differs when the object, the change, the time or the cluster differs (positive controls)", () => {
+    const base = guardRestoreEventName(restore);
+    for (const other of [
+      { ...restore, object: "ConfigMap/sovereign-residency-facts" },
+      { ...restore, change: "edited" },
+      { ...restore, restoredAt: new Date(restore.restoredAt.getTime() + 1) },
+      { ...restore, cluster: "ionos-fra-1" },
+    ]) assert.notEqual(guardRestoreEventName(other), base, JSON.stringify(other));
+  });
+
+  it("is a DNS subdomain the API server accepts as a name, for any cluster name and restore", () => {
+    const label = fc.stringMatching(/^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$/);
+    fc.assert(fc.property(label, fc.string(), fc.constantFrom("deleted", "edited"), fc.date({ noInvalidDate: true }), (cluster, object, change, restoredAt) => {
+      const name = guardRestoreEventName({ cluster, object, change, restoredAt });
+      return name.length <= 253 && DNS_SUBDOMAIN.test(name) && name.startsWith(`${cluster}.`);
+    }), { numRuns: 500 });
+  });
+});
