@@ -10,7 +10,9 @@ import { readFileSync, writeFileSync } from "node:fs";
 import { createServer } from "node:net";
 import path from "node:path";
 import { parse } from "yaml";
-import { repoRoot } from "../env.ts";
+import { startComponent, status, stopComponent } from "../../../hack/lib/federation/index.ts";
+import { waitFor } from "../../../operator/src/runtime/index.ts";
+import { federationStateDir, repoRoot } from "../env.ts";
 import type { FederationEnv } from "../env.ts";
 import { kubectl } from "../kubectl.ts";
 
@@ -149,4 +151,67 @@ export function getJson<T>(env: FederationEnv, kubeconfig: string, args: string[
 export function secretData(env: FederationEnv, kubeconfig: string, namespace: string, name: string): Record<string, string> | undefined {
   const s = getJson<{ data: Record<string, string> }>(env, kubeconfig, ["secret", name, "-n", namespace]);
   return s && Object.fromEntries(Object.entries(s.data).map(([k, v]) => [k, Buffer.from(v, "base64").toString("utf8")]));
+}
+
+const CONTROL_PLANE = "control-plane";
+
+/**
+ * The federation's own control plane steps aside while a test runs one from a release:
+ * two on one set of CRDs would fight over every workload. Returns whether it was running,
+ * for federationControlPlaneBack.
+ */
+export async function federationControlPlaneAside(): Promise<boolean> {
+  const rows = await status({ root: repoRoot, stateDir: federationStateDir() });
+  if (!rows?.some((r) => r.component === CONTROL_PLANE && r.running)) return false;
+  await stopComponent({ root: repoRoot, stateDir: federationStateDir(), component: CONTROL_PLANE, timeoutMs: 60_000 });
+  return true;
+}
+
+export async function federationControlPlaneBack(wasRunning: boolean): Promise<void> {
+  if (wasRunning) await startComponent({ root: repoRoot, stateDir: federationStateDir(), component: CONTROL_PLANE, timeoutMs: 120_000 });
+}
+
+/** Starts `entry` and waits for its /readyz on `metricsPort`; fails with its output if it exits or never gets ready. */
+async function startReady(what: string, entry: string, args: string[], metricsPort: number, env: Record<string, string>): Promise<Proc> {
+  const proc = startProcess(entry, [...args, "--metrics-listen", `127.0.0.1:${metricsPort}`], { env });
+  await waitFor(async () => (await httpStatus(`http://127.0.0.1:${metricsPort}/readyz`)) === 200 || (proc.child.exitCode !== null ? Promise.reject(new Error(proc.output())) : false), { what: `the ${what}'s /readyz`, timeoutMs: 90_000, intervalMs: 250 })
+    .catch((err: unknown) => { throw new Error(`${what} not ready: ${proc.output().slice(-3000)}`, { cause: err }); });
+  return proc;
+}
+
+/** What the pod's downward API gives the process: its release namespace (unset: the flag defaults apply). */
+const podEnv = (podNamespace: string | undefined): Record<string, string> => (podNamespace ? { POD_NAMESPACE: podNamespace } : {});
+
+/**
+ * The control plane as the release's pod would run it, under `kubeconfig` (its
+ * ServiceAccount's), ready. 1 s heartbeats and 10 misses before NotReady: nothing in these
+ * suites waits for NotReady, and on a loaded 2-core machine an event loop can stall for seconds.
+ */
+export function startReleaseControlPlane(p: { env: FederationEnv; kubeconfig: string; grpcPort: number; metricsPort: number; podNamespace?: string; args?: string[] }): Promise<Proc> {
+  const v = p.env.vars;
+  return startReady("control plane", "operator/src/cmd/controller/main.ts", [
+    "--kubeconfig", p.kubeconfig, "--nats-url", p.env.natsUrl, "--nats-ca", v.NATS_CA!, "--nats-creds", v.NATS_CREDS_CONTROL_PLANE!,
+    "--grpc-listen", `127.0.0.1:${p.grpcPort}`, "--grpc-ca", v.GRPC_CA!, "--grpc-cert", v.GRPC_SERVER_CERT!, "--grpc-key", v.GRPC_SERVER_KEY!,
+    "--heartbeat-interval", "1s", "--heartbeat-misses", "10", ...(p.args ?? []),
+  ], p.metricsPort, podEnv(p.podNamespace));
+}
+
+/**
+ * The agent as the member release's pod would run it, under `kubeconfig`, ready: its TLS
+ * material and bootstrap token are what the chart put in its Secrets (`<prefix>-tls`,
+ * `<prefix>-join` in `namespace` on the member), written to `dir` as the pod would mount them.
+ */
+export function startReleaseAgent(p: {
+  env: FederationEnv; member: string; memberKubeconfig: string; kubeconfig: string; namespace: string; secretPrefix: string;
+  grpcPort: number; metricsPort: number; dir: string; podNamespace?: string;
+}): Promise<Proc> {
+  const tls = secretData(p.env, p.memberKubeconfig, p.namespace, `${p.secretPrefix}-tls`)!;
+  const join = secretData(p.env, p.memberKubeconfig, p.namespace, `${p.secretPrefix}-join`)!;
+  for (const [k, v] of Object.entries({ "ca.crt": tls["ca.crt"]!, "tls.crt": tls["tls.crt"]!, "tls.key": tls["tls.key"]!, token: join.token! })) writeFileSync(path.join(p.dir, k), v, { mode: 0o600 });
+  const f = (name: string) => path.join(p.dir, name);
+  return startReady("agent", "operator/src/cmd/agent/main.ts", [
+    "--cluster", p.member, "--kubeconfig", p.kubeconfig, "--nats-url", p.env.natsUrl, "--nats-ca", f("ca.crt"),
+    "--join-address", `127.0.0.1:${p.grpcPort}`, "--grpc-ca", f("ca.crt"), "--grpc-cert", f("tls.crt"), "--grpc-key", f("tls.key"),
+    "--bootstrap-token-file", f("token"), "--heartbeat-interval", "1s",
+  ], p.metricsPort, podEnv(p.podNamespace));
 }

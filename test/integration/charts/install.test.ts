@@ -4,13 +4,15 @@ import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:f
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { parse, stringify } from "yaml";
-import { startComponent, status, stopComponent } from "../../../hack/lib/federation/index.ts";
 import { waitFor } from "../../../operator/src/runtime/index.ts";
-import { federationStateDir, readFederationEnv, repoRoot } from "../env.ts";
+import { readFederationEnv, repoRoot } from "../env.ts";
 import type { FederationEnv } from "../env.ts";
 import { ensureMemberClusters } from "../federation/helpers.ts";
 import { kubectl, kubectlOk } from "../kubectl.ts";
-import { canI, CHARTS, forbiddenLines, freePort, getJson, helm, helmOk, httpStatus, secretData, serviceAccountKubeconfig, startProcess, SYSTEM_NAMESPACE } from "./helpers.ts";
+import {
+  canI, CHARTS, federationControlPlaneAside, federationControlPlaneBack, forbiddenLines, freePort, getJson, helm, helmOk, secretData, serviceAccountKubeconfig,
+  startReleaseAgent, startReleaseControlPlane, SYSTEM_NAMESPACE,
+} from "./helpers.ts";
 import type { Proc } from "./helpers.ts";
 import { restrictedSecurityContext } from "../../support/builders.ts";
 
@@ -28,7 +30,6 @@ const MEMBER = "fr";
 const WORKLOAD_NS = "charts-it";
 const WORKLOAD = "charted";
 const TARGET_LABEL = "charts.sovereignty.eu/test";
-const CONTROL_PLANE = "control-plane";
 
 /** The pod a PodSecurity `restricted` namespace must refuse: root, privileged, escalating. */
 function privilegedPod(name: string): string {
@@ -60,13 +61,7 @@ describe("Helm charts installed on the local federation, processes under the cha
     memberKc = env.memberKubeconfigs[MEMBER]!;
     kc = (args, kubeconfig, input) => kubectlOk({ bin: env.tools.KUBECTL_BIN!, kubeconfig, args, ...(input ? { input } : {}) });
     dir = mkdtempSync(path.join(tmpdir(), "charts-it-"));
-    // Two control planes on one set of CRDs would fight over every workload: the
-    // federation's own (admin) one steps aside while the chart's identity runs.
-    const rows = await status({ root: repoRoot, stateDir: federationStateDir() });
-    if (rows?.some((r) => r.component === CONTROL_PLANE && r.running)) {
-      await stopComponent({ root: repoRoot, stateDir: federationStateDir(), component: CONTROL_PLANE, timeoutMs: 60_000 });
-      restartControlPlane = true;
-    }
+    restartControlPlane = await federationControlPlaneAside();
     // As a cluster admin has it before Helm: CRDs applied with kubectl, MemberClusters declared.
     ensureMemberClusters(env);
     kc(["label", "--overwrite", "namespace", SYSTEM_NAMESPACE, "pod-security.kubernetes.io/enforce=restricted"], env.hostKubeconfig);
@@ -99,16 +94,7 @@ describe("Helm charts installed on the local federation, processes under the cha
     }));
 
     cpKubeconfig = serviceAccountKubeconfig({ env, adminKubeconfig: env.hostKubeconfig, serviceAccount: CP_SA, namespace: SYSTEM_NAMESPACE, dir, name: "control-plane" });
-    cp = startProcess("operator/src/cmd/controller/main.ts", [
-      "--kubeconfig", cpKubeconfig.node, "--nats-url", env.natsUrl, "--nats-ca", env.vars.NATS_CA!, "--nats-creds", env.vars.NATS_CREDS_CONTROL_PLANE!,
-      "--grpc-listen", `127.0.0.1:${grpcPort}`, "--grpc-ca", env.vars.GRPC_CA!, "--grpc-cert", env.vars.GRPC_SERVER_CERT!, "--grpc-key", env.vars.GRPC_SERVER_KEY!,
-      "--metrics-listen", `127.0.0.1:${cpMetrics}`, "--leader-election-namespace", SYSTEM_NAMESPACE,
-      // 1 s heartbeats on both sides, and 10 misses before NotReady: nothing here waits for NotReady,
-      // and on a loaded 2-core machine an event loop can stall for seconds.
-      "--heartbeat-interval", "1s", "--heartbeat-misses", "10",
-    ]);
-    await waitFor(async () => (await httpStatus(`http://127.0.0.1:${cpMetrics}/readyz`)) === 200 || (cp!.child.exitCode !== null ? Promise.reject(new Error(cp!.output())) : false), { what: "the control plane's /readyz", timeoutMs: 90_000, intervalMs: 250 })
-      .catch((err: unknown) => { throw new Error(`control plane not ready: ${cp!.output().slice(-3000)}`, { cause: err }); });
+    cp = await startReleaseControlPlane({ env, kubeconfig: cpKubeconfig.node, grpcPort, metricsPort: cpMetrics, args: ["--leader-election-namespace", SYSTEM_NAMESPACE] });
 
     // The admin's half of Join, then the member's install, as `token create` prints it.
     const token = kubectlSovereignToken(env);
@@ -124,18 +110,11 @@ describe("Helm charts installed on the local federation, processes under the cha
       "--set-file", `tls.ca=${env.vars.GRPC_CA}`, "--set-file", `tls.cert=${env.vars.GRPC_CERT_FR}`, "--set-file", `tls.key=${env.vars.GRPC_KEY_FR}`,
     ], memberKc);
 
-    // What the agent's pod would mount, taken from the Secrets the chart made.
-    const tls = secretData(env, memberKc, SYSTEM_NAMESPACE, `${AGENT_RELEASE}-member-agent-tls`)!;
-    const join = secretData(env, memberKc, SYSTEM_NAMESPACE, `${AGENT_RELEASE}-member-agent-join`)!;
-    for (const [k, v] of Object.entries({ "ca.crt": tls["ca.crt"]!, "tls.crt": tls["tls.crt"]!, "tls.key": tls["tls.key"]!, token: join.token! })) writeFileSync(path.join(dir, k), v, { mode: 0o600 });
     agentKubeconfig = serviceAccountKubeconfig({ env, adminKubeconfig: memberKc, serviceAccount: AGENT_SA, namespace: SYSTEM_NAMESPACE, dir, name: "agent" });
-    agent = startProcess("operator/src/cmd/agent/main.ts", [
-      "--cluster", MEMBER, "--kubeconfig", agentKubeconfig.node, "--nats-url", env.natsUrl, "--nats-ca", path.join(dir, "ca.crt"),
-      "--join-address", `127.0.0.1:${grpcPort}`, "--grpc-ca", path.join(dir, "ca.crt"), "--grpc-cert", path.join(dir, "tls.crt"), "--grpc-key", path.join(dir, "tls.key"),
-      "--bootstrap-token-file", path.join(dir, "token"), "--metrics-listen", `127.0.0.1:${agentMetrics}`, "--heartbeat-interval", "1s",
-    ]);
-    await waitFor(async () => (await httpStatus(`http://127.0.0.1:${agentMetrics}/readyz`)) === 200 || (agent!.child.exitCode !== null ? Promise.reject(new Error(agent!.output())) : false), { what: "the agent's /readyz", timeoutMs: 90_000, intervalMs: 250 })
-      .catch((err: unknown) => { throw new Error(`agent not ready: ${agent!.output().slice(-3000)}`, { cause: err }); });
+    agent = await startReleaseAgent({
+      env, member: MEMBER, memberKubeconfig: memberKc, kubeconfig: agentKubeconfig.node, namespace: SYSTEM_NAMESPACE, secretPrefix: AGENT_SA,
+      grpcPort, metricsPort: agentMetrics, dir,
+    });
   });
 
   after(async function () {
@@ -157,7 +136,7 @@ describe("Helm charts installed on the local federation, processes under the cha
       k(memberKc, ["delete", "secret", "sovereign-agent-credentials", "-n", SYSTEM_NAMESPACE, "--ignore-not-found"]);
       k(memberKc, ["delete", "namespace", WORKLOAD_NS, "--ignore-not-found", "--wait=false"]);
       // The SovereignWorkload's finalizer needs a control plane; the federation's own is back now.
-      if (restartControlPlane) await startComponent({ root: repoRoot, stateDir: federationStateDir(), component: CONTROL_PLANE, timeoutMs: 120_000 });
+      await federationControlPlaneBack(restartControlPlane);
     }
     if (dir) rmSync(dir, { recursive: true, force: true });
   });

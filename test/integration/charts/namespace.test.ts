@@ -1,15 +1,17 @@
 import assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
-import { startComponent, status, stopComponent } from "../../../hack/lib/federation/index.ts";
 import { waitFor } from "../../../operator/src/runtime/index.ts";
-import { federationStateDir, readFederationEnv, repoRoot } from "../env.ts";
+import { readFederationEnv, repoRoot } from "../env.ts";
 import type { FederationEnv } from "../env.ts";
 import { ensureMemberClusters } from "../federation/helpers.ts";
 import { kubectl, kubectlOk } from "../kubectl.ts";
-import { CHARTS, forbiddenLines, freePort, getJson, helm, helmOk, httpStatus, secretData, serviceAccountKubeconfig, startProcess } from "./helpers.ts";
+import {
+  CHARTS, federationControlPlaneAside, federationControlPlaneBack, forbiddenLines, freePort, getJson, helm, helmOk, secretData, serviceAccountKubeconfig,
+  startReleaseAgent, startReleaseControlPlane,
+} from "./helpers.ts";
 import type { Proc } from "./helpers.ts";
 import { restrictedSecurityContext } from "../../support/builders.ts";
 
@@ -35,7 +37,6 @@ const MEMBER = "fr";
 const WORKLOAD_NS = "charts-ns-it";
 const WORKLOAD = "anywhere";
 const TARGET_LABEL = "charts.sovereignty.eu/test";
-const CONTROL_PLANE = "control-plane";
 
 describe("Helm charts installed in a namespace of the user's choice (-n platform)", function () {
   this.timeout(240_000);
@@ -53,12 +54,7 @@ describe("Helm charts installed in a namespace of the user's choice (-n platform
     memberKc = env.memberKubeconfigs[MEMBER]!;
     kc = (args, kubeconfig, input) => kubectlOk({ bin: env.tools.KUBECTL_BIN!, kubeconfig, args, ...(input ? { input } : {}) });
     dir = mkdtempSync(path.join(tmpdir(), "charts-ns-it-"));
-    // Two control planes on one set of CRDs would fight over every workload.
-    const rows = await status({ root: repoRoot, stateDir: federationStateDir() });
-    if (rows?.some((r) => r.component === CONTROL_PLANE && r.running)) {
-      await stopComponent({ root: repoRoot, stateDir: federationStateDir(), component: CONTROL_PLANE, timeoutMs: 60_000 });
-      restartControlPlane = true;
-    }
+    restartControlPlane = await federationControlPlaneAside();
     ensureMemberClusters(env);
     const grpcPort = await freePort();
     const cpMetrics = await freePort();
@@ -82,13 +78,7 @@ describe("Helm charts installed in a namespace of the user's choice (-n platform
       apiVersion: "v1", kind: "Secret", metadata: { name: "sovereign-ledger-key", namespace: NAMESPACE }, data: ledgerKey.data,
     }));
     const cpKubeconfig = serviceAccountKubeconfig({ env, adminKubeconfig: env.hostKubeconfig, serviceAccount: CP_SA, namespace: NAMESPACE, dir, name: "control-plane" });
-    cp = startProcess("operator/src/cmd/controller/main.ts", [
-      "--kubeconfig", cpKubeconfig.node, "--nats-url", env.natsUrl, "--nats-ca", env.vars.NATS_CA!, "--nats-creds", env.vars.NATS_CREDS_CONTROL_PLANE!,
-      "--grpc-listen", `127.0.0.1:${grpcPort}`, "--grpc-ca", env.vars.GRPC_CA!, "--grpc-cert", env.vars.GRPC_SERVER_CERT!, "--grpc-key", env.vars.GRPC_SERVER_KEY!,
-      "--metrics-listen", `127.0.0.1:${cpMetrics}`, "--heartbeat-interval", "1s", "--heartbeat-misses", "10",
-    ], { env: { POD_NAMESPACE: NAMESPACE } });
-    await waitFor(async () => (await httpStatus(`http://127.0.0.1:${cpMetrics}/readyz`)) === 200 || (cp!.child.exitCode !== null ? Promise.reject(new Error(cp!.output())) : false), { what: "the control plane's /readyz", timeoutMs: 90_000, intervalMs: 250 })
-      .catch((err: unknown) => { throw new Error(`control plane not ready: ${cp!.output().slice(-3000)}`, { cause: err }); });
+    cp = await startReleaseControlPlane({ env, kubeconfig: cpKubeconfig.node, grpcPort, metricsPort: cpMetrics, podNamespace: NAMESPACE });
 
     const r = spawnSync(path.join(repoRoot, "bin", "kubectl-sovereign"), ["token", "create", MEMBER, "--ttl", "10m", "--kubeconfig", env.hostKubeconfig, "--control-plane-namespace", NAMESPACE], { encoding: "utf8", timeout: 60_000 });
     if (r.status !== 0) throw new Error(`kubectl sovereign token create: ${r.stderr}`);
@@ -99,17 +89,11 @@ describe("Helm charts installed in a namespace of the user's choice (-n platform
       "--set", `join.bootstrapToken=${token}`,
       "--set-file", `tls.ca=${env.vars.GRPC_CA}`, "--set-file", `tls.cert=${env.vars.GRPC_CERT_FR}`, "--set-file", `tls.key=${env.vars.GRPC_KEY_FR}`,
     ], memberKc);
-    const tls = secretData(env, memberKc, NAMESPACE, `${AGENT_SA}-tls`)!;
-    const join = secretData(env, memberKc, NAMESPACE, `${AGENT_SA}-join`)!;
-    for (const [k, v] of Object.entries({ "ca.crt": tls["ca.crt"]!, "tls.crt": tls["tls.crt"]!, "tls.key": tls["tls.key"]!, token: join.token! })) writeFileSync(path.join(dir, k), v, { mode: 0o600 });
     const agentKubeconfig = serviceAccountKubeconfig({ env, adminKubeconfig: memberKc, serviceAccount: AGENT_SA, namespace: NAMESPACE, dir, name: "agent" });
-    agent = startProcess("operator/src/cmd/agent/main.ts", [
-      "--cluster", MEMBER, "--kubeconfig", agentKubeconfig.node, "--nats-url", env.natsUrl, "--nats-ca", path.join(dir, "ca.crt"),
-      "--join-address", `127.0.0.1:${grpcPort}`, "--grpc-ca", path.join(dir, "ca.crt"), "--grpc-cert", path.join(dir, "tls.crt"), "--grpc-key", path.join(dir, "tls.key"),
-      "--bootstrap-token-file", path.join(dir, "token"), "--metrics-listen", `127.0.0.1:${agentMetrics}`, "--heartbeat-interval", "1s",
-    ], { env: { POD_NAMESPACE: NAMESPACE } });
-    await waitFor(async () => (await httpStatus(`http://127.0.0.1:${agentMetrics}/readyz`)) === 200 || (agent!.child.exitCode !== null ? Promise.reject(new Error(agent!.output())) : false), { what: "the agent's /readyz", timeoutMs: 90_000, intervalMs: 250 })
-      .catch((err: unknown) => { throw new Error(`agent not ready: ${agent!.output().slice(-3000)}`, { cause: err }); });
+    agent = await startReleaseAgent({
+      env, member: MEMBER, memberKubeconfig: memberKc, kubeconfig: agentKubeconfig.node, namespace: NAMESPACE, secretPrefix: AGENT_SA,
+      grpcPort, metricsPort: agentMetrics, dir, podNamespace: NAMESPACE,
+    });
   });
 
   after(async function () {
@@ -128,7 +112,7 @@ describe("Helm charts installed in a namespace of the user's choice (-n platform
       k(env.hostKubeconfig, ["label", "membercluster", MEMBER, `${TARGET_LABEL}-`]);
       // The agent's and the control plane's own objects (credentials, facts, tokens, Lease) go with the namespaces.
       for (const kubeconfig of [env.hostKubeconfig, memberKc]) k(kubeconfig, ["delete", "namespace", NAMESPACE, WORKLOAD_NS, "--ignore-not-found", "--wait=false"]);
-      if (restartControlPlane) await startComponent({ root: repoRoot, stateDir: federationStateDir(), component: CONTROL_PLANE, timeoutMs: 120_000 });
+      await federationControlPlaneBack(restartControlPlane);
     }
     if (dir) rmSync(dir, { recursive: true, force: true });
   });
