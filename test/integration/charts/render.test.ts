@@ -121,17 +121,6 @@ describe("Helm charts: lint, template, server-side dry run, schema", function ()
     assert.equal(res.status, 0, res.stderr);
   });
 
-  it("the agent's rights on admission policies follow the guard: granted when it restores the guard, none when the chart installs no guard or does not restore it", () => {
-    const rulesOf = (args: string[]) => {
-      const role = documents(helmOk(env, ["template", "sovereign", CHARTS.agent, "--namespace", SYSTEM_NAMESPACE, ...AGENT_REQUIRED, ...args]))
-        .find((d) => d.kind === "ClusterRole") as unknown as { rules: Array<{ apiGroups: string[] }> };
-      return role.rules.filter((r) => r.apiGroups.includes("admissionregistration.k8s.io")).length;
-    };
-    assert.equal(rulesOf([]), 2, "positive control: the default (guard enabled and restored) grants get/update by name and create");
-    assert.equal(rulesOf(["--set", "guard.enabled=false"]), 0, "no guard installed: nothing to restore, no right on policies");
-    assert.equal(rulesOf(["--set", "guard.restore=false"]), 0, "guard not restored: no right on policies");
-  });
-
   it("both charts render in any release namespace: the processes read it from the downward API, the guard's parameter lives there", () => {
     // The APIService needs a CA bundle the test has no use for here.
     for (const [chart, args] of [[CHARTS.controlPlane, ["--set", "query.apiService.insecureSkipTLSVerify=true"]], [CHARTS.agent, AGENT_REQUIRED]] as const) {
