@@ -44,6 +44,11 @@ function attestationInterval(): string[] {
   return ["--attestation-interval", process.env.SOV_ATTESTATION_INTERVAL || "10s"];
 }
 
+/** SOV_LOG_LEVEL (debug, info, ...) for the control plane and the agents; their default otherwise. */
+function logLevel(): string[] {
+  return process.env.SOV_LOG_LEVEL ? ["--log-level", process.env.SOV_LOG_LEVEL] : [];
+}
+
 /** A Node 24 that runs .ts directly: this process's own when it is one, else the repo's pinned one. */
 export function nodeBinary(root: string): string {
   const major = Number(process.versions.node.split(".")[0]);
@@ -116,6 +121,7 @@ export function controlPlaneComponent(opts: { layout: Layout; node: string; kube
         "--query-cert", pki.queryServer.cert,
         "--query-key", pki.queryServer.key,
         "--member-nats-keys", memberNkeysFile(layout),
+        ...logLevel(),
       ],
       log: path.join(layout.logDir, "control-plane.log"),
       ports: [layout.grpcPort, layout.controlPlaneMetricsPort, layout.queryPort],
@@ -151,6 +157,7 @@ export function agentComponent(opts: { layout: Layout; cluster: ClusterLayout; n
         ...(existsSync(guard) ? ["--guard-manifests", guard] : []),
         ...HEARTBEAT,
         ...attestationInterval(),
+        ...logLevel(),
       ],
       log: path.join(layout.logDir, `${name}.log`),
       ports: [port],
