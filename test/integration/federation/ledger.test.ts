@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import type { JetStreamManager } from "@nats-io/jetstream";
-import { LedgerChainError, LedgerWriter, readAuditMessages } from "../../../operator/src/federation/index.ts";
+import { chainTailOf, LedgerChainError, LedgerWriter, readAuditMessages, readChainTail } from "../../../operator/src/federation/index.ts";
 import type { FederationClient } from "../../../operator/src/federation/index.ts";
 import { headRecord, lineOf, parseLine, SigningKey, verifyLedger } from "../../../operator/src/ledger/index.ts";
 import type { LedgerRecord } from "../../../operator/src/ledger/index.ts";
@@ -29,6 +29,10 @@ describe("audit ledger on the real audit stream (nats-server, JetStream)", funct
   after(async () => {
     await Promise.allSettled(cps.map((c) => c.drain()));
   });
+
+  async function readAuditTail(chain: string) {
+    return (await readChainTail(jsm, chain))?.record;
+  }
 
   async function chainExport(): Promise<{ records: LedgerRecord[]; data: Buffer }> {
     const records: LedgerRecord[] = [];
@@ -100,6 +104,35 @@ describe("audit ledger on the real audit stream (nats-server, JetStream)", funct
     assert.equal(records.filter((r) => r.id === retried.recordId).length, 1, "stored once");
     for (const r of rest) assert.equal(records.filter((x) => x.id === r.record.id).length, 1, `${r.record.id} stored once`);
     assert.deepEqual(verifyLedger({ data }).findings, []);
+  });
+
+  it("moves a chain nothing was appended to onto the new key at rotation, and leaves a chain already on it alone", async () => {
+    // A chain of this run only (they persist across runs): the first "X?" subject still empty.
+    const info = await jsm.streams.info("sov-audit", { subjects_filter: "sov.audit.v1.*" });
+    const used = new Set(Object.keys(info.state.subjects ?? {}).map((s) => s.split(".").at(-1)));
+    const chain = [..."ABCDEFGHIJKMNOPQRSTUVWYZ"].map((c) => `X${c}`).find((c) => !used.has(c));
+    assert.ok(chain, "an unused X? chain is left for this test");
+    const fed = writers[0]!;
+    const older = SigningKey.generate();
+    const atOlder = new LedgerWriter({ publisher: cps[0]!.publish, jsm: () => cps[0]!.manager(), keys: { federation: fed.federation, key: older } });
+    await atOlder.appendAudit(sampleAuditRecord({ recordId: `rotate-${uid()}`, country: chain, time: new Date(), facts: { ...sampleAuditRecord().facts!, country: chain }, requirements: { ...sampleAuditRecord().requirements!, allowedCountries: [chain] } }));
+    // The chain's current key: a key record's introduced key, not its signer.
+    const tailKey = async (c: string) => { const r = await readAuditTail(c); return r && chainTailOf(r).key; };
+    assert.equal(await tailKey(chain), older.keyId, "the chain is on the older key (positive control)");
+    const xlBefore = (await chainExport()).records.length;
+
+    // The federation's own key, rotated from the older one: every chain on the older key moves, appending nothing else.
+    const rotated = new LedgerWriter({ publisher: cps[0]!.publish, jsm: () => cps[0]!.manager(), keys: { federation: fed.federation, key: fed.key, previous: older } });
+    const moved = await rotated.rotateChains();
+    assert.deepEqual(moved, [chain]);
+    assert.equal(await tailKey(chain), fed.key.keyId, "the chain's newest record is the key record of the new key");
+    assert.equal((await chainExport()).records.length, xlBefore, "a chain already on the new key gets nothing");
+    assert.deepEqual(await rotated.rotateChains(), [], "run again, nothing is left to move");
+    // The next append to the rotated chain is signed by the new key and brings no second key record.
+    const before = (await readChainTail(jsm, chain))!;
+    const { record } = await rotated.appendAudit(sampleAuditRecord({ recordId: `after-rotate-${uid()}`, country: chain, time: new Date(), facts: { ...sampleAuditRecord().facts!, country: chain }, requirements: { ...sampleAuditRecord().requirements!, allowedCountries: [chain] } }));
+    assert.equal(record.seq, before.record.seq! + 1, "linked right after the key record");
+    assert.equal(record.key, fed.key.keyId);
   });
 
   it("continues the chain after a restart: a new writer links to what the stream holds", async () => {

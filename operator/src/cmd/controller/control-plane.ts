@@ -24,7 +24,7 @@ import type { KubeConfig } from "../../kube/index.ts";
 import { DEFAULT_REQUEST_HEADERS, QueryApiServer } from "../../query/index.ts";
 import type { RequestHeaderAuth } from "../../query/index.ts";
 import { MetricsRegistry } from "../../metrics/index.ts";
-import { Controller, defaultIdentity, EventRecorder, Manager, systemClock } from "../../runtime/index.ts";
+import { Controller, defaultIdentity, EventRecorder, Manager, systemClock, waitFor } from "../../runtime/index.ts";
 import type { Cache, Clock, Runnable } from "../../runtime/index.ts";
 import { SchedulerCache, workloadKey } from "../../scheduler/index.ts";
 import type { ControllerOptions, QueryOptions } from "./options.ts";
@@ -136,6 +136,20 @@ export async function startControlPlane(params: ControlPlaneParams): Promise<Run
   const ledgerKeys = await loadLedgerKeys({ host, namespace: options.leaderElectionNamespace });
   log.info({ federation: ledgerKeys.federation, key: ledgerKeys.key.keyId, previousKey: ledgerKeys.previous?.keyId, created: ledgerKeys.created }, "audit ledger signing key loaded");
   const ledger = new LedgerWriter({ publisher: client.publish, jsm: () => client.manager(), keys: ledgerKeys, now: () => clock.now(), log: log.child({ component: "ledger" }) });
+  if (ledgerKeys.previous) {
+    // A key rotation: chains nothing is appended to would stay on the previous key, which
+    // the next rotation drops (LedgerWriter.rotateChains). Retried until NATS answers.
+    void waitFor(async () => {
+      try {
+        const moved = await ledger.rotateChains();
+        log.info({ key: ledgerKeys.key.keyId, previousKey: ledgerKeys.previous?.keyId, chains: moved }, "moved the audit chains still on the previous key to the new key");
+        return true;
+      } catch (err) {
+        log.warn({ err }, "could not move the audit chains to the new key yet; retrying");
+        return false;
+      }
+    }, { what: "the audit chains moved to the new key", timeoutMs: 30 * 60_000, intervalMs: 5_000 }).catch((err: unknown) => log.error({ err }, "gave up moving the audit chains to the new key; each moves at its next append"));
+  }
   const publisher = new ControlPlaneIntentPublisher({ client, metrics, ledger });
   const ensureMember = (cluster: string) => streams.ensureMember(cluster);
 

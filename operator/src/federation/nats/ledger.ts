@@ -20,11 +20,11 @@ import type { JetStreamManager } from "@nats-io/jetstream";
 import type { Logger } from "pino";
 import type { AuditRecord } from "../../gen/sovereign/v1/audit.ts";
 import { keyRecord, nextRecord, parseLine, RecordType, tailOf } from "../../ledger/index.ts";
-import type { Body, ChainTail, LedgerRecord , SigningKey} from "../../ledger/index.ts";
+import type { Body, ChainTail, KeyBody, LedgerRecord, SigningKey } from "../../ledger/index.ts";
 import { FederationError } from "../errors.ts";
 import { placementBodyOf } from "./audit-records.ts";
 import type { FederationPublisher } from "./jetstream.ts";
-import { streams, subjects } from "./protocol.ts";
+import { parseSubject, streams, subjects } from "./protocol.ts";
 
 /** The control plane's ledger identity: which federation it writes for and the key it signs with. */
 export interface LedgerKeys {
@@ -42,6 +42,16 @@ export class LedgerChainError extends FederationError {
   }
 }
 
+/**
+ * The tail the next record links to, with the chain's current key: for a key record the
+ * key it introduces, not the previous key that signed it (a rotated chain is on the new
+ * key from its key record on, and must not get a second one).
+ */
+export function chainTailOf(record: LedgerRecord): ChainTail {
+  const tail = tailOf(record);
+  return record.type === RecordType.Key ? { ...tail, key: (record.body as KeyBody).keyId } : tail;
+}
+
 /** The newest record of a chain and its stream sequence, read from the stream. */
 export async function readChainTail(jsm: JetStreamManager, country: string): Promise<{ streamSeq: number; record: LedgerRecord } | undefined> {
   const m = await jsm.streams.getMessage(streams.audit, { last_by_subj: subjects.audit(country) });
@@ -53,6 +63,17 @@ export async function readChainTail(jsm: JetStreamManager, country: string): Pro
     throw new LedgerChainError(`the last message on ${subjects.audit(country)} (stream sequence ${m.seq}) is not a ledger record: ${(err as Error).message}`);
   }
   return { streamSeq: m.seq, record };
+}
+
+/** The chains the audit stream holds: one per country subject with at least one message. */
+export async function listChains(jsm: JetStreamManager): Promise<string[]> {
+  const info = await jsm.streams.info(streams.audit, { subjects_filter: subjects.allAudit });
+  const chains: string[] = [];
+  for (const subject of Object.keys(info.state.subjects ?? {})) {
+    const parsed = parseSubject(subject);
+    if (parsed?.kind === "audit") chains.push(parsed.country);
+  }
+  return chains.sort();
 }
 
 /** A record as appended, and where the stream stored it. */
@@ -88,8 +109,9 @@ function isWrongLastSequence(err: unknown): boolean {
 type Entry = { chain: string; type: RecordType; id: string; body: Body; time?: Date | undefined };
 
 interface Pending {
-  entry: Entry;
-  resolve: (a: Appended) => void;
+  /** Undefined: nothing to append but the key record the chain may need (rotateChains). */
+  entry: Entry | undefined;
+  resolve: (a: Appended | undefined) => void;
   reject: (err: unknown) => void;
 }
 
@@ -143,16 +165,43 @@ export class LedgerWriter {
   }
 
   /**
+   * Moves every chain still on the previous key to this control plane's key, each with a
+   * key record signed by the previous key, and returns the chains it moved. A chain is
+   * otherwise moved only by its next append: one nothing was appended to between two
+   * rotations would stay on a key two rotations old, which no control plane holds any
+   * more (it could neither continue that chain nor sign an export's head for it). Run at
+   * start-up when the signing Secret holds a previous key; safe beside another control
+   * plane doing the same (the chain's expected last sequence lets one of them write).
+   */
+  async rotateChains(): Promise<string[]> {
+    const previous = this.#keys.previous;
+    if (!previous) return [];
+    const moved: string[] = [];
+    for (const chain of await listChains(await this.#jsm())) {
+      const tail = await this.#chainTailOf(chain);
+      if (tail?.tail.key !== previous.keyId) continue;
+      await this.#enqueue(chain, undefined);
+      moved.push(chain);
+    }
+    return moved;
+  }
+
+  /**
    * Appends one record to its chain. Records of one chain are appended in the order of
    * the calls; those that arrive while a batch is in flight go together in the next one.
    */
-  append(entry: Entry): Promise<Appended> {
-    subjects.audit(entry.chain); // validates the country before anything is queued
-    return new Promise<Appended>((resolve, reject) => {
-      const queue = this.#pending.get(entry.chain) ?? [];
+  async append(entry: Entry): Promise<Appended> {
+    return (await this.#enqueue(entry.chain, entry))!;
+  }
+
+  /** Queues `entry` on its chain; without one, only what the chain needs before any entry (its key record). */
+  #enqueue(chain: string, entry: Entry | undefined): Promise<Appended | undefined> {
+    subjects.audit(chain); // validates the country before anything is queued
+    return new Promise<Appended | undefined>((resolve, reject) => {
+      const queue = this.#pending.get(chain) ?? [];
       queue.push({ entry, resolve, reject });
-      this.#pending.set(entry.chain, queue);
-      if (!this.#draining.has(entry.chain)) void this.#drain(entry.chain);
+      this.#pending.set(chain, queue);
+      if (!this.#draining.has(chain)) void this.#drain(chain);
     });
   }
 
@@ -167,8 +216,10 @@ export class LedgerWriter {
         }
         const batch = queue.splice(0, this.#maxBatch);
         try {
-          const appended = await this.#appendBatch(chain, batch.map((p) => p.entry));
-          batch.forEach((p, i) => p.resolve(appended[i]!));
+          const entries = batch.flatMap((p) => (p.entry ? [p.entry] : []));
+          const appended = await this.#appendBatch(chain, entries);
+          let i = 0;
+          for (const p of batch) p.resolve(p.entry ? appended[i++]! : undefined);
         } catch (err) {
           for (const p of batch) p.reject(err);
         }
@@ -178,7 +229,7 @@ export class LedgerWriter {
     }
   }
 
-  async #tailOf(chain: string): Promise<Tail | undefined> {
+  async #chainTailOf(chain: string): Promise<Tail | undefined> {
     const cached = this.#tails.get(chain);
     if (cached) return cached;
     const read = await readChainTail(await this.#jsm(), chain);
@@ -186,7 +237,7 @@ export class LedgerWriter {
     if (read.record.federation !== this.#keys.federation) {
       throw new LedgerChainError(`chain ${chain} belongs to federation "${read.record.federation}", this control plane writes for "${this.#keys.federation}"`);
     }
-    const tail = { streamSeq: read.streamSeq, tail: tailOf(read.record), time: read.record.time };
+    const tail = { streamSeq: read.streamSeq, tail: chainTailOf(read.record), time: read.record.time };
     this.#tails.set(chain, tail);
     return tail;
   }
@@ -215,7 +266,7 @@ export class LedgerWriter {
       }
       const introduce = keyRecord({ federation, chain, tail: link, key, previous: signer, time: at(entries[0]?.time) });
       records.push(introduce);
-      link = tailOf(introduce);
+      link = chainTailOf(introduce);
       lastTime = introduce.time;
       introduces = key;
       rotatedFrom = signer;
@@ -223,7 +274,7 @@ export class LedgerWriter {
     for (const e of entries) {
       const record = nextRecord({ federation, chain, tail: link!, type: e.type, id: e.id, time: at(e.time), body: e.body, signer: key });
       records.push(record);
-      link = tailOf(record);
+      link = chainTailOf(record);
       lastTime = record.time;
     }
     return { records, introduces, rotatedFrom };
@@ -238,9 +289,10 @@ export class LedgerWriter {
    */
   async #appendBatch(chain: string, entries: readonly Entry[], options: { atomic: boolean } = { atomic: true }): Promise<Appended[]> {
     for (let attempt = 1; attempt <= this.#maxAttempts; attempt++) {
-      const tail = await this.#tailOf(chain);
+      const tail = await this.#chainTailOf(chain);
       const { records, introduces, rotatedFrom } = this.#link(chain, tail, entries);
       const firstEntry = records.length - entries.length;
+      if (records.length === 0) return [];
       if (records.length === 1 || !options.atomic) {
         // One record after the other, each guarded by the tail before it.
         const appended: Appended[] = [];
@@ -265,7 +317,7 @@ export class LedgerWriter {
         }
         if (stored) {
           const last = records.at(-1)!;
-          this.#tails.set(chain, { streamSeq: stored.lastSeq, tail: tailOf(last), time: last.time });
+          this.#tails.set(chain, { streamSeq: stored.lastSeq, tail: chainTailOf(last), time: last.time });
           if (introduces) this.#log?.info({ chain, key: introduces.keyId, previous: rotatedFrom?.keyId }, rotatedFrom ? "rotated the audit chain's key" : "started an audit chain");
           return entries.map((_, i) => ({ record: records[firstEntry + i]!, streamSequence: stored.firstSeq + firstEntry + i }));
         }
@@ -294,8 +346,8 @@ export class LedgerWriter {
     }
     this.#tails.delete(chain);
     // A duplicate id means an earlier attempt was stored (at ack.seq), with its own link: the tail is re-read next time.
-    if (ack.duplicate) return { streamSeq: ack.seq, tail: tail?.tail ?? tailOf(record), time: record.time };
-    const next = { streamSeq: ack.seq, tail: tailOf(record), time: record.time };
+    if (ack.duplicate) return { streamSeq: ack.seq, tail: tail?.tail ?? chainTailOf(record), time: record.time };
+    const next = { streamSeq: ack.seq, tail: chainTailOf(record), time: record.time };
     this.#tails.set(chain, next);
     return next;
   }
