@@ -1,9 +1,10 @@
 // `npm run bench -- ledger`: does reading the audit ledger slow down as it grows?
 //
 // For each size (1,000 records, then 100,000; SOV_BENCH_LEDGER_RECORDS overrides the
-// large one), on a fresh nats-server of its own (hack/build-tools' binary, JetStream with
-// `sync_interval: always` as the federation runs it, loopback, no TLS: the figures are
-// about reading, not the transport), records are appended through the control plane's
+// large one), on a fresh nats-server of its own (hack/build-tools' binary, JetStream on
+// file storage, loopback, no TLS, and JetStream's default sync interval rather than the
+// federation's fsync of every write: the figures are about reading, and 100,000 fsync'd
+// appends would only make the run longer), records are appended through the control plane's
 // own LedgerWriter (signed, hash-chained, one chain per country), the control plane's
 // AuditIndexer indexes them, and the control plane's own handlers are timed:
 //   - a query by workload (`kubectl sovereign audit WORKLOAD`): 50 records at every size,
@@ -63,7 +64,7 @@ function freePort(): Promise<number> {
 async function startNats(dir: string): Promise<{ url: string; proc: ChildProcess }> {
   const port = await freePort();
   const conf = path.join(dir, "nats.conf");
-  writeFileSync(conf, `listen: 127.0.0.1:${port}\njetstream { store_dir: "${path.join(dir, "js")}", sync_interval: always }\n`);
+  writeFileSync(conf, `listen: 127.0.0.1:${port}\njetstream { store_dir: "${path.join(dir, "js")}" }\n`);
   const proc = spawn(toolPaths(path.resolve(import.meta.dirname, "..")).natsServer, ["-c", conf], { stdio: "ignore" });
   const url = `nats://127.0.0.1:${port}`;
   await waitFor(async () => {
