@@ -103,7 +103,7 @@ async function measure(records: number): Promise<Figures> {
     const jsm = await jetstreamManager(nc);
     await ensureSharedStreams(jsm);
     const keys = { federation: "federation-bench", key: SigningKey.generate() };
-    const writer = new LedgerWriter({ publisher: new FederationPublisher({ js }), jsm: async () => jsm, keys });
+    const writer = new LedgerWriter({ publisher: new FederationPublisher({ js, nc }), jsm: async () => jsm, keys });
     const index = new AuditIndexer({ js, jsm: async () => jsm });
     indexing = index.start(abort.signal);
 

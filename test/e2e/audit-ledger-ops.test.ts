@@ -9,6 +9,7 @@ import { readKubeconfigAuth } from "../../hack/lib/federation/kwok.ts";
 import { readState } from "../../hack/lib/federation/state.ts";
 import { LEDGER_KEY_FIELDS, LEDGER_KEY_SECRET } from "../../operator/src/federation/index.ts";
 import { lineOf, parseLine, RecordType, SigningKey } from "../../operator/src/ledger/index.ts";
+import { QUERY_API_SERVICE, QUERY_GROUP_VERSION } from "../../operator/src/query/index.ts";
 import type { KeyBody, LedgerRecord, PlacementBody } from "../../operator/src/ledger/index.ts";
 import { federationStateDir } from "../integration/env.ts";
 import { REPO, runPlugin } from "../unit/cmd/kubectl-sovereign/run-plugin.ts";
@@ -85,10 +86,14 @@ describe("the audit ledger across a control-plane restart, a leader change and a
   before(async function () {
     world = await World.ready({ namespace: ns });
     tmp = mkdtempSync(path.join(tmpdir(), "audit-ledger-ops-e2e-"));
-    for (const user of ["auditor", "viewer"]) world.kubectl(["create", "serviceaccount", user, "-n", ns]);
-    // The ledger is cluster-scoped: exporting it is a ClusterRoleBinding's grant.
-    world.kubectl(["create", "clusterrolebinding", AUDITOR_BINDING, "--clusterrole", "sovereign-auditor", `--serviceaccount=${ns}:auditor`]);
-    world.kubectl(["create", "rolebinding", "viewer", "-n", ns, "--clusterrole", "sovereign-viewer", `--serviceaccount=${ns}:viewer`]);
+    const subject = (user: string) => [{ kind: "ServiceAccount", name: user, namespace: ns }];
+    // Applied, so that a run after an interrupted one finds them as they should be.
+    world.apply([
+      ...["auditor", "viewer"].map((user) => ({ apiVersion: "v1", kind: "ServiceAccount", metadata: { name: user, namespace: ns } })),
+      // The ledger is cluster-scoped: exporting it is a ClusterRoleBinding's grant.
+      { apiVersion: "rbac.authorization.k8s.io/v1", kind: "ClusterRoleBinding", metadata: { name: AUDITOR_BINDING }, roleRef: { apiGroup: "rbac.authorization.k8s.io", kind: "ClusterRole", name: "sovereign-auditor" }, subjects: subject("auditor") },
+      { apiVersion: "rbac.authorization.k8s.io/v1", kind: "RoleBinding", metadata: { name: "viewer", namespace: ns }, roleRef: { apiGroup: "rbac.authorization.k8s.io", kind: "ClusterRole", name: "sovereign-viewer" }, subjects: subject("viewer") },
+    ]);
     for (const user of ["auditor", "viewer"]) kubeconfigs[user] = userKubeconfig(user);
   });
 
@@ -167,6 +172,15 @@ describe("the audit ledger across a control-plane restart, a leader change and a
     world.component("stop", "control-plane");
     world.component("start", "control-plane");
     await scale(4, "after a key rotation");
+    // The aggregator reaches the restarted control plane's query API again (503 until it does).
+    await world.until(`APIService ${QUERY_API_SERVICE} serving again`, async () => {
+      try {
+        world.kubectl(["get", "--raw", `/apis/${QUERY_GROUP_VERSION}`]);
+        return true;
+      } catch {
+        return false;
+      }
+    }, 60_000);
 
     // The auditor exports with its kubeconfig only, through the host's API server.
     const file = path.join(tmp, "trail.jsonl");

@@ -287,6 +287,8 @@ export class AuditIndexer {
     const messages = await consumer.consume({ max_messages: this.#window });
     const stop = () => void messages.stop();
     signal.addEventListener("abort", stop, { once: true });
+    // Aborted while the consumer was being set up: the listener came too late to hear it.
+    if (signal.aborted) stop();
     this.#running = true;
     // Publishes in flight, in audit order; the oldest is awaited once the window is full.
     const inflight: { seq: number; ack: Promise<unknown> }[] = [];
