@@ -5,6 +5,7 @@ import { auditQueryHandler } from "../../../operator/src/federation/grpc/index.t
 import type { FederationClient, LedgerWriter } from "../../../operator/src/federation/index.ts";
 import type { QueryResponse } from "../../../operator/src/gen/sovereign/v1/audit.ts";
 import { sampleAuditRecord } from "../../support/samples.ts";
+import { waitFor } from "../../../operator/src/runtime/index.ts";
 import { readFederationEnv } from "../env.ts";
 import { connectAs, uid } from "./helpers.ts";
 import { federationLedger } from "./ledger.ts";
@@ -90,7 +91,8 @@ describe("audit index on the real audit stream (nats-server, JetStream)", functi
     const other = await connectAs(readFederationEnv(), "control-plane");
     try {
       const index = startIndexer(other);
-      assert.ok(await index.caughtUp(30_000));
+      // Not following the stream until its consumer is set up (caughtUp answers false meanwhile: queries scan).
+      await waitFor(() => index.caughtUp(1_000), { what: "the later indexer caught up", timeoutMs: 30_000, intervalMs: 100 });
       assert.ok(index.indexedThrough >= info.state.last_seq, "caught up with what was stored before it started");
       const ns = `idx-${uid().slice(0, 8)}`;
       const { streamSequence } = await append(ns, "later", 0);
