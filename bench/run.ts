@@ -5,6 +5,7 @@ const benches: Readonly<Record<string, () => Promise<{ run(): Promise<void> }>>>
   protocol: () => import("./protocol.ts"),
   federation: () => import("./federation.ts"),
   e2e: () => import("./e2e.ts"),
+  ledger: () => import("./ledger.ts"),
 };
 
 const name = process.argv[2];

@@ -5,6 +5,7 @@
  * picks another context; the context's namespace is the default namespace. And a raw
  * JSON client for paths no generated client knows (the aggregated query API).
  */
+import type { IncomingMessage } from "node:http";
 import { request } from "node:https";
 import type { RequestOptions } from "node:https";
 import { homedir } from "node:os";
@@ -99,6 +100,54 @@ export class KubeRawClient {
 
   async postJson(pathAndQuery: string, body: unknown): Promise<unknown> {
     return this.#send("POST", pathAndQuery, JSON.stringify(body));
+  }
+
+  /**
+   * A GET whose answer (JSON Lines) is read line by line as it arrives, never held whole.
+   * A response cut before its end (the server failed mid-way) throws, so a short answer is
+   * never taken for a whole one.
+   */
+  async *getLines(pathAndQuery: string): AsyncGenerator<string> {
+    const server = this.#kc.getCurrentCluster()?.server;
+    if (!server) throw new KubeError("the kubeconfig's current context names no cluster server", { status: 0, retryable: false });
+    const url = new URL(pathAndQuery, server.endsWith("/") ? server : `${server}/`);
+    const opts: RequestOptions = { method: "GET", headers: { accept: "application/jsonl, application/json" } };
+    await this.#kc.applyToHTTPSOptions(opts);
+    const res = await new Promise<IncomingMessage>((resolve, reject) => {
+      const req = request(url, { ...opts, timeout: this.#timeoutMs }, resolve);
+      req.on("timeout", () => req.destroy(new Error(`nothing received for ${this.#timeoutMs} ms`)));
+      req.on("error", (err) => reject(new KubeError(`GET ${url.pathname}: ${err.message}`, { status: 0, retryable: true, cause: err })));
+      req.end();
+    });
+    res.setEncoding("utf8");
+    const status = res.statusCode ?? 0;
+    if (status < 200 || status >= 300) {
+      let text = "";
+      for await (const chunk of res) text += chunk as string;
+      let s: StatusBody;
+      try {
+        s = JSON.parse(text) as StatusBody;
+      } catch {
+        s = {};
+      }
+      throw new ApiStatusError({ status, reason: s.reason ?? "", message: s.message ?? (text.trim().slice(0, 300) || `HTTP ${status}`) });
+    }
+    let rest = "";
+    let lines = 0;
+    try {
+      for await (const chunk of res) {
+        const parts = (rest + (chunk as string)).split("\n");
+        rest = parts.pop()!;
+        for (const line of parts) {
+          lines++;
+          yield line;
+        }
+      }
+    } catch (err) {
+      throw new KubeError(`GET ${url.pathname}: the answer was cut after ${lines} lines: ${(err as Error).message}`, { status: 0, retryable: true, cause: err });
+    }
+    if (!res.complete) throw new KubeError(`GET ${url.pathname}: the answer was cut after ${lines} lines`, { status: 0, retryable: true });
+    if (rest) yield rest;
   }
 
   async #send(method: string, pathAndQuery: string, body: string | undefined): Promise<unknown> {

@@ -13,14 +13,24 @@ export const QUERY_API_SERVICE = `${QUERY_VERSION}.${QUERY_GROUP}`;
 /**
  * What RBAC sees for each query: `get` on a subresource of `sovereignworkloads` in the
  * query group (kube-apiserver parses `/namespaces/NS/sovereignworkloads/NAME/explain`
- * into resource and subresource before it authorizes and proxies), and `create` on the
- * cluster-scoped `simulations`.
+ * into resource and subresource before it authorizes and proxies), `create` on the
+ * cluster-scoped `simulations`, and `get` on `ledgers/export` and `ledgers/keys`, the
+ * signed audit ledger: a ledger's name is its chain's country (`FR`) or `all`, so a
+ * RoleBinding's resourceNames can limit an auditor to the chains of some countries.
  */
 export const QUERY_RESOURCES = {
   explain: { resource: "sovereignworkloads", subresource: "explain", verb: "get", kind: "Explanation" },
   audit: { resource: "sovereignworkloads", subresource: "audit", verb: "get", kind: "AuditTrail" },
   simulate: { resource: "simulations", subresource: "", verb: "create", kind: "Simulation" },
+  export: { resource: "ledgers", subresource: "export", verb: "get", kind: "LedgerExport" },
+  keys: { resource: "ledgers", subresource: "keys", verb: "get", kind: "LedgerKeys" },
 } as const;
+
+/** The name of the ledger that holds every chain (`ledgers/all/export`); any other name is a country. */
+export const ALL_LEDGERS = "all";
+
+/** Media type of an export: JSON Lines, one ledger record per line, exactly as verify reads it. */
+export const LEDGER_MEDIA_TYPE = "application/jsonl";
 export type QueryName = keyof typeof QUERY_RESOURCES;
 
 /** `sovereignworkloads/explain` as RBAC rules and kubectl auth can-i write it. */

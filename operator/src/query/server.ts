@@ -17,7 +17,7 @@ import { QueryResponse } from "../gen/sovereign/v1/audit.ts";
 import { Decision } from "../gen/sovereign/v1/federation.ts";
 import { toServiceError } from "../federation/grpc/index.ts";
 import type { FederationHandlers } from "../federation/grpc/index.ts";
-import { apiGroup, apiGroupList, apiResourceList, openApiV2, openApiV3Root, QUERY_GROUP, QUERY_GROUP_VERSION, QUERY_RESOURCES, QUERY_VERSION } from "./discovery.ts";
+import { ALL_LEDGERS, apiGroup, apiGroupList, apiResourceList, LEDGER_MEDIA_TYPE, openApiV2, openApiV3Root, QUERY_GROUP, QUERY_GROUP_VERSION, QUERY_RESOURCES, QUERY_VERSION } from "./discovery.ts";
 import { httpCodeOf, statusBody } from "./status.ts";
 
 /** kube-apiserver's request-header authentication, as its extension-apiserver-authentication ConfigMap publishes it. */
@@ -54,6 +54,7 @@ class HttpError extends Error {
 
 const WORKLOAD_PATH = new RegExp(`^/apis/${QUERY_GROUP.replaceAll(".", "\\.")}/${QUERY_VERSION}/namespaces/([^/]+)/sovereignworkloads/([^/]+)/([^/]+)$`);
 const SIMULATIONS_PATH = `/apis/${QUERY_GROUP}/${QUERY_VERSION}/simulations`;
+const LEDGER_PATH = new RegExp(`^/apis/${QUERY_GROUP.replaceAll(".", "\\.")}/${QUERY_VERSION}/ledgers/([^/]+)/([^/]+)$`);
 
 function parseInstant(name: string, text: string | null): Date | undefined {
   if (text === null || text === "") return undefined;
@@ -148,6 +149,11 @@ export class QueryApiServer {
       return;
     }
     const caller = this.#caller(req);
+    const ledger = LEDGER_PATH.exec(path);
+    if (ledger && req.method === "GET") {
+      await this.#ledger({ res, url, name: decodeURIComponent(ledger[1]!), sub: ledger[2]!, caller, path, started });
+      return;
+    }
     try {
       const body = await this.#route(req, url, path);
       send(res, 200, body);
@@ -194,10 +200,69 @@ export class QueryApiServer {
       const spec = simulationSpec(await readJson(req, this.#params.maxBodyBytes ?? 4 * 1024 * 1024));
       const { decisions } = await simulate({ documents: spec.documents, now: spec.now });
       return { apiVersion: QUERY_GROUP_VERSION, kind: QUERY_RESOURCES.simulate.kind, metadata: {}, spec: { documents: spec.documents, ...(spec.now ? { now: spec.now.toISOString() } : {}) }, status: { decisions: decisions.map((d) => Decision.toJSON(d)) } };
-    } else if (WORKLOAD_PATH.test(path) || path === SIMULATIONS_PATH) {
+    } else if (WORKLOAD_PATH.test(path) || path === SIMULATIONS_PATH || LEDGER_PATH.test(path)) {
       throw new HttpError(405, `${req.method} is not allowed on ${path}`);
     }
     throw new HttpError(404, `the server could not find the requested resource (${path})`);
+  }
+
+  /**
+   * `ledgers/NAME/export` and `ledgers/NAME/keys`: the signed ledger as JSON Lines,
+   * written as the control plane reads it (never held whole in memory: a write waits for
+   * the connection to drain), so an export of any size streams through kube-apiserver's
+   * proxy. A failure before the first line is a Status with its code; after it, the
+   * connection is cut, so a client never takes a short export for a whole one (and the
+   * chain heads at its end would show it to verify anyway).
+   */
+  async #ledger(p: { res: ServerResponse; url: URL; name: string; sub: string; caller: { user: string; groups: string[] }; path: string; started: number }): Promise<void> {
+    const { res } = p;
+    const abort = new AbortController();
+    res.on("close", () => abort.abort());
+    let lines = 0;
+    let iterator: AsyncIterator<{ line: string }> | undefined;
+    let first: IteratorResult<{ line: string }>;
+    try {
+      if (p.sub !== QUERY_RESOURCES.export.subresource && p.sub !== QUERY_RESOURCES.keys.subresource) {
+        throw new HttpError(404, `ledgers/${p.sub} is not served by ${QUERY_GROUP_VERSION} (export, keys)`);
+      }
+      if (p.name !== ALL_LEDGERS && !/^[A-Z]{2}$/.test(p.name)) {
+        throw new HttpError(404, `ledger "${p.name}" does not exist: a ledger is a country's chain (ISO 3166-1 alpha-2 in capitals, FR) or "${ALL_LEDGERS}"`);
+      }
+      const exportLedger = need(this.#params.handlers.exportLedger, "ledgers");
+      const keysOnly = p.sub === QUERY_RESOURCES.keys.subresource;
+      const since = keysOnly ? undefined : parseInstant("since", p.url.searchParams.get("since"));
+      const until = keysOnly ? undefined : parseInstant("until", p.url.searchParams.get("until"));
+      if (since && until && since > until) throw new HttpError(400, "since is after until");
+      iterator = exportLedger({ country: p.name === ALL_LEDGERS ? "" : p.name, range: since || until ? { since, until } : undefined, keysOnly }, abort.signal)[Symbol.asyncIterator]();
+      first = await iterator.next();
+    } catch (err) {
+      abort.abort();
+      const { code, message } = this.#failure(err, p.path);
+      send(res, code, statusBody(code, message));
+      this.#log.info({ path: p.path, user: p.caller.user, groups: p.caller.groups, code, message }, "query refused");
+      return;
+    }
+    res.writeHead(200, { "content-type": LEDGER_MEDIA_TYPE, "cache-control": "no-store" });
+    res.flushHeaders();
+    try {
+      for (let r = first; !r.done; r = await iterator.next()) {
+        if (abort.signal.aborted) break;
+        lines++;
+        if (!res.write(`${r.value.line}\n`)) await drained(res);
+      }
+      if (abort.signal.aborted) {
+        this.#log.info({ path: p.path, user: p.caller.user, lines }, "ledger export ended by the client");
+        return;
+      }
+      res.end();
+      this.#log.info({ path: p.path, user: p.caller.user, groups: p.caller.groups, lines, ms: Math.round(performance.now() - p.started) }, "ledger exported");
+    } catch (err) {
+      this.#log.error({ err, path: p.path, user: p.caller.user, lines }, "ledger export failed after it began: cutting the response");
+      res.destroy(err as Error);
+    } finally {
+      abort.abort();
+      await iterator.return?.().catch(() => undefined);
+    }
   }
 
   async #audit(p: { url: URL; namespace: string; name: string; metadata: { name: string; namespace: string } }): Promise<unknown> {
@@ -231,6 +296,19 @@ export class QueryApiServer {
 function need<T>(handler: T | undefined, what: string): T {
   if (!handler) throw new HttpError(501, `${what} is not served by this control plane`);
   return handler;
+}
+
+/** Resolves when `res` can take more, or is closed (the client went: the caller's signal says so). */
+function drained(res: ServerResponse): Promise<void> {
+  return new Promise((resolve) => {
+    const done = () => {
+      res.off("drain", done);
+      res.off("close", done);
+      resolve();
+    };
+    res.on("drain", done);
+    res.on("close", done);
+  });
 }
 
 function send(res: ServerResponse, code: number, body: unknown): void {

@@ -11,7 +11,7 @@ import { pino } from "pino";
 import { Writable } from "node:stream";
 import { ensurePki, pkiLayout, type Pki } from "../../../hack/lib/federation/security.ts";
 import { AuditAction, QueryResponse } from "../../../operator/src/gen/sovereign/v1/audit.ts";
-import type { QueryRequest } from "../../../operator/src/gen/sovereign/v1/audit.ts";
+import type { ExportRequest, QueryRequest } from "../../../operator/src/gen/sovereign/v1/audit.ts";
 import { Decision } from "../../../operator/src/gen/sovereign/v1/federation.ts";
 import type { ExplainRequest } from "../../../operator/src/gen/sovereign/v1/federation.ts";
 import { RpcError } from "../../../operator/src/federation/grpc/index.ts";
@@ -48,7 +48,25 @@ describe("aggregated query API (operator/src/query)", function () {
   const audited: QueryRequest[] = [];
   const logLines: Record<string, unknown>[] = [];
 
+  const exported: ExportRequest[] = [];
+  /** A line the size of a ledger record, numbered. */
+  const ledgerLine = (i: number) => JSON.stringify({ n: i, pad: "x".repeat(900) });
+  const LEDGER_LINES = 5_000;
+
   const handlers: FederationHandlers = {
+    exportLedger: async function* (req, signal) {
+      exported.push(req);
+      if (req.country === "ZZ") throw new RpcError(status.INVALID_ARGUMENT, "country ZZ: no such chain");
+      const n = req.keysOnly ? 2 : LEDGER_LINES;
+      for (let i = 1; i <= n; i++) {
+        if (signal.aborted) return;
+        // Fails after it began: what the client gets must not look whole.
+        if (req.country === "XX" && i === 4) throw new Error("the audit stream went away");
+        yield { line: ledgerLine(i) };
+        // Let the socket fill and drain as a real stream read would.
+        if (i % 500 === 0) await new Promise<void>((r) => setImmediate(r));
+      }
+    },
     explain: async (req) => {
       explained.push(req);
       if (req.name !== "crm") throw new RpcError(status.NOT_FOUND, `SovereignWorkload ${req.namespace}/${req.name} does not exist on the host`);
@@ -81,6 +99,26 @@ describe("aggregated query API (operator/src/query)", function () {
       });
       req.on("error", reject);
       req.end(opts.body);
+    });
+  }
+
+  /** A raw GET as the front proxy; `complete` false when the answer was cut. */
+  function getText(p: string): Promise<{ status: number; type: string; text: string; complete: boolean }> {
+    return new Promise((resolve, reject) => {
+      const req = request({
+        host: "127.0.0.1", port, path: p, method: "GET", servername: "localhost", ca: pem(pki.ca.cert),
+        cert: pem(pki.frontProxyClient.cert), key: pem(pki.frontProxyClient.key), headers: { "X-Remote-User": "alice" },
+      }, (res) => {
+        const chunks: Buffer[] = [];
+        const done = (complete: boolean) => resolve({ status: res.statusCode ?? 0, type: String(res.headers["content-type"]), text: Buffer.concat(chunks).toString("utf8"), complete });
+        res.on("data", (c: Buffer) => chunks.push(c));
+        res.on("end", () => done(res.complete));
+        res.on("error", () => done(false));
+        res.on("aborted", () => done(false));
+      });
+      // The connection closed before an answer: cut as well.
+      req.on("error", (err) => ((err as NodeJS.ErrnoException).code === "ECONNRESET" ? resolve({ status: 0, type: "", text: "", complete: false }) : reject(err)));
+      req.end();
     });
   }
 
@@ -144,6 +182,7 @@ describe("aggregated query API (operator/src/query)", function () {
     const resources = (await asProxy(`/apis/${QUERY_GROUP_VERSION}`)).body as { resources: { name: string; namespaced: boolean; verbs: string[] }[] };
     assert.deepEqual(resources.resources.map((r) => [r.name, r.namespaced, r.verbs.join()]), [
       ["sovereignworkloads/explain", true, "get"], ["sovereignworkloads/audit", true, "get"], ["simulations", false, "create"],
+      ["ledgers/export", false, "get"], ["ledgers/keys", false, "get"],
     ]);
     assert.equal((await asProxy("/openapi/v2")).body.swagger, "2.0");
     assert.equal((await asProxy("/openapi/v3")).status, 200);
@@ -199,5 +238,46 @@ describe("aggregated query API (operator/src/query)", function () {
     assert.throws(() => simulationSpec({ apiVersion: "v1", kind: "Simulation", spec: { documents: [] } }), /apiVersion\/kind/);
     const notJson = await asProxy("/apis/query.sovereignty.eu/v1alpha1/simulations", { method: "POST", body: "{", headers: { "content-type": "application/json" } });
     assert.equal(notJson.status, 400);
+  });
+
+  it("streams a ledger export as JSON Lines, every line in order, with the country and range passed to the shared handler", async () => {
+    exported.length = 0;
+    const r = await getText(`/apis/${QUERY_GROUP_VERSION}/ledgers/FR/export?since=2026-11-01T00:00:00Z&until=2026-12-01T00:00:00Z`);
+    assert.equal(r.status, 200);
+    assert.equal(r.type, "application/jsonl");
+    assert.ok(r.complete);
+    const lines = r.text.split("\n");
+    assert.equal(lines.pop(), "", "ends with a newline");
+    assert.equal(lines.length, LEDGER_LINES);
+    assert.deepEqual(lines.map((l) => (JSON.parse(l) as { n: number }).n), Array.from({ length: LEDGER_LINES }, (_, i) => i + 1));
+    assert.deepEqual(exported, [{ country: "FR", range: { since: new Date("2026-11-01T00:00:00Z"), until: new Date("2026-12-01T00:00:00Z") }, keysOnly: false }]);
+    const all = await getText(`/apis/${QUERY_GROUP_VERSION}/ledgers/all/keys`);
+    assert.equal(all.status, 200);
+    assert.equal(all.text.split("\n").length, 3);
+    assert.deepEqual(exported[1], { country: "", range: undefined, keysOnly: true });
+  });
+
+  it("cuts an export that fails after it began, so that it cannot be taken for a whole one; a failure before the first line is a Status", async () => {
+    const cut = await getText(`/apis/${QUERY_GROUP_VERSION}/ledgers/XX/export`);
+    assert.equal(cut.complete, false, "the response is cut, not ended");
+    assert.ok(cut.text.split("\n").length <= 4, "at most the lines before the failure");
+    const early = await getText(`/apis/${QUERY_GROUP_VERSION}/ledgers/ZZ/export`);
+    assert.equal(early.status, 400);
+    assert.match((JSON.parse(early.text) as { message: string }).message, /no such chain/);
+    // Positive control: the same path with a chain that exists ends cleanly.
+    assert.equal((await getText(`/apis/${QUERY_GROUP_VERSION}/ledgers/DE/export`)).complete, true);
+  });
+
+  it("refuses a ledger name that is neither a country nor all, an unknown ledger subresource, a bad time and a write", async () => {
+    for (const [p, code] of [
+      ["ledgers/fr/export", 404], ["ledgers/FRA/export", 404], ["ledgers/FR/delete", 404], ["ledgers/FR/export?since=yesterday", 400],
+      ["ledgers/FR/export?since=2026-12-02T00:00:00Z&until=2026-12-01T00:00:00Z", 400],
+    ] as const) {
+      const r = await getText(`/apis/${QUERY_GROUP_VERSION}/${p}`);
+      assert.equal(r.status, code, `${p}: ${r.text}`);
+      assert.equal((JSON.parse(r.text) as { kind: string }).kind, "Status");
+    }
+    const post = await asProxy(`/apis/${QUERY_GROUP_VERSION}/ledgers/FR/export`, { method: "POST", body: "{}", headers: { "content-type": "application/json" } });
+    assert.equal(post.status, 405);
   });
 });

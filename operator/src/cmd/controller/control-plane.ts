@@ -13,7 +13,7 @@ import {
 } from "../../controllers/index.ts";
 import type { WorkloadEventRecord } from "../../controllers/index.ts";
 import {
-  attestationDeliveries, connectionStateOf, ControlPlaneIntentPublisher, ControlPlaneReportSource, ControlPlaneStreams, FederationClient, LedgerWriter, loadLedgerKeys, MemberKeyIndex,
+  attestationDeliveries, AuditIndexer, connectionStateOf, ControlPlaneIntentPublisher, ControlPlaneReportSource, ControlPlaneStreams, FederationClient, LedgerWriter, loadLedgerKeys, MemberKeyIndex,
   memberSigningKey, parseNatsSecret,
 } from "../../federation/index.ts";
 import type { NatsSecret } from "../../federation/index.ts";
@@ -207,11 +207,13 @@ export async function startControlPlane(params: ControlPlaneParams): Promise<Run
   });
   reports.onHeartbeat((cluster) => clusterController.enqueue(cluster));
 
+  // The audit stream's read-side index, followed by every control plane (each serves queries).
+  const auditIndex = new AuditIndexer({ js: client.js, jsm: () => client.manager(), log: log.child({ component: "audit-index" }) });
   const handlers = {
     explain: explainHandler({ host, clock }),
     simulate: simulateHandler({ clock }),
-    audit: auditQueryHandler({ jsm: await client.manager(), js: client.js, log }),
-    exportLedger: auditExportHandler({ jsm: await client.manager(), js: client.js, ledger: ledgerKeys, now: () => clock.now(), log }),
+    audit: auditQueryHandler({ jsm: await client.manager(), js: client.js, log, index: auditIndex }),
+    exportLedger: auditExportHandler({ jsm: await client.manager(), js: client.js, ledger: ledgerKeys, now: () => clock.now(), log, index: auditIndex }),
   };
   const query = options.query
     ? new QueryApiServer({
@@ -265,7 +267,7 @@ export async function startControlPlane(params: ControlPlaneParams): Promise<Run
     healthAddress: options.metricsListen,
     metrics,
   });
-  for (const r of [clusters, policies, workloads, reports, grpcRunnable(grpc, options.grpcListen, log), ...(query && options.query ? [queryRunnable(query, options.query.listen, log)] : []), clusterController, workloadController, statusController, fleet, attestations] as Runnable[]) manager.add(r);
+  for (const r of [clusters, policies, workloads, reports, grpcRunnable(grpc, options.grpcListen, log), ...(query && options.query ? [queryRunnable(query, options.query.listen, log)] : []), clusterController, workloadController, statusController, fleet, attestations, auditIndex] as Runnable[]) manager.add(r);
 
   const abort = new AbortController();
   const done = manager.start(abort.signal).finally(() => client.drain().catch(() => undefined));

@@ -1,16 +1,20 @@
 // `kubectl sovereign audit export|verify|keys`: the signed audit ledger for auditors.
-// export streams it from the control plane (AuditService.Export) into a JSON Lines file;
-// verify checks such a file offline, with nothing but this plugin; keys lists the control
-// plane's signing keys as the chains declare them.
-import { readFile, writeFile } from "node:fs/promises";
+// export streams it from the control plane into a JSON Lines file, through the host's API
+// server with the caller's kubeconfig (the aggregated API's ledgers/NAME/export, which RBAC
+// authorizes), or break-glass over gRPC (AuditService.Export); verify checks such a file
+// offline, with nothing but this plugin; keys lists the control plane's signing keys as
+// the chains declare them.
+import { createWriteStream } from "node:fs";
+import { readFile, rename, rm, writeFile } from "node:fs/promises";
+import { once } from "node:events";
 import type { ExportRequest, ExportResponse } from "../../gen/sovereign/v1/audit.ts";
 import { KeyFormatError, keyIdOf, parseLine, RecordType, splitLines, verifyLedger } from "../../ledger/index.ts";
 import type { KeyBody, LedgerRecord, VerifyReport } from "../../ledger/index.ts";
 import type { CommandSpec } from "./commands.ts";
-import { GRPC_FLAGS, HELP_FLAG, parseCommand, usageOf } from "./commands.ts";
+import { GRPC_FLAGS, HELP_FLAG, KUBE_FLAGS, parseCommand, usageOf } from "./commands.ts";
 import { controlPlaneError } from "./control-plane.ts";
 import { ExitStatus, UsageError } from "./errors.ts";
-import { grpcConnectionOf, parseSince, parseTime, type Environment, type GrpcConnection } from "./live-options.ts";
+import { breakGlassOf, kubeFlagsOf, parseSince, parseTime, type Environment, type GrpcConnection, type KubeFlags } from "./live-options.ts";
 import { OUTPUT_FORMATS, renderDocument, renderTable, type OutputFormat } from "./render.ts";
 
 export const AUDIT_LEDGER_COMMANDS = ["export", "verify", "keys"] as const;
@@ -29,9 +33,9 @@ export const AUDIT_LEDGER_SPECS: Record<AuditLedgerCommand, CommandSpec> = {
       TIME("since", "records from this time (RFC 3339, YYYY-MM-DD) or this long ago (90s, 30m, 24h, 7d); the chain's key records always come along"),
       TIME("until", "records up to this time (RFC 3339 or YYYY-MM-DD)"),
       { name: "output", short: "o", value: "FILE", description: "write to FILE (default: standard output)", complete: "file" },
-      ...GRPC_FLAGS, HELP_FLAG,
+      ...KUBE_FLAGS, ...GRPC_FLAGS, HELP_FLAG,
     ],
-    notes: "One record per line, exactly as the control plane stored and signed it, chain by chain,\nthen one head per chain signed at export time (it shows a record dropped from either end).\nCheck it with 'kubectl sovereign audit verify FILE'.\n\nExit status: 0 ok, 1 failure (control plane unreachable, refused), 2 usage error.",
+    notes: "One record per line, exactly as the control plane stored and signed it, chain by chain,\nthen one head per chain signed at export time (it shows a record dropped from either end).\nCheck it with 'kubectl sovereign audit verify FILE'.\n\nThrough the host's API server with your kubeconfig: RBAC \"get\" on \"ledgers/export\" in API\ngroup query.sovereignty.eu (the chart's sovereign-auditor role), for the ledger \"all\" or,\nwith --country, that country's. Streamed: FILE is written as the records arrive, and only\nappears once the export is whole.\n\nExit status: 0 ok, 1 failure (control plane unreachable, refused), 2 usage error.",
   },
   verify: {
     name: "audit verify",
@@ -51,7 +55,7 @@ export const AUDIT_LEDGER_SPECS: Record<AuditLedgerCommand, CommandSpec> = {
     name: "audit keys",
     summary: "the control plane's signing keys and their validity, as the chains declare them",
     args: "",
-    flags: [COUNTRY, { name: "output", short: "o", value: "FORMAT", description: `${OUTPUT_FORMATS.join(", ")} (default table)`, complete: OUTPUT_FORMATS }, ...GRPC_FLAGS, HELP_FLAG],
+    flags: [COUNTRY, { name: "output", short: "o", value: "FORMAT", description: `${OUTPUT_FORMATS.join(", ")} (default table)`, complete: OUTPUT_FORMATS }, ...KUBE_FLAGS, ...GRPC_FLAGS, HELP_FLAG],
     notes: "A key is valid from its key record until the next one of its chain replaces it. Compare the\nfirst (anchor) key's id with one obtained out of band, then verify with --trust KEYID.\n\nExit status: 0 ok, 1 failure, 2 usage error.",
   },
 };
@@ -64,11 +68,39 @@ export function auditLedgerUsage(command: AuditLedgerCommand): string {
 export interface LedgerFiles {
   readBytes(path: string): Promise<Uint8Array>;
   writeText(path: string, text: string): Promise<void>;
+  /** Writes `lines` as they come (each followed by a newline); `path` appears only once they all came. */
+  writeLines?(path: string, lines: AsyncIterable<string>): Promise<void>;
 }
 export const nodeLedgerFiles: LedgerFiles = {
   readBytes: (path) => readFile(path),
   writeText: (path, text) => writeFile(path, text),
+  async writeLines(path, lines) {
+    // A partial export must never sit where a whole one is expected.
+    const partial = `${path}.partial`;
+    const out = createWriteStream(partial);
+    try {
+      for await (const line of lines) {
+        if (!out.write(`${line}\n`)) await once(out, "drain");
+      }
+      out.end();
+      await once(out, "finish");
+      await rename(partial, path);
+    } catch (err) {
+      out.destroy();
+      await rm(partial, { force: true });
+      throw err;
+    }
+  },
 };
+
+/** How the ledger is reached: the host's API server with a kubeconfig, or break-glass gRPC. */
+export type LedgerRoute = { kube: KubeFlags; grpc?: undefined } | { grpc: GrpcConnection; kube?: undefined };
+
+/** The gRPC route when any --grpc-* flag or SOVEREIGN_GRPC_ADDRESS is given, else the kubeconfig's host. */
+export function ledgerRouteOf(values: Values, environment: Environment): LedgerRoute {
+  const grpc = breakGlassOf(values, environment);
+  return grpc ? { grpc } : { kube: kubeFlagsOf(values) };
+}
 
 /** The control plane call these commands need (FederationGrpcClient has it). */
 export interface LedgerClient {
@@ -82,8 +114,8 @@ export interface AuditLedgerEnvironment {
   environment: Environment;
   now: Date;
   files?: LedgerFiles;
-  /** Opens the control plane's client for `conn` (the plugin's usual mutual-TLS connection). */
-  connect: (conn: GrpcConnection) => Promise<LedgerClient>;
+  /** Opens the ledger's client: the host's aggregated API with a kubeconfig, or the control plane's gRPC (mutual TLS). */
+  connect: (route: LedgerRoute) => Promise<LedgerClient>;
 }
 
 type Values = ReturnType<typeof parseCommand>["values"];
@@ -95,12 +127,13 @@ function countryOf(v: Values): string {
   return c;
 }
 
-async function* exported(env: AuditLedgerEnvironment, conn: GrpcConnection, req: ExportRequest): AsyncGenerator<string> {
-  const client = await env.connect(conn);
+export async function* exported(env: AuditLedgerEnvironment, route: LedgerRoute, req: ExportRequest): AsyncGenerator<string> {
+  const client = await env.connect(route);
   try {
     for await (const r of client.exportLedger(req)) yield r.line;
   } catch (err) {
-    throw controlPlaneError(err, conn, "Audit.Export");
+    // The host's answers are already in words (query-client.ts); gRPC's are put in them here.
+    throw route.grpc ? controlPlaneError(err, route.grpc, "Audit.Export") : err;
   } finally {
     client.close();
   }
@@ -113,23 +146,29 @@ async function runExport(args: readonly string[], env: AuditLedgerEnvironment): 
   const since = parseSince(str(values, "since"), env.now);
   const until = parseTime("until", str(values, "until"));
   if (since && until && since > until) throw new UsageError("--since is after --until");
-  const conn = grpcConnectionOf(values, env.environment);
+  const route = ledgerRouteOf(values, env.environment);
   const file = str(values, "output");
-  const lines: string[] = [];
   const chains = new Set<string>();
   let records = 0;
-  for await (const line of exported(env, conn, { country: countryOf(values), range: since || until ? { since, until } : undefined, keysOnly: false })) {
-    lines.push(line);
-    const chain = /"chain":"([A-Z]{2})"/.exec(line)?.[1];
-    if (chain) chains.add(chain);
-    if (!line.includes('"type":"head"')) records++;
-  }
-  const text = lines.length ? `${lines.join("\n")}\n` : "";
+  const lines = (async function* () {
+    for await (const line of exported(env, route, { country: countryOf(values), range: since || until ? { since, until } : undefined, keysOnly: false })) {
+      const chain = /"chain":"([A-Z]{2})"/.exec(line)?.[1];
+      if (chain) chains.add(chain);
+      if (!line.includes('"type":"head"')) records++;
+      yield line;
+    }
+  })();
   if (file) {
-    await (env.files ?? nodeLedgerFiles).writeText(file, text);
+    const files = env.files ?? nodeLedgerFiles;
+    if (files.writeLines) await files.writeLines(file, lines);
+    else {
+      const all: string[] = [];
+      for await (const line of lines) all.push(line);
+      await files.writeText(file, all.length ? `${all.join("\n")}\n` : "");
+    }
     env.stderr(`exported ${records} records of ${chains.size} chain${chains.size === 1 ? "" : "s"} (${[...chains].sort().join(", ") || "none"}) to ${file}\n`);
   } else {
-    env.stdout(text);
+    for await (const line of lines) env.stdout(`${line}\n`);
   }
   return ExitStatus.Ok;
 }
@@ -220,9 +259,8 @@ async function runKeys(args: readonly string[], env: AuditLedgerEnvironment): Pr
   if (positionals.length) throw new UsageError(`unexpected arguments: ${positionals.join(" ")}`);
   const output = (str(values, "output") ?? "table") as OutputFormat;
   if (!OUTPUT_FORMATS.includes(output)) throw new UsageError(`-o/--output: "${output}" is not one of ${OUTPUT_FORMATS.join(", ")}`);
-  const conn = grpcConnectionOf(values, env.environment);
   const keys: KeyView[] = [];
-  for await (const line of exported(env, conn, { country: countryOf(values), range: undefined, keysOnly: true })) {
+  for await (const line of exported(env, ledgerRouteOf(values, env.environment), { country: countryOf(values), range: undefined, keysOnly: true })) {
     let record: LedgerRecord;
     try {
       record = parseLine(Buffer.from(line));

@@ -61,8 +61,12 @@ function ledgerEnvironment(env: CliEnvironment): AuditLedgerEnvironment {
   return {
     stdout: env.stdout, stderr: env.stderr, environment: env.environment, now: env.clock.now(),
     ...(env.files ? { files: env.files } : {}),
-    connect: async (conn) => {
-      const client = env.controlPlane(await clientParamsOf(conn, env.reader.readFile));
+    connect: async (route) => {
+      if (route.kube) {
+        const session = openKube(env, route.kube);
+        return { exportLedger: (req) => session.query.exportLedger!(req), close: () => session.query.close() };
+      }
+      const client = env.controlPlane(await clientParamsOf(route.grpc, env.reader.readFile));
       if (!client.exportLedger) throw new CommandError(FailureKind.Refused, "this client cannot export the audit ledger");
       return { exportLedger: (req) => client.exportLedger!(req), close: () => client.close() };
     },

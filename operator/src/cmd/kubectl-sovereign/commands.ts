@@ -36,7 +36,7 @@ const NAMESPACE: FlagSpec = { name: "namespace", short: "n", value: "NS", descri
 const KUBECONFIG: FlagSpec = { name: "kubeconfig", value: "FILE", description: "the host cluster's kubeconfig (default: $KUBECONFIG's files merged, then ~/.kube/config)", complete: "file" };
 const CONTEXT: FlagSpec = { name: "context", value: "NAME", description: "the kubeconfig context to use (default: its current-context)", complete: "none" };
 /** kubectl's own connection flags, which every live command takes. */
-const KUBE_FLAGS: readonly FlagSpec[] = [KUBECONFIG, CONTEXT];
+export const KUBE_FLAGS: readonly FlagSpec[] = [KUBECONFIG, CONTEXT];
 export const GRPC_FLAGS: readonly FlagSpec[] = [
   { name: "grpc-address", value: "HOST:PORT", description: "break-glass: ask the control plane's gRPC endpoint directly, with the admin certificate, not through the host (env SOVEREIGN_GRPC_ADDRESS)", complete: "none" },
   { name: "grpc-ca", value: "FILE", description: "CA that signed the control plane's certificate, PEM (env SOVEREIGN_GRPC_CA)", complete: "file" },
@@ -91,11 +91,11 @@ export const COMMANDS = {
       { name: "namespace", short: "n", value: "NS", description: "the workload's namespace (default: a workload of that name in any namespace; WORKLOAD may also be NS/NAME)", complete: "none" },
       { name: "since", value: "TIME", description: "from this time (RFC 3339, YYYY-MM-DD) or this long ago (90s, 30m, 24h, 7d); default: the trail's start", complete: "none" },
       { name: "until", value: "TIME", description: "up to this time (RFC 3339 or YYYY-MM-DD); default: the trail's end (its export)", complete: "none" },
-      { name: "from", value: "FILE", description: "an exported trail (kubectl sovereign audit export -o FILE): works offline; default: export it from the control plane (--grpc-*)", complete: "file" },
+      { name: "from", value: "FILE", description: "an exported trail (kubectl sovereign audit export -o FILE): works offline; default: export it through the host's API server (or --grpc-*)", complete: "file" },
       outputFlag(["md", "html", "json"], "md"),
       { name: "attestation-period", value: "DURATION", description: "a member holding replicas and not attesting for longer is a gap (default 5m, the agents' period)", complete: "none" },
       { name: "trust", value: "KEYID", multiple: true, description: "a signing key id obtained out of band, as for 'audit verify' (repeatable)", complete: "none" },
-      ...GRPC_FLAGS, HELP_FLAG,
+      ...KUBE_FLAGS, ...GRPC_FLAGS, HELP_FLAG,
     ],
     notes: `Verifies the trail first (as 'audit verify' does) and reads it into, per workload: the\ncountries and clusters it ran in with time ranges and replicas, the certifications each\nplacement relied on and whether they were valid then (or lapsed while it ran), every move\nwith its reason and who decided, and how the members' own signed attestations cover the\ntime they held replicas. A trail with findings is still reported, with the findings at\nthe top. -o html is one self-contained page (no script, nothing fetched) with a\ntimeline: countries as lanes, replicas over time, failovers marked.\n\nExit status: 0 reported from a trail without findings, 1 reported but the trail has\nfindings (or the control plane failed, or no such workload), 2 usage error or bad input.`,
   },

@@ -62,7 +62,7 @@ function namespaceOf(v: Values): string | undefined {
   return ns;
 }
 
-function kubeFlagsOf(v: Values): KubeFlags {
+export function kubeFlagsOf(v: Values): KubeFlags {
   return { kubeconfig: str(v, "kubeconfig"), context: str(v, "context") };
 }
 

@@ -3,11 +3,11 @@
 // Answers carry the gRPC messages in their protobuf JSON form, read back with the same
 // generated codecs, so the tables are the same whichever way the answer came.
 import { QueryResponse } from "../../gen/sovereign/v1/audit.ts";
-import type { QueryRequest } from "../../gen/sovereign/v1/audit.ts";
+import type { ExportRequest, ExportResponse, QueryRequest } from "../../gen/sovereign/v1/audit.ts";
 import { Decision } from "../../gen/sovereign/v1/federation.ts";
 import type { ExplainRequest, ExplainResponse } from "../../gen/sovereign/v1/federation.ts";
 import { ApiStatusError, KubeError } from "../../kube/index.ts";
-import { QUERY_API_SERVICE, QUERY_GROUP, QUERY_GROUP_VERSION, rbacResource } from "../../query/index.ts";
+import { ALL_LEDGERS, QUERY_API_SERVICE, QUERY_GROUP, QUERY_GROUP_VERSION, QUERY_RESOURCES, rbacResource } from "../../query/index.ts";
 import type { QueryName } from "../../query/index.ts";
 import type { ControlPlaneClient } from "./control-plane.ts";
 import { CommandError, FailureKind } from "./errors.ts";
@@ -15,6 +15,8 @@ import { CommandError, FailureKind } from "./errors.ts";
 /** What the client needs of the raw API client (KubeRawClient has it). */
 export interface RawJson {
   getJson(pathAndQuery: string): Promise<unknown>;
+  /** A streamed answer, line by line (the ledger export). */
+  getLines(pathAndQuery: string): AsyncIterable<string>;
 }
 
 /** The built-in roles of the control-plane chart that grant each query. */
@@ -22,6 +24,8 @@ const ROLES: Record<QueryName, string> = {
   explain: "sovereign-viewer or sovereign-admin",
   audit: "sovereign-viewer, sovereign-auditor or sovereign-admin",
   simulate: "sovereign-viewer or sovereign-admin",
+  export: "sovereign-auditor or sovereign-admin",
+  keys: "sovereign-viewer, sovereign-auditor or sovereign-admin",
 };
 
 function workloadPath(namespace: string, name: string, sub: string, query: URLSearchParams): string {
@@ -64,7 +68,16 @@ export function queryError(err: unknown, p: { query: QueryName; origin: string }
   }
 }
 
-const QUERY_RESOURCES_VERB: Record<QueryName, string> = { explain: "get", audit: "get", simulate: "create" };
+const QUERY_RESOURCES_VERB: Record<QueryName, string> = Object.fromEntries(Object.entries(QUERY_RESOURCES).map(([q, r]) => [q, r.verb])) as Record<QueryName, string>;
+
+/** `/apis/query.sovereignty.eu/v1alpha1/ledgers/FR/export?since=...`: the ledger of one country's chain, or of all. */
+export function ledgerPath(p: { country: string; sub: "export" | "keys"; since?: Date | undefined; until?: Date | undefined }): string {
+  const q = new URLSearchParams();
+  if (p.since) q.set("since", p.since.toISOString());
+  if (p.until) q.set("until", p.until.toISOString());
+  const text = q.toString();
+  return `/apis/${QUERY_GROUP_VERSION}/ledgers/${p.country || ALL_LEDGERS}/${p.sub}${text ? `?${text}` : ""}`;
+}
 
 /** The ControlPlaneClient explain and audit use, over the host's API server. */
 export class HostQueryClient implements ControlPlaneClient {
@@ -101,6 +114,18 @@ export class HostQueryClient implements ControlPlaneClient {
       throw queryError(err, { query: "audit", origin: this.#origin });
     }
     for (const r of body?.records ?? []) yield QueryResponse.fromJSON(r);
+  }
+
+  /** The signed ledger through `ledgers/NAME/export` (or `keys`), line by line as it streams in. */
+  async *exportLedger(req: ExportRequest): AsyncGenerator<ExportResponse> {
+    const sub = req.keysOnly ? "keys" : "export";
+    try {
+      for await (const line of this.#raw.getLines(ledgerPath({ country: req.country, sub, since: req.range?.since, until: req.range?.until }))) {
+        if (line) yield { line };
+      }
+    } catch (err) {
+      throw queryError(err, { query: sub, origin: this.#origin });
+    }
   }
 
   close(): void {}

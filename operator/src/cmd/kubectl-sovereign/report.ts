@@ -1,15 +1,14 @@
 // `kubectl sovereign report (WORKLOAD | --all)`: the residency report an auditor reads,
 // from an exported trail (--from FILE, offline) or straight from the control plane's
-// ledger export (the --grpc-* flags of 'audit export'). The trail is verified first; the
+// ledger export (as 'audit export' gets it: through the host's API server, or --grpc-*). The trail is verified first; the
 // report is built by ledger/report (pure) and rendered as Markdown, HTML or JSON.
 import { parseLine, splitLines } from "../../ledger/index.ts";
 import { renderHtml, renderJson, renderMarkdown, reportOfExport } from "../../ledger/report/index.ts";
 import type { ResidencyReport, Selection } from "../../ledger/report/index.ts";
-import { nodeLedgerFiles, type AuditLedgerEnvironment } from "./audit-ledger.ts";
+import { exported, ledgerRouteOf, nodeLedgerFiles, type AuditLedgerEnvironment } from "./audit-ledger.ts";
 import { COMMANDS, parseCommand, usageOf } from "./commands.ts";
-import { controlPlaneError } from "./control-plane.ts";
 import { ExitStatus, UsageError } from "./errors.ts";
-import { grpcConnectionOf, parseSince, parseTime } from "./live-options.ts";
+import { parseSince, parseTime } from "./live-options.ts";
 
 export const REPORT_FORMATS = ["md", "html", "json"] as const;
 export type ReportFormat = (typeof REPORT_FORMATS)[number];
@@ -69,16 +68,8 @@ export function parseReportOptions({ args, now }: { args: readonly string[]; now
 
 /** The whole trail from the control plane: a report needs the placements before --since to know what ran at --since. */
 async function exportedTrail(env: AuditLedgerEnvironment, values: Values, until: Date | undefined): Promise<Uint8Array> {
-  const conn = grpcConnectionOf(values, env.environment);
-  const client = await env.connect(conn);
   const lines: string[] = [];
-  try {
-    for await (const r of client.exportLedger({ country: "", range: until ? { since: undefined, until } : undefined, keysOnly: false })) lines.push(r.line);
-  } catch (err) {
-    throw controlPlaneError(err, conn, "Audit.Export");
-  } finally {
-    client.close();
-  }
+  for await (const line of exported(env, ledgerRouteOf(values, env.environment), { country: "", range: until ? { since: undefined, until } : undefined, keysOnly: false })) lines.push(line);
   return Buffer.from(lines.length ? `${lines.join("\n")}\n` : "");
 }
 

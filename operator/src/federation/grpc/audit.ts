@@ -3,15 +3,61 @@ import type { Logger } from "pino";
 import type { ExportRequest, ExportResponse, QueryRequest, QueryResponse } from "../../gen/sovereign/v1/audit.ts";
 import { headRecord, lineOf, parseLine, RecordType } from "../../ledger/index.ts";
 import type { KeyBody, LedgerRecord } from "../../ledger/index.ts";
-import { parseSubject, readAudit, readAuditMessages, streams, subjects, validateCountry } from "../nats/index.ts";
-import type { LedgerKeys } from "../nats/index.ts";
+import { auditIndexPlacements, auditRecordOf, fetchIndexed, parseSubject, readAudit, readAuditIndex, readAuditMessages, streams, subjects, validateCountry } from "../nats/index.ts";
+import type { AuditIndexer, LedgerKeys } from "../nats/index.ts";
+
+/** How long a query waits for this control plane's indexer to reach the records stored before it, before it scans instead. */
+const INDEX_WAIT_MS = 2_000;
 
 /**
- * AuditService.Query over the audit stream. The country narrows the subject (the
- * server filters); workload and cluster are filtered here; the limit counts matches.
+ * A workload's placement records through the audit index (audit-index.ts): reads the
+ * workload's index entries from `since` and fetches only those records, so the time it
+ * takes follows what it returns, not the age of the trail.
  */
-export function auditQueryHandler(params: { jsm: JetStreamManager; js: JetStreamClient; log?: Logger }) {
+async function* indexedPlacements(params: { jsm: JetStreamManager; js: JetStreamClient; req: QueryRequest; log?: Logger | undefined }): AsyncGenerator<QueryResponse> {
+  const { req } = params;
+  const since = req.range?.since?.getTime();
+  const until = req.range?.until?.getTime();
+  const entries = readAuditIndex({ jsm: params.jsm, js: params.js, subject: auditIndexPlacements(req.namespace, req.name), since: req.range?.since });
+  const wanted = (async function* () {
+    for await (const e of entries) if (!req.country || e.chain === req.country) yield e;
+  })();
+  let matched = 0;
+  for await (const { entry, data, storedAt } of fetchIndexed({ jsm: params.jsm, entries: wanted })) {
+    // Times as the scan judges them: the stored time of the audit message.
+    if (since !== undefined && storedAt.getTime() < since) continue;
+    if (until !== undefined && storedAt.getTime() > until) return;
+    let record;
+    try {
+      record = auditRecordOf(parseLine(data));
+    } catch (err) {
+      params.log?.error({ err, seq: entry.seq }, "skipping an audit record that does not decode");
+      continue;
+    }
+    // The token is a hash of namespace/name: the record itself decides.
+    if (!record || record.workload?.namespace !== req.namespace || record.workload?.name !== req.name) continue;
+    if (req.cluster && record.cluster !== req.cluster) continue;
+    yield { record, streamSequence: entry.seq };
+    if (req.limit && ++matched >= req.limit) return;
+  }
+}
+
+/**
+ * AuditService.Query over the audit stream. A query naming its workload is answered from
+ * the audit index when this control plane's indexer is caught up; otherwise, and for
+ * queries of every workload, the country narrows the subject (the server filters) and
+ * `since` the start (JetStream's start-time delivery); workload and cluster are filtered
+ * here; the limit counts matches.
+ */
+export function auditQueryHandler(params: { jsm: JetStreamManager; js: JetStreamClient; log?: Logger; index?: AuditIndexer }) {
   return async function* query(req: QueryRequest, signal: AbortSignal): AsyncGenerator<QueryResponse> {
+    if (req.namespace && req.name && params.index && await params.index.caughtUp(INDEX_WAIT_MS)) {
+      for await (const r of indexedPlacements({ jsm: params.jsm, js: params.js, req, log: params.log })) {
+        if (signal.aborted) return;
+        yield r;
+      }
+      return;
+    }
     let matched = 0;
     const records = readAudit({
       jsm: params.jsm,
@@ -48,10 +94,14 @@ async function auditCountries(jsm: JetStreamManager): Promise<string[]> {
  * line, passed on untouched), then a head per chain signed now, saying which positions
  * and hashes the export starts and ends with, so that a record dropped from either end is
  * seen offline. Records before `since` are left out except the chain's key and member-key
- * records, which verifying the signatures and attestations needs. A chain is read from its start: key records can be
- * anywhere in it (a faster way is an index of key records, not there yet).
+ * records, which verifying the signatures and attestations needs. With the audit index
+ * caught up, those come from the chain's key entries and the rest is read from `since`
+ * (JetStream's start-time delivery on the time the server stored each record, started
+ * `clockSkewMs` early, default a minute: a record's own time is the control plane's
+ * clock, which may run ahead of the server's); `keys` reads the key entries only.
+ * Without the index, a chain is read from its start.
  */
-export function auditExportHandler(params: { jsm: JetStreamManager; js: JetStreamClient; ledger: Pick<LedgerKeys, "federation" | "key" | "previous">; now: () => Date; log?: Logger }) {
+export function auditExportHandler(params: { jsm: JetStreamManager; js: JetStreamClient; ledger: Pick<LedgerKeys, "federation" | "key" | "previous">; now: () => Date; log?: Logger; index?: AuditIndexer; clockSkewMs?: number }) {
   return async function* exportLedger(req: ExportRequest, signal: AbortSignal): AsyncGenerator<ExportResponse> {
     const countries = req.country ? [validateCountry(req.country)] : await auditCountries(params.jsm);
     const since = req.range?.since?.getTime();
@@ -61,7 +111,11 @@ export function auditExportHandler(params: { jsm: JetStreamManager; js: JetStrea
       let first: LedgerRecord | undefined;
       let last: LedgerRecord | undefined;
       let chainKey: string | undefined;
-      for await (const m of readAuditMessages({ jsm: params.jsm, js: params.js, country })) {
+      const indexed = params.index && (req.keysOnly || since !== undefined) && await params.index.caughtUp(INDEX_WAIT_MS);
+      const source = indexed
+        ? chainFromIndex({ jsm: params.jsm, js: params.js, country, since: req.keysOnly ? undefined : since, skewMs: params.clockSkewMs ?? 60_000 })
+        : readAuditMessages({ jsm: params.jsm, js: params.js, country });
+      for await (const m of source) {
         if (signal.aborted) return;
         let record: LedgerRecord;
         try {
@@ -94,4 +148,24 @@ export function auditExportHandler(params: { jsm: JetStreamManager; js: JetStrea
       yield { line: lineOf(head) };
     }
   };
+}
+
+/**
+ * A chain's messages as an export from `since` needs them, through the audit index: its
+ * key and member-key records older than `since` (every one when `since` is undefined:
+ * `keys`), then, with `since`, the stored messages from shortly before it.
+ */
+async function* chainFromIndex(params: { jsm: JetStreamManager; js: JetStreamClient; country: string; since: number | undefined; skewMs: number }): AsyncGenerator<{ data: Uint8Array; subject: string; streamSequence: number }> {
+  const subject = subjects.audit(params.country);
+  const sent = new Set<number>();
+  const keys = readAuditIndex({ jsm: params.jsm, js: params.js, subject: subjects.auditIndexKeys(params.country) });
+  for await (const { entry, data } of fetchIndexed({ jsm: params.jsm, entries: keys })) {
+    if (params.since !== undefined && Date.parse(entry.time) >= params.since) break;
+    sent.add(entry.seq);
+    yield { data, subject, streamSequence: entry.seq };
+  }
+  if (params.since === undefined) return;
+  for await (const m of readAuditMessages({ jsm: params.jsm, js: params.js, country: params.country, since: new Date(params.since - params.skewMs) })) {
+    if (!sent.has(m.streamSequence)) yield m;
+  }
 }

@@ -10,4 +10,5 @@ export * from "./connection.ts";
 export * from "./control-plane.ts";
 export * from "./audit-records.ts";
 export * from "./ledger.ts";
+export * from "./audit-index.ts";
 export * from "./attestations.ts";

@@ -22,6 +22,7 @@ import { ContractViolationError, FederationError, PermissionDeniedError, Publish
 import {
   attestationsConsumerConfig,
   attestationsStreamConfig,
+  auditIndexStreamConfig,
   auditStreamConfig,
   heartbeatsStreamConfig,
   inboxPrefix,
@@ -412,6 +413,7 @@ export async function ensureSharedStreams(jsm: JetStreamManager, options: Ensure
   await removeLegacyStatusStream(jsm);
   await ensureStream(jsm, heartbeatsStreamConfig(options.streams));
   await ensureStream(jsm, auditStreamConfig(options.streams));
+  await ensureStream(jsm, auditIndexStreamConfig(options.streams));
   await ensureStream(jsm, attestationsStreamConfig(options.streams));
   await ensureStream(jsm, memberKeysStreamConfig(options.streams));
   const config = attestationsConsumerConfig(options.consumers);

@@ -27,6 +27,8 @@ import { InvalidNameError } from "../errors.ts";
 export const SUBJECT_PREFIX = "sov.v1";
 export const AUDIT_PREFIX = "sov.audit.v1";
 export const MEMBER_KEYS_PREFIX = "sov.memberkeys.v1";
+/** The audit stream's read-side index (audit-index.ts): derived from the audit stream, never evidence itself. */
+export const AUDIT_INDEX_PREFIX = "sov.auditidx.v1";
 
 /**
  * Words a cluster may not be called: the names of other identities (the control plane,
@@ -108,6 +110,11 @@ export const subjects = {
   allAudit: `${AUDIT_PREFIX}.*`,
   allAttestations: `${SUBJECT_PREFIX}.*.attest.*`,
   allMemberKeys: `${MEMBER_KEYS_PREFIX}.*`,
+  /** A chain's key and member-key records in the audit index. */
+  auditIndexKeys(country: string): string {
+    return `${AUDIT_INDEX_PREFIX}.k.${validateCountry(country)}`;
+  },
+  allAuditIndex: `${AUDIT_INDEX_PREFIX}.>`,
 } as const;
 
 /**
@@ -152,6 +159,7 @@ export const streams = {
   /** The control plane's durable consumer that appends attestations to the ledger. */
   attestationsConsumer: "sov-attestations-ledger",
   memberKeys: "sov-member-keys",
+  auditIndex: "sov-audit-index",
 } as const;
 
 /** Every member's status stream is named this plus the cluster name. */
@@ -406,6 +414,29 @@ export function memberKeysStreamConfig(options: StreamOptions = {}): Partial<Str
   };
 }
 
+/**
+ * The audit stream's read-side index: small entries (record id, chain, audit stream
+ * sequence) on a subject per workload and per chain's keys, so that a query by workload
+ * or an export's key records read only what they return. Derived data, rebuilt from the
+ * audit stream when behind: kept as long as the audit records it points to.
+ */
+export function auditIndexStreamConfig(options: StreamOptions = {}): Partial<StreamConfig> & { name: string } {
+  return {
+    name: streams.auditIndex,
+    description: "Read-side index of the audit stream (per workload, per chain's keys)",
+    subjects: [subjects.allAuditIndex],
+    retention: RetentionPolicy.Limits,
+    storage: options.storage ?? StorageType.File,
+    max_age: (options.auditRetentionDays ?? 400) * DAY_NS,
+    max_msg_size: 4 * KIB,
+    discard: DiscardPolicy.Old,
+    // Two control planes index the same records during a leader change: stored once.
+    duplicate_window: ms2ns(options.duplicateWindowMs ?? 10 * 60_000),
+    num_replicas: 1,
+    allow_direct: true,
+  };
+}
+
 /** NATS publish/subscribe permissions, in nats-server config terms. */
 export interface NatsPermissions {
   publish: { allow: string[]; deny?: string[] };
@@ -508,6 +539,7 @@ export function controlPlanePermissions(): NatsPermissions {
         `${SUBJECT_PREFIX}.*.intents.*`,
         subjects.allAudit,
         subjects.allMemberKeys,
+        subjects.allAuditIndex,
         "$JS.API.>",
         "$JS.ACK.>",
       ],

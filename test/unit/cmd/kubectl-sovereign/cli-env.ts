@@ -16,7 +16,7 @@ export function testEnv(opts: {
   host?: Partial<HostApi>;
   controlPlane?: Partial<ControlPlaneClient>;
   /** The host's aggregated query API, as raw JSON answers (paths asked are the test's to record). */
-  query?: RawJson;
+  query?: Partial<RawJson>;
   /** The kubeconfig context's namespace. */
   contextNamespace?: string;
 } = {}): TestEnv {
@@ -41,7 +41,8 @@ export function testEnv(opts: {
       if (!opts.host && !opts.query) throw new Error("no host API in this test");
       kubeOpened.push(flags);
       const origin = flags.kubeconfig ? `kubeconfig ${flags.kubeconfig}` : "the default kubeconfig ($KUBECONFIG, then ~/.kube/config)";
-      const query = new HostQueryClient({ raw: opts.query ?? { getJson: async () => { throw new Error("no query API in this test"); } }, origin });
+      const refuse = () => { throw new Error("no query API in this test"); };
+      const query = new HostQueryClient({ raw: { getJson: async () => refuse(), getLines: async function* () { yield* ([] as string[]); refuse(); }, ...opts.query }, origin });
       return { host: (opts.host ?? {}) as HostApi, query, namespace: opts.contextNamespace, origin };
     },
     controlPlane: (params) => {

@@ -8,6 +8,10 @@ import { ApiStatusError, KubeError } from "../../../../operator/src/kube/index.t
 import { Decision } from "../../../../operator/src/gen/sovereign/v1/federation.ts";
 import { memberCluster, sovereignWorkload } from "../../../support/builders.ts";
 import { GRPC_ENVIRONMENT, GRPC_FILES, testEnv } from "./cli-env.ts";
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import path from "node:path";
+import { generateLedger } from "../../ledger/generate.ts";
 
 function grpcError(code: status, details: string): Error {
   return Object.assign(new Error(`${code} ${status[code]}: ${details}`), { code, details });
@@ -228,5 +232,59 @@ describe("kubectl sovereign exit statuses of the live commands", () => {
     const bad = testEnv({ host: { getMemberCluster: async (name) => memberCluster({ name }) } });
     assert.equal(await runCli({ argv: ["token", "create", "ovh-par-1", "--control-plane-namespace", "Platform"], env: bad }), 2);
     assert.match(bad.stderrText(), /--control-plane-namespace: "Platform" is not a namespace name/);
+  });
+
+  describe("audit export, keys and report through the host's query API (ledgers/NAME/export)", () => {
+    let dir: string;
+    beforeEach(() => {
+      dir = mkdtempSync(path.join(tmpdir(), "ledger-export-"));
+    });
+    afterEach(() => rmSync(dir, { recursive: true, force: true }));
+
+    it("exports with the kubeconfig's identity, the file written as the lines arrive, and verify accepts it", async () => {
+      const gen = generateLedger();
+      const asked: string[] = [];
+      const e = testEnv({ query: { getLines: async function* (p) { asked.push(p); yield* gen.lines; } } });
+      const file = path.join(dir, "trail.jsonl");
+      assert.equal(await runCli({ argv: ["audit", "export", "--country", "FR", "--since", "2026-11-01", "-o", file, "--kubeconfig", "/k"], env: e }), 0, e.stderrText());
+      assert.deepEqual(asked, ["/apis/query.sovereignty.eu/v1alpha1/ledgers/FR/export?since=2026-11-01T00%3A00%3A00.000Z"]);
+      assert.deepEqual(e.kubeOpened, [{ kubeconfig: "/k", context: undefined }]);
+      assert.equal(e.opened.length, 0, "no gRPC connection without a --grpc-* flag");
+      assert.equal(readFileSync(file, "utf8"), gen.data.toString());
+      assert.match(e.stderrText(), /^exported 31 records of 2 chains \(DE, FR\) to /);
+      assert.equal(await runCli({ argv: ["audit", "verify", file], env: e }), 0, e.stdoutText());
+      const keys = testEnv({ query: { getLines: async function* (p) { asked.push(p); yield* gen.lines.filter((l) => l.includes('"type":"key"')); } } });
+      assert.equal(await runCli({ argv: ["audit", "keys"], env: keys }), 0, keys.stderrText());
+      assert.equal(asked.at(-1), "/apis/query.sovereignty.eu/v1alpha1/ledgers/all/keys");
+      assert.match(keys.stdoutText(), /rotation, signed by/);
+      const report = testEnv({ query: { getLines: async function* (p) { asked.push(p); yield* gen.lines; } } });
+      assert.equal(await runCli({ argv: ["report", "--all", "-o", "json"], env: report }), 0, report.stderrText());
+      assert.equal(asked.at(-1), "/apis/query.sovereignty.eu/v1alpha1/ledgers/all/export");
+    });
+
+    it("a 403 exits 1 naming ledgers/export and the roles that grant it; an export cut mid-way leaves no file (positive control: the whole one is written)", async () => {
+      const forbidden = new ApiStatusError({ status: 403, reason: "Forbidden", message: `ledgers.query.sovereignty.eu "all" is forbidden: User "bob" cannot get resource "ledgers/export" in API group "query.sovereignty.eu" at the cluster scope` });
+      const refused = testEnv({ query: { getLines: async function* () { yield* []; throw forbidden; } } });
+      const file = path.join(dir, "trail.jsonl");
+      assert.equal(await runCli({ argv: ["audit", "export", "-o", file], env: refused }), 1);
+      assert.match(refused.stderrText(), /refused \(Forbidden\): .*This needs RBAC "get" on "ledgers\/export" in API group "query\.sovereignty\.eu"; the roles sovereign-auditor or sovereign-admin grant it\n$/);
+      const gen = generateLedger();
+      const cut = testEnv({ query: { getLines: async function* () { yield* gen.lines.slice(0, 5); throw new KubeError("GET /apis/...: the answer was cut after 5 lines", { status: 0, retryable: true }); } } });
+      assert.equal(await runCli({ argv: ["audit", "export", "-o", file], env: cut }), 1);
+      assert.match(cut.stderrText(), /cannot reach the host API server .*cut after 5 lines/);
+      assert.deepEqual(readdirSync(dir), [], "neither the file nor its partial copy");
+      const whole = testEnv({ query: { getLines: async function* () { yield* gen.lines; } } });
+      assert.equal(await runCli({ argv: ["audit", "export", "-o", file], env: whole }), 0, whole.stderrText());
+      assert.ok(existsSync(file));
+    });
+
+    it("takes the break-glass gRPC route when a --grpc-* flag is given, and never the host then", async () => {
+      const gen = generateLedger();
+      const e = testEnv({ files: GRPC_FILES, environment: GRPC_ENVIRONMENT, controlPlane: { exportLedger: async function* () { for (const line of gen.lines) yield { line }; } } });
+      assert.equal(await runCli({ argv: ["audit", "export"], env: e }), 0, e.stderrText());
+      assert.equal(e.opened.length, 1);
+      assert.deepEqual(e.kubeOpened, []);
+      assert.equal(e.stdoutText(), gen.data.toString());
+    });
   });
 });

@@ -97,7 +97,7 @@ describe("kubectl sovereign report", () => {
     { argv: ["report", "a", "--since", "2026-12-02", "--until", "2026-12-01", "--from", "t"], message: /--since is after --until/ },
     { argv: ["report", "a", "--attestation-period", "often", "--from", "t"], message: /--attestation-period: "often" is not a duration/ },
     { argv: ["report", "a", "--trust", "abc", "--from", "t"], message: /--trust: "abc" is not a key id/ },
-    { argv: ["report", "a"], message: /the control plane's gRPC endpoint needs --grpc-address/ },
+    { argv: ["report", "a", "--grpc-address", "127.0.0.1:1"], message: /the control plane's gRPC endpoint needs --grpc-ca/ },
   ];
   for (const c of usage) {
     it(`refuses ${c.argv.slice(1).join(" ") || "no arguments"} with exit 2 and the usage`, async () => {
