@@ -329,6 +329,13 @@ function workloadReport({ ref, placements, attestations, windowFrom, windowTo, a
     if (after === before) continue;
     const open = current.get(b.cluster);
     if (open) close(b.cluster, open, t, false);
+    // Removed and placed again at the same instant (two records, one time): one stay, not two that touch.
+    const last = raw.findLast((x) => x.cluster === b.cluster);
+    if (last && last.to === t && last.replicas === after && last.country === b.country && !last.open) {
+      raw.splice(raw.lastIndexOf(last), 1);
+      current.set(b.cluster, { replicas: after, since: last.from, country: b.country, record: last.record });
+      continue;
+    }
     current.set(b.cluster, { replicas: after, since: t, country: b.country, record: r });
   }
   for (const [cluster, s] of current) close(cluster, s, windowTo, true);

@@ -222,6 +222,6 @@ describe("residency report: stays are the placement records' step function (prop
           for (const g of a.gaps) assert.ok(g.durationMs > a.periodMs);
         }
       },
-    ), { numRuns: runs });
+    ), { numRuns: runs, examples: [[[{ dt: 0, cluster: "ovh-par-2", replicas: 2 }, { dt: 1000, cluster: "ovh-par-2", replicas: 0 }, { dt: 0, cluster: "ovh-par-2", replicas: 2 }, { dt: 0, cluster: "ovh-par-1", replicas: 0 }], null, null]] });
   });
 });
