@@ -1,11 +1,12 @@
 import assert from "node:assert/strict";
 import fc from "fast-check";
 import { chartHtml, niceScale, pathData } from "../../../bench/lib/plot.ts";
-import { errorsTransient, growth, panels, parseOptions, processSample, queued, rates } from "../../../bench/soak.ts";
+import { seededRandom } from "../../../bench/lib/random.ts";
+import { drawReplicas, errorsTransient, growth, panels, parseOptions, processSample, queued, rates } from "../../../bench/soak.ts";
 import type { Sample } from "../../../bench/soak.ts";
 
 const proc = (rssMB: number, extra: Partial<{ queueDepth: number; reconciles: number; errors: number }> = {}) =>
-  ({ rssMB, queueDepth: 0, reconciles: 0, errors: 0, ...extra });
+  ({ rssMB, heapMB: rssMB / 2, queueDepth: 0, reconciles: 0, errors: 0, ...extra });
 
 function series(rss: (t: number) => number, params: { until: number; step?: number; errorsAt?: (t: number) => number; phase?: (t: number) => Sample["phase"] }): Sample[] {
   const out: Sample[] = [];
@@ -26,7 +27,7 @@ describe("the soak's figures (bench/soak.ts)", function () {
       'controller_runtime_reconcile_total{controller="a",result="error"} 2',
       'controller_runtime_reconcile_total{controller="b",result="error"} 1',
     ].join("\n");
-    assert.deepEqual(processSample(text), { rssMB: 100, queueDepth: 7, reconciles: 13, errors: 3 });
+    assert.deepEqual(processSample(`${text}\nnodejs_heap_size_used_bytes 52428800`), { rssMB: 100, heapMB: 50, queueDepth: 7, reconciles: 13, errors: 3 });
     assert.ok(Number.isNaN(processSample("").rssMB), "no RSS sample is NaN, not 0");
     assert.ok(Number.isNaN(processSample("").queueDepth), "a process without a workqueue is NaN, not an empty queue");
   });
@@ -42,6 +43,8 @@ describe("the soak's figures (bench/soak.ts)", function () {
     // What the warm-up grows does not count.
     const warm = growth(series((t) => (t < 120 ? 50 + t / 2 : 110), { until: 600 }), "control-plane", { warmupS: 120, endS: 600, windowS: 60 });
     assert.equal(warm.growth, 0);
+    // The heap is judged the same way, from its own samples.
+    assert.ok(Math.abs(growth(series((t) => 100 + (t / 600) * 20, { until: 600 }), "control-plane", { warmupS: 120, endS: 600, windowS: 60, of: "heapMB" }).growth - leak.growth) < 1e-9);
   });
 
   it("errors are transient when none come in the drain's last seconds, and not when they keep coming", function () {
@@ -69,6 +72,15 @@ describe("the soak's figures (bench/soak.ts)", function () {
     const s: Sample = { t: 0, phase: "drain", ops: 0, procs: { a: proc(1, { queueDepth: 2 }), b: proc(1, { queueDepth: NaN }), c: undefined } };
     assert.equal(queued(s, ["a", "b", "c"]), 2);
     assert.ok(Number.isNaN(queued(s, ["b", "c"])));
+  });
+
+  it("draws replicas with a mean that keeps 1,000 workloads inside four members' pod slots", function () {
+    fc.assert(fc.property(fc.integer({ min: 0, max: 0xffffffff }), (seed) => {
+      const random = seededRandom(seed);
+      let pods = 0;
+      for (let i = 0; i < 1000; i++) pods += drawReplicas(random);
+      return pods <= 1161;
+    }), { numRuns: 50 });
   });
 
   it("validates its options once, at start", function () {
@@ -99,7 +111,7 @@ describe("the soak's plot (bench/lib/plot.ts)", function () {
     const s = series((t) => 100 + t, { until: 60 });
     const html = chartHtml({ title: "a < b", subtitle: "s", panels: panels(s, ["control-plane"]), markers: [{ x: 0.5, label: "warm-up ends" }] });
     assert.match(html, /a &lt; b/);
-    assert.equal((html.match(/<path /g) ?? []).length, 1 + 2 + 3, "RSS: 1 process; queues: cp + agents; reconciles: cp, agents, errors");
+    assert.equal((html.match(/<path /g) ?? []).length, 1 + 1 + 2 + 3, "RSS and heap: 1 process each; queues: cp + agents; reconciles: cp, agents, errors");
     assert.match(html, /warm-up ends/);
     assert.match(html, /stroke-dasharray/);
   });
