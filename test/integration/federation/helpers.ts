@@ -1,7 +1,10 @@
+import assert from "node:assert/strict";
 import { readdirSync, readFileSync } from "node:fs";
 import path from "node:path";
 import { pino } from "pino";
-import { FederationClient, parseNatsSecret } from "../../../operator/src/federation/index.ts";
+import { PermissionViolationError } from "@nats-io/transport-node";
+import type { Subscription } from "@nats-io/transport-node";
+import { FederationClient, parseNatsSecret, PermissionDeniedError } from "../../../operator/src/federation/index.ts";
 import type { Delivery, DurableSubscription } from "../../../operator/src/federation/index.ts";
 import type { Identity } from "../../../operator/src/federation/index.ts";
 import { BOOTSTRAP_NAMESPACE } from "../../../operator/src/federation/grpc/index.ts";
@@ -122,4 +125,32 @@ export class OpenSubscriptions {
   async stopAll(): Promise<void> {
     await Promise.all(this.#subs.splice(0).map((s) => s.stop()));
   }
+}
+
+/** A publish (or a consumer pull) the server refused with a permissions error, on a subject matching `subject`. */
+export async function assertDenied(p: Promise<unknown>, subject: RegExp): Promise<PermissionDeniedError> {
+  const err = await p.then(() => undefined, (e: unknown) => e);
+  assert.ok(err instanceof PermissionDeniedError, `expected PermissionDeniedError, got ${String(err)}`);
+  assert.equal(err.retryable, false);
+  assert.match(err.subject, subject);
+  assert.match(String((err.cause as Error)?.message), /Permissions Violation/i);
+  return err;
+}
+
+/** A raw request (what a hand-written client would send) refused by the server. */
+export async function assertRequestDenied(p: Promise<unknown>, subject: string): Promise<void> {
+  const err = await p.then(() => undefined, (e: unknown) => e);
+  // The client wraps the server's -ERR in a RequestError whose cause is the violation.
+  const violation = err instanceof PermissionViolationError ? err : (err as Error | undefined)?.cause;
+  assert.ok(violation instanceof PermissionViolationError, `expected a PermissionViolationError, got ${String(err)}`);
+  assert.equal(violation.operation, "publish");
+  assert.equal(violation.subject, subject);
+}
+
+/** Subscribing is refused asynchronously: the server answers -ERR and the client closes the subscription with it. */
+export async function assertSubscribeDenied(sub: Subscription, subject: string): Promise<void> {
+  const closed = await within(sub.closed, 10_000, `refusal of subscribe ${subject}`);
+  assert.ok(closed instanceof Error, `subscription to ${subject} was not refused`);
+  assert.match(closed.message, /Permissions Violation for Subscription/i);
+  assert.ok(closed.message.includes(subject), closed.message);
 }

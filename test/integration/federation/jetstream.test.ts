@@ -3,11 +3,10 @@ import type { JetStreamManager } from "@nats-io/jetstream";
 import { readFileSync } from "node:fs";
 import { createConnection } from "node:net";
 import { createUser } from "@nats-io/nkeys";
-import { connect, nkeyAuthenticator, PermissionViolationError } from "@nats-io/transport-node";
-import type { Subscription } from "@nats-io/transport-node";
+import { connect, nkeyAuthenticator } from "@nats-io/transport-node";
 import {
   codecs, CONTROL_PLANE_ACCOUNT, ensureMemberStreams, ensureSharedStreams, heartbeatsStreamConfig, inboxPrefix, memberAccount, memberAccountLimits,
-  PermissionDeniedError, readAudit, statusStreamConfig, streams, subjects,
+  readAudit, statusStreamConfig, streams, subjects,
 } from "../../../operator/src/federation/index.ts";
 import type { Delivery, DurableSubscription, FederationClient } from "../../../operator/src/federation/index.ts";
 import type { PlacementIntent } from "../../../operator/src/gen/sovereign/v1/intent.ts";
@@ -15,7 +14,7 @@ import { waitFor } from "../../../operator/src/runtime/wait.ts";
 import { readFederationEnv } from "../env.ts";
 import type { FederationEnv } from "../env.ts";
 import { sampleAuditRecord, sampleHeartbeat, sampleIntent, sampleStatus } from "../../support/samples.ts";
-import { connectAs, need, nextMatching, OpenSubscriptions, uid, within } from "./helpers.ts";
+import { assertDenied, assertRequestDenied, assertSubscribeDenied, connectAs, need, nextMatching, OpenSubscriptions, uid, within } from "./helpers.ts";
 import { federationLedger, forgedRecord } from "./ledger.ts";
 import type { LedgerWriter } from "../../../operator/src/federation/index.ts";
 import { signAttestation, SigningKey } from "../../../operator/src/ledger/index.ts";
@@ -30,33 +29,6 @@ function attestationOf(member: string): AttestationBody {
 /** The next delivery for workload `workloadUid`; see nextMatching for the deadline and acks. */
 function nextFor(sub: DurableSubscription<PlacementIntent>, workloadUid: string): Promise<Delivery<PlacementIntent>> {
   return nextMatching({ sub, matches: (d) => d.message.workload?.uid === workloadUid, what: `intent for ${workloadUid}` });
-}
-
-async function assertDenied(p: Promise<unknown>, subject: RegExp): Promise<PermissionDeniedError> {
-  const err = await p.then(() => undefined, (e: unknown) => e);
-  assert.ok(err instanceof PermissionDeniedError, `expected PermissionDeniedError, got ${String(err)}`);
-  assert.equal(err.retryable, false);
-  assert.match(err.subject, subject);
-  assert.match(String((err.cause as Error)?.message), /Permissions Violation/i);
-  return err;
-}
-
-/** A raw request (what a hand-written client would send) refused by the server. */
-async function assertRequestDenied(p: Promise<unknown>, subject: string): Promise<void> {
-  const err = await p.then(() => undefined, (e: unknown) => e);
-  // The client wraps the server's -ERR in a RequestError whose cause is the violation.
-  const violation = err instanceof PermissionViolationError ? err : (err as Error | undefined)?.cause;
-  assert.ok(violation instanceof PermissionViolationError, `expected a PermissionViolationError, got ${String(err)}`);
-  assert.equal(violation.operation, "publish");
-  assert.equal(violation.subject, subject);
-}
-
-/** Subscribing is refused asynchronously: the server answers -ERR and the client closes the subscription with it. */
-async function assertSubscribeDenied(sub: Subscription, subject: string): Promise<void> {
-  const closed = await within(sub.closed, 10_000, `refusal of subscribe ${subject}`);
-  assert.ok(closed instanceof Error, `subscription to ${subject} was not refused`);
-  assert.match(closed.message, /Permissions Violation for Subscription/i);
-  assert.ok(closed.message.includes(subject), closed.message);
 }
 
 describe("federation protocol over NATS JetStream (real nats-server, TLS, per-cluster identities)", function () {

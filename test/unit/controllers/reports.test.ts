@@ -75,6 +75,7 @@ describe("ReportBook: a member cannot make the host keep what it does not run", 
     const series = text.split("\n").filter((l) => l.startsWith("sovereign_status_reports_dropped_total{"));
     assert.deepEqual(series.sort(), [
       'sovereign_status_reports_dropped_total{reason="ClusterMismatch"} 0',
+      'sovereign_status_reports_dropped_total{reason="Malformed"} 0',
       'sovereign_status_reports_dropped_total{reason="NotPlacedOnMember"} 0',
       'sovereign_status_reports_dropped_total{reason="UidMismatch"} 0',
       'sovereign_status_reports_dropped_total{reason="Unknown"} 1',

@@ -59,6 +59,8 @@ async function* lastPerSubject<T extends { cluster: string }>(params: {
    * heartbeats); statuses leave it to the control plane's admission, which counts it.
    */
   checkSender: boolean;
+  /** Told of each message that breaks the contract, instead of a log line per message (a flood must not flood the log). */
+  onDropped?: ((about: { err: unknown; subject: string; seq: number }) => void) | undefined;
 }): AsyncGenerator<Received<T>> {
   const consumer = await params.client.js.consumers.get(params.stream, { filter_subjects: params.filter, deliver_policy: DeliverPolicy.LastPerSubject });
   const messages = await consumer.consume();
@@ -74,7 +76,8 @@ async function* lastPerSubject<T extends { cluster: string }>(params: {
         // The subject is what NATS permissions enforce: a payload claiming another cluster is dropped.
         if (params.checkSender) checkSenderCluster(message, m.subject);
       } catch (err) {
-        params.log?.warn({ err, subject: m.subject, seq: m.seq }, "dropping a report that breaks the federation contract");
+        if (params.onDropped) params.onDropped({ err, subject: m.subject, seq: m.seq });
+        else params.log?.warn({ err, subject: m.subject, seq: m.seq }, "dropping a report that breaks the federation contract");
         continue;
       }
       yield { message, receivedAt: m.time, subject: m.subject };
@@ -91,6 +94,8 @@ export class ControlPlaneReportSource implements ReportSource {
   readonly #log: Logger | undefined;
   readonly #open = new Set<{ stop(): void }>();
   readonly #rescanMs: number;
+  readonly #metrics: SovereignMetrics;
+  #malformedLoggedAt = -Infinity;
 
   /**
    * With `connection`, every reconnect ends the open consumptions, and the report book
@@ -102,7 +107,10 @@ export class ControlPlaneReportSource implements ReportSource {
     client: FederationClient; log?: Logger; connection?: ConnectionState;
     /** How often the list of member status streams is read for new members (default 3 s). */
     rescanMs?: number;
+    /** Counts a status that does not decode (sovereign_status_reports_dropped_total{reason="Malformed"}). */
+    metrics?: SovereignMetrics;
   }) {
+    this.#metrics = params.metrics ?? noopSovereignMetrics;
     this.#client = params.client;
     this.#log = params.log;
     this.#rescanMs = params.rescanMs ?? 3000;
@@ -113,6 +121,15 @@ export class ControlPlaneReportSource implements ReportSource {
 
   heartbeats(signal: AbortSignal): AsyncIterable<Received<Heartbeat>> {
     return lastPerSubject({ client: this.#client, stream: streams.heartbeats, filter: subjects.allHeartbeats, codec: codecs.heartbeat, signal, log: this.#log, open: this.#open, checkSender: true });
+  }
+
+  /** A status that does not decode: counted always, logged at most once a minute (a compromised member may send any bytes, fast). */
+  #malformed(about: { err: unknown; subject: string; seq: number }): void {
+    this.#metrics.statusReportDropped({ reason: "Malformed" });
+    const now = Date.now();
+    if (now - this.#malformedLoggedAt < 60_000) return;
+    this.#malformedLoggedAt = now;
+    this.#log?.warn(about, "dropping a workload status that does not decode (further ones are only counted for a minute)");
   }
 
   async discardStatus(subject: string): Promise<void> {
@@ -143,6 +160,7 @@ export class ControlPlaneReportSource implements ReportSource {
       },
       open: (stream, s) => lastPerSubject({
         client: this.#client, stream, filter: subjects.allStatus, codec: codecs.status, signal: s, log: this.#log, open: new Set(), checkSender: false,
+        onDropped: (about) => this.#malformed(about),
       }),
     });
     const open = this.#open;
