@@ -88,7 +88,7 @@ export async function metaClusterOf(monitor: string): Promise<MetaCluster | unde
 
 /**
  * A JetStream cluster is usable once its meta group has a leader that every server
- * agrees on with every peer current, and each server's full /healthz (JetStream meta and
+ * agrees on, which sees every peer current, and each server's full /healthz (JetStream meta and
  * every stream it hosts current) answers 200. Says each step as it happens.
  */
 async function waitClusterFormed(opts: { monitors: string[]; names: string[]; deadline: number; say: (line: string) => void }): Promise<void> {
@@ -105,10 +105,11 @@ async function waitClusterFormed(opts: { monitors: string[]; names: string[]; de
       leader = l;
       opts.say(`JetStream meta leader elected: ${l} (${since()})`);
     }
-    const current = metas.every((m) => (m?.replicas ?? []).filter((r) => r.current && !r.offline).length === opts.monitors.length - 1);
+    // Only the leader tracks whether its peers are current; the followers report none.
+    const current = metas.some((m) => (m?.replicas ?? []).filter((r) => r.current && !r.offline).length === opts.monitors.length - 1);
     if (Date.now() - lastLine > 5000 && !(leaders.size === 1 && l && current)) {
       lastLine = Date.now();
-      opts.say(`  meta group: ${metas.map((m, i) => `${opts.names[i]} sees leader ${m?.leader || "none"}, ${(m?.replicas ?? []).filter((r) => r.current).length} current peers`).join("; ")}`);
+      opts.say(`  meta group: ${metas.map((m, i) => `${opts.names[i]} sees leader ${m?.leader || "none"}`).join(", ")}`);
     }
     return leaders.size === 1 && l !== "" && current;
   }, { what: "the JetStream cluster's meta group to form", timeoutMs: Math.max(0, opts.deadline - Date.now()), intervalMs: 250 });
