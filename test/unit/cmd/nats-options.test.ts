@@ -6,7 +6,7 @@ import { parseAgentOptions } from "../../../operator/src/cmd/agent/options.ts";
 import { parseOptions } from "../../../operator/src/cmd/controller/options.ts";
 import { parseNatsUrls, parseStreamReplicas, UsageError } from "../../../operator/src/cmd/flags.ts";
 import {
-  attestationsStreamConfig, auditStreamConfig, heartbeatsStreamConfig, intentsStreamConfig, memberKeysStreamConfig, statusStreamConfig,
+  attestationsStreamConfig, auditIndexStreamConfig, auditStreamConfig, heartbeatsStreamConfig, intentsStreamConfig, memberKeysStreamConfig, statusStreamConfig,
 } from "../../../operator/src/federation/index.ts";
 
 describe("the NATS options of the control plane and the agent (cmd/flags.ts)", () => {
@@ -42,7 +42,7 @@ describe("the NATS options of the control plane and the agent (cmd/flags.ts)", (
 
   it("puts the replica count on every stream the control plane creates, the audit stream too (default 1)", () => {
     const all = (o: { replicas?: number }) => [
-      intentsStreamConfig("fr", o), statusStreamConfig("fr", o), heartbeatsStreamConfig(o), auditStreamConfig(o), attestationsStreamConfig(o), memberKeysStreamConfig(o),
+      intentsStreamConfig("fr", o), statusStreamConfig("fr", o), heartbeatsStreamConfig(o), auditStreamConfig(o), attestationsStreamConfig(o), memberKeysStreamConfig(o), auditIndexStreamConfig(o),
     ];
     for (const c of all({})) assert.equal(c.num_replicas, 1, c.name);
     for (const c of all({ replicas: 3 })) assert.equal(c.num_replicas, 3, c.name);

@@ -438,7 +438,7 @@ export function auditIndexStreamConfig(options: StreamOptions = {}): Partial<Str
     discard: DiscardPolicy.Old,
     // Two control planes index the same records during a leader change: stored once.
     duplicate_window: ms2ns(options.duplicateWindowMs ?? 10 * 60_000),
-    num_replicas: 1,
+    num_replicas: options.replicas ?? 1,
     allow_direct: true,
   };
 }
