@@ -1,10 +1,11 @@
 import { execFileSync, spawnSync } from "node:child_process";
+import { parseArgs } from "node:util";
 import { existsSync, readdirSync, readFileSync } from "node:fs";
 import path from "node:path";
 import { waitFor } from "../../operator/src/runtime/wait.ts";
 import {
   agentComponentName, CONTROL_PLANE_COMPONENT, CONTROL_PLANE_ENTRY, DEFAULT_MEMBERS, defaultAgents, FederationMismatchError,
-  startLocalFederation, status, type LocalFederationEnv,
+  natsClusterFromEnv, startLocalFederation, status, type LocalFederationEnv,
 } from "./federation/index.ts";
 import {
   clusterTable, memberReadiness, memberWaitLine, type MemberClusterObject, placementTable, progressLine, settled, waitSummary, type WorkloadObject, workloadKey,
@@ -68,17 +69,34 @@ async function waitForMembers(env: LocalFederationEnv): Promise<string[]> {
   }
 }
 
+/**
+ * `npm run demo -- --nats-cluster 3` (or FEDERATION_NATS_CLUSTER=3): the same demo on a
+ * JetStream cluster of three nats-servers, streams at R3. Default: whatever NATS shape is
+ * recorded, else one server.
+ */
+function natsClusterOption(argv: string[]): number | undefined {
+  const { values } = parseArgs({ args: argv, options: { "nats-cluster": { type: "string" } }, strict: true });
+  const given = values["nats-cluster"];
+  if (given === undefined) return natsClusterFromEnv(process.env.FEDERATION_NATS_CLUSTER);
+  if (given !== "1" && given !== "3") throw new Error(`--nats-cluster: "${given}" is neither 1 nor 3`);
+  return Number(given);
+}
+
 async function main(): Promise<number> {
   const stateDir = path.join(root, ".federation");
-  step(1, `local federation: host + ${DEFAULT_MEMBERS.join(", ")}; control plane; agents on ${defaultAgents(DEFAULT_MEMBERS).join(", ")}`);
+  const natsCluster = natsClusterOption(process.argv.slice(2));
+  const nats = natsCluster === 3 ? "; NATS: a JetStream cluster of 3" : "";
+  step(1, `local federation: host + ${DEFAULT_MEMBERS.join(", ")}; control plane; agents on ${defaultAgents(DEFAULT_MEMBERS).join(", ")}${nats}`);
   let env: LocalFederationEnv;
   try {
     // The default shape, asked for explicitly: a federation recorded with fewer members grows into it.
-    const federation = await startLocalFederation({ root, stateDir, members: [...DEFAULT_MEMBERS], keep: true, progress: (l) => console.log(`[federation] ${l}`) });
+    const federation = await startLocalFederation({
+      root, stateDir, members: [...DEFAULT_MEMBERS], ...(natsCluster !== undefined ? { natsCluster } : {}), keep: true, progress: (l) => console.log(`[federation] ${l}`),
+    });
     env = federation.env;
   } catch (err) {
     if (err instanceof FederationMismatchError) {
-      console.error(`${err.message}\nThe demo runs the default shape; stop the recorded federation first: hack/federation down`);
+      console.error(`${err.message}\nThe demo runs the default shape${nats}; stop the recorded federation first: hack/federation down`);
       return 1;
     }
     throw err;

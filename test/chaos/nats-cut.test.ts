@@ -3,7 +3,7 @@ import { startComponent, stopComponent } from "../../hack/lib/federation/index.t
 import { federationStateDir, repoRoot } from "../integration/env.ts";
 import { condition, namespaceManifest, workloadManifest, World } from "../e2e/support/world.ts";
 import { restrictedSecurityContext } from "../support/builders.ts";
-import { TcpProxy } from "../support/tcp-proxy.ts";
+import { TcpProxy, type TcpProxyCounters } from "../support/tcp-proxy.ts";
 import { Members, readySince, runScenario, type Scenario, settle, SHORT } from "./support/chaos.ts";
 
 /**
@@ -13,6 +13,11 @@ import { Members, readySince, runScenario, type Scenario, settle, SHORT } from "
  * DE-only workload has nowhere to go and stays); healed, the surplus goes and nothing
  * else on the member is deleted: not the DE-only pods, not a Deployment nobody federates.
  * Once just past the toleration, once for far longer than it.
+ *
+ * On a JetStream cluster (FEDERATION_NATS_CLUSTER=3) the agent is given a proxy in front
+ * of each server and all three are cut: the servers advertise no other address
+ * (no_advertise), so the agent has no way around the cut but the one a real partition
+ * would leave it, none.
  */
 const VICTIM = "ionos-fra-1";
 
@@ -23,7 +28,20 @@ describe("chaos: a member cut from NATS while it keeps running (a TCP proxy betw
   const ns = "chaos-nats-cut";
   let world: World;
   let members: Members;
-  let proxy: TcpProxy | undefined;
+  const proxies: TcpProxy[] = [];
+  /** All proxies as one link: cut, healed and counted together. */
+  const proxy = {
+    cut: () => proxies.forEach((p) => p.cut()),
+    heal: () => proxies.forEach((p) => p.heal()),
+    get counters(): TcpProxyCounters {
+      const all = proxies.map((p) => p.counters);
+      const sum = (k: keyof TcpProxyCounters) => all.reduce((n, c) => n + c[k], 0);
+      return {
+        accepted: sum("accepted"), refused: sum("refused"), cutConnections: sum("cutConnections"), open: sum("open"),
+        bytesUp: sum("bytesUp"), bytesDown: sum("bytesDown"), cuts: sum("cuts"), heals: sum("heals"),
+      };
+    },
+  };
 
   const agent = `agent-${VICTIM}`;
   const lib = { root: repoRoot, stateDir: federationStateDir() };
@@ -31,22 +49,24 @@ describe("chaos: a member cut from NATS while it keeps running (a TCP proxy betw
   before(async function () {
     world = await World.ready({ namespace: ns });
     members = Members.of(world);
-    const nats = new URL(world.env.natsUrl);
-    proxy = await TcpProxy.start({ target: { host: nats.hostname, port: Number(nats.port) } });
-    // The agent restarted on the same command line but for its NATS URL: the proxy's.
+    for (const url of world.env.natsUrls) {
+      const nats = new URL(url);
+      proxies.push(await TcpProxy.start({ target: { host: nats.hostname, port: Number(nats.port) } }));
+    }
+    // The agent restarted on the same command line but for its NATS URLs: the proxies'.
     await stopComponent({ ...lib, component: agent });
-    await startComponent({ ...lib, component: agent, flags: { "--nats-url": `tls://${proxy.address}` }, timeoutMs: 120_000 });
+    await startComponent({ ...lib, component: agent, flags: { "--nats-url": proxies.map((p) => `tls://${p.address}`).join(",") }, timeoutMs: 120_000 });
     await world.untilMemberReady(VICTIM, true, 60_000);
   });
 
   after(async function () {
-    proxy?.heal();
+    proxy.heal();
     const restore = async () => {
       // Back on nats-server itself, as `hack/federation up` started it, for the next file.
       await stopComponent({ ...lib, component: agent });
       await startComponent({ ...lib, component: agent, flags: {}, timeoutMs: 120_000 });
     };
-    await world?.finish({ namespace: ns, cleanup: [restore, () => proxy?.close()] });
+    await world?.finish({ namespace: ns, cleanup: [restore, () => Promise.all(proxies.map((p) => p.close()))] });
   });
 
   /** One cut, held `total` seconds from its start, then healed. */
@@ -84,9 +104,9 @@ describe("chaos: a member cut from NATS while it keeps running (a TCP proxy betw
       const dePods = (await world.podsOf(de.uid)).map((p) => p.uid).sort();
       sc.keep(de.uid, dePods);
       sc.keep(eu.uid, (await world.podsOf(eu.uid)).filter((p) => p.member !== VICTIM).map((p) => p.uid));
-      const countersBefore = proxy!.counters;
+      const countersBefore = proxy.counters;
 
-      proxy!.cut();
+      proxy.cut();
       const cutAt = Date.now();
       try {
         const mc = await world.untilMemberReady(VICTIM, false, 60_000);
@@ -104,15 +124,15 @@ describe("chaos: a member cut from NATS while it keeps running (a TCP proxy betw
         // While cut, the agent deleted nothing of its member (it cannot know what the host decided).
         assert.deepEqual((await world.podsOf(de.uid)).map((p) => p.uid).sort(), dePods, "DE-only pods changed on the member while it was cut");
         assert.deepEqual(await bystander(), plain, "the bystander changed while the member was cut");
-        sc.note(`cut ${((Date.now() - cutAt) / 1000).toFixed(0)} s (toleration ${toleration} s); moved ${movedAfter.toFixed(1)} s after NotReady to ${JSON.stringify(moved.placed)}; ${proxy!.counters.refused - countersBefore.refused} reconnects refused meanwhile`);
+        sc.note(`cut ${((Date.now() - cutAt) / 1000).toFixed(0)} s (toleration ${toleration} s); moved ${movedAfter.toFixed(1)} s after NotReady to ${JSON.stringify(moved.placed)}; ${proxy.counters.refused - countersBefore.refused} reconnects refused meanwhile`);
       } finally {
-        proxy!.heal();
+        proxy.heal();
       }
       const healed = Date.now();
-      const attemptsBefore = proxy!.counters.accepted;
+      const attemptsBefore = proxy.counters.accepted;
       await world.untilMemberReady(VICTIM, true, 90_000).catch((err: unknown) => {
         // The evidence for the report: did the agent even try to come back through the healed link?
-        throw new Error(`${VICTIM} not Ready 90 s after the heal; the agent opened ${proxy!.counters.accepted - attemptsBefore} connection(s) to NATS since (proxy: ${JSON.stringify(proxy!.counters)}); see its log for "closed connection"`, { cause: err });
+        throw new Error(`${VICTIM} not Ready 90 s after the heal; the agent opened ${proxy.counters.accepted - attemptsBefore} connection(s) to NATS since (proxy: ${JSON.stringify(proxy.counters)}); see its log for "closed connection"`, { cause: err });
       });
       const finalEu = await settle({ world, sc, namespace: ns, name: "eu", replicas: 3, what: "Ready after the heal", timeoutMs: 90_000 });
       await settle({ world, sc, namespace: ns, name: "de-only", replicas: 2, what: "Ready after the heal", timeoutMs: 90_000 });

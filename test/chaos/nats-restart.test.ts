@@ -6,6 +6,7 @@ import { streams } from "../../operator/src/federation/index.ts";
 import { stopComponent } from "../../hack/lib/federation/index.ts";
 import { federationStateDir, repoRoot } from "../integration/env.ts";
 import { workloadManifest, World } from "../e2e/support/world.ts";
+import { natsServersOf, type StreamState, streamState } from "./support/jetstream-cluster.ts";
 
 /**
  * nats-server crashes (SIGKILL: no flush, no goodbye) right after a burst of applies,
@@ -13,22 +14,15 @@ import { workloadManifest, World } from "../e2e/support/world.ts";
  * `hack/federation start` runs it. Nothing a user sees may be lost: every workload ends
  * with exactly its replicas Running and one Deployment per placed cluster, and every
  * audit record the stream had acknowledged before the crash is still there.
+ *
+ * On a JetStream cluster of three (FEDERATION_NATS_CLUSTER=3) all three servers are
+ * killed at once: the whole NATS service crashes, as the single server does here. Losing
+ * one of the three, the one the control plane uses, is nats-cluster.test.ts's scenario.
  */
 
-interface StreamState {
-  messages: number;
-  first_seq: number;
-  last_seq: number;
-}
-
-/** The audit stream's state from nats-server's monitoring endpoint (loopback HTTP, no credentials). */
-async function auditStream(world: World): Promise<StreamState> {
-  const res = await fetch(`${world.env.natsMonitorUrl}/jsz?accounts=true&streams=true`);
-  if (!res.ok) throw new Error(`nats-server /jsz answered ${res.status}`);
-  const body = (await res.json()) as { account_details?: { stream_detail?: { name: string; state: StreamState }[] }[] };
-  const stream = (body.account_details ?? []).flatMap((a) => a.stream_detail ?? []).find((s) => s.name === streams.audit);
-  if (!stream) throw new Error(`nats-server reports no stream ${streams.audit}`);
-  return stream.state;
+/** The audit stream's state from the first server's monitoring endpoint (loopback HTTP, no credentials). */
+function auditStream(world: World): Promise<StreamState> {
+  return streamState(world.env.natsMonitorUrl, streams.audit);
 }
 
 const BURST = 20;
@@ -49,12 +43,14 @@ describe("nats-server killed with SIGKILL right after a burst of applies, end to
   });
 
   after(async function () {
-    // Whatever happened, leave nats-server running for the next file.
+    // Whatever happened, leave every nats-server running for the next file.
     const startNats = () => {
-      try {
-        world.component("start", "nats-server");
-      } catch {
-        // already running
+      for (const s of natsServersOf(world.env)) {
+        try {
+          world.component("start", s.component);
+        } catch {
+          // already running
+        }
       }
     };
     await world?.finish({ namespace: ns, cleanup: [startNats], deleteTimeout: "120s" });
@@ -74,11 +70,21 @@ describe("nats-server killed with SIGKILL right after a burst of applies, end to
     }, 120_000);
     // Through the library `hack/federation stop --signal KILL` runs, not a second process:
     // milliseconds between the count above and the crash, so the count is what was acknowledged.
-    await stopComponent({ root: repoRoot, stateDir: federationStateDir(), component: "nats-server", signal: "KILL" });
-    world.component("start", "nats-server");
+    const nats = natsServersOf(world.env);
+    await Promise.all(nats.map((s) => stopComponent({ root: repoRoot, stateDir: federationStateDir(), component: s.component, signal: "KILL" })));
+    for (const s of nats) world.component("start", s.component);
 
     // A keep-alive connection to the killed server's monitor fails once: read again until the new one answers.
-    const after = await world.until("the audit stream's state from the restarted nats-server", () => auditStream(world).catch((): false => false), 30_000);
+    // On a cluster, the first server may have been a follower one write behind: it catches up from the others.
+    let after: StreamState | undefined;
+    try {
+      after = await world.until("the audit stream's state from the restarted nats-server, with every record acknowledged before the kill", async () => {
+        after = await auditStream(world).catch(() => undefined);
+        return after && after.last_seq >= beforeKill.last_seq && after.messages >= beforeKill.messages ? after : false;
+      }, 30_000);
+    } catch (err) {
+      throw new Error(`audit records acknowledged before the kill are gone: before ${JSON.stringify(beforeKill)}, after ${JSON.stringify(after)}`, { cause: err });
+    }
     assert.ok(after.first_seq <= beforeKill.first_seq || beforeKill.messages === 0, `the audit stream lost its head: first_seq ${beforeKill.first_seq} → ${after.first_seq}`);
     assert.ok(after.last_seq >= beforeKill.last_seq, `audit records acknowledged before the kill are gone: last_seq ${beforeKill.last_seq} → ${after.last_seq}`);
     assert.ok(after.messages >= beforeKill.messages, `audit records acknowledged before the kill are gone: ${beforeKill.messages} → ${after.messages} messages`);

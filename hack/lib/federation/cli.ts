@@ -13,7 +13,8 @@ const USAGE = `usage: hack/federation up|down|status|stop|start [flags]
   stop COMPONENT     stop one recorded component (SIGTERM) and wait until it is gone;
                      --signal KILL sends SIGKILL at once instead (a crash, for recovery tests)
   start COMPONENT    start it again with the same arguments and wait until it is ready
-                     (components: control-plane, agent-<member>, kube-apiserver-<cluster>, ...; see status)
+                     (components: control-plane, agent-<member>, kube-apiserver-<cluster>, nats
+                     or nats-<i> on a cluster, ...; see status)
 
 flags for up (without them, a recorded federation keeps its shape):
   --members LIST     member clusters besides the host (default ${DEFAULT_MEMBERS.join(",")});
@@ -23,6 +24,8 @@ flags for up (without them, a recorded federation keeps its shape):
   --control-plane on|off   run the control plane (default on)
   --rbac charts|admin      run the control plane and agents under the Helm charts'
                      ServiceAccounts (default: installs both charts) or the clusters' admin
+  --nats-cluster 1|3 nats-servers: 1 (default), or a JetStream cluster of 3 joined by routes
+                     (components nats-1, nats-2, nats-3; streams at R3); changing it needs down first
   --nodes 3          kwok nodes per member
   --base-port N      first of the 100 loopback ports used (default: derived from the checkout path)
   --timeout 240      seconds to wait for readiness
@@ -43,6 +46,7 @@ export async function main(argv: string[]): Promise<number> {
       "control-plane": { type: "string" },
       rbac: { type: "string" },
       nodes: { type: "string" },
+      "nats-cluster": { type: "string" },
       "base-port": { type: "string" },
       "state-dir": { type: "string" },
       timeout: { type: "string", default: "240" },
@@ -75,6 +79,7 @@ export async function main(argv: string[]): Promise<number> {
         ...(cp !== undefined ? { controlPlane: cp === "on" } : {}),
         ...(rbac !== undefined ? { rbac } : {}),
         ...(values.nodes !== undefined ? { nodesPerMember: intFlag("--nodes", values.nodes, 1, 50) } : {}),
+        ...(values["nats-cluster"] !== undefined ? { natsCluster: natsClusterFlag(values["nats-cluster"]) } : {}),
         ...(values["base-port"] !== undefined ? { basePort: intFlag("--base-port", values["base-port"], 1024, 65400) } : {}),
         envBasePort: process.env.FEDERATION_BASE_PORT,
         timeoutMs,
@@ -123,6 +128,11 @@ function stopSignal(value: string, command: string): StopSignal {
   if (command !== "stop") throw new UsageError("--signal: only applies to stop");
   if (value !== "TERM" && value !== "KILL") throw new UsageError(`--signal: "${value}" is neither TERM nor KILL`);
   return value;
+}
+
+function natsClusterFlag(value: string): number {
+  if (value !== "1" && value !== "3") throw new UsageError(`--nats-cluster: "${value}" is neither 1 nor 3 (a JetStream cluster needs a quorum: 3 servers)`);
+  return Number(value);
 }
 
 function intFlag(name: string, value: string, min: number, max: number): number {

@@ -20,8 +20,14 @@ export interface LocalFederationEnv {
   agents: string[];
   /** Keyed by member name (`fr`, `ovh-par-1`). */
   memberKubeconfigs: Record<string, string>;
+  /** The first (or only) nats-server. */
   natsUrl: string;
   natsMonitorUrl: string;
+  /** Every nats-server (three on a JetStream cluster), the first one first. */
+  natsUrls: string[];
+  natsMonitorUrls: string[];
+  /** The replica count of the federation's streams on this shape (1, or 3 on a cluster). */
+  natsStreamReplicas: number;
   natsCa: string;
   /** NATS nkey seed files by identity: each member, and `control-plane`. */
   natsCreds: Record<string, string>;
@@ -138,6 +144,10 @@ export function federationEnvFromVars(opts: { stateDir: string; vars: Record<str
     memberKubeconfigs,
     natsUrl: need("NATS_URL"),
     natsMonitorUrl: need("NATS_MONITOR_URL"),
+    // Files written before clusters existed name the one server only.
+    natsUrls: vars.NATS_URLS ? list("NATS_URLS") : [need("NATS_URL")],
+    natsMonitorUrls: vars.NATS_MONITOR_URLS ? list("NATS_MONITOR_URLS") : [need("NATS_MONITOR_URL")],
+    natsStreamReplicas: Number(vars.NATS_STREAM_REPLICAS || "1"),
     natsCa: vars.NATS_CA ?? "",
     natsCreds,
     grpcCa: vars.GRPC_CA ?? "",

@@ -9,8 +9,8 @@ import { etcdComponent } from "./etcd.ts";
 import { httpGet, portInUse } from "./http.ts";
 import { ADMIN_USER, apiserverComponent, controllerManagerComponent, schedulerComponent } from "./kube.ts";
 import { kwokComponent, readKubeconfigAuth } from "./kwok.ts";
-import { agentComponentName, CONTROL_PLANE_COMPONENT, type ClusterLayout, type Layout, makeLayout } from "./layout.ts";
-import { natsComponent } from "./nats.ts";
+import { agentComponentName, CONTROL_PLANE_COMPONENT, type ClusterLayout, type Layout, makeLayout, NATS_SINGLE_COMPONENT } from "./layout.ts";
+import { natsComponents } from "./nats.ts";
 import { agentComponent, controlPlaneComponent, nodeBinary, type OperatorComponent } from "./operator.ts";
 import { ComponentStartError, type RecordedProcess, isRunning, startDetached, type StopSignal, stopProcess } from "./process.ts";
 import { prepareClusters } from "./setup.ts";
@@ -33,6 +33,8 @@ export interface UpOptions {
    */
   rbac?: Rbac;
   nodesPerMember: number;
+  /** nats-servers: 1 (default) or a JetStream cluster of 3 (`--nats-cluster 3`). */
+  natsCluster?: number;
   timeoutMs: number;
   progress: (line: string) => void;
 }
@@ -57,11 +59,13 @@ interface Plan {
   /** Operator components that cannot run yet, and why. */
   absent: { name: string; reason: string }[];
   env: Record<string, string>;
+  /** For a JetStream cluster: waits until it has formed (after the first phase). */
+  natsFormed?: (p: { deadline: number; say: (line: string) => void }) => Promise<void>;
 }
 
 function plan(opts: { layout: Layout; tools: Tools; token: string; tokenFile: string; rbac: Rbac }): Plan {
   const { layout, tools, rbac } = opts;
-  const nats = natsComponent({ layout, tools });
+  const nats = natsComponents({ layout, tools });
   const members = layout.clusters.filter((c) => c.role === "member");
   const node = nodeBinary(layout.root);
   const absent: Plan["absent"] = [];
@@ -76,7 +80,7 @@ function plan(opts: { layout: Layout; tools: Tools; token: string; tokenFile: st
     : (absent.push(...agentMembers.map((c) => ({ name: agentComponentName(c.name), reason: "needs the control plane (it creates the streams agents read), which does not run here" }))), []);
   return {
     infrastructure: [
-      [etcdComponent({ layout, binary: tools.etcd }), nats.component],
+      [etcdComponent({ layout, binary: tools.etcd }), ...nats.components],
       layout.clusters.map((cluster) => apiserverComponent({ layout, cluster, tools, token: opts.token, tokenFile: opts.tokenFile })),
       [
         ...layout.clusters.map((cluster) => controllerManagerComponent({ layout, cluster, tools })),
@@ -87,6 +91,7 @@ function plan(opts: { layout: Layout; tools: Tools; token: string; tokenFile: st
     operator: [controlPlane, agents].filter((p) => p.length > 0),
     absent,
     env: { ...layoutEnv({ layout, kubectl: tools.kubectl }), ...nats.env },
+    ...(nats.formed ? { natsFormed: nats.formed } : {}),
   };
 }
 
@@ -104,7 +109,7 @@ function layoutOf(opts: { root: string; stateDir: string; state: FederationState
   const { state } = opts;
   return makeLayout({
     root: opts.root, stateDir: opts.stateDir, basePort: state.basePort, members: state.members, nodesPerMember: state.nodesPerMember,
-    agents: state.agents ?? [], controlPlane: state.controlPlane ?? true,
+    agents: state.agents ?? [], controlPlane: state.controlPlane ?? true, natsCluster: state.natsCluster ?? 1,
   });
 }
 
@@ -116,6 +121,12 @@ function checkShape(prior: FederationState, opts: UpOptions): void {
       `a federation with members ${prior.members.join(",")} on base port ${prior.basePort} is already recorded in ${opts.stateDir}; ` +
         `members ${opts.members.join(",")} on base port ${opts.basePort} need \`hack/federation down\` first`,
     );
+  }
+  // A server's JetStream store is either standalone or a cluster peer's; one does not become the other.
+  const before = prior.natsCluster ?? 1;
+  const now = opts.natsCluster ?? 1;
+  if (before !== now) {
+    throw new FederationMismatchError(`a federation with ${before} nats-server(s) is already recorded in ${opts.stateDir}; --nats-cluster ${now} needs \`hack/federation down\` first`);
   }
 }
 
@@ -140,6 +151,7 @@ export async function up(opts: UpOptions): Promise<Layout> {
     agents: opts.agents ?? [],
     controlPlane: opts.controlPlane ?? true,
     rbac: opts.rbac ?? prior?.rbac ?? "charts",
+    natsCluster: opts.natsCluster ?? 1,
   };
   const rbac = state.rbac ?? "admin";
   const layout = layoutOf({ root: opts.root, stateDir: opts.stateDir, state });
@@ -159,7 +171,10 @@ export async function up(opts: UpOptions): Promise<Layout> {
     writeState(layout.stateDir, state);
   }
 
-  for (const phase of p.infrastructure) await runPhase({ phase, state, layout, deadline, say });
+  for (const [i, phase] of p.infrastructure.entries()) {
+    await runPhase({ phase, state, layout, deadline, say });
+    if (i === 0) await p.natsFormed?.({ deadline, say });
+  }
   for (const cluster of layout.clusters) await waitDefaultServiceAccount({ cluster, deadline, say });
   writeEnvFile({ stateDir: layout.stateDir, vars: p.env });
   prepareClusters({ layout, kubectl: tools.kubectl, timeoutMs: Math.max(5000, deadline - Date.now()), say });
@@ -303,7 +318,9 @@ export function componentAlias(name: string): string {
 }
 
 function findComponent(loaded: Loaded, name: string): Component {
-  const c = loaded.components.find((x) => x.name === name || componentAlias(x.name) === name);
+  // `nats` is the single server's short name; a cluster's servers are nats-1, nats-2, ...
+  const wanted = name === "nats" && loaded.components.some((x) => x.name === NATS_SINGLE_COMPONENT) ? NATS_SINGLE_COMPONENT : name;
+  const c = loaded.components.find((x) => x.name === wanted || componentAlias(x.name) === wanted);
   if (c) return c;
   const why = loaded.plan.absent.find((a) => a.name === name);
   if (why) throw new UnknownComponentError(`component "${name}" cannot run in this federation yet: ${why.reason}`);

@@ -49,6 +49,22 @@ export interface ClusterLayout {
   kubeconfig: string;
 }
 
+/** One nats-server of the federation: `nats-server` alone, or `nats-<i>` of a JetStream cluster. */
+export interface NatsServerLayout {
+  /** The component name: `hack/federation stop nats-2`. */
+  name: string;
+  clientPort: number;
+  monitorPort: number;
+  /** The cluster's route listener (mutual TLS); absent on the single-server shape. */
+  routePort?: number;
+  /** Its config file, JetStream store and log live here. */
+  dir: string;
+  log: string;
+}
+
+/** NATS shapes `up --nats-cluster` takes: one server, or a JetStream cluster of three (a quorum survives one loss). */
+export const NATS_CLUSTER_SIZES = [1, 3] as const;
+
 export interface Layout {
   root: string;
   stateDir: string;
@@ -56,8 +72,11 @@ export interface Layout {
   basePort: number;
   etcdClientPort: number;
   etcdPeerPort: number;
+  /** The first (or only) nats-server's client and monitoring ports. */
   natsPort: number;
   natsMonitorPort: number;
+  /** Every nats-server, the first one on natsPort. */
+  nats: NatsServerLayout[];
   /** Reserved for the control plane's gRPC server in demos and tests. */
   grpcPort: number;
   /** The control plane's /metrics, /healthz and /readyz. */
@@ -129,6 +148,39 @@ export interface LayoutOptions {
   agents?: string[];
   /** Default true. */
   controlPlane?: boolean;
+  /** nats-servers: 1 (default) or a JetStream cluster of 3. */
+  natsCluster?: number;
+}
+
+/**
+ * Ports of each nats-server: the first keeps the ports of the single-server shape (so a
+ * client of either shape finds it in the same place), its route port is base+7; the
+ * second and third take the top six ports of the block, which no member reaches
+ * (the eighth member ends at base+93).
+ */
+function natsServers(opts: { base: number; stateDir: string; logDir: string; size: number }): NatsServerLayout[] {
+  const b = opts.base;
+  if (opts.size === 1) {
+    return [{ name: NATS_SINGLE_COMPONENT, clientPort: b + 2, monitorPort: b + 3, dir: path.join(opts.stateDir, "nats"), log: path.join(opts.logDir, "nats-server.log") }];
+  }
+  const ports = [[b + 2, b + 3, b + 7], [b + 94, b + 95, b + 96], [b + 97, b + 98, b + 99]];
+  return ports.slice(0, opts.size).map(([clientPort, monitorPort, routePort], i) => ({
+    name: natsComponentName(i + 1), clientPort: clientPort!, monitorPort: monitorPort!, routePort: routePort!,
+    dir: path.join(opts.stateDir, natsComponentName(i + 1)), log: path.join(opts.logDir, `${natsComponentName(i + 1)}.log`),
+  }));
+}
+
+/** The single server's component name, as before clusters existed (`hack/federation stop nats-server`, or `stop nats`). */
+export const NATS_SINGLE_COMPONENT = "nats-server";
+
+/** The i-th server (from 1) of a JetStream cluster: `hack/federation stop nats-2`. */
+export function natsComponentName(i: number): string {
+  return `nats-${i}`;
+}
+
+export function validateNatsCluster(n: number): number {
+  if (!(NATS_CLUSTER_SIZES as readonly number[]).includes(n)) throw new Error(`--nats-cluster: ${n} servers is not a shape the local federation runs (${NATS_CLUSTER_SIZES.join(" or ")})`);
+  return n;
 }
 
 export function makeLayout(opts: LayoutOptions): Layout {
@@ -142,6 +194,7 @@ export function makeLayout(opts: LayoutOptions): Layout {
   if (new Set(agents).size !== agents.length) throw new Error(`--agents: duplicate names in ${agents.join(",")}`);
   const stateDir = path.resolve(opts.stateDir);
   const b = opts.basePort;
+  const nats = natsServers({ base: b, stateDir, logDir: path.join(stateDir, "logs"), size: validateNatsCluster(opts.natsCluster ?? 1) });
   const cluster = (name: string, role: "host" | "member", offset: number): ClusterLayout => ({
     name,
     role,
@@ -161,8 +214,9 @@ export function makeLayout(opts: LayoutOptions): Layout {
     basePort: b,
     etcdClientPort: b,
     etcdPeerPort: b + 1,
-    natsPort: b + 2,
-    natsMonitorPort: b + 3,
+    natsPort: nats[0]!.clientPort,
+    natsMonitorPort: nats[0]!.monitorPort,
+    nats,
     grpcPort: b + 4,
     controlPlaneMetricsPort: b + 5,
     queryPort: b + 6,
@@ -179,7 +233,8 @@ export function makeLayout(opts: LayoutOptions): Layout {
 /** Every loopback port a federation of this layout listens on, or keeps for its control plane and agents. */
 export function layoutPorts(layout: Layout): number[] {
   return [
-    layout.etcdClientPort, layout.etcdPeerPort, layout.natsPort, layout.natsMonitorPort, layout.grpcPort, layout.controlPlaneMetricsPort, layout.queryPort,
+    layout.etcdClientPort, layout.etcdPeerPort, layout.grpcPort, layout.controlPlaneMetricsPort, layout.queryPort,
+    ...layout.nats.flatMap((n) => [n.clientPort, n.monitorPort, ...(n.routePort !== undefined ? [n.routePort] : [])]),
     ...layout.clusters.flatMap((c) => [c.apiserverPort, c.controllerManagerPort, c.schedulerPort, ...(c.agentMetricsPort !== undefined ? [c.agentMetricsPort] : [])]),
   ];
 }

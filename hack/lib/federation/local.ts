@@ -23,6 +23,8 @@ export interface ShapeOptions {
   /** Whose identity the control plane and agents run under (default: the recorded one, else charts). */
   rbac?: "charts" | "admin";
   nodesPerMember?: number;
+  /** nats-servers: 1, or 3 for a JetStream cluster (default: the recorded shape, else FEDERATION_NATS_CLUSTER as the caller read it, else 1). */
+  natsCluster?: number;
   basePort?: number;
   /** FEDERATION_BASE_PORT as the caller read it; below an explicit basePort, above the recorded one. */
   envBasePort?: string;
@@ -53,6 +55,7 @@ export function resolveUpOptions(opts: ShapeOptions): UpOptions {
     controlPlane: opts.controlPlane ?? prior?.controlPlane ?? true,
     rbac: opts.rbac ?? prior?.rbac ?? "charts",
     nodesPerMember: opts.nodesPerMember ?? prior?.nodesPerMember ?? 3,
+    natsCluster: opts.natsCluster ?? prior?.natsCluster ?? 1,
     timeoutMs: opts.timeoutMs ?? 240_000,
     progress: opts.progress ?? (() => undefined),
   };
@@ -67,6 +70,17 @@ export interface LocalFederation {
   stop(): Promise<void>;
   stopComponent(component: string): Promise<{ component: string; pid: number }>;
   startComponent(component: string): Promise<{ component: string; pid: number }>;
+}
+
+/**
+ * FEDERATION_NATS_CLUSTER: the NATS shape a test run asks for (`npm run test:chaos` sets 3);
+ * unset or empty: whatever runs (or the default). Anything else is refused by name.
+ */
+export function natsClusterFromEnv(value: string | undefined): number | undefined {
+  if (value === undefined || value === "") return undefined;
+  const n = Number(value);
+  if (n !== 1 && n !== 3) throw new Error(`FEDERATION_NATS_CLUSTER: "${value}" is neither 1 nor 3`);
+  return n;
 }
 
 export interface StartOptions extends ShapeOptions {
@@ -89,7 +103,7 @@ export async function federationHealthy(opts: { root?: string; stateDir: string 
 export async function startLocalFederation(opts: StartOptions = {}): Promise<LocalFederation> {
   const resolved = resolveUpOptions(opts);
   const { root, stateDir } = resolved;
-  const shapeAsked = opts.members !== undefined || opts.agents !== undefined || opts.controlPlane !== undefined || opts.rbac !== undefined || opts.nodesPerMember !== undefined;
+  const shapeAsked = opts.members !== undefined || opts.agents !== undefined || opts.controlPlane !== undefined || opts.rbac !== undefined || opts.nodesPerMember !== undefined || opts.natsCluster !== undefined;
   let startedHere = false;
   let layout: Layout | undefined;
   if (shapeAsked || !(await federationHealthy({ root, stateDir }))) {

@@ -55,6 +55,11 @@ export function nodeBinary(root: string): string {
   return major >= 24 ? process.execPath : path.join(root, "node_modules", "node", "bin", "node");
 }
 
+/** Every nats-server, comma-separated: a client moves to another when its server dies. */
+export function natsUrls(layout: Pick<Layout, "nats">): string {
+  return layout.nats.map((n) => `tls://127.0.0.1:${n.clientPort}`).join(",");
+}
+
 /** An operator component, or why it cannot run yet (its entry file is not written). */
 export type OperatorComponent = { component: Component } | { absent: { name: string; reason: string } };
 
@@ -104,9 +109,11 @@ export function controlPlaneComponent(opts: { layout: Layout; node: string; kube
         ...CONTROL_PLANE_NODE_FLAGS,
         main.path,
         "--kubeconfig", opts.kubeconfig ?? layout.clusters.find((c) => c.role === "host")!.kubeconfig,
-        "--nats-url", `tls://127.0.0.1:${layout.natsPort}`,
+        "--nats-url", natsUrls(layout),
         "--nats-ca", pki.ca.cert,
         "--nats-creds", pki.natsSeeds[CONTROL_PLANE_IDENTITY]!,
+        // Every stream on every server of a cluster: one server's loss loses nothing.
+        "--nats-stream-replicas", String(layout.nats.length),
         "--grpc-listen", `127.0.0.1:${layout.grpcPort}`,
         "--grpc-ca", pki.ca.cert,
         "--grpc-cert", pki.grpcServer.cert,
@@ -150,7 +157,7 @@ export function agentComponent(opts: { layout: Layout; cluster: ClusterLayout; n
         main.path,
         "--cluster", cluster.name,
         "--kubeconfig", opts.kubeconfig ?? cluster.kubeconfig,
-        "--nats-url", `tls://127.0.0.1:${layout.natsPort}`,
+        "--nats-url", natsUrls(layout),
         "--nats-ca", pki.ca.cert,
         "--nats-creds", pki.natsSeeds[cluster.name]!,
         "--metrics-listen", `127.0.0.1:${port}`,

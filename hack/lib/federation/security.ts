@@ -44,6 +44,13 @@ export interface Pki {
   frontProxyCa: { cert: string; key: string };
   frontProxyClient: { cert: string; key: string };
   queryServer: { cert: string; key: string };
+  /**
+   * A JetStream cluster's routes: mutual TLS under a CA of their own, so that no member's
+   * or the admin's gRPC client certificate (signed by the local CA) can join as a route
+   * and read every account's traffic. One certificate, server and client, for every server.
+   */
+  natsRouteCa: { cert: string; key: string };
+  natsRoute: { cert: string; key: string };
 }
 
 /** Where each file goes. Pure: `status` and `env` use it without generating anything. */
@@ -62,6 +69,7 @@ export function pkiLayout(opts: { stateDir: string; members: string[] }): Pki {
   return {
     dir, ca: pair("ca"), natsServer: pair("nats-server"), grpcServer: pair("grpc-server"), grpcClients, natsSeeds,
     frontProxyCa: pair("front-proxy-ca"), frontProxyClient: pair("front-proxy-client"), queryServer: pair("query-server"),
+    natsRouteCa: pair("nats-route-ca"), natsRoute: pair("nats-route"),
   };
 }
 
@@ -71,6 +79,7 @@ function allFiles(pki: Pki): string[] {
     ...Object.values(pki.grpcClients).flatMap((p) => [p.cert, p.key]),
     ...Object.values(pki.natsSeeds),
     pki.frontProxyCa.cert, pki.frontProxyCa.key, pki.frontProxyClient.cert, pki.frontProxyClient.key, pki.queryServer.cert, pki.queryServer.key,
+    pki.natsRouteCa.cert, pki.natsRouteCa.key, pki.natsRoute.cert, pki.natsRoute.key,
   ];
 }
 
@@ -114,7 +123,8 @@ interface Leaf {
   pair: { cert: string; key: string };
   cn: string;
   org: string;
-  usage: "serverAuth" | "clientAuth";
+  /** A route is both: it dials its peers and accepts them. */
+  usage: "serverAuth" | "clientAuth" | "serverAuth,clientAuth";
   /** Default: the local CA. */
   ca?: { cert: string; key: string };
   /** Extra DNS names of a server certificate. */
@@ -146,6 +156,7 @@ export function ensurePki(opts: { pki: Pki; openssl?: string; log?: (line: strin
   };
   const caIssued = issueCa(pki.ca, "local CA");
   const frontProxyCaIssued = issueCa(pki.frontProxyCa, "front-proxy CA");
+  const routeCaIssued = issueCa(pki.natsRouteCa, "NATS route CA");
 
   const leaves: Leaf[] = [
     { pair: pki.natsServer, cn: "nats-server", org: "sovereign-federation server", usage: "serverAuth" },
@@ -164,6 +175,11 @@ export function ensurePki(opts: { pki: Pki; openssl?: string; log?: (line: strin
   if (frontProxyCaIssued || !existsSync(frontProxy.pair.cert) || !existsSync(frontProxy.pair.key) || expiresSoon(openssl, frontProxy.pair.cert)) {
     log(`issuing client certificate ${path.basename(frontProxy.pair.cert)}`);
     issueLeaf({ openssl, ca: pki.frontProxyCa, leaf: frontProxy, dir: pki.dir });
+  }
+  const route: Leaf = { pair: pki.natsRoute, cn: "nats-route", org: "sovereign-federation server", usage: "serverAuth,clientAuth", ca: pki.natsRouteCa };
+  if (routeCaIssued || !existsSync(route.pair.cert) || !existsSync(route.pair.key) || expiresSoon(openssl, route.pair.cert)) {
+    log(`issuing route certificate ${path.basename(route.pair.cert)}`);
+    issueLeaf({ openssl, ca: pki.natsRouteCa, leaf: route, dir: pki.dir });
   }
   for (const leaf of leaves) {
     if (!caIssued && existsSync(leaf.pair.cert) && existsSync(leaf.pair.key) && !expiresSoon(openssl, leaf.pair.cert)) continue;
@@ -184,7 +200,7 @@ function issueLeaf(opts: { openssl: string; ca: { cert: string; key: string }; l
   const ext = `${leaf.pair.cert}.ext`;
   // Loopback only: the federation never listens elsewhere.
   const dns = ["localhost", ...(leaf.dns ?? [])].map((d) => `DNS:${d}`).join(",");
-  const san = leaf.usage === "serverAuth" ? `subjectAltName=IP:127.0.0.1,IP:::1,${dns}\n` : `subjectAltName=URI:sovereign://${leaf.cn}\n`;
+  const san = leaf.usage.startsWith("serverAuth") ? `subjectAltName=IP:127.0.0.1,IP:::1,${dns}\n` : `subjectAltName=URI:sovereign://${leaf.cn}\n`;
   writeFileSync(ext, `basicConstraints=critical,CA:FALSE\nkeyUsage=critical,digitalSignature,keyEncipherment\nextendedKeyUsage=${leaf.usage}\n${san}`);
   try {
     run(opts.openssl, [

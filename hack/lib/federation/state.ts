@@ -13,6 +13,8 @@ export interface FederationState {
   controlPlane?: boolean;
   /** Whose identity the control plane and agents run under; absent in older states: admin. */
   rbac?: "charts" | "admin";
+  /** nats-servers (1, or 3 for a JetStream cluster); absent in older states: 1. */
+  natsCluster?: number;
   processes: RecordedProcess[];
 }
 

@@ -53,3 +53,34 @@ export function namespaceOf(params: { flag: string | undefined; env: Readonly<Re
   if (fromPod !== undefined && fromPod !== "") return validateNamespace(fromPod, "POD_NAMESPACE");
   return "sovereign-system";
 }
+
+/**
+ * --nats-url: one server or a comma-separated list of a cluster's servers, each
+ * tls://HOST:PORT (or nats://); the client moves to another when its server dies.
+ */
+export function parseNatsUrls(text: string, flag: string): string[] {
+  const urls = text.split(",").map((u) => u.trim());
+  for (const u of urls) {
+    if (!/^(tls|nats):\/\/[^\s/,]+:\d{1,5}$/.test(u)) throw new UsageError(`${flag}: ${JSON.stringify(u)} is not tls://HOST:PORT (several servers: comma-separated)`);
+  }
+  if (new Set(urls).size !== urls.length) throw new UsageError(`${flag}: ${JSON.stringify(text)} names a server twice`);
+  return urls;
+}
+
+/** JetStream's replica counts: 1 (one server) up to 5 (the largest Raft group it places a stream in). */
+export const MAX_STREAM_REPLICAS = 5;
+
+/**
+ * --nats-stream-replicas, else its env variable, else 1: the replica count of every
+ * stream the control plane creates or updates. Named in the error by the flag (and the
+ * variable when that is where it came from).
+ */
+export function parseStreamReplicas(params: { flag: string | undefined; env: Readonly<Record<string, string | undefined>>; flagName: string; envName: string }): number {
+  const fromEnv = params.env[params.envName];
+  const text = params.flag ?? (fromEnv !== undefined && fromEnv !== "" ? fromEnv : "1");
+  const where = params.flag === undefined && fromEnv ? `${params.flagName} (from ${params.envName})` : params.flagName;
+  if (!/^\d+$/.test(text) || Number(text) < 1 || Number(text) > MAX_STREAM_REPLICAS) {
+    throw new UsageError(`${where}: ${JSON.stringify(text)} is not a replica count from 1 to ${MAX_STREAM_REPLICAS} (use 3 on a JetStream cluster of three servers, 1 on a single server)`);
+  }
+  return Number(text);
+}

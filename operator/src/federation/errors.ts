@@ -70,3 +70,16 @@ export class PublishError extends FederationError {
     this.subject = subject;
   }
 }
+
+/** The stream replica option asks for more copies than the NATS deployment can keep: a configuration error, never retried. */
+export class StreamReplicasError extends FederationError {
+  override readonly name = "StreamReplicasError";
+
+  constructor(params: { stream: string; replicas: number; why: string; cause?: unknown }) {
+    super(
+      `stream ${params.stream} at ${params.replicas} replicas: ${params.why}. The replica count (--nats-stream-replicas) ` +
+        "must not exceed the NATS deployment's servers: 1 on a single server, 3 on a JetStream cluster of three",
+      { retryable: false, ...(params.cause !== undefined ? { cause: params.cause } : {}) },
+    );
+  }
+}

@@ -37,9 +37,9 @@ describe("member agent on the local federation (real member API servers, real na
     env = readFederationEnv();
     cp = await connectAs(env, "control-plane");
     jsm = await cp.manager();
-    await ensureSharedStreams(jsm);
+    await ensureSharedStreams(jsm, { streams: { replicas: env.natsStreamReplicas } });
     for (const cluster of ["fr", "de"]) {
-      await ensureMemberStreams(jsm, cluster);
+      await ensureMemberStreams(jsm, cluster, { streams: { replicas: env.natsStreamReplicas } });
       // Each run starts from an empty intents stream: earlier runs' intents would be resynced.
       await jsm.streams.purge(streams.intents(cluster));
       members[cluster] = new KubeMemberApi({ source: { kubeconfigFile: env.memberKubeconfigs[cluster]! } });

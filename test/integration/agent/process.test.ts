@@ -53,7 +53,7 @@ describe("member agent as a process (node operator/src/cmd/agent/main.ts)", func
     ensureMemberClusters(env);
     cp = await connectAs(env, "control-plane");
     jsm = await cp.manager();
-    await ensureSharedStreams(jsm);
+    await ensureSharedStreams(jsm, { streams: { replicas: env.natsStreamReplicas } });
     host = new KubeHostApi({ source: { kubeconfigFile: env.hostKubeconfig } });
     member = new KubeMemberApi({ source: { kubeconfigFile: env.memberKubeconfigs.de! } });
     server = new FederationGrpcServer({
@@ -63,7 +63,7 @@ describe("member agent as a process (node operator/src/cmd/agent/main.ts)", func
         credentials: async (cluster) => (env.vars[`NATS_CREDS_${envSuffix(cluster)}`] ? natsSecretOf(env, cluster) : undefined),
         natsServers: [env.natsUrl],
         natsCaPem: readFileSync(need(env, "NATS_CA"), "utf8"),
-        prepareMember: (cluster) => ensureMemberStreams(jsm, cluster),
+        prepareMember: (cluster) => ensureMemberStreams(jsm, cluster, { streams: { replicas: env.natsStreamReplicas } }),
         clock: systemClock,
         log: testLog,
       },

@@ -40,8 +40,8 @@ describe("member agent trust boundaries (real member API server, real nats-serve
     env = readFederationEnv();
     cp = await connectAs(env, "control-plane");
     jsm = await cp.manager();
-    await ensureSharedStreams(jsm);
-    await ensureMemberStreams(jsm, CLUSTER);
+    await ensureSharedStreams(jsm, { streams: { replicas: env.natsStreamReplicas } });
+    await ensureMemberStreams(jsm, CLUSTER, { streams: { replicas: env.natsStreamReplicas } });
     await jsm.streams.purge(streams.intents(CLUSTER));
     member = new KubeMemberApi({ source: { kubeconfigFile: env.memberKubeconfigs[CLUSTER]! } });
     kubectlOk({ bin: env.tools.KUBECTL_BIN!, kubeconfig: env.memberKubeconfigs[CLUSTER]!, args: ["apply", "--server-side", "--field-manager=agent-test", "--force-conflicts", "-f", GUARD_FILE] });

@@ -86,7 +86,7 @@ describe("federation gRPC API over mutual TLS (real server, real host API server
     host = new KubeHostApi({ source: { kubeconfigFile: env.hostKubeconfig } });
     cp = await connectAs(env, "control-plane");
     jsm = await cp.manager();
-    await ensureSharedStreams(jsm);
+    await ensureSharedStreams(jsm, { streams: { replicas: env.natsStreamReplicas } });
     const clock = systemClock;
     server = new FederationGrpcServer({
       tls: {
@@ -99,7 +99,7 @@ describe("federation gRPC API over mutual TLS (real server, real host API server
         credentials: async (cluster) => (env.vars[`NATS_CREDS_${envSuffix(cluster)}`] ? natsSecretOf(env, cluster) : undefined),
         natsServers: [env.natsUrl],
         natsCaPem: readFileSync(need(env, "NATS_CA"), "utf8"),
-        prepareMember: (cluster) => ensureMemberStreams(jsm, cluster),
+        prepareMember: (cluster) => ensureMemberStreams(jsm, cluster, { streams: { replicas: env.natsStreamReplicas } }),
         clock,
         log: testLog,
       },

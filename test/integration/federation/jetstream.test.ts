@@ -49,17 +49,17 @@ describe("federation protocol over NATS JetStream (real nats-server, TLS, per-cl
     env = readFederationEnv();
     cp = await connectAs(env, "control-plane");
     jsm = await cp.manager();
-    await ensureSharedStreams(jsm);
+    await ensureSharedStreams(jsm, { streams: { replicas: env.natsStreamReplicas } });
     ledger = await federationLedger(env, cp);
     // A short ack wait so that redelivery after a crash is observable in a test.
-    for (const m of ["fr", "de"]) await ensureMemberStreams(jsm, m, { consumers: { ackWaitMs: 1000 } });
+    for (const m of ["fr", "de"]) await ensureMemberStreams(jsm, m, { streams: { replicas: env.natsStreamReplicas }, consumers: { ackWaitMs: 1000 } });
   });
 
   afterEach(() => subs.stopAll());
 
   after(async () => {
     await Promise.allSettled(open.map((c) => c.drain()));
-    if (jsm) for (const m of ["fr", "de"]) await ensureMemberStreams(jsm, m);
+    if (jsm) for (const m of ["fr", "de"]) await ensureMemberStreams(jsm, m, { streams: { replicas: env.natsStreamReplicas } });
     await cp?.drain();
   });
 

@@ -10,6 +10,7 @@ import { connect, nkeyAuthenticator } from "@nats-io/transport-node";
 import { parse } from "yaml";
 import { inboxPrefix, parseNatsSecret, streams } from "../../../operator/src/federation/index.ts";
 import { readState } from "../../../hack/lib/federation/state.ts";
+import { NATS_SINGLE_COMPONENT, natsComponentName } from "../../../hack/lib/federation/layout.ts";
 import { federationStateDir, readFederationEnv } from "../env.ts";
 import type { FederationEnv } from "../env.ts";
 import { CHARTS, helmOk, REQUIRED_VALUES, SYSTEM_NAMESPACE } from "../charts/helpers.ts";
@@ -177,7 +178,6 @@ describe("security checks on the local federation", function () {
   });
 
   describe("nats-server", function () {
-    const natsPort = () => Number(new URL(env.natsUrl).port);
 
     /** What a client that never starts TLS gets: the INFO line, then (after CONNECT and PING) never a PONG. */
     function plaintextClient(port: number): Promise<string> {
@@ -200,18 +200,26 @@ describe("security checks on the local federation", function () {
       });
     }
 
-    it("has no listener without TLS: clients must do TLS, and the other listeners are off", async function () {
-      const varz = (await (await fetch(`${env.natsMonitorUrl.replace(/\/$/, "")}/varz`)).json()) as Record<string, unknown>;
-      assert.equal(varz.tls_required, true, "the client port requires TLS");
-      assert.equal(varz.port, natsPort());
-      // Listeners other than the client port: none at all (cluster, gateway, leafnodes, websocket, MQTT).
-      for (const key of ["cluster", "gateway", "leaf", "websocket", "mqtt"] as const) {
-        const block = varz[key] as { port?: number; tls_required?: boolean } | undefined;
-        assert.ok(!block?.port || block.tls_required === true, `${key} listens on ${block?.port} without TLS`);
+    it("has no listener without TLS: clients must do TLS, and the other listeners are off or TLS-only (every server of a cluster)", async function () {
+      assert.equal(env.natsMonitorUrls.length, env.natsUrls.length, "a monitoring endpoint per server");
+      for (const [i, monitor] of env.natsMonitorUrls.entries()) {
+        const port = Number(new URL(env.natsUrls[i]!).port);
+        const varz = (await (await fetch(`${monitor.replace(/\/$/, "")}/varz`)).json()) as Record<string, unknown>;
+        assert.equal(varz.tls_required, true, `${monitor}: the client port requires TLS`);
+        assert.equal(varz.port, port);
+        // Listeners other than the client port: none at all (gateway, leafnodes, websocket, MQTT),
+        // and a cluster's routes only with TLS (mutual: verify).
+        for (const key of ["cluster", "gateway", "leaf", "websocket", "mqtt"] as const) {
+          const block = varz[key] as { port?: number; cluster_port?: number; tls_required?: boolean; tls_verify?: boolean } | undefined;
+          const listens = block?.port || block?.cluster_port;
+          assert.ok(!listens || block?.tls_required === true, `${monitor}: ${key} listens on ${listens} without TLS`);
+          if (key === "cluster" && listens) assert.equal(block?.tls_verify, true, `${monitor}: routes accept peers without a certificate`);
+        }
+        if (env.natsUrls.length > 1) assert.ok((varz.cluster as { cluster_port?: number } | undefined)?.cluster_port, `${monitor}: a server of a cluster of ${env.natsUrls.length} reports no route listener`);
+        const answer = await plaintextClient(port);
+        assert.match(answer, /^INFO .*"tls_required":true/, "the server says TLS is required");
+        assert.doesNotMatch(answer, /PONG/, "a plain-text client must never get a PONG");
       }
-      const answer = await plaintextClient(natsPort());
-      assert.match(answer, /^INFO .*"tls_required":true/, "the server says TLS is required");
-      assert.doesNotMatch(answer, /PONG/, "a plain-text client must never get a PONG");
     });
 
     it("answers PING with PONG over TLS with credentials (positive control)", async function () {
@@ -232,11 +240,13 @@ describe("security checks on the local federation", function () {
         assert.equal(info.config.storage, "file", `the audit stream's storage: ${info.config.storage}`);
         assert.equal(info.config.deny_delete, true);
         assert.equal(info.config.deny_purge, true);
+        // On a JetStream cluster, a copy on every server: one disk's loss loses no evidence.
+        assert.equal(info.config.num_replicas, env.natsStreamReplicas, `the audit stream's replicas on a federation of ${env.natsUrls.length} nats-server(s)`);
       } finally {
         await nc.close();
       }
       // The running server's own configuration file (the -c of the recorded process), and what it reports.
-      const proc = readState(federationStateDir())?.processes.find((p) => p.component === "nats-server");
+      const proc = readState(federationStateDir())?.processes.find((p) => p.component === NATS_SINGLE_COMPONENT || p.component === natsComponentName(1));
       assert.ok(proc?.args, "the federation records nats-server's command line");
       const i = proc.args.findIndex((a) => a === "-c" || a === "--config");
       const configFile = path.resolve(env.root, proc.args[i + 1]!);

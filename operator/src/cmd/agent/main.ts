@@ -51,7 +51,7 @@ async function connectNats(opts: AgentOptions, creds: AgentCredentials, log: Log
   for (let attempt = 1; ; attempt++) {
     try {
       return await FederationClient.connect({
-        servers: opts.natsUrl,
+        servers: opts.natsServers,
         identity: { member: opts.cluster },
         secret: creds.secret,
         caPem: readFileSync(opts.natsCa, "utf8"),

@@ -4,7 +4,7 @@ import { parseArgs } from "node:util";
 import { parseGuardManifests } from "../../agent/index.ts";
 import type { AdmissionObject } from "../../kube/index.ts";
 import { validateClusterName } from "../../federation/index.ts";
-import { LOG_LEVELS, namespaceOf, parseDuration, parseHostPort, readable, UsageError } from "../flags.ts";
+import { LOG_LEVELS, namespaceOf, parseDuration, parseHostPort, parseNatsUrls, readable, UsageError } from "../flags.ts";
 import type { LogLevel } from "../flags.ts";
 
 export { LOG_LEVELS, parseDuration, parseHostPort, UsageError };
@@ -20,7 +20,8 @@ export interface AgentOptions {
   /** Where the agent keeps its Join credentials and the guard's parameter: --namespace, else the pod's (downward API). */
   namespace: string;
   kubeconfig: string;
-  natsUrl: string;
+  /** --nats-url: every server of the NATS deployment (one, or a cluster's, comma-separated). */
+  natsServers: string[];
   natsCa: string;
   credentials: Credentials;
   metricsListen: { host: string; port: number };
@@ -32,7 +33,7 @@ export interface AgentOptions {
   guardObjects?: AdmissionObject[];
 }
 
-export const USAGE = `Usage: node operator/src/cmd/agent/main.ts --cluster NAME --kubeconfig FILE --nats-url URL --nats-ca FILE
+export const USAGE = `Usage: node operator/src/cmd/agent/main.ts --cluster NAME --kubeconfig FILE --nats-url URL[,URL...] --nats-ca FILE
     (--nats-creds FILE | --join-address HOST:PORT --grpc-ca FILE --grpc-cert FILE --grpc-key FILE --bootstrap-token-file FILE)
     --metrics-listen HOST:PORT [--namespace NS (default: $POD_NAMESPACE, else sovereign-system)] [--heartbeat-interval 5s] [--attestation-interval 5m] [--log-level info]
     [--guard-manifests FILE (the residency guard's policies and bindings, restored when edited or deleted)]
@@ -74,8 +75,7 @@ export function parseAgentOptions(args: readonly string[], { env = {} }: { env?:
   } catch (err) {
     throw new UsageError((err as Error).message);
   }
-  const natsUrl = need("nats-url");
-  if (!/^(tls|nats):\/\/[^\s]+:\d+$/.test(natsUrl)) throw new UsageError(`--nats-url: ${JSON.stringify(natsUrl)} is not tls://HOST:PORT`);
+  const natsServers = parseNatsUrls(need("nats-url"), "--nats-url");
   const joinFlags = ["join-address", "grpc-ca", "grpc-cert", "grpc-key", "bootstrap-token-file"] as const;
   let credentials: Credentials;
   if (values["nats-creds"] !== undefined) {
@@ -108,7 +108,7 @@ export function parseAgentOptions(args: readonly string[], { env = {} }: { env?:
     cluster,
     namespace,
     kubeconfig: readable(need("kubeconfig"), "--kubeconfig"),
-    natsUrl,
+    natsServers,
     natsCa: readable(need("nats-ca"), "--nats-ca"),
     credentials,
     metricsListen: parseHostPort(need("metrics-listen"), "--metrics-listen"),

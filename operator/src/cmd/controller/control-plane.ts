@@ -116,9 +116,9 @@ export async function startControlPlane(params: ControlPlaneParams): Promise<Run
 
   const natsCaPem = readFileSync(options.natsCa, "utf8");
   const client = await FederationClient.connect({
-    servers: options.natsUrl, identity: "control-plane", secret: parseNatsSecret(readFileSync(options.natsCreds, "utf8")), caPem: natsCaPem, log,
+    servers: options.natsServers, identity: "control-plane", secret: parseNatsSecret(readFileSync(options.natsCreds, "utf8")), caPem: natsCaPem, log,
   });
-  const streams = new ControlPlaneStreams({ client });
+  const streams = new ControlPlaneStreams({ client, options: { streams: { replicas: options.natsStreamReplicas } } });
   await streams.ensureShared();
   // One view of the control plane's NATS link: the report consumers reopen on a reconnect,
   // and members' heartbeats count from it.
@@ -253,7 +253,7 @@ export async function startControlPlane(params: ControlPlaneParams): Promise<Run
     join: {
       host,
       credentials: memberCredentials,
-      natsServers: [options.natsUrl], natsCaPem, prepareMember: ensureMember, clock, log, tokenNamespace: options.namespace,
+      natsServers: options.natsServers, natsCaPem, prepareMember: ensureMember, clock, log, tokenNamespace: options.namespace,
       onJoined: (cluster) => attestations.memberJoined(cluster),
     },
     handlers,

@@ -2,7 +2,7 @@
 import { readFileSync, statSync } from "node:fs";
 import { parseArgs } from "node:util";
 import { publicKeyOfNkey, validateClusterName } from "../../federation/index.ts";
-import { LOG_LEVELS, namespaceOf, parseDuration, parseHostPort, readable, UsageError, validateNamespace } from "../flags.ts";
+import { LOG_LEVELS, namespaceOf, parseDuration, parseHostPort, parseNatsUrls, parseStreamReplicas, readable, UsageError, validateNamespace } from "../flags.ts";
 import type { LogLevel } from "../flags.ts";
 
 export { LOG_LEVELS, parseDuration, UsageError };
@@ -14,9 +14,15 @@ function hostPort(text: string, flag: string): string {
   return text;
 }
 
+/** The environment variable --nats-stream-replicas falls back to. */
+export const STREAM_REPLICAS_ENV = "SOVEREIGN_NATS_STREAM_REPLICAS";
+
 export interface ControllerOptions {
   kubeconfig: string;
-  natsUrl: string;
+  /** --nats-url: every server of the NATS deployment (one, or a cluster's). */
+  natsServers: string[];
+  /** Replicas of every stream the control plane creates or updates (--nats-stream-replicas). */
+  natsStreamReplicas: number;
   natsCa: string;
   natsCreds: string;
   grpcListen: string;
@@ -59,10 +65,11 @@ export interface QueryOptions {
   requestHeader?: { clientCa: string; allowedNames: string[] };
 }
 
-export const USAGE = `Usage: node operator/src/cmd/controller/main.ts --kubeconfig FILE --nats-url tls://HOST:PORT --nats-ca FILE --nats-creds FILE
+export const USAGE = `Usage: node operator/src/cmd/controller/main.ts --kubeconfig FILE --nats-url tls://HOST:PORT[,tls://HOST:PORT...] --nats-ca FILE --nats-creds FILE
     --grpc-listen HOST:PORT --grpc-ca FILE --grpc-cert FILE --grpc-key FILE --metrics-listen HOST:PORT
     [--namespace NS (default: $POD_NAMESPACE, else sovereign-system)] [--leader-election-namespace NS (default: --namespace)] [--leader-election-id sovereign-control-plane]
     [--heartbeat-interval 5s] [--heartbeat-misses 3] [--workers 64] [--log-level info] [--member-nats-seeds-dir DIR] [--member-nats-keys FILE]
+    [--nats-stream-replicas 1 (env ${STREAM_REPLICAS_ENV}; 3 on a JetStream cluster of three)]
     [--query-listen HOST:PORT --query-cert FILE --query-key FILE [--requestheader-client-ca FILE] [--requestheader-allowed-names CN,...]]`;
 
 
@@ -82,7 +89,7 @@ export function parseOptions(argv: readonly string[], { env = {} }: { env?: Read
       options: Object.fromEntries([
         "kubeconfig", "namespace", "nats-url", "nats-ca", "nats-creds", "grpc-listen", "grpc-ca", "grpc-cert", "grpc-key", "metrics-listen",
         "leader-election-namespace", "leader-election-id", "heartbeat-interval", "heartbeat-misses", "workers", "log-level", "member-nats-seeds-dir", "member-nats-keys",
-        "query-listen", "query-cert", "query-key", "requestheader-client-ca", "requestheader-allowed-names",
+        "nats-stream-replicas", "query-listen", "query-cert", "query-key", "requestheader-client-ca", "requestheader-allowed-names",
       ].map((k) => [k, { type: "string" as const }])),
     }).values as Record<string, string | undefined>;
   } catch (err) {
@@ -93,8 +100,8 @@ export function parseOptions(argv: readonly string[], { env = {} }: { env?: Read
     if (v === undefined || v === "") throw new UsageError(`--${flag} is required`);
     return v;
   };
-  const natsUrl = need("nats-url");
-  if (!/^(tls|nats):\/\/[^/]+:\d+$/.test(natsUrl)) throw new UsageError(`--nats-url: ${JSON.stringify(natsUrl)} is not tls://HOST:PORT`);
+  const natsServers = parseNatsUrls(need("nats-url"), "--nats-url");
+  const natsStreamReplicas = parseStreamReplicas({ flag: values["nats-stream-replicas"], env, flagName: "--nats-stream-replicas", envName: STREAM_REPLICAS_ENV });
   const logLevel = (values["log-level"] ?? "info") as LogLevel;
   if (!LOG_LEVELS.includes(logLevel)) throw new UsageError(`--log-level: ${JSON.stringify(logLevel)} is not one of ${LOG_LEVELS.join(", ")}`);
   const seeds = values["member-nats-seeds-dir"];
@@ -104,7 +111,8 @@ export function parseOptions(argv: readonly string[], { env = {} }: { env?: Read
   const namespace = namespaceOf({ flag: values.namespace, env });
   return {
     kubeconfig: readable(need("kubeconfig"), "--kubeconfig"),
-    natsUrl,
+    natsServers,
+    natsStreamReplicas,
     natsCa: readable(need("nats-ca"), "--nats-ca"),
     natsCreds: readable(need("nats-creds"), "--nats-creds"),
     grpcListen: hostPort(need("grpc-listen"), "--grpc-listen"),

@@ -18,7 +18,7 @@ import type { AttestationBody, LedgerRecord } from "../../ledger/index.ts";
 import { codecs } from "./codecs.ts";
 import type { Codec } from "./codecs.ts";
 import { auditRecordOf } from "./audit-records.ts";
-import { ContractViolationError, FederationError, PermissionDeniedError, PublishError } from "../errors.ts";
+import { ContractViolationError, FederationError, PermissionDeniedError, PublishError, StreamReplicasError } from "../errors.ts";
 import {
   attestationsConsumerConfig,
   attestationsStreamConfig,
@@ -357,6 +357,10 @@ function alreadySet(desired: object, actual: object): boolean {
 /**
  * Creates a stream, or updates it when it exists with another configuration; leaves a
  * matching one alone, so that calling this on every Join costs one read, not a write.
+ * A replica count that changed (a stream made at R1 before the federation moved to a
+ * JetStream cluster) is an update too: JetStream scales the stream in place, copying its
+ * messages to the new peers. A count the NATS deployment cannot hold (more replicas than
+ * servers) is refused with what to do, not retried forever.
  */
 async function ensureStream(jsm: JetStreamManager, config: ReturnType<typeof intentsStreamConfig>): Promise<void> {
   let current;
@@ -364,12 +368,32 @@ async function ensureStream(jsm: JetStreamManager, config: ReturnType<typeof int
     current = await jsm.streams.info(config.name);
   } catch (err) {
     if (err instanceof JetStreamApiError && err.code === 10059 /* stream not found */) {
-      await jsm.streams.add(config);
+      checkReplicas(config, await replicaWrite(config, () => jsm.streams.add(config)));
       return;
     }
     throw err;
   }
-  if (!alreadySet(config, current.config)) await jsm.streams.update(config.name, config);
+  if (!alreadySet(config, current.config)) checkReplicas(config, await replicaWrite(config, () => jsm.streams.update(config.name, config)));
+}
+
+/** JetStream's refusal of a replica count, as an error that names the option and the fix. */
+async function replicaWrite<T>(config: { name: string; num_replicas?: number }, write: () => Promise<T>): Promise<T> {
+  try {
+    return await write();
+  } catch (err) {
+    // Code 10074: replicas > 1 on a server without a cluster; 10005 (and kin): fewer servers than replicas.
+    if (err instanceof JetStreamApiError && (config.num_replicas ?? 1) > 1 && /replica|insufficient resources|no suitable peers/i.test(err.message)) {
+      throw new StreamReplicasError({ stream: config.name, replicas: config.num_replicas ?? 1, why: err.message, cause: err });
+    }
+    throw err;
+  }
+}
+
+function checkReplicas(config: { name: string; num_replicas?: number }, info: { config: { num_replicas: number } }): void {
+  const want = config.num_replicas ?? 1;
+  if (info.config.num_replicas !== want) {
+    throw new StreamReplicasError({ stream: config.name, replicas: want, why: `the server keeps it at R${info.config.num_replicas}` });
+  }
 }
 
 export interface EnsureOptions {

@@ -198,6 +198,12 @@ export interface StreamOptions {
   auditRetentionDays?: number;
   /** Memory storage for throwaway test streams; the default is file storage. */
   storage?: StorageType;
+  /**
+   * Copies of every stream, one per server (default 1): 3 on a JetStream cluster of three,
+   * so that one server's loss loses no acknowledged message and leaves a quorum to
+   * accept new ones. The audit stream too: evidence must outlive a disk.
+   */
+  replicas?: number;
 }
 
 const ms2ns = (ms: number) => ms * 1_000_000;
@@ -215,7 +221,7 @@ export function intentsStreamConfig(cluster: string, options: StreamOptions = {}
     max_msgs_per_subject: 1,
     discard: DiscardPolicy.Old,
     duplicate_window: ms2ns(options.duplicateWindowMs ?? 2 * 60_000),
-    num_replicas: 1,
+    num_replicas: options.replicas ?? 1,
     // Intents are instructions, never deleted by a member: only the control plane
     // (which owns the stream) can purge, and members have no stream API access.
     allow_rollup_hdrs: false,
@@ -292,7 +298,7 @@ export function heartbeatsStreamConfig(options: StreamOptions = {}): Partial<Str
     max_age: 60 * MINUTE_NS,
     discard: DiscardPolicy.Old,
     duplicate_window: ms2ns(options.duplicateWindowMs ?? 2 * 60_000),
-    num_replicas: 1,
+    num_replicas: options.replicas ?? 1,
     // Direct get lets the control plane read the last heartbeat of a cluster without a consumer.
     allow_direct: true,
   };
@@ -326,7 +332,7 @@ export function statusStreamConfig(cluster: string, options: StreamOptions = {})
     max_age: 30 * DAY_NS,
     discard: DiscardPolicy.Old,
     duplicate_window: ms2ns(options.duplicateWindowMs ?? 2 * 60_000),
-    num_replicas: 1,
+    num_replicas: options.replicas ?? 1,
     allow_direct: true,
   };
 }
@@ -348,7 +354,7 @@ export function auditStreamConfig(options: StreamOptions = {}): Partial<StreamCo
     max_age: (options.auditRetentionDays ?? 400) * DAY_NS,
     discard: DiscardPolicy.Old,
     duplicate_window: ms2ns(options.duplicateWindowMs ?? 2 * 60_000),
-    num_replicas: 1,
+    num_replicas: options.replicas ?? 1,
     deny_delete: true,
     deny_purge: true,
     allow_rollup_hdrs: false,
@@ -376,7 +382,7 @@ export function attestationsStreamConfig(options: StreamOptions = {}): Partial<S
     max_age: 24 * 60 * MINUTE_NS,
     discard: DiscardPolicy.Old,
     duplicate_window: ms2ns(options.duplicateWindowMs ?? 2 * 60_000),
-    num_replicas: 1,
+    num_replicas: options.replicas ?? 1,
   };
 }
 
@@ -409,7 +415,7 @@ export function memberKeysStreamConfig(options: StreamOptions = {}): Partial<Str
     max_msgs_per_subject: 1,
     max_msg_size: 4 * KIB,
     discard: DiscardPolicy.Old,
-    num_replicas: 1,
+    num_replicas: options.replicas ?? 1,
     allow_direct: true,
   };
 }
@@ -432,7 +438,7 @@ export function auditIndexStreamConfig(options: StreamOptions = {}): Partial<Str
     discard: DiscardPolicy.Old,
     // Two control planes index the same records during a leader change: stored once.
     duplicate_window: ms2ns(options.duplicateWindowMs ?? 10 * 60_000),
-    num_replicas: 1,
+    num_replicas: options.replicas ?? 1,
     allow_direct: true,
   };
 }
