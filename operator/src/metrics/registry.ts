@@ -13,7 +13,7 @@ export const UNKNOWN_REASON = "Unknown";
  * Why the control plane refuses a member's status (controllers/report-admission.ts
  * ReportDrop; a unit test keeps the two lists equal): the only values of the reason label.
  */
-export const STATUS_REPORT_DROP_REASONS = ["ClusterMismatch", "UidMismatch", "UnknownWorkload", "NotPlacedOnMember"] as const;
+export const STATUS_REPORT_DROP_REASONS = ["ClusterMismatch", "UidMismatch", "UnknownWorkload", "NotPlacedOnMember", "Malformed"] as const;
 const KNOWN_DROP_REASONS: ReadonlySet<string> = new Set(STATUS_REPORT_DROP_REASONS);
 
 export interface MetricsRegistryOptions extends RegistryOptions {

@@ -11,7 +11,8 @@ import type { JsMsg } from "@nats-io/jetstream";
 import type { Logger } from "pino";
 import { noopSovereignMetrics } from "../../metrics/index.ts";
 import type { SovereignMetrics } from "../../metrics/index.ts";
-import type { AuditRecord, Heartbeat, IntentPublisher, PlacementIntent, Received, ReportSource, WorkloadStatus } from "../interfaces.ts";
+import { DecodeError } from "../errors.ts";
+import type { AuditRecord, Heartbeat, IntentPublisher, MalformedReport, PlacementIntent, Received, ReportSource, WorkloadStatus } from "../interfaces.ts";
 import { codecs } from "./codecs.ts";
 import type { Codec } from "./codecs.ts";
 import type { ConnectionState } from "./connection.ts";
@@ -59,6 +60,8 @@ async function* lastPerSubject<T extends { cluster: string }>(params: {
    * heartbeats); statuses leave it to the control plane's admission, which counts it.
    */
   checkSender: boolean;
+  /** Told of each payload that does not decode instead of a log line per message (a flood would be a log flood). */
+  onMalformed?: ((report: MalformedReport) => void) | undefined;
 }): AsyncGenerator<Received<T>> {
   const consumer = await params.client.js.consumers.get(params.stream, { filter_subjects: params.filter, deliver_policy: DeliverPolicy.LastPerSubject });
   const messages = await consumer.consume();
@@ -74,7 +77,8 @@ async function* lastPerSubject<T extends { cluster: string }>(params: {
         // The subject is what NATS permissions enforce: a payload claiming another cluster is dropped.
         if (params.checkSender) checkSenderCluster(message, m.subject);
       } catch (err) {
-        params.log?.warn({ err, subject: m.subject, seq: m.seq }, "dropping a report that breaks the federation contract");
+        if (params.onMalformed && err instanceof DecodeError) params.onMalformed({ subject: m.subject, reason: err.message });
+        else params.log?.warn({ err, subject: m.subject, seq: m.seq }, "dropping a report that breaks the federation contract");
         continue;
       }
       yield { message, receivedAt: m.time, subject: m.subject };
@@ -128,7 +132,7 @@ export class ControlPlaneReportSource implements ReportSource {
    * `rescanMs`. A member's consumer that fails (its stream deleted with the member) is
    * closed alone and opened again at the next listing if the stream is back.
    */
-  statuses(signal: AbortSignal): AsyncIterable<Received<WorkloadStatus>> {
+  statuses(signal: AbortSignal, onMalformed?: (report: MalformedReport) => void): AsyncIterable<Received<WorkloadStatus>> {
     // A reconnect ends the merged iterable as a whole (the report book reopens it at once).
     const ended = new AbortController();
     const handle = { stop: () => ended.abort() };
@@ -142,7 +146,7 @@ export class ControlPlaneReportSource implements ReportSource {
         return names;
       },
       open: (stream, s) => lastPerSubject({
-        client: this.#client, stream, filter: subjects.allStatus, codec: codecs.status, signal: s, log: this.#log, open: new Set(), checkSender: false,
+        client: this.#client, stream, filter: subjects.allStatus, codec: codecs.status, signal: s, log: this.#log, open: new Set(), checkSender: false, onMalformed,
       }),
     });
     const open = this.#open;
