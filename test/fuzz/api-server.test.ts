@@ -73,6 +73,8 @@ describe("fuzz: mutated manifests through the real host API server", function ()
   let startedAt = 0;
   /** Accepted SovereignWorkloads, kept until their Scheduled condition is checked. */
   const accepted: string[] = [];
+  /** What each accepted workload's case changed, to print when one gets no condition. */
+  const mutationsOf = new Map<string, Mutation[]>();
   /** Everything created, by URL, deleted in after() whatever happened. */
   const created = new Set<string>();
   let counter = 0;
@@ -123,7 +125,10 @@ describe("fuzz: mutated manifests through the real host API server", function ()
           if (r.status === 201) {
             const url = `${kind.collection}/${name}`;
             created.add(url);
-            if (kind.title === "SovereignWorkload") accepted.push(name);
+            if (kind.title === "SovereignWorkload") {
+              accepted.push(name);
+              mutationsOf.set(name, mutations);
+            }
             else await remove(url);
             return;
           }
@@ -142,8 +147,9 @@ describe("fuzz: mutated manifests through the real host API server", function ()
 
   it("the control plane stays up and gives every accepted workload a Scheduled condition", async () => {
     const url = (name: string) => `${GROUP}/namespaces/${NAMESPACE}/sovereignworkloads/${name}`;
+    let missing: string[] = [];
     const noCondition = await until("a Scheduled condition on every accepted workload", 120_000, async () => {
-      const missing: string[] = [];
+      missing = [];
       for (const name of accepted) {
         const r = await http.send("GET", url(name));
         const w = JSON.parse(r.body) as { status?: { conditions?: { type: string; status: string; reason?: string; message?: string }[] } };
@@ -153,6 +159,9 @@ describe("fuzz: mutated manifests through the real host API server", function ()
         else if (scheduled.status === "False") assert.ok(scheduled.reason && scheduled.message, `${name}: Scheduled=False without reason and message`);
       }
       return missing.length === 0 ? missing : undefined;
+    }).catch((err: unknown) => {
+      const shown = missing.slice(0, 5).map((n) => `${n}: ${JSON.stringify(mutationsOf.get(n)).slice(0, 400)}`);
+      throw new Error(`${String(err)}: ${missing.length} of ${accepted.length} without one, e.g.\n${shown.join("\n")}`);
     });
     assert.deepEqual(noCondition, []);
     console.log(`      ${accepted.length} mutated workloads accepted, each with a Scheduled condition`);

@@ -33,7 +33,8 @@ const bytes: fc.Arbitrary<Uint8Array> = fc.oneof(
 );
 
 const str = fc.oneof(fc.string({ maxLength: 40 }), fc.string({ unit: "grapheme", maxLength: 20 }), fc.constantFrom("fr", "de", "", "x".repeat(5000)));
-const int = fc.oneof(fc.integer(), fc.constantFrom(-1, 0, 2 ** 31 - 1, -(2 ** 31)));
+// Non-negative int32: the messages' counters are int32 or uint64 and the encoder refuses what does not fit (random bytes cover the decoder's side).
+const int = fc.oneof(fc.nat(), fc.constantFrom(0, 2 ** 31 - 1));
 const date = fc.date({ noInvalidDate: true });
 
 /** Well-formed protobuf with random contents, or a valid encoding with some bytes flipped. */
