@@ -264,7 +264,7 @@ export const ROWS: readonly RowSpec[] = [
       },
       {
         kind: "timeseries", title: "Member statuses refused by reason", unit: "ops", width: 24,
-        description: "Workload statuses from members that the control plane refused before storing them, per second: UnknownWorkload (no such workload on the host), NotPlacedOnMember (the sender does not run it), UidMismatch or ClusterMismatch (the payload names another workload or member than its subject). A trickle of NotPlacedOnMember right after a workload moves is normal; a steady rate is a misbehaving or compromised agent: see the control plane's log for the member.",
+        description: "Workload statuses from members that the control plane refused before storing them, per second: UnknownWorkload (no such workload on the host), NotPlacedOnMember (the sender does not run it), UidMismatch or ClusterMismatch (the payload names another workload or member than its subject), Malformed (the payload does not decode). A trickle of NotPlacedOnMember right after a workload moves is normal; a steady rate is a misbehaving or compromised agent: see the control plane's log for the member.",
         queries: [{ expr: `sum by (reason) (${rate(M.statusReportsDropped)})`, legend: "{{reason}}" }],
       },
     ],

@@ -13,7 +13,7 @@ export const ReportDrop = {
   UnknownWorkload: "UnknownWorkload",
   /** The workload exists but is not placed on (and not being removed from) the sending member. */
   NotPlacedOnMember: "NotPlacedOnMember",
-  /** The payload does not decode as a workload status at all (garbage, or another message type). */
+  /** The payload is not a WorkloadStatus at all (it does not decode): a broken or hostile sender. */
   Malformed: "Malformed",
 } as const;
 export type ReportDrop = (typeof ReportDrop)[keyof typeof ReportDrop];

@@ -12,7 +12,7 @@
  */
 import type { Logger } from "pino";
 import { parseSubject } from "../federation/index.ts";
-import type { ConnectionState, Heartbeat, PlacementIntent, Received, ReportSource, WorkloadStatus } from "../federation/index.ts";
+import type { ConnectionState, Heartbeat, MalformedReport, PlacementIntent, Received, ReportSource, WorkloadStatus } from "../federation/index.ts";
 import { noopSovereignMetrics } from "../metrics/index.ts";
 import type { SovereignMetrics } from "../metrics/index.ts";
 import { systemClock } from "../runtime/index.ts";
@@ -278,6 +278,12 @@ export class ReportBook implements Runnable, EventSource<ReportEvent> {
     return undefined;
   }
 
+  /** A status whose payload did not decode: refused like the others, counted and logged at the same rate. */
+  malformed({ subject, reason }: MalformedReport): void {
+    const from = parseSubject(subject);
+    this.#dropped(ReportDrop.Malformed, { subject, cluster: from && "cluster" in from ? from.cluster : "", why: reason });
+  }
+
   /** Purges one subject at a time, at most DISCARD_BACKLOG waiting: the rest waits for the next start. */
   #discard(subject: string): void {
     const discard = this.#source.discardStatus?.bind(this.#source);
@@ -305,13 +311,13 @@ export class ReportBook implements Runnable, EventSource<ReportEvent> {
   }
 
   /** Counted always; logged at most once a minute per reason, with the count since. */
-  #dropped(reason: ReportDrop, about: { subject: string; cluster: string }): void {
+  #dropped(reason: ReportDrop, about: { subject: string; cluster: string; why?: string }): void {
     this.#metrics.statusReportDropped({ reason });
     const now = this.#clock.now().getTime();
     const last = this.#dropLog.get(reason);
     if (last !== undefined && now - last < 60_000) return;
     this.#dropLog.set(reason, now);
-    this.#log.warn({ reason, ...about }, "refused a member's workload status (further refusals for this reason are only counted for a minute)");
+    this.#log.warn({ ...about, reason }, "refused a member's workload status (further refusals for this reason are only counted for a minute)");
   }
 
   async start(signal: AbortSignal): Promise<void> {
@@ -331,7 +337,7 @@ export class ReportBook implements Runnable, EventSource<ReportEvent> {
           }
         } else {
           const opened = this.#clock.now().getTime();
-          for await (const received of this.#source.statuses(signal)) this.deliver(received, opened);
+          for await (const received of this.#source.statuses(signal, (m) => this.malformed(m))) this.deliver(received, opened);
         }
       } catch (err) {
         if (signal.aborted) return;

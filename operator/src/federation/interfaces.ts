@@ -53,6 +53,12 @@ export interface Received<T> {
   readonly subject?: string;
 }
 
+/** A report dropped because its payload does not decode: the subject it came on, and why. */
+export interface MalformedReport {
+  readonly subject: string;
+  readonly reason: string;
+}
+
 /**
  * What the control plane reads of the members: the newest heartbeat of every cluster
  * and the newest status of every (cluster, workload) first, then each new one. No ack:
@@ -60,7 +66,11 @@ export interface Received<T> {
  */
 export interface ReportSource {
   heartbeats(signal: AbortSignal): AsyncIterable<Received<Heartbeat>>;
-  statuses(signal: AbortSignal): AsyncIterable<Received<WorkloadStatus>>;
+  /**
+   * `onMalformed` hears of each status whose payload does not decode (it is never
+   * yielded), so the reader counts it with the other refusals.
+   */
+  statuses(signal: AbortSignal, onMalformed?: (report: MalformedReport) => void): AsyncIterable<Received<WorkloadStatus>>;
   /**
    * Removes what the stream holds on one status subject (a workload the host no longer
    * has), so the next start does not read it again. Optional: a source without it keeps all.

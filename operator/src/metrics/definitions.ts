@@ -157,7 +157,7 @@ export const METRICS = {
   },
   statusReportsDropped: {
     name: "sovereign_status_reports_dropped_total", type: "counter", labelNames: ["reason"],
-    help: "Member workload statuses the control plane refused before storing them, by reason: ClusterMismatch or UidMismatch (the payload names another cluster or workload than its subject), UnknownWorkload (no such workload on the host), NotPlacedOnMember (the workload does not run on the sender), Malformed (the payload does not decode). A steady rate from one member is a misbehaving or compromised agent.",
+    help: "Member workload statuses the control plane refused before storing them, by reason: ClusterMismatch or UidMismatch (the payload names another cluster or workload than its subject), UnknownWorkload (no such workload on the host), NotPlacedOnMember (the workload does not run on the sender), Malformed (the payload is not a WorkloadStatus). A steady rate from one member is a misbehaving or compromised agent.",
   },
 
   // ---- control plane: federation protocol ----

@@ -215,6 +215,30 @@ describe("ReportBook: a member cannot make the host keep what it does not run", 
     assert.equal(dropped.get("UnknownWorkload"), 100);
     assert.equal(dropped.get("UidMismatch"), 1);
   });
+
+  // Seen while writing the NATS fuzzer (test/fuzz/nats.test.ts): a status that did not decode was
+  // dropped by the source with a log line per message and counted nowhere.
+  it("a status whose payload does not decode is counted as Malformed by the loop; the genuine one after it is taken", async () => {
+    const h = host({ mine: ["fr"] });
+    const { metrics, dropped } = countingMetrics();
+    const source: ReportSource = {
+      heartbeats: (signal) => replay([], signal),
+      statuses: (signal, onMalformed) => {
+        for (let i = 0; i < 3; i++) onMalformed?.({ subject: `sov.v1.fr.status.garbage-${i}`, reason: "message on sov.v1.fr.status.garbage is not a valid sovereign.v1.WorkloadStatus" });
+        return replay([status({ cluster: "fr", uid: "mine" })], signal);
+      },
+    };
+    const b = book({ placedOn: h.placedOn, metrics, source });
+    const abort = new AbortController();
+    const running = b.start(abort.signal);
+    const deadline = Date.now() + 5000;
+    while (b.reportsOf("mine").size === 0 && Date.now() < deadline) await new Promise((r) => setImmediate(r));
+    abort.abort();
+    await running;
+    assert.equal(dropped.get("Malformed"), 3);
+    assert.equal(b.reportsOf("mine").get("fr")?.readyReplicas, 2, "the genuine report after them is taken (the control)");
+    assert.equal(b.entries, 1);
+  });
 });
 
 describe("ReportBook: what a start reads again of workloads the host no longer has", () => {

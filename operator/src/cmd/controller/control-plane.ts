@@ -124,7 +124,7 @@ export async function startControlPlane(params: ControlPlaneParams): Promise<Run
   // and members' heartbeats count from it.
   const connection = connectionStateOf(client, log);
   const reports = new ReportBook({
-    source: new ControlPlaneReportSource({ client, log, connection, metrics }), log: log.child({ component: "reports" }), metrics, clock, connection,
+    source: new ControlPlaneReportSource({ client, log, connection }), log: log.child({ component: "reports" }), metrics, clock, connection,
     // An index lookup per report (the uid index), never a scan of the workloads.
     placedOn: (uid) => {
       const w = workloadForUid(uid, workloads);

@@ -1,3 +1,4 @@
+import { status } from "@grpc/grpc-js";
 import type { JetStreamClient, JetStreamManager } from "@nats-io/jetstream";
 import type { Logger } from "pino";
 import type { ExportRequest, ExportResponse, QueryRequest, QueryResponse } from "../../gen/sovereign/v1/audit.ts";
@@ -5,9 +6,26 @@ import { headRecord, lineOf, parseLine, RecordType } from "../../ledger/index.ts
 import type { KeyBody, LedgerRecord } from "../../ledger/index.ts";
 import { auditIndexPlacements, auditRecordOf, fetchIndexed, parseSubject, readAudit, readAuditIndex, readAuditMessages, streams, subjects, validateCountry } from "../nats/index.ts";
 import type { AuditIndexer, LedgerKeys } from "../nats/index.ts";
+import { RpcError } from "./errors.ts";
 
 /** How long a query waits for this control plane's indexer to reach the records stored before it, before it scans instead. */
 const INDEX_WAIT_MS = 2_000;
+
+// RFC 3339's years: nats-server parses a consumer's start time as one, and refused
+// `-029026-10-03T...` (a Date JavaScript holds) with an API error the caller saw as INTERNAL.
+const EARLIEST = Date.parse("0001-01-01T00:00:00.000Z");
+const LATEST = Date.parse("9999-12-31T23:59:59.999Z");
+
+/** Throws INVALID_ARGUMENT naming the field unless each bound of `range` is a time of years 0001 to 9999. */
+export function checkTimeRange(range: { since?: Date | undefined; until?: Date | undefined } | undefined): void {
+  for (const [field, time] of [["range.since", range?.since], ["range.until", range?.until]] as const) {
+    if (time === undefined) continue;
+    const ms = time.getTime();
+    if (!(ms >= EARLIEST && ms <= LATEST)) {
+      throw new RpcError(status.INVALID_ARGUMENT, `${field}: ${Number.isNaN(ms) ? "not a time" : time.toISOString()} is outside the years 0001 to 9999`);
+    }
+  }
+}
 
 /**
  * A workload's placement records through the audit index (audit-index.ts): reads the
@@ -51,6 +69,7 @@ async function* indexedPlacements(params: { jsm: JetStreamManager; js: JetStream
  */
 export function auditQueryHandler(params: { jsm: JetStreamManager; js: JetStreamClient; log?: Logger; index?: AuditIndexer }) {
   return async function* query(req: QueryRequest, signal: AbortSignal): AsyncGenerator<QueryResponse> {
+    checkTimeRange(req.range);
     if (req.namespace && req.name && params.index && await params.index.caughtUp(INDEX_WAIT_MS)) {
       for await (const r of indexedPlacements({ jsm: params.jsm, js: params.js, req, log: params.log })) {
         if (signal.aborted) return;
@@ -103,6 +122,7 @@ async function auditCountries(jsm: JetStreamManager): Promise<string[]> {
  */
 export function auditExportHandler(params: { jsm: JetStreamManager; js: JetStreamClient; ledger: Pick<LedgerKeys, "federation" | "key" | "previous">; now: () => Date; log?: Logger; index?: AuditIndexer; clockSkewMs?: number }) {
   return async function* exportLedger(req: ExportRequest, signal: AbortSignal): AsyncGenerator<ExportResponse> {
+    checkTimeRange(req.range);
     const countries = req.country ? [validateCountry(req.country)] : await auditCountries(params.jsm);
     const since = req.range?.since?.getTime();
     const until = req.range?.until?.getTime();

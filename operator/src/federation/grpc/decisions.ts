@@ -31,9 +31,22 @@ export function decisionMessage(d: Decision): DecisionMessage {
 export type ExplainSource = Pick<HostApi, "getSovereignWorkload" | "listMemberClusters" | "listResidencyPolicies" | "listSovereignWorkloads">;
 
 /** Explain one workload on the host, as the control plane would decide it now (or at `req.now`). */
+// Kubernetes' own name rules: a namespace is a DNS-1123 label, an object name a DNS-1123
+// subdomain. Checked before asking the host: the host API server answers a name like
+// "../x" with an error the caller saw as INTERNAL (found by the gRPC fuzzer).
+const NAMESPACE = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
+const OBJECT_NAME = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/;
+
 export function explainHandler(params: { host: ExplainSource; clock: Clock }) {
   return async (req: ExplainRequest): Promise<ExplainResponse> => {
     if (!req.namespace || !req.name) throw new RpcError(status.INVALID_ARGUMENT, "namespace and name of the SovereignWorkload are required");
+    if (req.namespace.length > 63 || !NAMESPACE.test(req.namespace)) {
+      throw new RpcError(status.INVALID_ARGUMENT, `namespace: ${JSON.stringify(req.namespace.slice(0, 80))} is not a namespace name (a DNS-1123 label)`);
+    }
+    if (req.name.length > 253 || !OBJECT_NAME.test(req.name)) {
+      throw new RpcError(status.INVALID_ARGUMENT, `name: ${JSON.stringify(req.name.slice(0, 80))} is not an object name (a DNS-1123 subdomain)`);
+    }
+    if (req.now && !Number.isFinite(req.now.getTime())) throw new RpcError(status.INVALID_ARGUMENT, "now: not a time");
     const [workload, clusters, policies, workloads] = await Promise.all([
       params.host.getSovereignWorkload(req.namespace, req.name),
       params.host.listMemberClusters(),

@@ -16,6 +16,7 @@ import { handleJoin } from "./join.ts";
 import type { JoinDeps } from "./join.ts";
 import { identifyByOrganization } from "./peer.ts";
 import type { IdentifyPeer, Peer } from "./peer.ts";
+import { decodedRequest, withTolerantDecoding } from "./undecodable.ts";
 
 /** What the control plane serves besides Join; each may be left out (UNIMPLEMENTED). */
 export interface FederationHandlers {
@@ -77,8 +78,8 @@ export class FederationGrpcServer {
       query: (call: ServerWritableStream<QueryRequest, QueryResponse>) => void this.#stream(call, handlers.audit, "Audit.Query"),
       export: (call: ServerWritableStream<ExportRequest, ExportResponse>) => void this.#stream(call, handlers.exportLedger, "Audit.Export"),
     };
-    this.#server.addService(FederationServiceService, federation);
-    this.#server.addService(AuditServiceService, audit);
+    this.#server.addService(withTolerantDecoding(FederationServiceService), federation);
+    this.#server.addService(withTolerantDecoding(AuditServiceService), audit);
   }
 
   #peer(call: { getAuthContext(): { sslPeerCertificate?: PeerCertificate } }): Peer | undefined {
@@ -99,7 +100,7 @@ export class FederationGrpcServer {
       (async () => {
         // Join accepts any peer here and refuses precisely (NOT_FOUND before PERMISSION_DENIED).
         if (role === "admin") this.#authorize(peer, role, method);
-        return handle(call.request, peer);
+        return handle(decodedRequest(call.request), peer);
       })().then(
         (res) => {
           this.#log.debug({ method, peer: peer?.subject, ms: performance.now() - started }, "rpc ok");
@@ -120,7 +121,7 @@ export class FederationGrpcServer {
     this.#abort.signal.addEventListener("abort", () => aborted.abort(), { once: true });
     try {
       this.#authorize(this.#peer(call), "admin", method);
-      for await (const item of need(handler, method)(call.request, aborted.signal)) {
+      for await (const item of need(handler, method)(decodedRequest(call.request), aborted.signal)) {
         if (aborted.signal.aborted) break;
         // Respect backpressure: a slow auditor must not make us buffer the whole trail.
         if (!call.write(item)) await new Promise((resolve) => call.once("drain", resolve));

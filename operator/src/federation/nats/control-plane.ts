@@ -11,7 +11,8 @@ import type { JsMsg } from "@nats-io/jetstream";
 import type { Logger } from "pino";
 import { noopSovereignMetrics } from "../../metrics/index.ts";
 import type { SovereignMetrics } from "../../metrics/index.ts";
-import type { AuditRecord, Heartbeat, IntentPublisher, PlacementIntent, Received, ReportSource, WorkloadStatus } from "../interfaces.ts";
+import { DecodeError } from "../errors.ts";
+import type { AuditRecord, Heartbeat, IntentPublisher, MalformedReport, PlacementIntent, Received, ReportSource, WorkloadStatus } from "../interfaces.ts";
 import { codecs } from "./codecs.ts";
 import type { Codec } from "./codecs.ts";
 import type { ConnectionState } from "./connection.ts";
@@ -59,8 +60,8 @@ async function* lastPerSubject<T extends { cluster: string }>(params: {
    * heartbeats); statuses leave it to the control plane's admission, which counts it.
    */
   checkSender: boolean;
-  /** Told of each message that breaks the contract, instead of a log line per message (a flood must not flood the log). */
-  onDropped?: ((about: { err: unknown; subject: string; seq: number }) => void) | undefined;
+  /** Told of each payload that does not decode instead of a log line per message (a flood would be a log flood). */
+  onMalformed?: ((report: MalformedReport) => void) | undefined;
 }): AsyncGenerator<Received<T>> {
   const consumer = await params.client.js.consumers.get(params.stream, { filter_subjects: params.filter, deliver_policy: DeliverPolicy.LastPerSubject });
   const messages = await consumer.consume();
@@ -76,7 +77,7 @@ async function* lastPerSubject<T extends { cluster: string }>(params: {
         // The subject is what NATS permissions enforce: a payload claiming another cluster is dropped.
         if (params.checkSender) checkSenderCluster(message, m.subject);
       } catch (err) {
-        if (params.onDropped) params.onDropped({ err, subject: m.subject, seq: m.seq });
+        if (params.onMalformed && err instanceof DecodeError) params.onMalformed({ subject: m.subject, reason: err.message });
         else params.log?.warn({ err, subject: m.subject, seq: m.seq }, "dropping a report that breaks the federation contract");
         continue;
       }
@@ -94,8 +95,6 @@ export class ControlPlaneReportSource implements ReportSource {
   readonly #log: Logger | undefined;
   readonly #open = new Set<{ stop(): void }>();
   readonly #rescanMs: number;
-  readonly #metrics: SovereignMetrics;
-  #malformedLoggedAt = -Infinity;
 
   /**
    * With `connection`, every reconnect ends the open consumptions, and the report book
@@ -107,10 +106,7 @@ export class ControlPlaneReportSource implements ReportSource {
     client: FederationClient; log?: Logger; connection?: ConnectionState;
     /** How often the list of member status streams is read for new members (default 3 s). */
     rescanMs?: number;
-    /** Counts a status that does not decode (sovereign_status_reports_dropped_total{reason="Malformed"}). */
-    metrics?: SovereignMetrics;
   }) {
-    this.#metrics = params.metrics ?? noopSovereignMetrics;
     this.#client = params.client;
     this.#log = params.log;
     this.#rescanMs = params.rescanMs ?? 3000;
@@ -121,15 +117,6 @@ export class ControlPlaneReportSource implements ReportSource {
 
   heartbeats(signal: AbortSignal): AsyncIterable<Received<Heartbeat>> {
     return lastPerSubject({ client: this.#client, stream: streams.heartbeats, filter: subjects.allHeartbeats, codec: codecs.heartbeat, signal, log: this.#log, open: this.#open, checkSender: true });
-  }
-
-  /** A status that does not decode: counted always, logged at most once a minute (a compromised member may send any bytes, fast). */
-  #malformed(about: { err: unknown; subject: string; seq: number }): void {
-    this.#metrics.statusReportDropped({ reason: "Malformed" });
-    const now = Date.now();
-    if (now - this.#malformedLoggedAt < 60_000) return;
-    this.#malformedLoggedAt = now;
-    this.#log?.warn(about, "dropping a workload status that does not decode (further ones are only counted for a minute)");
   }
 
   async discardStatus(subject: string): Promise<void> {
@@ -145,7 +132,7 @@ export class ControlPlaneReportSource implements ReportSource {
    * `rescanMs`. A member's consumer that fails (its stream deleted with the member) is
    * closed alone and opened again at the next listing if the stream is back.
    */
-  statuses(signal: AbortSignal): AsyncIterable<Received<WorkloadStatus>> {
+  statuses(signal: AbortSignal, onMalformed?: (report: MalformedReport) => void): AsyncIterable<Received<WorkloadStatus>> {
     // A reconnect ends the merged iterable as a whole (the report book reopens it at once).
     const ended = new AbortController();
     const handle = { stop: () => ended.abort() };
@@ -159,8 +146,7 @@ export class ControlPlaneReportSource implements ReportSource {
         return names;
       },
       open: (stream, s) => lastPerSubject({
-        client: this.#client, stream, filter: subjects.allStatus, codec: codecs.status, signal: s, log: this.#log, open: new Set(), checkSender: false,
-        onDropped: (about) => this.#malformed(about),
+        client: this.#client, stream, filter: subjects.allStatus, codec: codecs.status, signal: s, log: this.#log, open: new Set(), checkSender: false, onMalformed,
       }),
     });
     const open = this.#open;
