@@ -3,7 +3,7 @@
 import type { MemberCluster, PodSpec, ResidencyPolicy, SovereignWorkload } from "../api/index.ts";
 import { MEMBER_CLUSTER_CONDITIONS } from "../api/index.ts";
 import type { ClusterView, CurrentPlacement, PlacementRequest, ResidencyConstraints, Resources } from "./core/index.ts";
-import { bytes, milliCores, podCount } from "./quantity.ts";
+import { bytes, InvalidQuantityError, milliCores, podCount } from "./quantity.ts";
 
 /**
  * A workload names a ResidencyPolicy that the caller did not supply. Scheduling on the
@@ -101,9 +101,35 @@ export function placementRequestOf({ workload, policy, extraConstraints = [], re
     ...(spec.placement.spread ? { minCountries: spec.placement.spread.minCountries } : {}),
     constraints,
     tolerations: spec.template.spec.tolerations ?? [],
-    perReplica: podRequests(spec.template.spec),
+    perReplica: readablePodRequests(spec.template.spec),
     ...(current && current.length > 0 ? { current: current.map((p) => ({ cluster: p.cluster, replicas: p.replicas })) } : {}),
   };
+}
+
+/**
+ * What one replica asks for, or nothing when a quantity is unreadable: the API server
+ * does not check the quantities of a pod template, and such a template is refused as a
+ * whole by the planning (planWorkload: PodTemplateForbidden, naming the field), so the
+ * request built for it must not throw first.
+ */
+function readablePodRequests(spec: PodSpec): PodRequests {
+  try {
+    return podRequests(spec);
+  } catch (err) {
+    if (err instanceof InvalidQuantityError) return { cpuMilli: 0, memoryBytes: 0 };
+    throw err;
+  }
+}
+
+/** The first unreadable resource quantity of a pod template, named by its field; undefined when all read. */
+export function unreadableQuantity(spec: PodSpec): InvalidQuantityError | undefined {
+  try {
+    podRequests(spec);
+    return undefined;
+  } catch (err) {
+    if (err instanceof InvalidQuantityError) return err;
+    throw err;
+  }
 }
 
 /** Resources a cluster has, from `status.allocatable`; a resource it does not report is unbounded. */

@@ -7,7 +7,7 @@
  */
 import { describeViolations, podTemplateViolations } from "../../api/index.ts";
 import type { ResidencyPolicy, SovereignWorkload } from "../../api/index.ts";
-import { clusterViewOf, placementRequestOf } from "../adapt.ts";
+import { clusterViewOf, placementRequestOf, unreadableQuantity } from "../adapt.ts";
 import {
   createSnapshot, DecisionReason, ReasonBit, reasonsOf, schedule, UnselectedReason, type Decision, type Rejection, type Unselection,
 } from "../core/index.ts";
@@ -26,8 +26,11 @@ import type { PlanningInput, SubDecide, WorkloadDecision } from "./types.ts";
  */
 function forbiddenTemplate({ workload, policy }: { workload: SovereignWorkload; policy: ResidencyPolicy | undefined }): ReturnType<typeof plan> | undefined {
   const violations = podTemplateViolations({ template: workload.spec.template, namespace: workload.metadata.namespace ?? "default", policy: policy?.spec });
-  if (violations.length === 0) return undefined;
-  return { placements: [], scheduled: false, reason: DecisionReason.PodTemplateForbidden, message: describeViolations(violations), failedOver: [], replaced: [], decided: false };
+  // A resource quantity nobody can read: every member's API server would refuse the Deployment.
+  const unreadable = unreadableQuantity(workload.spec.template.spec);
+  if (violations.length === 0 && !unreadable) return undefined;
+  const message = [...(violations.length > 0 ? [describeViolations(violations)] : []), ...(unreadable ? [unreadable.message] : [])].join("; ");
+  return { placements: [], scheduled: false, reason: DecisionReason.PodTemplateForbidden, message, failedOver: [], replaced: [], decided: false };
 }
 
 /** crossBorderFailover: false anywhere (policy or inline) keeps failover within the country. */
