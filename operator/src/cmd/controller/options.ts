@@ -68,7 +68,7 @@ export interface QueryOptions {
 export const USAGE = `Usage: node operator/src/cmd/controller/main.ts --kubeconfig FILE --nats-url tls://HOST:PORT[,tls://HOST:PORT...] --nats-ca FILE --nats-creds FILE
     --grpc-listen HOST:PORT --grpc-ca FILE --grpc-cert FILE --grpc-key FILE --metrics-listen HOST:PORT
     [--namespace NS (default: $POD_NAMESPACE, else sovereign-system)] [--leader-election-namespace NS (default: --namespace)] [--leader-election-id sovereign-control-plane]
-    [--heartbeat-interval 5s] [--heartbeat-misses 3] [--workers 64] [--log-level info] [--member-nats-seeds-dir DIR] [--member-nats-keys FILE]
+    [--heartbeat-interval 5s] [--heartbeat-misses 3] [--workers 16] [--log-level info] [--member-nats-seeds-dir DIR] [--member-nats-keys FILE]
     [--nats-stream-replicas 1 (env ${STREAM_REPLICAS_ENV}; 3 on a JetStream cluster of three)]
     [--query-listen HOST:PORT --query-cert FILE --query-key FILE [--requestheader-client-ca FILE] [--requestheader-allowed-names CN,...]]`;
 
@@ -125,10 +125,7 @@ export function parseOptions(argv: readonly string[], { env = {} }: { env?: Read
     leaderElectionId: values["leader-election-id"] ?? "sovereign-control-plane",
     heartbeatIntervalMs: parseDuration(values["heartbeat-interval"] ?? "5s", "--heartbeat-interval"),
     heartbeatMisses: positiveInt(values["heartbeat-misses"] ?? "3", "--heartbeat-misses", 100),
-    // A reconcile mostly waits (finalizer and audit, then status, then intents: about three
-    // round trips, 0.4 s at p50 under load), so workers are concurrency for I/O, not CPU:
-    // 16 held a burst of 20 workloads a second to about 11 a second.
-    workers: positiveInt(values.workers ?? "64", "--workers", 256),
+    workers: positiveInt(values.workers ?? "16", "--workers", 64),
     logLevel,
     ...(seeds !== undefined ? { memberNatsSeedsDir: seeds } : {}),
     ...(memberNatsKeys ? { memberNatsKeys } : {}),
