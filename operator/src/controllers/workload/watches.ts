@@ -56,6 +56,24 @@ export function clusterChangeMatters(previous: MemberCluster | undefined, next: 
   return facts(previous) !== facts(next);
 }
 
+/**
+ * Whether a workload's change frees room on a member: it is gone, or it holds fewer
+ * replicas on some cluster than before (scaled down, moved away, vacated). A workload
+ * waiting for room (InsufficientCapacity) may fit then, and nothing else would wake it:
+ * the MemberCluster did not change.
+ */
+export function freesRoom(previous: SovereignWorkload | undefined, next: SovereignWorkload | undefined): boolean {
+  const placed = (w: SovereignWorkload | undefined) => new Map((w?.status?.placements ?? []).map((p) => [p.cluster, p.replicas]));
+  const after = placed(next);
+  for (const [cluster, replicas] of placed(previous)) if ((after.get(cluster) ?? 0) < replicas) return true;
+  return false;
+}
+
+/** Room was freed by `freed`: every other workload not fully placed, through the index. */
+export function workloadsWaitingForRoom(freed: SovereignWorkload, workloads: IndexedCache<SovereignWorkload>): string[] {
+  return workloads.byIndex(WORKLOAD_INDEX.cluster, UNSCHEDULED).filter((w) => w.metadata.uid !== freed.metadata.uid).map(workloadKey);
+}
+
 /** A MemberCluster changed: every workload placed there or rejected there, and every one not fully placed (it may now fit). */
 export function workloadsForCluster(cluster: MemberCluster, workloads: IndexedCache<SovereignWorkload>): string[] {
   const keys = new Set<string>();
@@ -272,6 +290,11 @@ export function watchForScheduling({ controller, workloads, clusters, policies, 
     },
   });
   controller.watch({ source: policies, predicates: [(e) => e.kind !== "resync"], map: (e) => workloadsForPolicy(e.object, workloads) });
+  controller.watch({
+    source: workloads,
+    predicates: [(e) => (e.kind === "delete" ? freesRoom(e.object, undefined) : e.kind === "update" && freesRoom(e.previous, e.object))],
+    map: (e) => workloadsWaitingForRoom(e.object, workloads),
+  });
   controller.watch({
     source: reports,
     map: (e) => {

@@ -5,7 +5,7 @@ import type { SovereignWorkload } from "../../../../operator/src/api/index.ts";
 import { ReportBook } from "../../../../operator/src/controllers/reports.ts";
 import type { ReportEvent } from "../../../../operator/src/controllers/reports.ts";
 import {
-  addWorkloadIndexes, OwnWrites, reportWakesScheduling, schedulingPredicate, watchForScheduling, workloadForUid, workloadsForCluster, workloadsForPolicy,
+  addWorkloadIndexes, freesRoom, OwnWrites, reportWakesScheduling, schedulingPredicate, watchForScheduling, workloadForUid, workloadsForCluster, workloadsForPolicy,
 } from "../../../../operator/src/controllers/workload/watches.ts";
 import { WorkloadReconciler } from "../../../../operator/src/controllers/workload/reconciler.ts";
 import { Controller, IndexedStore, systemClock } from "../../../../operator/src/runtime/index.ts";
@@ -211,6 +211,46 @@ describe("watchForScheduling: what reaches the queue", () => {
     abort.abort();
     await running;
     assert.deepEqual(seen, ["ns/app"]);
+  });
+});
+
+describe("room freed on a member wakes the workloads waiting for room", () => {
+  const holding = (name: string, ...p: [string, "FR" | "DE", number][]) => named(name, workload({ placements: placed(...p) }), true);
+
+  it("freesRoom: fewer replicas on a cluster, a cluster left, or the workload gone; not more, not the same, not a move onto a new cluster alone", () => {
+    const before = holding("big", ["fr-1", "FR", 3], ["de-1", "DE", 1]);
+    const table: [string, SovereignWorkload | undefined, boolean][] = [
+      ["scaled down on fr-1", holding("big", ["fr-1", "FR", 2], ["de-1", "DE", 1]), true],
+      ["left de-1", holding("big", ["fr-1", "FR", 3]), true],
+      ["deleted", undefined, true],
+      ["scaled up (positive control: takes room)", holding("big", ["fr-1", "FR", 4], ["de-1", "DE", 1]), false],
+      ["unchanged", holding("big", ["fr-1", "FR", 3], ["de-1", "DE", 1]), false],
+      ["one more cluster", holding("big", ["fr-1", "FR", 3], ["de-1", "DE", 1], ["fr-2", "FR", 1]), false],
+    ];
+    for (const [what, next, frees] of table) assert.equal(freesRoom(before, next), frees, what);
+  });
+
+  it("a scale-down or delete of one workload enqueues the one waiting for room; a scale-up enqueues nothing (positive control)", () => {
+    const big = holding("big", ["fr-1", "FR", 3]);
+    const waiting = named("waiting", workload(), false);
+    const workloads = Object.assign(store(big, waiting), source<WatchEvent<SovereignWorkload>>());
+    const controller = new Controller({ name: "t", clock: systemClock, log, reconciler: { reconcile: async () => ({}) } });
+    const own = new OwnWrites();
+    watchForScheduling({ controller, workloads, clusters: source(), policies: source(), reports: source(), ownWrites: own });
+    // big's status writes are the controller's own: they do not wake big itself, so the queue shows only who else woke.
+    own.record("ns/big", "11");
+    own.record("ns/big", "12");
+    const up = written(big, "11", (x) => { x.status = { ...x.status, placements: placed(["fr-1", "FR", 4]) }; });
+    workloads.set("ns/big", up);
+    workloads.emit(update(big, up));
+    assert.equal(controller.queueLength, 0, "a scale-up wakes nobody");
+    const down = written(up, "12", (x) => { x.status = { ...x.status, placements: placed(["fr-1", "FR", 1]) }; });
+    workloads.set("ns/big", down);
+    workloads.emit(update(up, down));
+    assert.equal(controller.queueLength, 1, "the waiting workload is woken by the scale-down");
+    workloads.delete("ns/big");
+    workloads.emit({ kind: "delete", object: down, previous: down });
+    assert.equal(controller.queueLength, 2, "the delete adds big itself (its finalizer path); waiting stays queued once");
   });
 });
 
