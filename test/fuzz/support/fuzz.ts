@@ -5,6 +5,7 @@ import { readFileSync } from "node:fs";
 import { request } from "node:https";
 import fc from "fast-check";
 import { parse } from "yaml";
+export { until } from "../../support/until.ts";
 
 /**
  * FUZZ_RUNS is the total for one run across all targets (1,000 in `npm test`, 100,000 in
@@ -219,13 +220,3 @@ export async function counterSum(metricsUrl: string, name: string, labels: Recor
   return sum;
 }
 
-/** Polls `probe` until it returns a value, or fails once `ms` passed: a deadline, not a sleep. */
-export async function until<T>(what: string, ms: number, probe: () => T | undefined | Promise<T | undefined>): Promise<T> {
-  const deadline = Date.now() + ms;
-  for (;;) {
-    const got = await probe();
-    if (got !== undefined) return got;
-    if (Date.now() > deadline) throw new Error(`${what}: not within ${ms} ms`);
-    await new Promise((r) => setTimeout(r, 250));
-  }
-}

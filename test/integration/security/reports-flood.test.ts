@@ -11,6 +11,7 @@ import { readFederationEnv, repoRoot } from "../env.ts";
 import type { FederationEnv } from "../env.ts";
 import { connectAs, ensureMemberClusters, TEST_NAMESPACE } from "../federation/helpers.ts";
 import { kubectl, kubectlOk } from "../kubectl.ts";
+import { until } from "../../support/until.ts";
 
 /**
  * A member that floods the host with forged workload statuses (issue 14, item 2), as the
@@ -41,16 +42,6 @@ async function scrape(env: FederationEnv): Promise<Metrics> {
   return { rss: value(text.split("\n").find((l) => l.startsWith("process_resident_memory_bytes "))), dropped };
 }
 
-/** Polls `probe` until it returns a value, or fails once `ms` passed: a deadline, not a sleep. */
-async function until<T>(what: string, ms: number, probe: () => T | undefined | Promise<T | undefined>): Promise<T> {
-  const deadline = Date.now() + ms;
-  for (;;) {
-    const got = await probe();
-    if (got !== undefined) return got;
-    if (Date.now() > deadline) throw new Error(`${what}: not within ${ms} ms`);
-    await new Promise((r) => setTimeout(r, 250));
-  }
-}
 
 describe("security: a member flooding the host with forged statuses", function () {
   this.timeout(600_000);
