@@ -2,45 +2,17 @@ import assert from "node:assert/strict";
 import { spawn } from "node:child_process";
 import type { ChildProcess } from "node:child_process";
 import { mkdtempSync, openSync, readFileSync, rmSync, writeFileSync } from "node:fs";
-import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { readKubeconfigAuth } from "../../hack/lib/federation/kwok.ts";
-import { readState } from "../../hack/lib/federation/state.ts";
 import { LEDGER_KEY_FIELDS, LEDGER_KEY_SECRET } from "../../operator/src/federation/index.ts";
 import { lineOf, parseLine, RecordType, SigningKey } from "../../operator/src/ledger/index.ts";
 import { QUERY_API_SERVICE, QUERY_GROUP_VERSION } from "../../operator/src/query/index.ts";
 import type { KeyBody, LedgerRecord, PlacementBody } from "../../operator/src/ledger/index.ts";
 import { federationStateDir } from "../integration/env.ts";
 import { REPO, runPlugin } from "../unit/cmd/kubectl-sovereign/run-plugin.ts";
+import { freePort, recorded, replaceFlag } from "../support/processes.ts";
 import { workloadManifest, World } from "./support/world.ts";
-
-async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const s = createServer();
-    s.listen(0, "127.0.0.1", () => {
-      const port = (s.address() as { port: number }).port;
-      s.close(() => resolve(port));
-    });
-    s.on("error", reject);
-  });
-}
-
-function recorded(component: string): { pid: number; binary: string; args: string[] } {
-  const state = readState(federationStateDir());
-  const p = state?.processes.find((x) => x.component === component);
-  if (!p?.args) throw new Error(`no recorded ${component} in the federation's state`);
-  return { pid: p.pid, binary: p.binary, args: p.args };
-}
-
-function replaceFlag(args: string[], flag: string, value: string): string[] {
-  const out = [...args];
-  const i = out.findIndex((a) => a === flag || a.startsWith(`${flag}=`));
-  if (i < 0) return [...out, flag, value];
-  if (out[i] === flag) out[i + 1] = value;
-  else out[i] = `${flag}=${value}`;
-  return out;
-}
 
 /**
  * The signed trail survives operations (issue 17 item 6), on the small shape (ovh-par-1 in

@@ -2,13 +2,12 @@ import assert from "node:assert/strict";
 import { spawn } from "node:child_process";
 import type { ChildProcess } from "node:child_process";
 import { openSync, readFileSync } from "node:fs";
-import { createServer } from "node:net";
 import path from "node:path";
 import { AppsV1Api, KubeConfig } from "@kubernetes/client-node";
 import { MEMBER_LABELS } from "../../operator/src/api/index.ts";
 import { FederationGrpcClient } from "../../operator/src/federation/grpc/index.ts";
-import { readState } from "../../hack/lib/federation/state.ts";
 import { federationStateDir } from "../integration/env.ts";
+import { freePort, recorded, replaceFlag } from "../support/processes.ts";
 import { condition, workloadManifest, World } from "./support/world.ts";
 
 /** Sum of a counter's samples in a Prometheus exposition (0 when absent). */
@@ -16,33 +15,6 @@ function counterSum(text: string, name: string): number {
   let sum = 0;
   for (const line of text.split("\n")) if (line.startsWith(`${name}{`) || line.startsWith(`${name} `)) sum += Number(line.slice(line.lastIndexOf(" ") + 1));
   return sum;
-}
-
-async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const s = createServer();
-    s.listen(0, "127.0.0.1", () => {
-      const port = (s.address() as { port: number }).port;
-      s.close(() => resolve(port));
-    });
-    s.on("error", reject);
-  });
-}
-
-function recorded(component: string): { pid: number; binary: string; args: string[] } {
-  const state = readState(federationStateDir());
-  const p = state?.processes.find((x) => x.component === component);
-  if (!p?.args) throw new Error(`no recorded ${component} in the federation's state`);
-  return { pid: p.pid, binary: p.binary, args: p.args };
-}
-
-function replaceFlag(args: string[], flag: string, value: string): string[] {
-  const out = [...args];
-  const i = out.findIndex((a) => a === flag || a.startsWith(`${flag}=`));
-  if (i < 0) return [...out, flag, value];
-  if (out[i] === flag) out[i + 1] = value;
-  else out[i] = `${flag}=${value}`;
-  return out;
 }
 
 /**

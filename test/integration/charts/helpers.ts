@@ -7,7 +7,6 @@
 import { spawn, spawnSync } from "node:child_process";
 import type { ChildProcess } from "node:child_process";
 import { readFileSync, writeFileSync } from "node:fs";
-import { createServer } from "node:net";
 import path from "node:path";
 import { parse } from "yaml";
 import { startComponent, status, stopComponent } from "../../../hack/lib/federation/index.ts";
@@ -129,17 +128,7 @@ export function forbiddenLines(output: string): string[] {
 }
 
 
-/** A free loopback port, for the control plane's and agent's listeners the tests start. */
-export function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const s = createServer();
-    s.once("error", reject);
-    s.listen(0, "127.0.0.1", () => {
-      const { port } = s.address() as { port: number };
-      s.close(() => resolve(port));
-    });
-  });
-}
+export { freePort } from "../../support/processes.ts";
 
 /** `kubectl get ARGS -o json`, parsed; undefined when kubectl fails (not found, most often). */
 export function getJson<T>(env: FederationEnv, kubeconfig: string, args: string[]): T | undefined {

@@ -1,6 +1,5 @@
 import assert from "node:assert/strict";
 import { chmodSync, copyFileSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
-import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import type { JetStreamManager } from "@nats-io/jetstream";
@@ -19,20 +18,13 @@ import { buildImage, containerLogs, execNode, inspectContainer, podman, podmanMi
 import { skipForMissingTool } from "../../support/missing-tool.ts";
 import { restrictedSecurityContext } from "../../support/builders.ts";
 
+import { freePort } from "../../support/processes.ts";
 /** A member of the default shape with no agent component of its own, so this container is its only agent. */
 const MEMBER = "fr";
 const NAMESPACE = "image-it";
 const NON_ROOT = "65532";
 /** Where the container sees the files it is given, each mounted read-only. */
 const IN = { kubeconfig: "/etc/sovereign/kubeconfig", ca: "/etc/sovereign/ca.pem", grpcCert: "/etc/sovereign/tls.crt", grpcKey: "/etc/sovereign/tls.key", token: "/etc/sovereign/token" };
-
-async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
-  const { port } = server.address() as { port: number };
-  await new Promise((resolve) => server.close(resolve));
-  return port;
-}
 
 async function status(url: string): Promise<number> {
   try {
