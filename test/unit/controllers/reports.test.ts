@@ -52,6 +52,17 @@ function book(p: { placedOn?: (uid: string) => ReadonlySet<string> | undefined; 
 
 const intent = (uid: string, cluster: string, replicas = 2) => ({ workload: { uid }, cluster, generation: 1, replicas }) as unknown as PlacementIntent;
 
+
+/** Runs the book until a report of `uid` is in (5 s deadline), then stops it. */
+async function runUntilReported(b: ReportBook, uid: string): Promise<void> {
+  const abort = new AbortController();
+  const running = b.start(abort.signal);
+  const deadline = Date.now() + 5000;
+  while (b.reportsOf(uid).size === 0 && Date.now() < deadline) await new Promise((r) => setImmediate(r));
+  abort.abort();
+  await running;
+}
+
 describe("ReportBook: a member cannot make the host keep what it does not run", () => {
   it("a flood of 10,000 random uids from one member stores nothing and counts each as UnknownWorkload; a genuine report is still taken", () => {
     const h = host({ mine: ["fr"] });
@@ -204,12 +215,7 @@ describe("ReportBook: a member cannot make the host keep what it does not run", 
     ];
     const source: ReportSource = { heartbeats: (signal) => replay([], signal), statuses: (signal) => replay(sent, signal) };
     const b = book({ placedOn: h.placedOn, metrics, source });
-    const abort = new AbortController();
-    const running = b.start(abort.signal);
-    const deadline = Date.now() + 5000;
-    while (b.reportsOf("mine").size === 0 && Date.now() < deadline) await new Promise((r) => setImmediate(r));
-    abort.abort();
-    await running;
+    await runUntilReported(b, "mine");
     assert.equal(b.reportsOf("mine").get("fr")?.readyReplicas, 2);
     assert.equal(b.entries, 1);
     assert.equal(dropped.get("UnknownWorkload"), 100);
@@ -229,12 +235,7 @@ describe("ReportBook: a member cannot make the host keep what it does not run", 
       },
     };
     const b = book({ placedOn: h.placedOn, metrics, source });
-    const abort = new AbortController();
-    const running = b.start(abort.signal);
-    const deadline = Date.now() + 5000;
-    while (b.reportsOf("mine").size === 0 && Date.now() < deadline) await new Promise((r) => setImmediate(r));
-    abort.abort();
-    await running;
+    await runUntilReported(b, "mine");
     assert.equal(dropped.get("Malformed"), 3);
     assert.equal(b.reportsOf("mine").get("fr")?.readyReplicas, 2, "the genuine report after them is taken (the control)");
     assert.equal(b.entries, 1);

@@ -143,11 +143,13 @@ export class WorkloadReconciler implements Reconciler {
     t = performance.now();
     const vacatingNew = await this.#publish(uid, state.intents.filter((i) => !listed.has(i.cluster)));
     lap("newIntentsMs", t);
-    const created = Date.parse(workload.metadata.creationTimestamp ?? "");
-    d.log.debug({
-      workload: key, generation: workload.metadata.generation, audit: state.audit.length, intents: state.intents.length, ...steps,
-      totalMs: Math.round(performance.now() - started), ...(Number.isFinite(created) ? { sinceCreatedMs: now.getTime() - created } : {}),
-    }, "scheduled");
+    if (d.log.isLevelEnabled("debug")) {
+      const created = Date.parse(workload.metadata.creationTimestamp ?? "");
+      d.log.debug({
+        workload: key, generation: workload.metadata.generation, audit: state.audit.length, intents: state.intents.length, ...steps,
+        totalMs: Math.round(performance.now() - started), ...(Number.isFinite(created) ? { sinceCreatedMs: now.getTime() - created } : {}),
+      }, "scheduled");
+    }
     const vacating = vacatingKnown || vacatingNew;
     if (state.status.conditions?.find((c) => c.type === "Ready")?.status === "True") d.toReady?.ready(uid);
     for (const f of state.holders.filter((h) => h.state === "Lost")) {
