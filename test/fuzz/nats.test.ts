@@ -112,7 +112,8 @@ describe("fuzz: arbitrary payloads on every subject a member may publish to (rea
 
     const statusDropsBefore = await counterSum(env.controlPlaneMetricsUrl, "sovereign_status_reports_dropped_total");
     const attestDropsBefore = await counterSum(env.controlPlaneMetricsUrl, "sovereign_attestations_dropped_total");
-    const stored = { status: 0, attest: 0, heartbeat: 0, refusedByServer: 0, answered: 0 };
+    const heartbeatDropsBefore = await counterSum(env.controlPlaneMetricsUrl, "sovereign_heartbeats_dropped_total");
+    const stored = { status: 0, attest: 0, heartbeat: 0, heartbeatDroppable: 0, refusedByServer: 0, answered: 0 };
     const runs = runsFor("nats");
     let sent = 0;
     const t0 = performance.now();
@@ -139,7 +140,10 @@ describe("fuzz: arbitrary payloads on every subject a member may publish to (rea
             if (await ack(subjects.attestation(member, uid))) stored.attest++;
             break;
           case "heartbeat":
-            if (await ack(subjects.heartbeat(member))) stored.heartbeat++;
+            if (await ack(subjects.heartbeat(member))) {
+              stored.heartbeat++;
+              if (droppedHeartbeat(c.payload, member)) stored.heartbeatDroppable++;
+            }
             break;
           case "consumerInfo":
           case "directGet": {
@@ -175,6 +179,12 @@ describe("fuzz: arbitrary payloads on every subject a member may publish to (rea
       throw new Error(`${String(err)}: ${s} of ${stored.status} statuses and ${a} of ${stored.attest} attestations counted as dropped`);
     });
     console.log(`      counted as dropped: ${counted.s} statuses, ${counted.a} attestations`);
+    // Every stored heartbeat that does not decode or names another cluster is counted, each once.
+    const heartbeatDrops = await until(`the ${stored.heartbeatDroppable} fuzzed heartbeats that cannot be taken counted as dropped`, 60_000, async () => {
+      const h = (await counterSum(env.controlPlaneMetricsUrl, "sovereign_heartbeats_dropped_total")) - heartbeatDropsBefore;
+      return h >= stored.heartbeatDroppable ? h : undefined;
+    });
+    assert.equal(heartbeatDrops, stored.heartbeatDroppable, "heartbeats counted as dropped");
     assert.equal(await controlPlaneStart(env.controlPlaneMetricsUrl), startedAt, "the control plane was not restarted");
     const nats = await fetch(`${env.natsMonitorUrl}/healthz`);
     assert.equal(nats.status, 200, "nats-server is healthy");
@@ -193,6 +203,15 @@ describe("fuzz: arbitrary payloads on every subject a member may publish to (rea
     });
   });
 });
+
+/** Whether the control plane must drop this heartbeat from `member`: it does not decode, or names another cluster. */
+function droppedHeartbeat(payload: Uint8Array, member: string): boolean {
+  try {
+    return codecs.heartbeat.decode(payload, subjects.heartbeat(member)).cluster !== member;
+  } catch {
+    return true;
+  }
+}
 
 function isJson(b: Uint8Array): boolean {
   try {

@@ -263,9 +263,12 @@ export const ROWS: readonly RowSpec[] = [
         queries: [{ expr: `sum by (cluster) (${rate(M.agentHeartbeats)})`, legend: "{{cluster}}" }],
       },
       {
-        kind: "timeseries", title: "Member statuses refused by reason", unit: "ops", width: 24,
-        description: "Workload statuses from members that the control plane refused before storing them, per second: UnknownWorkload (no such workload on the host), NotPlacedOnMember (the sender does not run it), UidMismatch or ClusterMismatch (the payload names another workload or member than its subject), Malformed (the payload does not decode). A trickle of NotPlacedOnMember right after a workload moves is normal; a steady rate is a misbehaving or compromised agent: see the control plane's log for the member.",
-        queries: [{ expr: `sum by (reason) (${rate(M.statusReportsDropped)})`, legend: "{{reason}}" }],
+        kind: "timeseries", title: "Member reports refused by reason", unit: "ops", width: 24,
+        description: "Workload statuses and heartbeats from members that the control plane refused before reading them, per second. Statuses: UnknownWorkload (no such workload on the host), NotPlacedOnMember (the sender does not run it), UidMismatch or ClusterMismatch (the payload names another workload or member than its subject), Malformed (the payload does not decode). Heartbeats: Malformed or ClusterMismatch, likewise. A trickle of NotPlacedOnMember right after a workload moves is normal; a steady rate is a misbehaving or compromised agent: see the control plane's log for the member.",
+        queries: [
+          { expr: `sum by (reason) (${rate(M.statusReportsDropped)})`, legend: "status {{reason}}" },
+          { expr: `sum by (reason) (${rate(M.heartbeatsDropped)})`, legend: "heartbeat {{reason}}" },
+        ],
       },
     ],
   },

@@ -12,7 +12,7 @@
  */
 import type { Logger } from "pino";
 import { parseSubject } from "../federation/index.ts";
-import type { ConnectionState, Heartbeat, MalformedReport, PlacementIntent, Received, ReportSource, WorkloadStatus } from "../federation/index.ts";
+import type { ConnectionState, DroppedReport, Heartbeat, MalformedReport, PlacementIntent, Received, ReportSource, WorkloadStatus } from "../federation/index.ts";
 import { noopSovereignMetrics } from "../metrics/index.ts";
 import type { SovereignMetrics } from "../metrics/index.ts";
 import { systemClock } from "../runtime/index.ts";
@@ -76,7 +76,7 @@ export class ReportBook implements Runnable, EventSource<ReportEvent> {
   readonly #clock: Clock;
   readonly #acks = new IntentAckTracker();
   readonly #refusals = new GuardRefusals();
-  readonly #dropLog = new Map<ReportDrop, number>();
+  readonly #dropLog = new Map<string, number>();
   readonly #connection: ConnectionState | undefined;
   #since: Date;
   readonly #discards: string[] = [];
@@ -284,6 +284,14 @@ export class ReportBook implements Runnable, EventSource<ReportEvent> {
     this.#dropped(ReportDrop.Malformed, { subject, cluster: from && "cluster" in from ? from.cluster : "", why: reason });
   }
 
+  /** A heartbeat the source dropped (it does not decode, or names another cluster): counted, logged at most once a minute per reason. */
+  heartbeatDropped({ subject, reason, detail }: DroppedReport): void {
+    this.#metrics.heartbeatDropped({ reason });
+    const from = parseSubject(subject);
+    this.#logAtMostOnceAMinute(`heartbeat:${reason}`, () =>
+      this.#log.warn({ subject, cluster: from && "cluster" in from ? from.cluster : "", reason, why: detail }, "dropped a member's heartbeat (further drops for this reason are only counted for a minute)"));
+  }
+
   /** Purges one subject at a time, at most DISCARD_BACKLOG waiting: the rest waits for the next start. */
   #discard(subject: string): void {
     const discard = this.#source.discardStatus?.bind(this.#source);
@@ -313,11 +321,16 @@ export class ReportBook implements Runnable, EventSource<ReportEvent> {
   /** Counted always; logged at most once a minute per reason, with the count since. */
   #dropped(reason: ReportDrop, about: { subject: string; cluster: string; why?: string }): void {
     this.#metrics.statusReportDropped({ reason });
+    this.#logAtMostOnceAMinute(reason, () =>
+      this.#log.warn({ ...about, reason }, "refused a member's workload status (further refusals for this reason are only counted for a minute)"));
+  }
+
+  #logAtMostOnceAMinute(key: string, log: () => void): void {
     const now = this.#clock.now().getTime();
-    const last = this.#dropLog.get(reason);
+    const last = this.#dropLog.get(key);
     if (last !== undefined && now - last < 60_000) return;
-    this.#dropLog.set(reason, now);
-    this.#log.warn({ ...about, reason }, "refused a member's workload status (further refusals for this reason are only counted for a minute)");
+    this.#dropLog.set(key, now);
+    log();
   }
 
   async start(signal: AbortSignal): Promise<void> {
@@ -329,7 +342,7 @@ export class ReportBook implements Runnable, EventSource<ReportEvent> {
     while (!signal.aborted) {
       try {
         if (kind === "heartbeats") {
-          for await (const { message, receivedAt } of this.#source.heartbeats(signal)) {
+          for await (const { message, receivedAt } of this.#source.heartbeats(signal, (d) => this.heartbeatDropped(d))) {
             const had = this.#heartbeats.get(message.cluster);
             if (had && had.receivedAt > receivedAt) continue;
             this.#heartbeats.set(message.cluster, { heartbeat: message, receivedAt });

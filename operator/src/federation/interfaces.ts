@@ -60,12 +60,24 @@ export interface MalformedReport {
 }
 
 /**
+ * A report (a heartbeat) dropped by the source before the control plane read it: its payload does not decode
+ * (Malformed), or it names another cluster than the member whose subject (and so NATS
+ * account) it came on (ClusterMismatch).
+ */
+export interface DroppedReport {
+  readonly subject: string;
+  readonly reason: "Malformed" | "ClusterMismatch";
+  readonly detail: string;
+}
+
+/**
  * What the control plane reads of the members: the newest heartbeat of every cluster
  * and the newest status of every (cluster, workload) first, then each new one. No ack:
  * reports are level-based, a missed one is superseded by the next.
  */
 export interface ReportSource {
-  heartbeats(signal: AbortSignal): AsyncIterable<Received<Heartbeat>>;
+  /** `onDropped` hears of each heartbeat that is never yielded, so the reader counts it. */
+  heartbeats(signal: AbortSignal, onDropped?: (dropped: DroppedReport) => void): AsyncIterable<Received<Heartbeat>>;
   /**
    * `onMalformed` hears of each status whose payload does not decode (it is never
    * yielded), so the reader counts it with the other refusals.

@@ -160,6 +160,11 @@ export const METRICS = {
     help: "Member workload statuses the control plane refused before storing them, by reason: ClusterMismatch or UidMismatch (the payload names another cluster or workload than its subject), UnknownWorkload (no such workload on the host), NotPlacedOnMember (the workload does not run on the sender), Malformed (the payload is not a WorkloadStatus). A steady rate from one member is a misbehaving or compromised agent.",
   },
 
+  heartbeatsDropped: {
+    name: "sovereign_heartbeats_dropped_total", type: "counter", labelNames: ["reason"],
+    help: "Member heartbeats the control plane dropped before reading them, by reason: Malformed (the payload is not a Heartbeat) or ClusterMismatch (it names another cluster than the member it came from). The member's state is judged on its genuine heartbeats only; a steady rate is a misbehaving or compromised agent.",
+  },
+
   // ---- control plane: federation protocol ----
   intentsPublished: {
     name: "sovereign_intents_published_total", type: "counter", labelNames: ["cluster"],

@@ -15,6 +15,9 @@ export const UNKNOWN_REASON = "Unknown";
  */
 export const STATUS_REPORT_DROP_REASONS = ["ClusterMismatch", "UidMismatch", "UnknownWorkload", "NotPlacedOnMember", "Malformed"] as const;
 const KNOWN_DROP_REASONS: ReadonlySet<string> = new Set(STATUS_REPORT_DROP_REASONS);
+/** Why the control plane drops a member's heartbeat (federation/interfaces.ts DroppedReport): the only values of its reason label. */
+export const HEARTBEAT_DROP_REASONS = ["Malformed", "ClusterMismatch"] as const;
+const KNOWN_HEARTBEAT_DROP_REASONS: ReadonlySet<string> = new Set(HEARTBEAT_DROP_REASONS);
 
 export interface MetricsRegistryOptions extends RegistryOptions {
   /** Epoch milliseconds; heartbeat ages are computed from it at scrape time. */
@@ -39,6 +42,7 @@ export class MetricsRegistry extends RuntimeRegistry implements SovereignMetrics
   readonly #guardRejections = counter(this.registry, METRICS.guardRejections);
   readonly #guardDrift = counter(this.registry, METRICS.guardDrift);
   readonly #reportsDropped = counter(this.registry, METRICS.statusReportsDropped);
+  readonly #heartbeatsDropped = counter(this.registry, METRICS.heartbeatsDropped);
   readonly #published = counter(this.registry, METRICS.intentsPublished);
   readonly #publishDuration = histogram(this.registry, METRICS.intentPublishDuration);
   readonly #ackDuration = histogram(this.registry, METRICS.intentAckDuration);
@@ -64,6 +68,7 @@ export class MetricsRegistry extends RuntimeRegistry implements SovereignMetrics
     this.#attestationsAppended.inc(0);
     for (const reason of ATTESTATION_DROP_REASONS) this.#attestationsDropped.inc({ reason }, 0);
     for (const reason of STATUS_REPORT_DROP_REASONS) this.#reportsDropped.inc({ reason }, 0);
+    for (const reason of HEARTBEAT_DROP_REASONS) this.#heartbeatsDropped.inc({ reason }, 0);
   }
 
   attestation({ result }: { result: AttestationResult }): void {
@@ -147,6 +152,10 @@ export class MetricsRegistry extends RuntimeRegistry implements SovereignMetrics
 
   statusReportDropped({ reason }: { reason: string }): void {
     this.#reportsDropped.inc({ reason: KNOWN_DROP_REASONS.has(reason) ? reason : UNKNOWN_REASON });
+  }
+
+  heartbeatDropped({ reason }: { reason: string }): void {
+    this.#heartbeatsDropped.inc({ reason: KNOWN_HEARTBEAT_DROP_REASONS.has(reason) ? reason : UNKNOWN_REASON });
   }
 
   workloadUnschedulable({ namespace, name, unschedulable }: { namespace: string; name: string; unschedulable: boolean }): void {

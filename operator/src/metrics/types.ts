@@ -67,6 +67,8 @@ export interface SovereignMetrics {
   guardDrift(params: { cluster: string; restored: number }): void;
   /** A member's workload status refused before it was stored (reason: controllers/report-admission.ts ReportDrop). */
   statusReportDropped(params: { reason: string }): void;
+  /** A member's heartbeat dropped before it was read (reason: federation/interfaces.ts DroppedReport). */
+  heartbeatDropped(params: { reason: string }): void;
   /** One scheduling reconcile of an existing workload. */
   schedulingReconciled(): void;
   /** A workload's status said Ready for the first time, after `count` scheduling reconciles. */
@@ -117,6 +119,6 @@ export const noopQueueMetricsProvider: QueueMetricsProvider = { forQueue: () => 
 export const noopSovereignMetrics: SovereignMetrics = {
   decision: noop, placements: noop, memberHeartbeat: noop, members: noop, failover: noop, intentPublished: noop, intentAcknowledged: noop,
   guardRejection: noop, guardDrift: noop, workloadUnschedulable: noop, certifications: noop, memberRemoved: noop,
-  schedulingReconciled: noop, reconcilesToReady: noop, statusWritten: noop, attestation: noop, statusReportDropped: noop,
+  schedulingReconciled: noop, reconcilesToReady: noop, statusWritten: noop, attestation: noop, statusReportDropped: noop, heartbeatDropped: noop,
 };
 export const noopAgentMetrics: AgentMetrics = { intentApplied: noop, deployments: noop, heartbeatPublished: noop, guardRejection: noop };

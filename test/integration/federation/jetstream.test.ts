@@ -5,10 +5,10 @@ import { createConnection } from "node:net";
 import { createUser } from "@nats-io/nkeys";
 import { connect, nkeyAuthenticator } from "@nats-io/transport-node";
 import {
-  codecs, CONTROL_PLANE_ACCOUNT, ensureMemberStreams, ensureSharedStreams, heartbeatsStreamConfig, inboxPrefix, memberAccount, memberAccountLimits,
+  codecs, CONTROL_PLANE_ACCOUNT, ControlPlaneReportSource, ensureMemberStreams, ensureSharedStreams, heartbeatsStreamConfig, inboxPrefix, memberAccount, memberAccountLimits,
   readAudit, statusStreamConfig, streams, subjects,
 } from "../../../operator/src/federation/index.ts";
-import type { Delivery, DurableSubscription, FederationClient } from "../../../operator/src/federation/index.ts";
+import type { Delivery, DroppedReport, DurableSubscription, FederationClient } from "../../../operator/src/federation/index.ts";
 import type { PlacementIntent } from "../../../operator/src/gen/sovereign/v1/intent.ts";
 import { waitFor } from "../../../operator/src/runtime/wait.ts";
 import { readFederationEnv } from "../env.ts";
@@ -245,6 +245,39 @@ describe("federation protocol over NATS JetStream (real nats-server, TLS, per-cl
     const info = await jsm.consumers.info(streams.intents("fr"), streams.intentsConsumer("fr"));
     assert.equal(info.num_ack_pending, 0);
     assert.equal(info.num_pending, 0);
+  });
+
+  it("drops a heartbeat that does not decode or names another cluster, tells the reader why, and yields the genuine ones around them", async () => {
+    const fr = await member("fr");
+    const source = new ControlPlaneReportSource({ client: cp });
+    const abort = new AbortController();
+    const dropped: DroppedReport[] = [];
+    const seen: number[] = [];
+    const reading = (async () => {
+      for await (const { message } of source.heartbeats(abort.signal, (d) => void dropped.push(d))) {
+        if (message.cluster === "fr") seen.push(message.sequence);
+      }
+    })();
+    try {
+      // The consumer starts at the newest heartbeat of each member: one sent first proves it reads.
+      const first = Date.now();
+      await waitFor(async () => {
+        if (seen.includes(first)) return true;
+        await fr.publish.heartbeat(sampleHeartbeat({ sentAt: new Date(), sequence: first }));
+        return undefined;
+      }, { timeoutMs: 10_000, intervalMs: 300, what: "the first genuine heartbeat read" });
+      await fr.js.publish(subjects.heartbeat("fr"), new TextEncoder().encode("not a heartbeat"));
+      await fr.js.publish(subjects.heartbeat("fr"), codecs.heartbeat.encode(codecs.heartbeat.create(sampleHeartbeat({ cluster: "de", sentAt: new Date() }))));
+      const last = first + 1;
+      await fr.publish.heartbeat(sampleHeartbeat({ sentAt: new Date(), sequence: last }));
+      // Delivered in stream order: once the last genuine one is read, the two before it were judged.
+      await waitFor(() => seen.includes(last), { timeoutMs: 10_000, intervalMs: 20, what: "the last genuine heartbeat read" });
+      assert.deepEqual(dropped.map((d) => [d.subject, d.reason]), [[subjects.heartbeat("fr"), "Malformed"], [subjects.heartbeat("fr"), "ClusterMismatch"]]);
+      assert.match(dropped[1]!.detail, /claims cluster "de"/);
+    } finally {
+      abort.abort();
+      await reading.catch(() => undefined);
+    }
   });
 
   describe("reply-subject redirection (a member naming another cluster's subject as the reply)", () => {

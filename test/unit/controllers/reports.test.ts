@@ -5,11 +5,12 @@ import { describe, it } from "mocha";
 import pino from "pino";
 import { ReportBook } from "../../../operator/src/controllers/reports.ts";
 import type { ReportEvent } from "../../../operator/src/controllers/reports.ts";
-import type { PlacementIntent, Received, ReportSource, WorkloadStatus } from "../../../operator/src/federation/index.ts";
+import type { Heartbeat, PlacementIntent, Received, ReportSource, WorkloadStatus } from "../../../operator/src/federation/index.ts";
 import { ReportDrop } from "../../../operator/src/controllers/report-admission.ts";
 import { MetricsRegistry, noopSovereignMetrics, STATUS_REPORT_DROP_REASONS } from "../../../operator/src/metrics/index.ts";
 import { TestClock } from "../../../operator/src/runtime/index.ts";
 import type { SovereignMetrics } from "../../../operator/src/metrics/index.ts";
+import { sampleHeartbeat } from "../../support/samples.ts";
 
 const log = pino({ level: "silent" });
 const NOW = new Date("2026-12-04T12:00:00Z");
@@ -25,11 +26,13 @@ function host(initial: Record<string, string[]> = {}) {
 
 function countingMetrics() {
   const dropped = new Map<string, number>();
+  const heartbeatsDropped = new Map<string, number>();
   const metrics: SovereignMetrics = {
     ...noopSovereignMetrics,
     statusReportDropped: ({ reason }) => void dropped.set(reason, (dropped.get(reason) ?? 0) + 1),
+    heartbeatDropped: ({ reason }) => void heartbeatsDropped.set(reason, (heartbeatsDropped.get(reason) ?? 0) + 1),
   };
-  return { metrics, dropped };
+  return { metrics, dropped, heartbeatsDropped };
 }
 
 function status(p: { cluster: string; uid: string; ready?: number; subject?: { cluster: string; uid: string }; receivedAt?: Date }): Received<WorkloadStatus> {
@@ -239,6 +242,42 @@ describe("ReportBook: a member cannot make the host keep what it does not run", 
     assert.equal(dropped.get("Malformed"), 3);
     assert.equal(b.reportsOf("mine").get("fr")?.readyReplicas, 2, "the genuine report after them is taken (the control)");
     assert.equal(b.entries, 1);
+  });
+
+  it("a heartbeat the source drops is counted by its reason; the genuine heartbeat after it is taken", async () => {
+    const { metrics, heartbeatsDropped } = countingMetrics();
+    const genuine: Received<Heartbeat> = { subject: "sov.v1.fr.heartbeat", receivedAt: NOW, message: sampleHeartbeat({ cluster: "fr", sentAt: NOW }) };
+    const source: ReportSource = {
+      heartbeats: (signal, onDropped) => {
+        onDropped?.({ subject: "sov.v1.fr.heartbeat", reason: "Malformed", detail: "not a sovereign.v1.Heartbeat" });
+        onDropped?.({ subject: "sov.v1.fr.heartbeat", reason: "ClusterMismatch", detail: 'claims cluster "de"' });
+        onDropped?.({ subject: "sov.v1.fr.heartbeat", reason: "ClusterMismatch", detail: 'claims cluster "de"' });
+        return replay([genuine], signal);
+      },
+      statuses: (signal) => replay([], signal),
+    };
+    const b = book({ metrics, source });
+    const abort = new AbortController();
+    const running = b.start(abort.signal);
+    const deadline = Date.now() + 5000;
+    while (!b.lastHeartbeat("fr") && Date.now() < deadline) await new Promise((r) => setImmediate(r));
+    abort.abort();
+    await running;
+    assert.deepEqual(Object.fromEntries(heartbeatsDropped), { Malformed: 1, ClusterMismatch: 2 });
+    assert.equal(b.lastHeartbeat("fr")?.heartbeat.cluster, "fr", "the genuine heartbeat is taken (the control)");
+    assert.equal(b.lastHeartbeat("de"), undefined);
+  });
+
+  it("every heartbeat drop reason is a series of sovereign_heartbeats_dropped_total from the start; an unknown one cannot add a series", async () => {
+    const registry = new MetricsRegistry({ processMetrics: false });
+    registry.heartbeatDropped({ reason: "Malformed" });
+    registry.heartbeatDropped({ reason: "a member's own words" });
+    const series = (await registry.metrics()).split("\n").filter((l) => l.startsWith("sovereign_heartbeats_dropped_total{"));
+    assert.deepEqual(series.sort(), [
+      'sovereign_heartbeats_dropped_total{reason="ClusterMismatch"} 0',
+      'sovereign_heartbeats_dropped_total{reason="Malformed"} 1',
+      'sovereign_heartbeats_dropped_total{reason="Unknown"} 1',
+    ]);
   });
 });
 

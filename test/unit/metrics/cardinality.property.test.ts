@@ -84,6 +84,7 @@ describe("metrics: label cardinality (property)", () => {
       sovereign_scheduling_reconciles_to_ready: 1,
       sovereign_status_writes_total: 2,
       sovereign_status_reports_dropped_total: 5,
+      sovereign_heartbeats_dropped_total: 2,
       sovereign_member_heartbeat_age_seconds: n,
       sovereign_member_ready: n,
       sovereign_certification_expiry_timestamp_seconds: n * CERTS.length,

@@ -20,6 +20,7 @@ export function exercisedControlPlane(options: { processMetrics: boolean }): Met
   r.guardRejection({ cluster: "ovh-par-1" });
   r.guardDrift({ cluster: "ovh-par-1", restored: 1 });
   r.statusReportDropped({ reason: "UnknownWorkload" });
+  r.heartbeatDropped({ reason: "Malformed" });
   r.workloadUnschedulable({ namespace: "health", name: "records", unschedulable: true });
   r.schedulingReconciled();
   r.reconcilesToReady({ count: 1 });

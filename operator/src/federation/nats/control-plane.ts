@@ -11,8 +11,8 @@ import type { JsMsg } from "@nats-io/jetstream";
 import type { Logger } from "pino";
 import { noopSovereignMetrics } from "../../metrics/index.ts";
 import type { SovereignMetrics } from "../../metrics/index.ts";
-import { DecodeError } from "../errors.ts";
-import type { AuditRecord, Heartbeat, IntentPublisher, MalformedReport, PlacementIntent, Received, ReportSource, WorkloadStatus } from "../interfaces.ts";
+import { ContractViolationError, DecodeError } from "../errors.ts";
+import type { AuditRecord, DroppedReport, Heartbeat, IntentPublisher, MalformedReport, PlacementIntent, Received, ReportSource, WorkloadStatus } from "../interfaces.ts";
 import { codecs } from "./codecs.ts";
 import type { Codec } from "./codecs.ts";
 import type { ConnectionState } from "./connection.ts";
@@ -60,8 +60,11 @@ async function* lastPerSubject<T extends { cluster: string }>(params: {
    * heartbeats); statuses leave it to the control plane's admission, which counts it.
    */
   checkSender: boolean;
-  /** Told of each payload that does not decode instead of a log line per message (a flood would be a log flood). */
-  onMalformed?: ((report: MalformedReport) => void) | undefined;
+  /**
+   * Told of each payload dropped here (it does not decode, or names another cluster)
+   * instead of a log line per message (a flood would be a log flood).
+   */
+  onDropped?: ((dropped: DroppedReport) => void) | undefined;
 }): AsyncGenerator<Received<T>> {
   const consumer = await params.client.js.consumers.get(params.stream, { filter_subjects: params.filter, deliver_policy: DeliverPolicy.LastPerSubject });
   const messages = await consumer.consume();
@@ -77,7 +80,8 @@ async function* lastPerSubject<T extends { cluster: string }>(params: {
         // The subject is what NATS permissions enforce: a payload claiming another cluster is dropped.
         if (params.checkSender) checkSenderCluster(message, m.subject);
       } catch (err) {
-        if (params.onMalformed && err instanceof DecodeError) params.onMalformed({ subject: m.subject, reason: err.message });
+        const reason = err instanceof DecodeError ? "Malformed" : err instanceof ContractViolationError ? "ClusterMismatch" : undefined;
+        if (params.onDropped && reason) params.onDropped({ subject: m.subject, reason, detail: (err as Error).message });
         else params.log?.warn({ err, subject: m.subject, seq: m.seq }, "dropping a report that breaks the federation contract");
         continue;
       }
@@ -115,8 +119,8 @@ export class ControlPlaneReportSource implements ReportSource {
     });
   }
 
-  heartbeats(signal: AbortSignal): AsyncIterable<Received<Heartbeat>> {
-    return lastPerSubject({ client: this.#client, stream: streams.heartbeats, filter: subjects.allHeartbeats, codec: codecs.heartbeat, signal, log: this.#log, open: this.#open, checkSender: true });
+  heartbeats(signal: AbortSignal, onDropped?: (dropped: DroppedReport) => void): AsyncIterable<Received<Heartbeat>> {
+    return lastPerSubject({ client: this.#client, stream: streams.heartbeats, filter: subjects.allHeartbeats, codec: codecs.heartbeat, signal, log: this.#log, open: this.#open, checkSender: true, onDropped });
   }
 
   async discardStatus(subject: string): Promise<void> {
@@ -146,7 +150,8 @@ export class ControlPlaneReportSource implements ReportSource {
         return names;
       },
       open: (stream, s) => lastPerSubject({
-        client: this.#client, stream, filter: subjects.allStatus, codec: codecs.status, signal: s, log: this.#log, open: new Set(), checkSender: false, onMalformed,
+        client: this.#client, stream, filter: subjects.allStatus, codec: codecs.status, signal: s, log: this.#log, open: new Set(), checkSender: false,
+        onDropped: onMalformed && ((d: DroppedReport) => onMalformed({ subject: d.subject, reason: d.detail })),
       }),
     });
     const open = this.#open;
