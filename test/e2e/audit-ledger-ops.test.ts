@@ -4,7 +4,6 @@ import type { ChildProcess } from "node:child_process";
 import { mkdtempSync, openSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
-import { readKubeconfigAuth } from "../../hack/lib/federation/kwok.ts";
 import { LEDGER_KEY_FIELDS, LEDGER_KEY_SECRET } from "../../operator/src/federation/index.ts";
 import { lineOf, parseLine, RecordType, SigningKey } from "../../operator/src/ledger/index.ts";
 import { QUERY_API_SERVICE, QUERY_GROUP_VERSION } from "../../operator/src/query/index.ts";
@@ -13,6 +12,7 @@ import { federationStateDir } from "../integration/env.ts";
 import { REPO, runPlugin } from "../unit/cmd/kubectl-sovereign/run-plugin.ts";
 import { freePort, recorded, replaceFlag } from "../support/processes.ts";
 import { workloadManifest, World } from "./support/world.ts";
+import { serviceAccountKubeconfig } from "../support/service-account.ts";
 
 /**
  * The signed trail survives operations (issue 17 item 6), on the small shape (ovh-par-1 in
@@ -40,20 +40,10 @@ describe("the audit ledger across a control-plane restart, a leader change and a
   const plugin = (args: string[], kubeconfig: string) =>
     runPlugin({ args, env: { PATH: `${REPO}bin:${path.dirname(world.kubectlBin)}:${process.env.PATH}`, HOME: tmp, KUBECONFIG: kubeconfig } });
 
-  /** A kubeconfig for a ServiceAccount of the test namespace: a person with only a kubeconfig. */
-  function userKubeconfig(user: string): string {
-    const token = world.kubectl(["create", "token", user, "-n", ns, "--duration", "3600s"]).trim();
-    const kc = readKubeconfigAuth(world.env.hostKubeconfig);
-    const file = path.join(tmp, `${user}.kubeconfig`);
-    writeFileSync(file, JSON.stringify({
-      apiVersion: "v1", kind: "Config",
-      clusters: [{ name: "host", cluster: { server: kc.server, "certificate-authority-data": Buffer.from(kc.ca).toString("base64") } }],
-      users: [{ name: user, user: { token } }],
-      contexts: [{ name: user, context: { cluster: "host", user, namespace: ns } }],
-      "current-context": user,
-    }), { mode: 0o600 });
-    return file;
-  }
+  /** A kubeconfig for a ServiceAccount of the test namespace (its context's namespace): a person with only a kubeconfig. */
+  const userKubeconfig = (user: string): string =>
+    serviceAccountKubeconfig({ kubectl: world.kubectlBin, adminKubeconfig: world.env.hostKubeconfig, serviceAccount: user, namespace: ns, dir: tmp }).kubectl;
+
 
   before(async function () {
     world = await World.ready({ namespace: ns });

@@ -6,7 +6,7 @@
  */
 import { spawn, spawnSync } from "node:child_process";
 import type { ChildProcess } from "node:child_process";
-import { readFileSync, writeFileSync } from "node:fs";
+import { writeFileSync } from "node:fs";
 import path from "node:path";
 import { parse } from "yaml";
 import { startComponent, status, stopComponent } from "../../../hack/lib/federation/index.ts";
@@ -48,35 +48,6 @@ export function helmOk(env: FederationEnv, args: string[], kubeconfig?: string):
 /** Every document of a rendered chart, parsed. */
 export function documents(yamlText: string): Array<{ apiVersion: string; kind: string; metadata: { name: string; namespace?: string; labels?: Record<string, string>; annotations?: Record<string, string> }; [k: string]: unknown }> {
   return yamlText.split(/^---\s*$/m).map((d) => parse(d)).filter((d) => d && typeof d === "object" && "kind" in d);
-}
-
-/**
- * Kubeconfigs for `serviceAccount` in `namespace` of the cluster `adminKubeconfig` points
- * at, with a token from `kubectl create token`: `node` reads it through client-node's
- * tokenFile auth provider, as in the charts' kubeconfig ConfigMap; `kubectl` (client-go
- * knows no such provider) holds the same token inline.
- */
-export function serviceAccountKubeconfig(params: { env: FederationEnv; adminKubeconfig: string; serviceAccount: string; namespace: string; dir: string; name: string }): { node: string; kubectl: string } {
-  const { env, adminKubeconfig, serviceAccount, namespace, dir, name } = params;
-  const token = run(env.tools.KUBECTL_BIN!, ["--kubeconfig", adminKubeconfig, "create", "token", serviceAccount, "-n", namespace, "--duration", "2h"]);
-  if (token.status !== 0) throw new Error(`kubectl create token ${serviceAccount} -n ${namespace} failed: ${token.stderr}`);
-  const admin = parse(readFileSync(adminKubeconfig, "utf8")) as { clusters: Array<{ cluster: Record<string, string> }> };
-  const tokenFile = path.join(dir, `${name}.token`);
-  writeFileSync(tokenFile, token.stdout.trim(), { mode: 0o600 });
-  const write = (file: string, user: Record<string, unknown>) => {
-    writeFileSync(file, JSON.stringify({
-      apiVersion: "v1", kind: "Config",
-      clusters: [{ name, cluster: admin.clusters[0]!.cluster }],
-      users: [{ name: serviceAccount, user }],
-      contexts: [{ name, context: { cluster: name, user: serviceAccount } }],
-      "current-context": name,
-    }), { mode: 0o600 });
-    return file;
-  };
-  return {
-    node: write(path.join(dir, `${name}.kubeconfig`), { "auth-provider": { name: "tokenFile", config: { tokenFile } } }),
-    kubectl: write(path.join(dir, `${name}.kubectl.kubeconfig`), { token: token.stdout.trim() }),
-  };
 }
 
 /** `kubectl auth can-i` as the identity of `kubeconfig`: true for yes, false for no. */

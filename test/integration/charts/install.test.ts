@@ -10,9 +10,10 @@ import type { FederationEnv } from "../env.ts";
 import { ensureMemberClusters } from "../federation/helpers.ts";
 import { kubectl, kubectlOk } from "../kubectl.ts";
 import {
-  canI, CHARTS, federationControlPlaneAside, federationControlPlaneBack, forbiddenLines, freePort, getJson, helm, helmOk, secretData, serviceAccountKubeconfig,
+  canI, CHARTS, federationControlPlaneAside, federationControlPlaneBack, forbiddenLines, freePort, getJson, helm, helmOk, secretData,
   startReleaseAgent, startReleaseControlPlane, SYSTEM_NAMESPACE,
 } from "./helpers.ts";
+import { serviceAccountKubeconfig } from "../../support/service-account.ts";
 import type { Proc } from "./helpers.ts";
 import { restrictedSecurityContext } from "../../support/builders.ts";
 
@@ -93,7 +94,7 @@ describe("Helm charts installed on the local federation, processes under the cha
       apiVersion: "v1", kind: "Secret", metadata: { name: `nats-member-${MEMBER}`, namespace: SYSTEM_NAMESPACE }, stringData: { "nkey-seed": seed },
     }));
 
-    cpKubeconfig = serviceAccountKubeconfig({ env, adminKubeconfig: env.hostKubeconfig, serviceAccount: CP_SA, namespace: SYSTEM_NAMESPACE, dir, name: "control-plane" });
+    cpKubeconfig = serviceAccountKubeconfig({ kubectl: env.tools.KUBECTL_BIN!, adminKubeconfig: env.hostKubeconfig, serviceAccount: CP_SA, namespace: SYSTEM_NAMESPACE, dir, name: "control-plane" });
     cp = await startReleaseControlPlane({ env, kubeconfig: cpKubeconfig.node, grpcPort, metricsPort: cpMetrics, args: ["--leader-election-namespace", SYSTEM_NAMESPACE] });
 
     // The admin's half of Join, then the member's install, as `token create` prints it.
@@ -110,7 +111,7 @@ describe("Helm charts installed on the local federation, processes under the cha
       "--set-file", `tls.ca=${env.vars.GRPC_CA}`, "--set-file", `tls.cert=${env.vars.GRPC_CERT_FR}`, "--set-file", `tls.key=${env.vars.GRPC_KEY_FR}`,
     ], memberKc);
 
-    agentKubeconfig = serviceAccountKubeconfig({ env, adminKubeconfig: memberKc, serviceAccount: AGENT_SA, namespace: SYSTEM_NAMESPACE, dir, name: "agent" });
+    agentKubeconfig = serviceAccountKubeconfig({ kubectl: env.tools.KUBECTL_BIN!, adminKubeconfig: memberKc, serviceAccount: AGENT_SA, namespace: SYSTEM_NAMESPACE, dir, name: "agent" });
     agent = await startReleaseAgent({
       env, member: MEMBER, memberKubeconfig: memberKc, kubeconfig: agentKubeconfig.node, namespace: SYSTEM_NAMESPACE, secretPrefix: AGENT_SA,
       grpcPort, metricsPort: agentMetrics, dir,

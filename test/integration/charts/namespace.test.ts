@@ -9,9 +9,10 @@ import type { FederationEnv } from "../env.ts";
 import { ensureMemberClusters } from "../federation/helpers.ts";
 import { kubectl, kubectlOk } from "../kubectl.ts";
 import {
-  CHARTS, federationControlPlaneAside, federationControlPlaneBack, forbiddenLines, freePort, getJson, helm, helmOk, secretData, serviceAccountKubeconfig,
+  CHARTS, federationControlPlaneAside, federationControlPlaneBack, forbiddenLines, freePort, getJson, helm, helmOk, secretData,
   startReleaseAgent, startReleaseControlPlane,
 } from "./helpers.ts";
+import { serviceAccountKubeconfig } from "../../support/service-account.ts";
 import type { Proc } from "./helpers.ts";
 import { restrictedSecurityContext } from "../../support/builders.ts";
 
@@ -77,7 +78,7 @@ describe("Helm charts installed in a namespace of the user's choice (-n platform
     kc(["apply", "--server-side", "--field-manager=charts-ns-it", "-f", "-"], env.hostKubeconfig, JSON.stringify({
       apiVersion: "v1", kind: "Secret", metadata: { name: "sovereign-ledger-key", namespace: NAMESPACE }, data: ledgerKey.data,
     }));
-    const cpKubeconfig = serviceAccountKubeconfig({ env, adminKubeconfig: env.hostKubeconfig, serviceAccount: CP_SA, namespace: NAMESPACE, dir, name: "control-plane" });
+    const cpKubeconfig = serviceAccountKubeconfig({ kubectl: env.tools.KUBECTL_BIN!, adminKubeconfig: env.hostKubeconfig, serviceAccount: CP_SA, namespace: NAMESPACE, dir, name: "control-plane" });
     cp = await startReleaseControlPlane({ env, kubeconfig: cpKubeconfig.node, grpcPort, metricsPort: cpMetrics, podNamespace: NAMESPACE });
 
     const r = spawnSync(path.join(repoRoot, "bin", "kubectl-sovereign"), ["token", "create", MEMBER, "--ttl", "10m", "--kubeconfig", env.hostKubeconfig, "--control-plane-namespace", NAMESPACE], { encoding: "utf8", timeout: 60_000 });
@@ -89,7 +90,7 @@ describe("Helm charts installed in a namespace of the user's choice (-n platform
       "--set", `join.bootstrapToken=${token}`,
       "--set-file", `tls.ca=${env.vars.GRPC_CA}`, "--set-file", `tls.cert=${env.vars.GRPC_CERT_FR}`, "--set-file", `tls.key=${env.vars.GRPC_KEY_FR}`,
     ], memberKc);
-    const agentKubeconfig = serviceAccountKubeconfig({ env, adminKubeconfig: memberKc, serviceAccount: AGENT_SA, namespace: NAMESPACE, dir, name: "agent" });
+    const agentKubeconfig = serviceAccountKubeconfig({ kubectl: env.tools.KUBECTL_BIN!, adminKubeconfig: memberKc, serviceAccount: AGENT_SA, namespace: NAMESPACE, dir, name: "agent" });
     agent = await startReleaseAgent({
       env, member: MEMBER, memberKubeconfig: memberKc, kubeconfig: agentKubeconfig.node, namespace: NAMESPACE, secretPrefix: AGENT_SA,
       grpcPort, metricsPort: agentMetrics, dir, podNamespace: NAMESPACE,

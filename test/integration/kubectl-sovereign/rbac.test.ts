@@ -6,16 +6,16 @@
 // nothing. The positive controls (a bound user succeeds) run against the same workload.
 import assert from "node:assert/strict";
 import { randomBytes } from "node:crypto";
-import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
-import { readKubeconfigAuth } from "../../../hack/lib/federation/kwok.ts";
 import { waitFor } from "../../../operator/src/runtime/index.ts";
 import { QUERY_API_SERVICE } from "../../../operator/src/query/index.ts";
 import { readFederationEnv, type FederationEnv } from "../env.ts";
 import { kubectl, kubectlOk } from "../kubectl.ts";
 import { restrictedSecurityContext } from "../../support/builders.ts";
 import { REPO, runPlugin, type PluginResult } from "../../unit/cmd/kubectl-sovereign/run-plugin.ts";
+import { serviceAccountKubeconfig } from "../../support/service-account.ts";
 
 const NAME = "rbac-probe";
 
@@ -30,20 +30,10 @@ describe("kubectl sovereign through the host's API server, authorized by RBAC", 
   const plugin = (args: string[], env: Record<string, string> = {}): Promise<PluginResult> =>
     runPlugin({ args, env: { PATH: `${REPO}bin:${path.dirname(fed.kubectl)}:${process.env.PATH}`, HOME: tmp, ...env } });
 
-  /** A kubeconfig for a ServiceAccount of the test namespace, its context's namespace set to it. */
-  function userKubeconfig(user: string): string {
-    const token = host(["create", "token", user, "-n", ns, "--duration", "3600s"]).trim();
-    const kc = readKubeconfigAuth(fed.hostKubeconfig);
-    const file = path.join(tmp, `${user}.kubeconfig`);
-    writeFileSync(file, JSON.stringify({
-      apiVersion: "v1", kind: "Config",
-      clusters: [{ name: "host", cluster: { server: kc.server, "certificate-authority-data": Buffer.from(kc.ca).toString("base64") } }],
-      users: [{ name: user, user: { token } }],
-      contexts: [{ name: user, context: { cluster: "host", user, namespace: ns } }],
-      "current-context": user,
-    }), { mode: 0o600 });
-    return file;
-  }
+  /** A kubeconfig for a ServiceAccount of the test namespace (its context's namespace): a person with only a kubeconfig. */
+  const userKubeconfig = (user: string): string =>
+    serviceAccountKubeconfig({ kubectl: fed.kubectl, adminKubeconfig: fed.hostKubeconfig, serviceAccount: user, namespace: ns, dir: tmp }).kubectl;
+
 
   before(async function () {
     this.timeout(240_000);
