@@ -6,6 +6,9 @@ import type { MemberCluster, ResidencyPolicy, SovereignWorkload } from "../api/i
 import { IndexedStore, systemClock } from "../runtime/index.ts";
 import type { ChangeHandler, ChangeKind, Clock, IndexFunc, Informer, WatchableCache, WatchEvent } from "../runtime/index.ts";
 
+/** How often an informer lists again and announces every object (5 min). */
+export const DEFAULT_RELIST_INTERVAL_MS = 300_000;
+
 export interface KubeInformerParams<T extends KubernetesObject> {
   /** For logs and the manager: "memberclusters". */
   name: string;
@@ -18,7 +21,7 @@ export interface KubeInformerParams<T extends KubernetesObject> {
   fieldSelector?: string;
   log: Logger;
   clock?: Clock;
-  /** A fresh list every so often: changes a silent watch missed are found, and every handler sees every object. Default 5 min. */
+  /** A fresh list every so often: changes a silent watch missed are found, and every handler sees every object. Default DEFAULT_RELIST_INTERVAL_MS. */
   relistIntervalMs?: number;
   /** Restart when nothing (event, watch (re)connect, list) happened for this long. Default 3 min. */
   watchdogMs?: number;
@@ -167,7 +170,7 @@ export class KubeInformer<T extends KubernetesObject> implements Informer<T>, Wa
       await Promise.race([lw.start(), once(ended.signal)]);
       if (ended.signal.aborted) return ended.signal.reason as RoundEnd;
       this.#afterList(lw, params.resync);
-      this.#sleepThen(this.#p.relistIntervalMs ?? 300_000, until, () => end({ why: "relist" }));
+      this.#sleepThen(this.#p.relistIntervalMs ?? DEFAULT_RELIST_INTERVAL_MS, until, () => end({ why: "relist" }));
       await once(ended.signal);
       return ended.signal.reason as RoundEnd;
     } finally {

@@ -2,7 +2,7 @@ import assert from "node:assert/strict";
 import fc from "fast-check";
 import { chartHtml, niceScale, pathData } from "../../../bench/lib/plot.ts";
 import { seededRandom } from "../../../bench/lib/random.ts";
-import { drawReplicas, errorsTransient, growth, panels, parseOptions, processSample, queued, rates } from "../../../bench/soak.ts";
+import { drawReplicas, errorsTransient, growth, panels, parseOptions, processSample, queued, rates, RELIST_S } from "../../../bench/soak.ts";
 import type { Sample } from "../../../bench/soak.ts";
 
 const proc = (rssMB: number, extra: Partial<{ queueDepth: number; reconciles: number; errors: number }> = {}) =>
@@ -88,6 +88,13 @@ describe("the soak's figures (bench/soak.ts)", function () {
     assert.equal(parseOptions([]).workloads, 1000);
     assert.throws(() => parseOptions(["--minutes", "0"]), /--minutes/);
     assert.throws(() => parseOptions(["--rate", "x"]), /--rate/);
+    // The warm-up holds the first relist on runs long enough to compare after it, never more than 40 % of the run.
+    assert.equal(parseOptions(["--minutes", "10"]).warmupS, 120);
+    assert.equal(parseOptions(["--minutes", "20"]).warmupS, RELIST_S + 60);
+    assert.ok(parseOptions(["--minutes", "20"]).warmupS > RELIST_S);
+    assert.equal(parseOptions(["--minutes", "2"]).warmupS, 48);
+    assert.equal(parseOptions(["--minutes", "20", "--warmup", "3"]).warmupS, 180);
+    assert.throws(() => parseOptions(["--minutes", "5", "--warmup", "5"]), /--warmup/);
     assert.throws(() => parseOptions(["--bogus"]), /bogus/);
   });
 });
