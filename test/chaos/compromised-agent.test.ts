@@ -31,10 +31,12 @@ const LABEL = "chaos-compromised.sovereignty.eu/member";
 /** Bytes that are no WorkloadStatus at all (checked: the codec refuses each). */
 const GARBAGE = [Buffer.from([0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff]), Buffer.from('{"cluster":"de","readyReplicas":2}'), Buffer.from([0x0a, 0x50, 0x41])];
 
-async function dropped(url: string): Promise<Record<string, number>> {
+/** The control plane's counts of dropped statuses (or heartbeats) by reason. */
+async function dropped(url: string, family = "sovereign_status_reports_dropped_total"): Promise<Record<string, number>> {
   const out: Record<string, number> = {};
+  const series = new RegExp(`^${family}\\{reason="(\\w+)"\\} (\\S+)$`);
   for (const line of (await (await fetch(url)).text()).split("\n")) {
-    const m = /^sovereign_status_reports_dropped_total\{reason="(\w+)"\} (\S+)$/.exec(line);
+    const m = series.exec(line);
     if (m) out[m[1]!] = Number(m[2]);
   }
   return out;
@@ -189,6 +191,20 @@ describe("chaos: a compromised agent (the fr identity) tries to act as de", func
       }, 60_000);
       const delta = Object.fromEntries(Object.keys(want).map((r) => [r, (after[r] ?? 0) - (before[r] ?? 0)]));
       sc.note(`forged and garbage statuses dropped by the control plane, by reason: ${JSON.stringify(delta)}`);
+
+      // 5. Forged and garbage heartbeats on fr's own subject: one naming de (claiming de has no
+      // room left), and the garbage; each dropped and counted, de's room as de's agent tells it.
+      const heartbeatsBefore = await dropped(metricsUrl, "sovereign_heartbeats_dropped_total");
+      await raw(subjects.heartbeat("fr"), codecs.heartbeat.encode(codecs.heartbeat.create(sampleHeartbeat({ cluster: "de", sentAt: new Date(), sequence: 2_000_000, allocatable: { cpu: "0", memory: "0", pods: "0" } }))));
+      for (const g of GARBAGE) await raw(subjects.heartbeat("fr"), g);
+      const heartbeatsWant = { ClusterMismatch: 1, Malformed: GARBAGE.length };
+      const heartbeatsAfter = await world.until("every forged and garbage heartbeat counted as dropped", async () => {
+        const now = await dropped(metricsUrl, "sovereign_heartbeats_dropped_total");
+        return Object.entries(heartbeatsWant).every(([r, n]) => (now[r] ?? 0) - (heartbeatsBefore[r] ?? 0) >= n) ? now : false;
+      }, 60_000);
+      const heartbeatsDelta = Object.fromEntries(Object.keys(heartbeatsWant).map((r) => [r, (heartbeatsAfter[r] ?? 0) - (heartbeatsBefore[r] ?? 0)]));
+      assert.deepEqual(heartbeatsDelta, heartbeatsWant, "each forged or garbage heartbeat counted once");
+      sc.note(`forged and garbage heartbeats dropped by the control plane, by reason: ${JSON.stringify(heartbeatsDelta)}`);
 
       // Nothing of it reached de-app's status; the control plane is the same process, ready.
       assert.equal((await world.workload(ns, "de-app"))?.status?.readyReplicas, 1, "a forged status changed de-app's status");
