@@ -2,6 +2,8 @@ import assert from "node:assert/strict";
 import type { MemberCluster } from "../../operator/src/api/index.ts";
 import { condition, workloadManifest, World } from "../e2e/support/world.ts";
 import { Members, placedOf, runScenario, settle, SHORT } from "./support/chaos.ts";
+import { memberStreamClusters } from "../../operator/src/federation/index.ts";
+import { connectAs } from "../integration/federation/helpers.ts";
 
 /**
  * Changes of the federation's objects while faults are around: a workload deleted while
@@ -206,10 +208,27 @@ describe("chaos: workloads, policies and members changed around faults", functio
         !(await members.list()).some((o) => o.workloadUid === w.uid && o.member === victim && (o.kind === "Pod" || o.replicas > 0)), 90_000);
       sc.recovered(deleted);
       sc.note(`re-placed on ${JSON.stringify(moved.placed)}, nothing left on ${victim}`);
-      world.applyFiles(["crds/examples/10-member-clusters.yaml"]);
-      await world.untilMemberReady(victim, true, 90_000);
-      world.kubectl(["delete", "swl/spread", "-n", ns, "--wait=true", "--timeout=90s"]);
+      // Its NATS streams go once its agent took the removals (each reserves storage on the server).
+      const cp = await connectAs(world.env, "control-plane");
+      try {
+        const jsm = await cp.manager();
+        const still = Object.keys(moved.placed)[0]!;
+        assert.ok((await memberStreamClusters(jsm)).includes(still), `${still}, still declared, keeps its streams (the control)`);
+        await world.until(`${victim}'s NATS streams removed`, async () => !(await memberStreamClusters(jsm)).includes(victim), 90_000);
+        sc.note(`${victim}'s intents and status streams removed ${((Date.now() - deleted) / 1000).toFixed(1)} s after its MemberCluster was deleted`);
+        // Declared again: its streams come back, and intents reach its agent (which was never restarted).
+        world.applyFiles(["crds/examples/10-member-clusters.yaml"]);
+        await world.untilMemberReady(victim, true, 90_000);
+        await world.until(`${victim}'s NATS streams created again`, async () => (await memberStreamClusters(jsm)).includes(victim), 60_000);
+      } finally {
+        await cp.drain().catch(() => undefined);
+      }
+      world.apply([workloadManifest({ namespace: ns, name: "everywhere", replicas: 1, policy: "public", placement: { mode: "Duplicated" } })]);
+      const everywhere = await settle({ world, sc, namespace: ns, name: "everywhere", replicas: world.members.size, what: `Ready on every member, ${victim} included` });
+      assert.equal(everywhere.placed[victim], 1, `a replica on ${victim} again: ${JSON.stringify(everywhere.placed)}`);
+      world.kubectl(["delete", "swl/spread", "swl/everywhere", "-n", ns, "--wait=true", "--timeout=90s"]);
       sc.expectGone({ uid: w.uid, name: "spread" });
+      sc.expectGone({ uid: everywhere.uid, name: "everywhere" });
     });
   });
 });

@@ -3,7 +3,8 @@ import fc from "fast-check";
 import { validMemberCluster, validResidencyPolicy, validSovereignWorkload } from "../support/bad-manifests.ts";
 import { readFederationEnv } from "../integration/env.ts";
 import type { FederationEnv } from "../integration/env.ts";
-import { ensureMemberClusters } from "../integration/federation/helpers.ts";
+import { connectAs, ensureMemberClusters } from "../integration/federation/helpers.ts";
+import { memberStreamClusters } from "../../operator/src/federation/index.ts";
 import {
   controlPlaneStart, fcParams, fieldsNamed, hostHttp, mutatedManifest, namesAField, reportRate, runsFor, suiteTimeout, until,
   type Doc, type HostHttp, type Mutation,
@@ -141,6 +142,19 @@ describe("fuzz: mutated manifests through the real host API server", function ()
         { ...fcParams("apiServer"), numRuns: runs },
       );
       reportRate(`API server ${kind.title} (${refused} refused)`, runs, t0);
+      if (kind.title === "MemberCluster") {
+        // Each accepted member got NATS streams from the control plane, which reserve storage
+        // on the server: deleted again, they go (repeated runs would use the reservation up).
+        const cp = await connectAs(env, "control-plane");
+        try {
+          const jsm = await cp.manager();
+          const mine = async () => (await memberStreamClusters(jsm)).filter((c) => c.startsWith(`${kind.namePrefix}-${process.pid}-`));
+          const left = await mine();
+          await until(`the NATS streams of the ${left.length} fuzzed members still listed removed`, 120_000, async () => ((await mine()).length === 0 ? true : undefined));
+        } finally {
+          await cp.drain().catch(() => undefined);
+        }
+      }
       assert.equal(await controlPlaneStart(env.controlPlaneMetricsUrl), startedAt, "the control plane was not restarted (same process start time) and answers /healthz");
     });
   }

@@ -8,8 +8,8 @@ import path from "node:path";
 import type { Logger } from "pino";
 import type { MemberCluster, ResidencyPolicy, SovereignWorkload } from "../../api/index.ts";
 import {
-  addWorkloadIndexes, AttestationAppender, FleetMetrics, MemberKeys, MemberClusterReconciler, OwnWrites, ReconcilesToReady, ReportBook, StatusAggregator, watchForScheduling, watchForStatus,
-  workloadForUid, WorkloadReconciler,
+  addWorkloadIndexes, AttestationAppender, DeletedMemberStreams, FleetMetrics, MemberKeys, MemberClusterReconciler, memberStreamsUnused, OwnWrites, ReconcilesToReady, ReportBook,
+  StatusAggregator, watchForScheduling, watchForStatus, WORKLOAD_INDEX, workloadForUid, WorkloadReconciler,
 } from "../../controllers/index.ts";
 import type { WorkloadEventRecord } from "../../controllers/index.ts";
 import {
@@ -152,6 +152,10 @@ export async function startControlPlane(params: ControlPlaneParams): Promise<Run
   }
   const publisher = new ControlPlaneIntentPublisher({ client, metrics, ledger });
   const ensureMember = (cluster: string) => streams.ensureMember(cluster);
+  const removeMember = (cluster: string) => streams.removeMember({
+    cluster,
+    unused: () => memberStreamsUnused({ cluster, declared: clusters.get(cluster) !== undefined, workloadsNamingIt: workloads.byIndex(WORKLOAD_INDEX.cluster, cluster) }),
+  });
 
   const ownWrites = new OwnWrites();
   const toReady = new ReconcilesToReady(metrics);
@@ -175,7 +179,7 @@ export async function startControlPlane(params: ControlPlaneParams): Promise<Run
   const clusterController = new Controller({
     name: "membercluster", workers: 2, clock, log: log.child({ controller: "membercluster" }), metrics, queueMetrics: metrics,
     reconciler: new MemberClusterReconciler({
-      clusters: clusters as Cache<MemberCluster>, host, reports, ensureMember, clock, log: log.child({ controller: "membercluster" }), metrics,
+      clusters: clusters as Cache<MemberCluster>, host, reports, ensureMember, removeMember, clock, log: log.child({ controller: "membercluster" }), metrics,
       timing: { intervalMs: options.heartbeatIntervalMs, misses: options.heartbeatMisses },
     }),
   });
@@ -206,6 +210,9 @@ export async function startControlPlane(params: ControlPlaneParams): Promise<Run
     if (e.kind === "delete") reports.forgetCluster(e.object.metadata.name);
   });
   reports.onHeartbeat((cluster) => clusterController.enqueue(cluster));
+  const deletedMembers = new DeletedMemberStreams({
+    clusters, listed: () => streams.memberClusters(), enqueue: (cluster) => clusterController.enqueue(cluster), log: log.child({ component: "deleted-member-streams" }),
+  });
 
   // The audit stream's read-side index, followed by every control plane (each serves queries).
   const auditIndex = new AuditIndexer({ js: client.js, jsm: () => client.manager(), log: log.child({ component: "audit-index" }) });
@@ -267,7 +274,7 @@ export async function startControlPlane(params: ControlPlaneParams): Promise<Run
     healthAddress: options.metricsListen,
     metrics,
   });
-  for (const r of [clusters, policies, workloads, reports, grpcRunnable(grpc, options.grpcListen, log), ...(query && options.query ? [queryRunnable(query, options.query.listen, log)] : []), clusterController, workloadController, statusController, fleet, attestations, auditIndex] as Runnable[]) manager.add(r);
+  for (const r of [clusters, policies, workloads, reports, grpcRunnable(grpc, options.grpcListen, log), ...(query && options.query ? [queryRunnable(query, options.query.listen, log)] : []), clusterController, workloadController, statusController, fleet, attestations, auditIndex, deletedMembers] as Runnable[]) manager.add(r);
 
   const abort = new AbortController();
   const done = manager.start(abort.signal).finally(() => client.drain().catch(() => undefined));

@@ -1,4 +1,5 @@
-/** The MemberCluster controller: heartbeats to Ready, certifications, labels. */
+/** The MemberCluster controller: heartbeats to Ready, certifications, labels; a deleted member's streams. */
 export { clusterDesired, ClusterReason, type HeartbeatTiming } from "./desired.ts";
 export { freshGuardRestores, MAX_GUARD_RESTORES } from "./guard-drift.ts";
 export { MemberClusterReconciler, REASON_GUARD_RESTORED } from "./reconciler.ts";
+export { DeletedMemberStreams, MEMBER_STREAMS_RETRY_MS, memberStreamsUnused } from "./member-streams.ts";

@@ -14,6 +14,8 @@ import { isReservedLabelKey } from "../../scheduler/index.ts";
 import type { ReportBook } from "../reports.ts";
 import { clusterDesired, type HeartbeatTiming } from "./desired.ts";
 import { freshGuardRestores, guardRestoreEventName } from "./guard-drift.ts";
+import { MEMBER_STREAMS_RETRY_MS } from "./member-streams.ts";
+import type { MemberStreamsRemoval } from "../../federation/index.ts";
 
 export const CLUSTER_STATUS_FIELD_MANAGER = "sovereign-control-plane";
 export const CLUSTER_LABELS_FIELD_MANAGER = "sovereign-control-plane-labels";
@@ -33,6 +35,7 @@ export class MemberClusterReconciler implements Reconciler {
     host: ControlPlaneHostApi;
     reports: ReportBook;
     ensureMember: (cluster: string) => Promise<void>;
+    removeMember?: (cluster: string) => Promise<MemberStreamsRemoval>;
     timing: HeartbeatTiming;
     clock: Clock;
     log: Logger;
@@ -45,6 +48,11 @@ export class MemberClusterReconciler implements Reconciler {
     host: ControlPlaneHostApi;
     reports: ReportBook;
     ensureMember: (cluster: string) => Promise<void>;
+    /**
+     * Removes a deleted member's streams when nothing needs them any more (see
+     * member-streams.ts); absent: they stay.
+     */
+    removeMember?: (cluster: string) => Promise<MemberStreamsRemoval>;
     timing: HeartbeatTiming;
     clock: Clock;
     log: Logger;
@@ -60,7 +68,8 @@ export class MemberClusterReconciler implements Reconciler {
     const cluster = d.clusters.get(name);
     if (!cluster) {
       this.#guardRestores.delete(name);
-      return {};
+      this.#reported.delete(name);
+      return this.#removeStreams(name);
     }
     await d.ensureMember(name);
     const now = d.clock.now();
@@ -77,6 +86,18 @@ export class MemberClusterReconciler implements Reconciler {
       await d.host.applyMemberClusterStatus({ name, status: state.status, fieldManager: CLUSTER_STATUS_FIELD_MANAGER });
     }
     return state.requeueAfterMs !== undefined ? { requeueAfterMs: state.requeueAfterMs + 1 } : {};
+  }
+
+  /** A deleted member: its streams go when nothing needs them; until then it is looked at again every 30 s. */
+  async #removeStreams(name: string): Promise<Result> {
+    if (!this.#d.removeMember) return {};
+    const done = await this.#d.removeMember(name);
+    if (done === "removed") {
+      this.#d.log.info({ cluster: name }, "removed the NATS streams of a deleted member");
+      return {};
+    }
+    this.#d.log.debug({ cluster: name, waitingFor: done }, "keeping the NATS streams of a deleted member for now");
+    return { requeueAfterMs: MEMBER_STREAMS_RETRY_MS };
   }
 
   /**

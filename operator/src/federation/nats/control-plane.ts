@@ -16,7 +16,7 @@ import type { AuditRecord, DroppedReport, Heartbeat, IntentPublisher, MalformedR
 import { codecs } from "./codecs.ts";
 import type { Codec } from "./codecs.ts";
 import type { ConnectionState } from "./connection.ts";
-import { checkSenderCluster, ensureMemberStreams, ensureSharedStreams } from "./jetstream.ts";
+import { checkSenderCluster, deleteMemberStreams, ensureMemberStreams, ensureSharedStreams, memberIntentsSettled, memberStreamClusters } from "./jetstream.ts";
 import type { EnsureOptions, FederationClient } from "./jetstream.ts";
 import type { LedgerWriter } from "./ledger.ts";
 import { parseSubject, STATUS_STREAM_PREFIX, streams, subjects } from "./protocol.ts";
@@ -143,11 +143,13 @@ export class ControlPlaneReportSource implements ReportSource {
     this.#open.add(handle);
     const merged = mergeMemberStreams({
       signal: AbortSignal.any([signal, ended.signal]), rescanMs: this.#rescanMs, log: this.#log,
-      names: async () => {
+      list: async () => {
         const jsm = await this.#client.manager();
-        const names: string[] = [];
-        for await (const name of jsm.streams.names()) if (name.startsWith(STATUS_STREAM_PREFIX)) names.push(name);
-        return names;
+        const listed: { name: string; incarnation: string }[] = [];
+        for await (const info of jsm.streams.list()) {
+          if (info.config.name.startsWith(STATUS_STREAM_PREFIX)) listed.push({ name: info.config.name, incarnation: info.created });
+        }
+        return listed;
       },
       open: (stream, s) => lastPerSubject({
         client: this.#client, stream, filter: subjects.allStatus, codec: codecs.status, signal: s, log: this.#log, open: new Set(), checkSender: false,
@@ -166,19 +168,23 @@ export class ControlPlaneReportSource implements ReportSource {
 }
 
 /**
- * Merges one async iterable per stream into one, adding streams as `names()` lists new
- * ones. Deliveries are handed over one at a time (each pump waits for the reader), so a
- * flooding member's backlog stays in its consumer's bounded buffer, not in a queue here.
+ * Merges one async iterable per stream into one, adding streams as `list()` shows new
+ * ones, and closing the iterable of a stream that is no longer listed or was made again
+ * (another incarnation: a deleted member declared again), whose consumer would read the
+ * deleted stream forever; one made again is opened afresh. Deliveries are handed over one
+ * at a time (each pump waits for the reader), so a flooding member's backlog stays in its
+ * consumer's bounded buffer, not in a queue here.
  */
 export async function* mergeMemberStreams<T>(params: {
   signal: AbortSignal;
   rescanMs: number;
   log?: Logger | undefined;
-  names: () => Promise<string[]>;
+  /** The streams now, each with what tells one incarnation from the next (its creation time). */
+  list: () => Promise<readonly { name: string; incarnation: string }[]>;
   open: (stream: string, signal: AbortSignal) => AsyncIterable<T>;
 }): AsyncGenerator<T> {
   const { signal } = params;
-  const open = new Map<string, AbortController>();
+  const open = new Map<string, { stop: AbortController; incarnation: string }>();
   // One slot: a pump puts a value and waits until the reader took it.
   const waiting: { value: T; taken: () => void }[] = [];
   let wake: (() => void) | undefined;
@@ -187,7 +193,8 @@ export async function* mergeMemberStreams<T>(params: {
     wake = undefined;
     w?.();
   };
-  const pump = async (stream: string, stop: AbortController) => {
+  const pump = async (stream: string, entry: { stop: AbortController; incarnation: string }) => {
+    const { stop } = entry;
     try {
       for await (const value of params.open(stream, AbortSignal.any([signal, stop.signal]))) {
         await new Promise<void>((taken) => {
@@ -197,25 +204,33 @@ export async function* mergeMemberStreams<T>(params: {
         if (stop.signal.aborted || signal.aborted) break;
       }
     } catch (err) {
-      if (!signal.aborted) params.log?.warn({ err, stream }, "a member's status consumer failed; reopening at the next listing");
+      if (!signal.aborted && !stop.signal.aborted) params.log?.warn({ err, stream }, "a member's status consumer failed; reopening at the next listing");
     } finally {
-      open.delete(stream);
+      if (open.get(stream) === entry) open.delete(stream);
     }
   };
   const rescan = async () => {
-    let names: string[];
+    let listed: readonly { name: string; incarnation: string }[];
     try {
-      names = await params.names();
+      listed = await params.list();
     } catch (err) {
       // NATS reconnecting: the open consumers go on, the next listing tries again.
       if (!signal.aborted) params.log?.warn({ err }, "could not list the members' status streams; trying again");
       return;
     }
-    for (const stream of names) {
-      if (open.has(stream) || signal.aborted) continue;
-      const stop = new AbortController();
-      open.set(stream, stop);
-      void pump(stream, stop);
+    if (signal.aborted) return;
+    const now = new Map(listed.map((l) => [l.name, l.incarnation]));
+    for (const [stream, entry] of open) {
+      if (now.get(stream) === entry.incarnation) continue;
+      // Deleted, or deleted and made again: this consumer reads nothing any more.
+      entry.stop.abort();
+      open.delete(stream);
+    }
+    for (const [stream, incarnation] of now) {
+      if (open.has(stream)) continue;
+      const entry = { stop: new AbortController(), incarnation };
+      open.set(stream, entry);
+      void pump(stream, entry);
     }
   };
   const timer = setInterval(() => void rescan(), params.rescanMs);
@@ -237,16 +252,25 @@ export async function* mergeMemberStreams<T>(params: {
   } finally {
     clearInterval(timer);
     signal.removeEventListener("abort", onAbort);
-    for (const stop of open.values()) stop.abort();
+    for (const entry of open.values()) entry.stop.abort();
     for (const w of waiting.splice(0)) w.taken();
   }
 }
 
-/** The streams the control plane owns: the shared ones at start, one per member as members appear. */
+/** What removeMember did: the streams are gone, or kept because the member is in use or its agent has not taken everything yet. */
+export type MemberStreamsRemoval = "removed" | "in-use" | "undelivered";
+
+/**
+ * The streams the control plane owns: the shared ones at start, one per member as members
+ * appear, and a member's own streams removed once it is gone and done with (each reserves
+ * its storage limit on the server, so the streams of deleted members would use it up).
+ */
 export class ControlPlaneStreams {
   readonly #client: FederationClient;
   readonly #options: EnsureOptions;
   readonly #ready = new Set<string>();
+  /** Per member: the ensure or remove in flight, so the two never interleave for one member. */
+  readonly #busy = new Map<string, Promise<unknown>>();
 
   constructor(params: { client: FederationClient; options?: EnsureOptions }) {
     this.#client = params.client;
@@ -260,7 +284,45 @@ export class ControlPlaneStreams {
   /** Idempotent; remembered per process so a steady stream of reconciles costs nothing. */
   async ensureMember(cluster: string): Promise<void> {
     if (this.#ready.has(cluster)) return;
-    await ensureMemberStreams(await this.#client.manager(), cluster, this.#options);
-    this.#ready.add(cluster);
+    await this.#serially(cluster, async () => {
+      if (this.#ready.has(cluster)) return;
+      await ensureMemberStreams(await this.#client.manager(), cluster, this.#options);
+      this.#ready.add(cluster);
+    });
+  }
+
+  /**
+   * Deletes `cluster`'s status and intents streams when `unused()` still holds (asked
+   * under the member's lock, so an ensureMember of a member declared again meanwhile is
+   * never undone) and its agent took every intent (see memberIntentsSettled): a member
+   * deleted while its agent still has a removal to act on keeps its streams until it has.
+   */
+  async removeMember(params: { cluster: string; unused: () => boolean }): Promise<MemberStreamsRemoval> {
+    return this.#serially(params.cluster, async () => {
+      if (!params.unused()) return "in-use";
+      const jsm = await this.#client.manager();
+      if (!(await memberIntentsSettled(jsm, params.cluster))) return "undelivered";
+      if (!params.unused()) return "in-use";
+      this.#ready.delete(params.cluster);
+      await deleteMemberStreams(jsm, params.cluster);
+      return "removed";
+    });
+  }
+
+  /** The clusters that have member streams on the server (a start looks for those of deleted members). */
+  async memberClusters(): Promise<string[]> {
+    return memberStreamClusters(await this.#client.manager());
+  }
+
+  async #serially<T>(cluster: string, work: () => Promise<T>): Promise<T> {
+    const before = this.#busy.get(cluster) ?? Promise.resolve();
+    const run = before.catch(() => undefined).then(work);
+    const settled = run.catch(() => undefined);
+    this.#busy.set(cluster, settled);
+    try {
+      return await run;
+    } finally {
+      if (this.#busy.get(cluster) === settled) this.#busy.delete(cluster);
+    }
   }
 }

@@ -28,9 +28,11 @@ import {
   inboxPrefix,
   intentsConsumerConfig,
   intentsStreamConfig,
+  INTENTS_STREAM_PREFIX,
   LEGACY_STATUS_STREAM,
   memberKeysStreamConfig,
   parseSubject,
+  STATUS_STREAM_PREFIX,
   statusStreamConfig,
   streams,
   subjects,
@@ -427,6 +429,43 @@ export async function ensureMemberStreams(jsm: JetStreamManager, cluster: string
     ...(description !== undefined ? { description } : {}),
     ...(filter_subject !== undefined ? { filter_subject } : {}),
   });
+}
+
+/**
+ * Whether the agent of `cluster` took everything the control plane put on its intents
+ * stream: nothing left to deliver, nothing delivered and not acknowledged (the agent acks
+ * an intent once it acted on it). True when the stream or its consumer is gone.
+ */
+export async function memberIntentsSettled(jsm: JetStreamManager, cluster: string): Promise<boolean> {
+  try {
+    const info = await jsm.consumers.info(streams.intents(cluster), streams.intentsConsumer(cluster));
+    return info.num_pending === 0 && info.num_ack_pending === 0;
+  } catch (err) {
+    if (err instanceof JetStreamApiError && (err.code === 10014 /* consumer not found */ || err.code === 10059 /* stream not found */)) return true;
+    throw err;
+  }
+}
+
+/** Deletes `cluster`'s status and intents streams (its agent's consumer goes with them); absent ones are fine. */
+export async function deleteMemberStreams(jsm: JetStreamManager, cluster: string): Promise<void> {
+  for (const name of [streams.intents(cluster), streams.status(cluster)]) {
+    try {
+      await jsm.streams.delete(name);
+    } catch (err) {
+      if (!(err instanceof JetStreamApiError && err.code === 10059 /* stream not found */)) throw err;
+    }
+  }
+}
+
+/** The clusters that have a status or intents stream on the server. */
+export async function memberStreamClusters(jsm: JetStreamManager): Promise<string[]> {
+  const clusters = new Set<string>();
+  for await (const name of jsm.streams.names()) {
+    for (const prefix of [STATUS_STREAM_PREFIX, INTENTS_STREAM_PREFIX]) {
+      if (name.startsWith(prefix) && name.length > prefix.length) clusters.add(name.slice(prefix.length));
+    }
+  }
+  return [...clusters].sort();
 }
 
 /**

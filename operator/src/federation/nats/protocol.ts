@@ -143,7 +143,7 @@ export function parseSubject(subject: string):
 /** JetStream names. Stream and consumer names may not contain '.', '*', '>' or spaces; cluster names never do. */
 export const streams = {
   intents(cluster: string): string {
-    return `sov-intents-${validateClusterName(cluster)}`;
+    return `${INTENTS_STREAM_PREFIX}${validateClusterName(cluster)}`;
   },
   /** The durable consumer the member agent of `cluster` pulls from. */
   intentsConsumer(cluster: string): string {
@@ -164,6 +164,8 @@ export const streams = {
 
 /** Every member's status stream is named this plus the cluster name. */
 export const STATUS_STREAM_PREFIX = "sov-status-";
+/** Every member's intents stream is named this plus the cluster name. */
+export const INTENTS_STREAM_PREFIX = "sov-intents-";
 
 /**
  * The status stream shared by all members before each had its own. Its subjects overlap
