@@ -190,20 +190,28 @@ export class IntentCache implements Runnable {
     this.#emit(uid);
   }
 
+  /**
+   * Consumes until stopped, starting the consumer again when it ends or fails: after 1 s,
+   * doubling up to 10 s while it fails in a row (a member whose MemberCluster was deleted
+   * has no stream until it is declared again), back to 1 s once something was delivered.
+   */
   async #consume(source: IntentSource, signal: AbortSignal): Promise<void> {
+    let delayMs = 1_000;
     while (!signal.aborted) {
       try {
         for await (const delivery of source) {
+          delayMs = 1_000;
           this.#record(delivery);
           if (signal.aborted) break;
         }
         if (signal.aborted) return;
-        this.#log.warn("the intents consumer ended; starting it again");
+        this.#log.warn({ retryInMs: delayMs }, "the intents consumer ended; starting it again");
       } catch (err) {
         if (signal.aborted) return;
-        this.#log.error({ err }, "the intents consumer failed; starting it again");
+        this.#log.error({ err, retryInMs: delayMs }, "the intents consumer failed; starting it again");
       }
-      await this.#clock.sleep(1_000, signal).catch(() => undefined);
+      await this.#clock.sleep(delayMs, signal).catch(() => undefined);
+      delayMs = Math.min(delayMs * 2, 10_000);
     }
   }
 

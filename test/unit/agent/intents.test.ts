@@ -134,3 +134,57 @@ describe("agent: the intents cache (desired state)", () => {
     assert.equal(cache.get("a"), undefined);
   });
 });
+
+describe("agent: the intents consumer started again after it fails", () => {
+  it("after 1 s, then 2, 4, 8 and at most 10 s while it fails in a row; after 1 s again once something was delivered", async () => {
+    const clock = new TestClock();
+    const stop = new AbortController();
+    let attempts = 0;
+    let delivering: PlacementIntent | undefined;
+    const link: FederationLink = {
+      intents: {
+        latest: async () => [],
+        stop: async () => undefined,
+        [Symbol.asyncIterator]: () => {
+          attempts++;
+          let given = false;
+          return {
+            next: async (): Promise<IteratorResult<IntentDelivery>> => {
+              if (!delivering) throw new Error("stream not found");
+              if (given) return { done: true, value: undefined };
+              given = true;
+              return { done: false, value: { intent: delivering, ack: async () => undefined, nak: () => undefined } };
+            },
+          };
+        },
+      },
+      reports: { publishHeartbeat: async () => undefined, publishStatus: async () => undefined },
+      connection: { connected: () => true, onReconnect: () => undefined },
+    };
+    const cache = new IntentCache({ link: Promise.resolve(link), clock, log: pino({ level: "silent" }) });
+    void cache.start(stop.signal);
+    try {
+      await waitFor(() => attempts === 1 && clock.pending > 0, { what: "the first attempt failed and waits", timeoutMs: 2_000 });
+      // Each gap: nothing a millisecond before it is due (the control), the next attempt at it.
+      for (const gap of [1_000, 2_000, 4_000, 8_000, 10_000, 10_000]) {
+        const before = attempts;
+        await clock.advance(gap - 1);
+        assert.equal(attempts, before, `no attempt before ${gap} ms`);
+        await clock.advance(1);
+        await waitFor(() => attempts === before + 1 && clock.pending > 0, { what: `the attempt after ${gap} ms`, timeoutMs: 2_000 });
+      }
+      // The stream is back: one delivery, then the consumer ends; the next start is 1 s later.
+      delivering = intentOf("a", 0);
+      const before = attempts;
+      await clock.advance(10_000);
+      await waitFor(() => cache.hasPending("a") && clock.pending > 0, { what: "the delivery taken", timeoutMs: 2_000 });
+      assert.equal(attempts, before + 1);
+      await clock.advance(999);
+      assert.equal(attempts, before + 1, "not before 1 s");
+      await clock.advance(1);
+      await waitFor(() => attempts === before + 2, { what: "started again 1 s after a delivery", timeoutMs: 2_000 });
+    } finally {
+      stop.abort();
+    }
+  });
+});
