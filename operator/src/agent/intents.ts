@@ -192,7 +192,7 @@ export class IntentCache implements Runnable {
 
   /**
    * Consumes until stopped, starting the consumer again when it ends or fails: after 1 s,
-   * doubling up to 10 s while it fails in a row (a member whose MemberCluster was deleted
+   * doubling up to 5 s while it fails in a row (a member whose MemberCluster was deleted
    * has no stream until it is declared again), back to 1 s once something was delivered.
    */
   async #consume(source: IntentSource, signal: AbortSignal): Promise<void> {
@@ -211,7 +211,7 @@ export class IntentCache implements Runnable {
         this.#log.error({ err, retryInMs: delayMs }, "the intents consumer failed; starting it again");
       }
       await this.#clock.sleep(delayMs, signal).catch(() => undefined);
-      delayMs = Math.min(delayMs * 2, 10_000);
+      delayMs = Math.min(delayMs * 2, 5_000);
     }
   }
 
