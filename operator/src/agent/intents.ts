@@ -193,22 +193,34 @@ export class IntentCache implements Runnable {
   /**
    * Consumes until stopped, starting the consumer again when it ends or fails: after 1 s,
    * doubling up to 5 s while it fails in a row (a member whose MemberCluster was deleted
-   * has no stream until it is declared again), back to 1 s once something was delivered.
+   * has no stream until it is declared again), back to 1 s once something was delivered or
+   * a run lasted 10 s. The first failure of a streak is an error in the log, the rest debug.
    */
   async #consume(source: IntentSource, signal: AbortSignal): Promise<void> {
     let delayMs = 1_000;
+    let streak = 0;
     while (!signal.aborted) {
+      const startedAt = this.#clock.now().getTime();
+      const ranLong = () => {
+        if (this.#clock.now().getTime() - startedAt < 10_000) return;
+        delayMs = 1_000;
+        streak = 0;
+      };
       try {
         for await (const delivery of source) {
           delayMs = 1_000;
+          streak = 0;
           this.#record(delivery);
           if (signal.aborted) break;
         }
         if (signal.aborted) return;
+        ranLong();
         this.#log.warn({ retryInMs: delayMs }, "the intents consumer ended; starting it again");
       } catch (err) {
         if (signal.aborted) return;
-        this.#log.error({ err, retryInMs: delayMs }, "the intents consumer failed; starting it again");
+        ranLong();
+        streak++;
+        this.#log[streak === 1 ? "error" : "debug"]({ err, retryInMs: delayMs, failuresInARow: streak }, "the intents consumer failed; starting it again");
       }
       await this.#clock.sleep(delayMs, signal).catch(() => undefined);
       delayMs = Math.min(delayMs * 2, 5_000);

@@ -46,10 +46,11 @@ describe("a deleted member's NATS streams (ControlPlaneStreams.removeMember, rea
     assert.equal(looks, 2);
     assert.ok(await exists(), "declared again meanwhile: kept");
 
-    // An intent its agent has not taken yet (here: a removal): kept.
+    // An intent its agent has not taken yet (here: a removal): kept, unless the agent is gone.
     const intent = sampleIntent({ cluster: PROBE, replicas: 0, workload: { namespace: "n", name: "w", uid: randomUUID() }, decidedAt: new Date() });
     await cp.js.publish(subjects.intent(PROBE, intent.workload!.uid), codecs.intent.encode(intent));
     assert.equal(await owned.removeMember({ cluster: PROBE, unused: () => true }), "undelivered");
+    assert.equal(await owned.removeMember({ cluster: PROBE, unused: () => true, agentGone: () => false }), "undelivered");
     assert.ok(await exists(), "undelivered: kept");
 
     // Taken but not yet acknowledged: still kept.
@@ -64,10 +65,20 @@ describe("a deleted member's NATS streams (ControlPlaneStreams.removeMember, rea
     await assert.rejects(jsm.streams.info(streams.intents(PROBE)), /stream not found/);
     await assert.rejects(jsm.streams.info(streams.status(PROBE)), /stream not found/);
 
-    // Removing again is a no-op; a member declared again gets them back, consumer included.
-    assert.equal(await owned.removeMember({ cluster: PROBE, unused: () => true }), "removed");
+    // Removing again finds nothing; a member declared again gets them back, consumer included.
+    assert.equal(await owned.removeMember({ cluster: PROBE, unused: () => true }), "absent");
     await owned.ensureMember(PROBE);
     assert.ok(await exists(), "made again after the removal (the per-process memo was forgotten)");
     assert.equal((await jsm.consumers.info(streams.intents(PROBE), streams.intentsConsumer(PROBE))).num_pending, 0);
+  });
+
+  it("removes them with an intent never taken when the agent is gone (uninstalled before its MemberCluster was deleted)", async () => {
+    const owned = new ControlPlaneStreams({ client: cp, options: { streams: { replicas: env.natsStreamReplicas } } });
+    await owned.ensureMember(PROBE);
+    const intent = sampleIntent({ cluster: PROBE, replicas: 0, workload: { namespace: "n", name: "w", uid: randomUUID() }, decidedAt: new Date() });
+    await cp.js.publish(subjects.intent(PROBE, intent.workload!.uid), codecs.intent.encode(intent));
+    assert.equal(await owned.removeMember({ cluster: PROBE, unused: () => true, agentGone: () => false }), "undelivered", "the control: kept while the agent may still take it");
+    assert.equal(await owned.removeMember({ cluster: PROBE, unused: () => true, agentGone: () => true }), "removed");
+    assert.equal(await exists(), false);
   });
 });

@@ -112,6 +112,31 @@ describe("mergeMemberStreams: every member's status stream read as one", () => {
     await merged.return?.(undefined);
   });
 
+  it("closes a stream's consumer only when it is missing from two listings in a row (a cluster election leaves one out of one listing)", async () => {
+    const abort = new AbortController();
+    const a = [{ name: "a", incarnation: "1" }];
+    const script = [a, [], a, [], []];
+    let calls = 0;
+    const opened: string[] = [];
+    const closed: string[] = [];
+    const merged = mergeMemberStreams({
+      signal: abort.signal, rescanMs: 10,
+      list: async () => script[calls++] ?? [],
+      open: (s, signal) => {
+        opened.push(s);
+        signal.addEventListener("abort", () => void closed.push(s), { once: true });
+        return stream(s, 1, signal);
+      },
+    })[Symbol.asyncIterator]();
+    assert.deepEqual(await take(merged, 1), ["a:0"]);
+    const deadline = Date.now() + 5000;
+    while (calls < script.length + 1 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 10));
+    assert.deepEqual(opened, ["a"], "not closed and opened again after the single miss");
+    assert.deepEqual(closed, ["a"], "closed after two misses in a row");
+    abort.abort();
+    await merged.return?.(undefined);
+  });
+
   it("ends when aborted while waiting", async () => {
     const abort = new AbortController();
     const merged = mergeMemberStreams({ signal: abort.signal, rescanMs: 60_000, list: async () => [], open: (s, signal) => stream(s, 0, signal) });

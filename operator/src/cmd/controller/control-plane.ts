@@ -8,7 +8,7 @@ import path from "node:path";
 import type { Logger } from "pino";
 import type { MemberCluster, ResidencyPolicy, SovereignWorkload } from "../../api/index.ts";
 import {
-  addWorkloadIndexes, AttestationAppender, DeletedMemberStreams, FleetMetrics, MemberKeys, MemberClusterReconciler, memberStreamsUnused, OwnWrites, ReconcilesToReady, ReportBook,
+  addWorkloadIndexes, AttestationAppender, DeletedMemberStreams, FleetMetrics, MemberKeys, MemberClusterReconciler, memberAgentGone, memberStreamsUnused, OwnWrites, ReconcilesToReady, ReportBook,
   StatusAggregator, watchForScheduling, watchForStatus, WORKLOAD_INDEX, workloadForUid, WorkloadReconciler,
 } from "../../controllers/index.ts";
 import type { WorkloadEventRecord } from "../../controllers/index.ts";
@@ -151,10 +151,16 @@ export async function startControlPlane(params: ControlPlaneParams): Promise<Run
     }, { what: "the audit chains moved to the new key", timeoutMs: 30 * 60_000, intervalMs: 5_000 }).catch((err: unknown) => log.error({ err }, "gave up moving the audit chains to the new key; each moves at its next append"));
   }
   const publisher = new ControlPlaneIntentPublisher({ client, metrics, ledger });
-  const ensureMember = (cluster: string) => streams.ensureMember(cluster);
+  const ensureMember = async (cluster: string) => {
+    await streams.ensureMember(cluster);
+    // Made for a member no longer declared (a zero intent to a member deleted meanwhile):
+    // the MemberCluster controller looks at it, so they go again once nothing needs them.
+    if (!clusters.get(cluster)) clusterController.enqueue(cluster);
+  };
   const removeMember = (cluster: string) => streams.removeMember({
     cluster,
     unused: () => memberStreamsUnused({ cluster, declared: clusters.get(cluster) !== undefined, workloadsNamingIt: workloads.byIndex(WORKLOAD_INDEX.cluster, cluster) }),
+    agentGone: () => memberAgentGone({ lastHeartbeatAt: reports.lastHeartbeat(cluster)?.receivedAt, now: clock.now() }),
   });
 
   const ownWrites = new OwnWrites();

@@ -2,4 +2,4 @@
 export { clusterDesired, ClusterReason, type HeartbeatTiming } from "./desired.ts";
 export { freshGuardRestores, MAX_GUARD_RESTORES } from "./guard-drift.ts";
 export { MemberClusterReconciler, REASON_GUARD_RESTORED } from "./reconciler.ts";
-export { DeletedMemberStreams, MEMBER_STREAMS_RETRY_MS, memberStreamsUnused } from "./member-streams.ts";
+export { DeletedMemberStreams, MEMBER_AGENT_GONE_MS, MEMBER_STREAMS_RETRY_MS, memberAgentGone, memberStreamsUnused } from "./member-streams.ts";

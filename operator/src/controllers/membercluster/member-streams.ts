@@ -3,7 +3,8 @@
  * storage limit on the server, so the streams of members deleted over time would use up
  * what JetStream may reserve and refuse the next member's. They go once the member is
  * gone for good: no MemberCluster of that name, no workload still placed there, and its
- * agent took every intent (the removals included; see ControlPlaneStreams.removeMember).
+ * agent took every intent (the removals included; see ControlPlaneStreams.removeMember) or
+ * has been silent for 10 minutes (uninstalled before its MemberCluster was deleted).
  */
 import type { Logger } from "pino";
 import type { SovereignWorkload } from "../../api/index.ts";
@@ -12,6 +13,14 @@ import { waitFor } from "../../runtime/index.ts";
 
 /** How often a deleted member whose streams must wait is looked at again. */
 export const MEMBER_STREAMS_RETRY_MS = 30_000;
+
+/** A deleted member's agent silent this long is taken as gone: it will not take its removals. */
+export const MEMBER_AGENT_GONE_MS = 10 * 60_000;
+
+/** Whether a deleted member's agent is gone: no heartbeat for MEMBER_AGENT_GONE_MS, or none ever heard. */
+export function memberAgentGone(params: { lastHeartbeatAt: Date | undefined; now: Date }): boolean {
+  return params.lastHeartbeatAt === undefined || params.now.getTime() - params.lastHeartbeatAt.getTime() >= MEMBER_AGENT_GONE_MS;
+}
 
 /** Whether nothing needs `cluster`'s streams any more: it is not declared, and no workload's status places replicas there. */
 export function memberStreamsUnused(params: { cluster: string; declared: boolean; workloadsNamingIt: readonly SovereignWorkload[] }): boolean {

@@ -92,10 +92,9 @@ export class MemberClusterReconciler implements Reconciler {
   async #removeStreams(name: string): Promise<Result> {
     if (!this.#d.removeMember) return {};
     const done = await this.#d.removeMember(name);
-    if (done === "removed") {
-      this.#d.log.info({ cluster: name }, "removed the NATS streams of a deleted member");
-      return {};
-    }
+    if (done === "removed") this.#d.log.info({ cluster: name }, "removed the NATS streams of a deleted member");
+    // Removed, or none to remove (a deleted member whose agent still sends heartbeats comes back here at each one).
+    if (done === "removed" || done === "absent") return {};
     this.#d.log.debug({ cluster: name, waitingFor: done }, "keeping the NATS streams of a deleted member for now");
     return { requeueAfterMs: MEMBER_STREAMS_RETRY_MS };
   }

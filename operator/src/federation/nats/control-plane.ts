@@ -146,7 +146,7 @@ export class ControlPlaneReportSource implements ReportSource {
       list: async () => {
         const jsm = await this.#client.manager();
         const listed: { name: string; incarnation: string }[] = [];
-        for await (const info of jsm.streams.list()) {
+        for await (const info of jsm.streams.list(subjects.allStatus)) {
           if (info.config.name.startsWith(STATUS_STREAM_PREFIX)) listed.push({ name: info.config.name, incarnation: info.created });
         }
         return listed;
@@ -169,7 +169,7 @@ export class ControlPlaneReportSource implements ReportSource {
 
 /**
  * Merges one async iterable per stream into one, adding streams as `list()` shows new
- * ones, and closing the iterable of a stream that is no longer listed or was made again
+ * ones, and closing the iterable of a stream missing from two listings in a row or made again
  * (another incarnation: a deleted member declared again), whose consumer would read the
  * deleted stream forever; one made again is opened afresh. Deliveries are handed over one
  * at a time (each pump waits for the reader), so a flooding member's backlog stays in its
@@ -184,7 +184,7 @@ export async function* mergeMemberStreams<T>(params: {
   open: (stream: string, signal: AbortSignal) => AsyncIterable<T>;
 }): AsyncGenerator<T> {
   const { signal } = params;
-  const open = new Map<string, { stop: AbortController; incarnation: string }>();
+  const open = new Map<string, { stop: AbortController; incarnation: string; misses: number }>();
   // One slot: a pump puts a value and waits until the reader took it.
   const waiting: { value: T; taken: () => void }[] = [];
   let wake: (() => void) | undefined;
@@ -193,7 +193,7 @@ export async function* mergeMemberStreams<T>(params: {
     wake = undefined;
     w?.();
   };
-  const pump = async (stream: string, entry: { stop: AbortController; incarnation: string }) => {
+  const pump = async (stream: string, entry: { stop: AbortController; incarnation: string; misses: number }) => {
     const { stop } = entry;
     try {
       for await (const value of params.open(stream, AbortSignal.any([signal, stop.signal]))) {
@@ -221,14 +221,21 @@ export async function* mergeMemberStreams<T>(params: {
     if (signal.aborted) return;
     const now = new Map(listed.map((l) => [l.name, l.incarnation]));
     for (const [stream, entry] of open) {
-      if (now.get(stream) === entry.incarnation) continue;
-      // Deleted, or deleted and made again: this consumer reads nothing any more.
+      const incarnation = now.get(stream);
+      if (incarnation === entry.incarnation) {
+        entry.misses = 0;
+        continue;
+      }
+      // Absent from one listing only: a JetStream cluster leaves out a stream whose leader
+      // did not answer in time (an election); absent twice, or made again: this consumer
+      // reads nothing any more.
+      if (incarnation === undefined && ++entry.misses < 2) continue;
       entry.stop.abort();
       open.delete(stream);
     }
     for (const [stream, incarnation] of now) {
       if (open.has(stream)) continue;
-      const entry = { stop: new AbortController(), incarnation };
+      const entry = { stop: new AbortController(), incarnation, misses: 0 };
       open.set(stream, entry);
       void pump(stream, entry);
     }
@@ -257,8 +264,11 @@ export async function* mergeMemberStreams<T>(params: {
   }
 }
 
-/** What removeMember did: the streams are gone, or kept because the member is in use or its agent has not taken everything yet. */
-export type MemberStreamsRemoval = "removed" | "in-use" | "undelivered";
+/**
+ * What removeMember did: deleted the streams ("removed"), found none ("absent"), or kept
+ * them because the member is in use or its agent has not taken everything yet.
+ */
+export type MemberStreamsRemoval = "removed" | "absent" | "in-use" | "undelivered";
 
 /**
  * The streams the control plane owns: the shared ones at start, one per member as members
@@ -294,18 +304,19 @@ export class ControlPlaneStreams {
   /**
    * Deletes `cluster`'s status and intents streams when `unused()` still holds (asked
    * under the member's lock, so an ensureMember of a member declared again meanwhile is
-   * never undone) and its agent took every intent (see memberIntentsSettled): a member
-   * deleted while its agent still has a removal to act on keeps its streams until it has.
+   * never undone) and its agent took every intent (see memberIntentsSettled), or is gone
+   * (`agentGone()`: an agent uninstalled before its MemberCluster was deleted never takes
+   * the removals): a member deleted while its agent still has a removal to act on keeps
+   * its streams until it has.
    */
-  async removeMember(params: { cluster: string; unused: () => boolean }): Promise<MemberStreamsRemoval> {
+  async removeMember(params: { cluster: string; unused: () => boolean; agentGone?: () => boolean }): Promise<MemberStreamsRemoval> {
     return this.#serially(params.cluster, async () => {
       if (!params.unused()) return "in-use";
       const jsm = await this.#client.manager();
-      if (!(await memberIntentsSettled(jsm, params.cluster))) return "undelivered";
+      if (!(await memberIntentsSettled(jsm, params.cluster)) && !params.agentGone?.()) return "undelivered";
       if (!params.unused()) return "in-use";
       this.#ready.delete(params.cluster);
-      await deleteMemberStreams(jsm, params.cluster);
-      return "removed";
+      return (await deleteMemberStreams(jsm, params.cluster)) > 0 ? "removed" : "absent";
     });
   }
 

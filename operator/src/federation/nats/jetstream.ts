@@ -446,15 +446,17 @@ export async function memberIntentsSettled(jsm: JetStreamManager, cluster: strin
   }
 }
 
-/** Deletes `cluster`'s status and intents streams (its agent's consumer goes with them); absent ones are fine. */
-export async function deleteMemberStreams(jsm: JetStreamManager, cluster: string): Promise<void> {
+/** Deletes `cluster`'s status and intents streams (its agent's consumer goes with them); absent ones are fine. Returns how many it deleted. */
+export async function deleteMemberStreams(jsm: JetStreamManager, cluster: string): Promise<number> {
+  let deleted = 0;
   for (const name of [streams.intents(cluster), streams.status(cluster)]) {
     try {
-      await jsm.streams.delete(name);
+      if (await jsm.streams.delete(name)) deleted++;
     } catch (err) {
       if (!(err instanceof JetStreamApiError && err.code === 10059 /* stream not found */)) throw err;
     }
   }
+  return deleted;
 }
 
 /** The clusters that have a status or intents stream on the server. */

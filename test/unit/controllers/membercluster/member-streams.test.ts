@@ -6,7 +6,7 @@ import { describe, it } from "mocha";
 import fc from "fast-check";
 import pino from "pino";
 import type { MemberCluster, SovereignWorkload } from "../../../../operator/src/api/index.ts";
-import { DeletedMemberStreams, MEMBER_STREAMS_RETRY_MS, MemberClusterReconciler, memberStreamsUnused } from "../../../../operator/src/controllers/index.ts";
+import { DeletedMemberStreams, MEMBER_AGENT_GONE_MS, MEMBER_STREAMS_RETRY_MS, memberAgentGone, MemberClusterReconciler, memberStreamsUnused } from "../../../../operator/src/controllers/index.ts";
 import type { MemberStreamsRemoval } from "../../../../operator/src/federation/index.ts";
 import { TestClock } from "../../../../operator/src/runtime/index.ts";
 
@@ -49,6 +49,23 @@ describe("a deleted member's streams: when nothing needs them", () => {
   });
 });
 
+describe("a deleted member's agent: gone after 10 minutes of silence", () => {
+  const now = new Date("2026-12-05T08:00:00Z");
+  const ago = (ms: number) => new Date(now.getTime() - ms);
+  const rows: { what: string; last: Date | undefined; gone: boolean }[] = [
+    { what: "never heard", last: undefined, gone: true },
+    { what: "heard a second ago", last: ago(1_000), gone: false },
+    { what: "heard just under 10 minutes ago", last: ago(MEMBER_AGENT_GONE_MS - 1), gone: false },
+    { what: "silent for 10 minutes", last: ago(MEMBER_AGENT_GONE_MS), gone: true },
+    { what: "silent for a day", last: ago(86_400_000), gone: true },
+  ];
+  for (const r of rows) {
+    it(`${r.what}: ${r.gone ? "gone" : "may still take its removals"}`, () => {
+      assert.equal(memberAgentGone({ lastHeartbeatAt: r.last, now }), r.gone);
+    });
+  }
+});
+
 describe("MemberClusterReconciler for a member that is gone", () => {
   function reconciler(removeMember?: (cluster: string) => Promise<MemberStreamsRemoval>) {
     const asked: string[] = [];
@@ -61,10 +78,12 @@ describe("MemberClusterReconciler for a member that is gone", () => {
     return { r, asked };
   }
 
-  it("asks for its streams to go, and is done once they went", async () => {
-    const { r, asked } = reconciler(async () => "removed");
-    assert.deepEqual(await r.reconcile("gone"), {});
-    assert.deepEqual(asked, ["gone"]);
+  it("asks for its streams to go, and is done once they went or when there were none", async () => {
+    for (const done of ["removed", "absent"] as const) {
+      const { r, asked } = reconciler(async () => done);
+      assert.deepEqual(await r.reconcile("gone"), {});
+      assert.deepEqual(asked, ["gone"]);
+    }
   });
 
   for (const waiting of ["in-use", "undelivered"] as const) {
