@@ -11,7 +11,7 @@ import { waitFor } from "../../../operator/src/runtime/index.ts";
 import { readFederationEnv, repoRoot } from "../env.ts";
 import type { FederationEnv } from "../env.ts";
 import { kubectl, kubectlOk } from "../kubectl.ts";
-import { connectAs, uid } from "../federation/helpers.ts";
+import { connectAs, ensureMemberClusters, uid } from "../federation/helpers.ts";
 import { restrictedSecurityContext } from "../../support/builders.ts";
 import { intentFor, lastStatus, runningPods, startAgent, TEST_NAMESPACE, workloadPods } from "./helpers.ts";
 import type { RunningAgent } from "./helpers.ts";
@@ -38,6 +38,8 @@ describe("member agent trust boundaries (real member API server, real nats-serve
   before(async function () {
     this.timeout(180_000);
     env = readFederationEnv();
+    // Declared on the host: the control plane removes the streams of a member with no MemberCluster.
+    ensureMemberClusters(env);
     cp = await connectAs(env, "control-plane");
     jsm = await cp.manager();
     await ensureSharedStreams(jsm, { streams: { replicas: env.natsStreamReplicas } });

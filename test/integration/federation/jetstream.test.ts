@@ -14,7 +14,7 @@ import { waitFor } from "../../../operator/src/runtime/wait.ts";
 import { readFederationEnv } from "../env.ts";
 import type { FederationEnv } from "../env.ts";
 import { sampleAuditRecord, sampleHeartbeat, sampleIntent, sampleStatus } from "../../support/samples.ts";
-import { assertDenied, assertRequestDenied, assertSubscribeDenied, connectAs, need, nextMatching, OpenSubscriptions, uid, within } from "./helpers.ts";
+import { assertDenied, assertRequestDenied, assertSubscribeDenied, connectAs, ensureMemberClusters, need, nextMatching, OpenSubscriptions, uid, within } from "./helpers.ts";
 import { federationLedger, forgedRecord } from "./ledger.ts";
 import type { LedgerWriter } from "../../../operator/src/federation/index.ts";
 import { signAttestation, SigningKey } from "../../../operator/src/ledger/index.ts";
@@ -47,6 +47,8 @@ describe("federation protocol over NATS JetStream (real nats-server, TLS, per-cl
 
   before(async () => {
     env = readFederationEnv();
+    // Declared on the host: the control plane removes the streams of a member with no MemberCluster.
+    ensureMemberClusters(env);
     cp = await connectAs(env, "control-plane");
     jsm = await cp.manager();
     await ensureSharedStreams(jsm, { streams: { replicas: env.natsStreamReplicas } });
