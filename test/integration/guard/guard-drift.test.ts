@@ -20,6 +20,8 @@ describe("the residency guard restored by the running agent, the drift shown on 
   const NAMESPACE = `guard-drift-${run}`;
   const WORKLOAD = "guarded";
   const PARAM = ["configmap", "sovereign-residency-facts", "-n", "sovereign-system"];
+  /** The agent member the parameter test placed its workload on (it holds the parameter). */
+  let member = "";
 
   before(function () {
     env = readFederationEnv();
@@ -56,9 +58,38 @@ describe("the residency guard restored by the running agent, the drift shown on 
     return (performance.now() - t0) / 1000;
   };
 
+  // First: it gives a member its parameter (the member's facts come with an intent). The
+  // binding test below runs on that member: a binding deleted and put back while its
+  // parameter does not exist yet is never resolved by the API server afterwards, even once
+  // the parameter is written (kubernetes/kubernetes#133827), and that member would then
+  // refuse every sovereign pod for the rest of the run.
+  it("an edited guard parameter is restored within 10 s and the host shows the Event", async () => {
+    // The parameter holds the member's facts once an intent brought them: a workload on a French member.
+    host(["apply", "-f", "-"], JSON.stringify({
+      apiVersion: "sovereignty.eu/v1alpha1", kind: "SovereignWorkload", metadata: { name: WORKLOAD, namespace: NAMESPACE },
+      spec: {
+        replicas: 1, residency: { allowedCountries: ["FR"] }, placement: { mode: "Divided" }, failover: { enabled: true, tolerationSeconds: 30 },
+        template: { metadata: { labels: { app: WORKLOAD } }, spec: { containers: [{ name: "app", image: "registry.example.eu/app:1", resources: { requests: { cpu: "10m", memory: "16Mi" } }, securityContext: restrictedSecurityContext() }] } },
+      },
+    }));
+    member = await waitFor(() => {
+      const w = JSON.parse(host(["get", "sovereignworkload", WORKLOAD, "-n", NAMESPACE, "-o", "json"])) as { status?: { placements?: { cluster: string; replicas: number }[] } };
+      return w.status?.placements?.find((p) => p.replicas > 0 && env.agents.includes(p.cluster))?.cluster;
+    }, { what: "the workload placed on an agent member", timeoutMs: 60_000, intervalMs: 500 });
+    const facts = await waitFor(() => { const d = param(member); return d?.country ? d : undefined; }, { what: `the guard's parameter on ${member}`, timeoutMs: 30_000 });
+    const message = "ConfigMap/sovereign-residency-facts was edited";
+    const eventsBefore = driftEvents(member).filter((e) => e.message.includes(message)).length;
+    kubectlOk({ bin: env.tools.KUBECTL_BIN!, kubeconfig: env.memberKubeconfigs[member]!, args: ["patch", ...PARAM, "--type=merge", "-p", JSON.stringify({ data: { country: "US" } })] });
+    assert.equal(param(member)?.country, "US", "the edit took");
+    const seconds = await restoredWithin10s("the parameter restored", () => param(member)?.country === facts.country);
+    console.log(`      parameter restored on ${member} in ${seconds.toFixed(2)} s`);
+    await waitFor(() => driftEvents(member).filter((e) => e.message.includes(message)).length > eventsBefore, { what: "the Event of the edited parameter", timeoutMs: 30_000, intervalMs: 500 });
+  });
+
   it("a deleted guard binding is recreated within 10 s; the host shows a Warning Event on the MemberCluster and counts it", async () => {
-    const member = env.agents[0]!;
     const binding = ["validatingadmissionpolicybinding", "sovereign-residency-guard"];
+    assert.ok(member, "the parameter test ran first and found the member holding the parameter");
+    assert.ok(param(member)?.country, `the guard's parameter is on ${member} before its binding is deleted`);
     assert.equal(onMember(member, ["get", ...binding]).status, 0, "the positive control: the binding is there");
     const totalBefore = await waitFor(() => driftTotal(member), { what: `sovereign_guard_drift_total{cluster="${member}"} (created at 0 for a known member)`, timeoutMs: 30_000 });
     const message = "ValidatingAdmissionPolicyBinding/sovereign-residency-guard was deleted";
@@ -74,26 +105,4 @@ describe("the residency guard restored by the running agent, the drift shown on 
     await waitFor(async () => ((await driftTotal(member)) ?? 0) > totalBefore, { what: "sovereign_guard_drift_total counted it", timeoutMs: 15_000, intervalMs: 500 });
   });
 
-  it("an edited guard parameter is restored within 10 s and the host shows the Event", async () => {
-    // The parameter holds the member's facts once an intent brought them: a workload on a French member.
-    host(["apply", "-f", "-"], JSON.stringify({
-      apiVersion: "sovereignty.eu/v1alpha1", kind: "SovereignWorkload", metadata: { name: WORKLOAD, namespace: NAMESPACE },
-      spec: {
-        replicas: 1, residency: { allowedCountries: ["FR"] }, placement: { mode: "Divided" }, failover: { enabled: true, tolerationSeconds: 30 },
-        template: { metadata: { labels: { app: WORKLOAD } }, spec: { containers: [{ name: "app", image: "registry.example.eu/app:1", resources: { requests: { cpu: "10m", memory: "16Mi" } }, securityContext: restrictedSecurityContext() }] } },
-      },
-    }));
-    const member = await waitFor(() => {
-      const w = JSON.parse(host(["get", "sovereignworkload", WORKLOAD, "-n", NAMESPACE, "-o", "json"])) as { status?: { placements?: { cluster: string; replicas: number }[] } };
-      return w.status?.placements?.find((p) => p.replicas > 0 && env.agents.includes(p.cluster))?.cluster;
-    }, { what: "the workload placed on an agent member", timeoutMs: 60_000, intervalMs: 500 });
-    const facts = await waitFor(() => { const d = param(member); return d?.country ? d : undefined; }, { what: `the guard's parameter on ${member}`, timeoutMs: 30_000 });
-    const message = "ConfigMap/sovereign-residency-facts was edited";
-    const eventsBefore = driftEvents(member).filter((e) => e.message.includes(message)).length;
-    kubectlOk({ bin: env.tools.KUBECTL_BIN!, kubeconfig: env.memberKubeconfigs[member]!, args: ["patch", ...PARAM, "--type=merge", "-p", JSON.stringify({ data: { country: "US" } })] });
-    assert.equal(param(member)?.country, "US", "the edit took");
-    const seconds = await restoredWithin10s("the parameter restored", () => param(member)?.country === facts.country);
-    console.log(`      parameter restored on ${member} in ${seconds.toFixed(2)} s`);
-    await waitFor(() => driftEvents(member).filter((e) => e.message.includes(message)).length > eventsBefore, { what: "the Event of the edited parameter", timeoutMs: 30_000, intervalMs: 500 });
-  });
 });
