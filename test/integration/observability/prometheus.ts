@@ -1,10 +1,10 @@
 import { spawn, type ChildProcess } from "node:child_process";
 import { createWriteStream, existsSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
-import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { stringify } from "yaml";
 import { waitFor } from "../../../operator/src/runtime/wait.ts";
+import { freePort } from "../../support/processes.ts";
 
 /**
  * A real Prometheus (Debian's /usr/bin/prometheus) started by a test: its own config and
@@ -47,17 +47,6 @@ export class PrometheusQueryError extends Error {
   readonly retryable = false;
 }
 
-async function freeLoopbackPort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const srv = createServer();
-    srv.once("error", reject);
-    srv.listen(0, "127.0.0.1", () => {
-      const { port } = srv.address() as { port: number };
-      srv.close(() => resolve(port));
-    });
-  });
-}
-
 function scrapeConfigs(targets: readonly ScrapeTarget[]): object[] {
   const jobs = new Map<string, ScrapeTarget[]>();
   for (const t of targets) jobs.set(t.job, [...(jobs.get(t.job) ?? []), t]);
@@ -95,7 +84,7 @@ export class Prometheus {
       rule_files: opts.ruleFiles,
       scrape_configs: scrapeConfigs(opts.targets),
     }));
-    const port = await freeLoopbackPort();
+    const port = await freePort();
     const log = path.join(dir, "prometheus.log");
     const out = createWriteStream(log);
     const proc = spawn(PROMETHEUS_BIN, [
