@@ -73,6 +73,33 @@ describe("placement within residency, end to end (host, four members with agents
     assert.ok(italy.status?.rejectedClusters?.find((r) => r.cluster === "ovh-par-1")?.reasons.includes("CountryNotAllowed"));
   });
 
+  it("a workload naming a ResidencyPolicy that does not exist says PolicyNotFound with an Event, and runs once the policy is applied", async function () {
+    const policy = "e2e-later-fr";
+    world.apply([workloadManifest({ namespace: ns, name: "waits-for-policy", replicas: 2, policy })]);
+    const waiting = await world.untilStatus(ns, "waits-for-policy", "Scheduled=False", (w) => condition(w, "Scheduled")?.status === "False");
+    const scheduled = waiting.status?.conditions?.find((c) => c.type === "Scheduled");
+    assert.equal(scheduled?.reason, "PolicyNotFound");
+    assert.match(scheduled?.message ?? "", new RegExp(`spec\\.residencyPolicy: ResidencyPolicy "${policy}" does not exist`));
+    assert.deepEqual(waiting.status?.placements ?? [], []);
+    await world.until("an Unschedulable Event naming spec.residencyPolicy", async () => {
+      const events = JSON.parse(world.kubectl(["get", "events", "-n", ns, "--field-selector", "involvedObject.name=waits-for-policy,reason=Unschedulable", "-o", "json"])) as { items: { message: string }[] };
+      return events.items.some((e) => e.message.startsWith("PolicyNotFound: spec.residencyPolicy"));
+    });
+    assert.deepEqual(await world.podsOf(waiting.metadata.uid!), []);
+    // The policy applied: the same workload is woken, placed within it, and runs (positive control).
+    world.apply([{ apiVersion: "sovereignty.eu/v1alpha1", kind: "ResidencyPolicy", metadata: { name: policy }, spec: { allowedCountries: ["FR"] } }]);
+    try {
+      const w = await world.untilStatus(ns, "waits-for-policy", "Ready with 2", (w) => w.status?.readyReplicas === 2);
+      assert.equal(condition(w, "Scheduled")?.status, "True");
+      assert.deepEqual(w.status?.countries, ["FR"]);
+      const pods = await world.untilPods(w.metadata.uid!, Object.fromEntries(w.status!.placements!.map((p) => [p.cluster, p.replicas])));
+      assert.ok(pods.every((p) => (FRENCH as readonly string[]).includes(p.member)), JSON.stringify(countByMember(pods)));
+    } finally {
+      world.kubectl(["delete", "swl/waits-for-policy", "-n", ns, "--wait=true", "--timeout=60s"]);
+      world.kubectl(["delete", "residencypolicy", policy, "--ignore-not-found"]);
+    }
+  });
+
   it("kubectl scale changes the pod counts on the members", async function () {
     world.apply([workloadManifest({ namespace: ns, name: "scaled", replicas: 2, policy: "personal-data-eu" })]);
     const two = await world.untilStatus(ns, "scaled", "Ready with 2", (w) => w.status?.readyReplicas === 2);

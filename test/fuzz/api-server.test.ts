@@ -99,7 +99,7 @@ describe("fuzz: mutated manifests through the real host API server", function ()
   });
 
   after(async function () {
-    this.timeout(180_000);
+    this.timeout(180_000 + created.size * 50);
     if (!http) return;
     for (const url of [...created]) await remove(url).catch(() => undefined);
     await http.send("DELETE", `${GROUP}/residencypolicies/fuzz-policy`).catch(() => undefined);
@@ -159,15 +159,20 @@ describe("fuzz: mutated manifests through the real host API server", function ()
     });
   }
 
-  it("the control plane stays up and gives every accepted workload a Scheduled condition", async () => {
+  it("the control plane stays up and gives every accepted workload a Scheduled condition", async function () {
     const url = (name: string) => `${GROUP}/namespaces/${NAMESPACE}/sovereignworkloads/${name}`;
+    // Deadlines grow with the count: 100,000 cases accept thousands of workloads.
+    const deadlineMs = 120_000 + accepted.length * 50;
+    this.timeout(2 * deadlineMs + 120_000);
     let missing: string[] = [];
-    const noCondition = await until("a Scheduled condition on every accepted workload", 120_000, async () => {
+    const noCondition = await until("a Scheduled condition on every accepted workload", deadlineMs, async () => {
+      // The whole namespace (the suite's own): a case may have changed the labels.
+      const r = await http.send("GET", `${GROUP}/namespaces/${NAMESPACE}/sovereignworkloads`);
+      type Listed = { metadata: { name: string }; status?: { conditions?: { type: string; status: string; reason?: string; message?: string }[] } };
+      const byName = new Map((JSON.parse(r.body) as { items: Listed[] }).items.map((w) => [w.metadata.name, w]));
       missing = [];
       for (const name of accepted) {
-        const r = await http.send("GET", url(name));
-        const w = JSON.parse(r.body) as { status?: { conditions?: { type: string; status: string; reason?: string; message?: string }[] } };
-        const scheduled = w.status?.conditions?.find((x) => x.type === "Scheduled");
+        const scheduled = byName.get(name)?.status?.conditions?.find((x) => x.type === "Scheduled");
         if (!scheduled) missing.push(name);
         // When it cannot schedule, it says why.
         else if (scheduled.status === "False") assert.ok(scheduled.reason && scheduled.message, `${name}: Scheduled=False without reason and message`);
@@ -181,7 +186,7 @@ describe("fuzz: mutated manifests through the real host API server", function ()
     console.log(`      ${accepted.length} mutated workloads accepted, each with a Scheduled condition`);
     assert.equal(await controlPlaneStart(env.controlPlaneMetricsUrl), startedAt, "the control plane was not restarted");
     for (const name of accepted) await remove(url(name));
-    await until("every fuzzed workload deleted (finalizers done)", 120_000, async () => {
+    await until("every fuzzed workload deleted (finalizers done)", deadlineMs, async () => {
       const r = await http.send("GET", `${GROUP}/namespaces/${NAMESPACE}/sovereignworkloads?labelSelector=test.sovereignty.eu%2Fsuite%3Dfuzz`);
       return (JSON.parse(r.body) as { items: unknown[] }).items.length === 0 || undefined;
     });

@@ -6,17 +6,19 @@
  * concerned, the new status, events, audit records and when to look again.
  */
 import type { RejectedCluster } from "../../api/index.ts";
-import { getCondition, REJECTION_REASONS, WORKLOAD_CONDITIONS } from "../../api/index.ts";
+import { getCondition, REJECTION_REASONS, setCondition, WORKLOAD_CONDITIONS } from "../../api/index.ts";
 import { planWorkload } from "../../scheduler/index.ts";
 import type { Placement } from "../../scheduler/index.ts";
 import { buildAudit, buildEvents, buildIntents } from "./records.ts";
-import { buildStatus } from "./status.ts";
+import { buildStatus, withReadiness, WorkloadReason } from "./status.ts";
 import type { DesiredInput, DesiredState } from "./types.ts";
 
 export { crossBorderFailoverOf } from "../../scheduler/index.ts";
 
 export function desired(input: DesiredInput): DesiredState {
   const { workload, policy, now } = input;
+  const named = workload.spec.residencyPolicy;
+  if (named !== undefined && policy?.metadata.name !== named) return policyNotFound({ ...input, named });
   const at = now.getTime();
   const listed = workload.status?.placements ?? [];
   const decision = planWorkload({ workload, policy, clusters: input.clusters, used: input.used, current: listed, now: at });
@@ -43,6 +45,37 @@ export function desired(input: DesiredInput): DesiredState {
   const events = buildEvents({ plan: decision, changed, holders, previousScheduled: getCondition(workload.status?.conditions, WORKLOAD_CONDITIONS.Scheduled) });
   const next = decision.nextChangeAt;
   return { placements: decision.placements, intents, status, events, audit, holders, ...(next !== undefined ? { requeueAfterMs: next - at } : {}) };
+}
+
+/**
+ * The workload names a ResidencyPolicy that does not exist (not yet, or deleted since):
+ * nothing can be decided, so nothing moves. The replicas it has keep running where the
+ * status lists them (their intents carry the residency they were placed under, which each
+ * member's guard holds them to); no intent, no audit record. Scheduled=False, reason
+ * PolicyNotFound, naming the field, and one Warning Event when that state begins; the
+ * policy's arrival wakes the workload (the controller's policy index).
+ */
+function policyNotFound(input: DesiredInput & { named: string }): DesiredState {
+  const { workload, now, named } = input;
+  const generation = workload.metadata.generation ?? 0;
+  const message = `spec.residencyPolicy: ResidencyPolicy "${named}" does not exist; placements are left as they are until it does`;
+  const previous = getCondition(workload.status?.conditions, WORKLOAD_CONDITIONS.Scheduled);
+  const conditions = setCondition(workload.status?.conditions, {
+    type: WORKLOAD_CONDITIONS.Scheduled, status: "False", reason: WorkloadReason.PolicyNotFound, message, observedGeneration: generation,
+  }, now);
+  const placements = workload.status?.placements ?? [];
+  const status = withReadiness({
+    status: { ...workload.status, observedGeneration: generation, conditions: [...conditions], placements }, reports: input.reports, wanted: workload.spec.replicas, generation, now,
+  });
+  const fresh = previous?.status !== "False" || previous.reason !== WorkloadReason.PolicyNotFound;
+  return {
+    placements: placements.filter((p) => p.replicas > 0).map((p) => ({ cluster: p.cluster, country: p.country, replicas: p.replicas })),
+    intents: [],
+    status,
+    events: fresh ? [{ type: "Warning", reason: "Unschedulable", message: `${WorkloadReason.PolicyNotFound}: ${message}` }] : [],
+    audit: [],
+    holders: [],
+  };
 }
 
 /** The decision's rejections in the API's words (every core reason is one). */

@@ -19,7 +19,7 @@ import { NotFoundError } from "../../kube/index.ts";
 import { noopSovereignMetrics } from "../../metrics/index.ts";
 import type { SovereignMetrics } from "../../metrics/index.ts";
 import type { Cache, Clock, EventRecorder, RecordedEvent, Reconciler, Result } from "../../runtime/index.ts";
-import { PolicyNotFoundError, workloadKey } from "../../scheduler/index.ts";
+import { workloadKey } from "../../scheduler/index.ts";
 import type { SchedulerCache } from "../../scheduler/index.ts";
 import type { ReportBook } from "../reports.ts";
 import { desired } from "./desired.ts";
@@ -100,7 +100,6 @@ export class WorkloadReconciler implements Reconciler {
     d.toReady?.scheduled(uid);
     const policyName = workload.spec.residencyPolicy;
     const policy = policyName === undefined ? undefined : d.policies.get(policyName);
-    if (policyName !== undefined && !policy) throw new PolicyNotFoundError(key, policyName);
 
     const started = performance.now();
     const state = desired({

@@ -15,6 +15,8 @@ export const WorkloadReason = {
   AllReplicasCompliant: "AllReplicasCompliant",
   /** A cluster that may no longer hold this workload still reports pods of it. */
   ReplicasOnNonCompliantCluster: "ReplicasOnNonCompliantCluster",
+  /** Scheduled=False: spec.residencyPolicy names a ResidencyPolicy that does not exist. */
+  PolicyNotFound: "PolicyNotFound",
 } as const;
 
 

@@ -14,7 +14,7 @@ export { HolderState, type Holder } from "../../scheduler/index.ts";
 export interface DesiredInput {
   /** With `status` as last written: the previous placements are read from it. */
   workload: SovereignWorkload;
-  /** The ResidencyPolicy the workload names, when it names one (the caller checks it exists). */
+  /** The ResidencyPolicy the workload names, when it names one and it exists (missing: Scheduled=False, PolicyNotFound). */
   policy?: ResidencyPolicy | undefined;
   clusters: readonly MemberCluster[];
   reports: ReadonlyMap<string, MemberReport>;

@@ -194,3 +194,49 @@ describe("workload desired step: status and records", () => {
     assert.ok(a.audit.some((r) => r.recordId.includes("fr-1:3->0:rv100")));
   });
 });
+
+describe("workload desired step: the ResidencyPolicy it names does not exist", () => {
+  const policy = (name: string) => ({ apiVersion: "sovereignty.eu/v1alpha1" as const, kind: "ResidencyPolicy" as const, metadata: { name }, spec: { allowedCountries: ["FR" as const] } });
+  const scheduledOf = (s: { status: { conditions?: { type: string; status: string; reason: string; message: string; lastTransitionTime: string }[] } }) => s.status.conditions?.find((c) => c.type === "Scheduled");
+
+  it("never placed: Scheduled=False PolicyNotFound naming spec.residencyPolicy, nothing placed, one Warning Event", () => {
+    const s = run({ workload: workload({ policy: "x" }), clusters: [cluster(FR1), cluster(DE1)] });
+    assert.deepEqual(s.placements, []);
+    assert.deepEqual(s.intents, []);
+    assert.deepEqual(s.audit, []);
+    const scheduled = scheduledOf(s);
+    assert.equal(scheduled?.status, "False");
+    assert.equal(scheduled?.reason, "PolicyNotFound");
+    assert.match(scheduled?.message ?? "", /spec\.residencyPolicy: ResidencyPolicy "x" does not exist/);
+    assert.deepEqual(s.events.map((e) => [e.type, e.reason]), [["Warning", "Unschedulable"]]);
+    assert.match(s.events[0]!.message, /^PolicyNotFound: spec\.residencyPolicy/);
+    assert.equal(s.status.conditions?.find((c) => c.type === "Ready")?.status, "False");
+    // Written once: the next pass over that status says nothing new.
+    const again = run({ workload: { ...workload({ policy: "x" }), status: s.status }, clusters: [cluster(FR1), cluster(DE1)], now: T0 + 5_000 });
+    assert.deepEqual(again.events, []);
+    assert.equal(scheduledOf(again)?.lastTransitionTime, scheduledOf(s)?.lastTransitionTime);
+  });
+
+  it("placed, then its policy deleted: every replica stays where it is, nothing is published or recorded", () => {
+    const w = workload({ policy: "health", placements: placed(["fr-1", "FR", 2], ["fr-2", "FR", 1]) });
+    const reports = new Map([["fr-1", { desiredReplicas: 2, readyReplicas: 2, observedGeneration: 1, message: "" }], ["fr-2", { desiredReplicas: 1, readyReplicas: 1, observedGeneration: 1, message: "" }]]);
+    const s = run({ workload: w, clusters: [cluster(FR1), cluster(FR2), cluster(DE1)], reports });
+    assert.deepEqual(on(s), { "fr-1": 2, "fr-2": 1 });
+    assert.deepEqual(s.status.placements?.map((p) => [p.cluster, p.replicas, p.readyReplicas]), [["fr-1", 2, 2], ["fr-2", 1, 1]]);
+    assert.deepEqual(s.intents, []);
+    assert.deepEqual(s.audit, []);
+    assert.equal(scheduledOf(s)?.reason, "PolicyNotFound");
+    // Ready needs Scheduled: the replicas run, but the workload is not in a state anyone decided.
+    assert.equal(s.status.readyReplicas, 3);
+    assert.equal(s.status.conditions?.find((c) => c.type === "Ready")?.status, "False");
+  });
+
+  it("a policy of another name counts as missing; the named one given, it is scheduled again (positive control)", () => {
+    const w = workload({ policy: "health", placements: placed(["fr-1", "FR", 3]) });
+    assert.equal(scheduledOf(run({ workload: w, clusters: [cluster(FR1)], policy: policy("finance") }))?.reason, "PolicyNotFound");
+    const back = run({ workload: { ...w, status: run({ workload: w, clusters: [cluster(FR1)] }).status }, clusters: [cluster(FR1)], policy: policy("health") });
+    assert.equal(scheduledOf(back)?.status, "True");
+    assert.deepEqual(on(back), { "fr-1": 3 });
+    assert.ok(back.intents.some((i) => i.cluster === "fr-1" && i.replicas === 3));
+  });
+});
