@@ -59,10 +59,12 @@ describe("the residency guard restored by the running agent, the drift shown on 
   };
 
   // First: it gives a member its parameter (the member's facts come with an intent). The
-  // binding test below runs on that member: a binding deleted and put back while its
-  // parameter does not exist yet is never resolved by the API server afterwards, even once
-  // the parameter is written (kubernetes/kubernetes#133827), and that member would then
-  // refuse every sovereign pod for the rest of the run.
+  // binding test below runs on that member: deleting the binding stops, until kube-apiserver
+  // restarts, the informer through which that API server reads the parameter
+  // (kubernetes/kubernetes#133827, #141015; charts/member-agent/README.md), so the parameter
+  // stays as it was at the deletion. Without one there, that member would refuse every
+  // sovereign pod for the rest of the run; with it, it keeps these facts (no later test may
+  // expect the guard of that member to follow a change of its facts).
   it("an edited guard parameter is restored within 10 s and the host shows the Event", async () => {
     // The parameter holds the member's facts once an intent brought them: a workload on a French member.
     host(["apply", "-f", "-"], JSON.stringify({
