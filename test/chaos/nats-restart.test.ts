@@ -6,14 +6,20 @@ import { streams } from "../../operator/src/federation/index.ts";
 import { stopComponent } from "../../hack/lib/federation/index.ts";
 import { federationStateDir, repoRoot } from "../integration/env.ts";
 import { workloadManifest, World } from "../e2e/support/world.ts";
+import { Members, runScenario, type Scenario, settle, SHORT } from "./support/chaos.ts";
 import { natsServersOf, type StreamState, streamState } from "./support/jetstream-cluster.ts";
 
 /**
- * nats-server crashes (SIGKILL: no flush, no goodbye) right after a burst of applies,
- * while intents, acks, status and audit records are in flight, and comes back the way
- * `hack/federation start` runs it. Nothing a user sees may be lost: every workload ends
- * with exactly its replicas Running and one Deployment per placed cluster, and every
- * audit record the stream had acknowledged before the crash is still there.
+ * nats-server crashes (SIGKILL: no flush, no goodbye) and comes back the way
+ * `hack/federation start` runs it, in two scenarios of the table:
+ * - right after a burst of applies, while intents, acks, status and audit records are in
+ *   flight: every workload ends with exactly its replicas Running and one Deployment per
+ *   placed cluster, and every audit record the stream had acknowledged before the crash is
+ *   still there;
+ * - down for longer than the streams' duplicate window (2 minutes), while workloads are
+ *   applied, scaled and deleted on the host: what the control plane could not publish
+ *   meanwhile reaches the members once NATS is back, beyond the window in which JetStream
+ *   would drop a repeated message, and nothing is duplicated or left behind.
  *
  * On a JetStream cluster of three (FEDERATION_NATS_CLUSTER=3) all three servers are
  * killed at once: the whole NATS service crashes, as the single server does here. Losing
@@ -25,16 +31,35 @@ function auditStream(world: World): Promise<StreamState> {
   return streamState(world.env.natsMonitorUrl, streams.audit);
 }
 
-const BURST = 20;
+const BURST = SHORT ? 12 : 20;
+/** The intents and status streams' duplicate window (operator/src/federation/nats/protocol.ts). */
+const DUPLICATE_WINDOW_S = 120;
 
-describe("nats-server killed with SIGKILL right after a burst of applies, end to end", function () {
+describe("chaos: nats-server killed with SIGKILL, end to end", function () {
   this.timeout(600_000);
-  const ns = "e2e-nats-restart";
+  const ns = "chaos-nats-restart";
   let world: World;
+  let members: Members;
   let apps: Map<string, AppsV1Api>;
+
+  const killNats = async () => {
+    // Through the library `hack/federation stop --signal KILL` runs, not a second process:
+    // milliseconds between what the test read and the crash.
+    await Promise.all(natsServersOf(world.env).map((s) => stopComponent({ root: repoRoot, stateDir: federationStateDir(), component: s.component, signal: "KILL" })));
+  };
+  const startNats = () => {
+    for (const s of natsServersOf(world.env)) {
+      try {
+        world.component("start", s.component);
+      } catch {
+        // already running
+      }
+    }
+  };
 
   before(async function () {
     world = await World.ready({ namespace: ns });
+    members = Members.of(world);
     apps = new Map([...world.members.keys()].map((m) => {
       const kc = new KubeConfig();
       kc.loadFromFile(world.env.memberKubeconfigs[m]!);
@@ -44,83 +69,126 @@ describe("nats-server killed with SIGKILL right after a burst of applies, end to
 
   after(async function () {
     // Whatever happened, leave every nats-server running for the next file.
-    const startNats = () => {
-      for (const s of natsServersOf(world.env)) {
-        try {
-          world.component("start", s.component);
-        } catch {
-          // already running
-        }
-      }
-    };
     await world?.finish({ namespace: ns, cleanup: [startNats], deleteTimeout: "120s" });
   });
 
-  it("every workload ends with exactly its replicas Running and one Deployment per placed cluster, and no acknowledged audit record is lost", async function () {
-    const baseline = await auditStream(world);
-    const burst = Array.from({ length: BURST }, (_, i) => i % 2 === 0
-      ? workloadManifest({ namespace: ns, name: `pub-${i}`, replicas: 2, policy: "public", placement: { maxClusters: 2 } })
-      : workloadManifest({ namespace: ns, name: `eu-${i}`, replicas: 3, policy: "personal-data-eu", placement: { maxClusters: 3 } }));
-    world.apply(burst);
-    // Kill while the burst is in flight: as soon as the control plane has had some of its
-    // audit records acknowledged (so the count below is a real positive control), not after it settled.
-    const beforeKill = await world.until("the first audit records of the burst acknowledged", async () => {
-      const s = await auditStream(world);
-      return s.last_seq > baseline.last_seq ? s : false;
-    }, 120_000);
-    // Through the library `hack/federation stop --signal KILL` runs, not a second process:
-    // milliseconds between the count above and the crash, so the count is what was acknowledged.
-    const nats = natsServersOf(world.env);
-    await Promise.all(nats.map((s) => stopComponent({ root: repoRoot, stateDir: federationStateDir(), component: s.component, signal: "KILL" })));
-    for (const s of nats) world.component("start", s.component);
-
-    // A keep-alive connection to the killed server's monitor fails once: read again until the new one answers.
-    // On a cluster, the first server may have been a follower one write behind: it catches up from the others.
-    let after: StreamState | undefined;
+  /** Ready with its replicas, exactly those pods Running and one Deployment per placed cluster, none anywhere else; recorded for the census. */
+  const converged = async (sc: Scenario, m: SovereignWorkload, when: string): Promise<void> => {
+    const name = m.metadata.name;
+    const replicas = m.spec.replicas;
+    const w = await settle({ world, sc, namespace: ns, name, replicas, what: `Ready ${when}`, timeoutMs: 240_000 });
+    const want = Object.fromEntries(Object.entries(w.placed).map(([c, n]) => [c, [n]]));
+    let seen: Record<string, number[]> = {};
     try {
-      after = await world.until("the audit stream's state from the restarted nats-server, with every record acknowledged before the kill", async () => {
-        after = await auditStream(world).catch(() => undefined);
-        return after && after.last_seq >= beforeKill.last_seq && after.messages >= beforeKill.messages ? after : false;
-      }, 30_000);
+      await world.until(`${name}: one Deployment per placed cluster ${JSON.stringify(w.placed)} ${when}`, async () => {
+        seen = {};
+        for (const [member, api] of apps) {
+          const list = await api.listDeploymentForAllNamespaces({ labelSelector: `${MEMBER_LABELS.workloadUid}=${w.uid}` });
+          const live = list.items.filter((d) => !d.metadata?.deletionTimestamp);
+          if (live.length) seen[member] = live.map((d) => d.spec?.replicas ?? 0);
+        }
+        return JSON.stringify(Object.entries(seen).sort()) === JSON.stringify(Object.entries(want).sort());
+      }, 60_000);
     } catch (err) {
-      throw new Error(`audit records acknowledged before the kill are gone: before ${JSON.stringify(beforeKill)}, after ${JSON.stringify(after)}`, { cause: err });
+      throw new Error(`${name} ${when}: Deployments (spec.replicas by member) ${JSON.stringify(seen)}, want ${JSON.stringify(want)}`, { cause: err });
     }
-    assert.ok(after.first_seq <= beforeKill.first_seq || beforeKill.messages === 0, `the audit stream lost its head: first_seq ${beforeKill.first_seq} → ${after.first_seq}`);
-    assert.ok(after.last_seq >= beforeKill.last_seq, `audit records acknowledged before the kill are gone: last_seq ${beforeKill.last_seq} → ${after.last_seq}`);
-    assert.ok(after.messages >= beforeKill.messages, `audit records acknowledged before the kill are gone: ${beforeKill.messages} → ${after.messages} messages`);
+  };
 
-    const converged = async (m: SovereignWorkload, when: string): Promise<void> => {
-      const name = m.metadata.name;
-      const replicas = m.spec.replicas;
-      const w: SovereignWorkload = await world.untilStatus(ns, name, `Ready with ${replicas} ${when}`, (x) =>
-        x.status?.readyReplicas === replicas && (x.status?.placements ?? []).reduce((n, p) => n + p.replicas, 0) === replicas, 240_000);
-      const placed = Object.fromEntries((w.status?.placements ?? []).filter((p) => p.replicas > 0).map((p) => [p.cluster, p.replicas]));
-      await world.untilPods(w.metadata.uid!, placed, 120_000);
-      // Exactly one Deployment per placed cluster, with the placed replicas, and none anywhere else.
-      const want = Object.fromEntries(Object.entries(placed).map(([c, n]) => [c, [n]]));
-      let seen: Record<string, number[]> = {};
+  const manifest = (i: number, replicas?: number) => i % 2 === 0
+    ? workloadManifest({ namespace: ns, name: `pub-${i}`, replicas: replicas ?? 2, policy: "public", placement: { maxClusters: 2 } })
+    : workloadManifest({ namespace: ns, name: `eu-${i}`, replicas: replicas ?? 3, policy: "personal-data-eu", placement: { maxClusters: 3 } });
+
+  it("right after a burst of applies: every workload ends with exactly its replicas and one Deployment per placed cluster, and no acknowledged audit record is lost", async function () {
+    await runScenario({ name: `nats-server SIGKILL after a burst of ${BURST}`, world, members }, async (sc) => {
+      const baseline = await auditStream(world);
+      const burst = Array.from({ length: BURST }, (_, i) => manifest(i));
+      world.apply(burst);
+      // Kill while the burst is in flight: as soon as the control plane has had some of its
+      // audit records acknowledged (so the count below is a real positive control), not after it settled.
+      const beforeKill = await world.until("the first audit records of the burst acknowledged", async () => {
+        const st = await auditStream(world);
+        return st.last_seq > baseline.last_seq ? st : false;
+      }, 120_000);
+      await killNats();
+      startNats();
+      const back = Date.now();
+
+      // A keep-alive connection to the killed server's monitor fails once: read again until the new one answers.
+      // On a cluster, the first server may have been a follower one write behind: it catches up from the others.
+      let after: StreamState | undefined;
       try {
-        await world.until(`${name}: one Deployment per placed cluster ${JSON.stringify(placed)} ${when}`, async () => {
-          seen = {};
-          for (const [member, api] of apps) {
-            const list = await api.listDeploymentForAllNamespaces({ labelSelector: `${MEMBER_LABELS.workloadUid}=${w.metadata.uid}` });
-            const live = list.items.filter((d) => !d.metadata?.deletionTimestamp);
-            if (live.length) seen[member] = live.map((d) => d.spec?.replicas ?? 0);
-          }
-          return JSON.stringify(Object.entries(seen).sort()) === JSON.stringify(Object.entries(want).sort());
-        }, 60_000);
+        after = await world.until("the audit stream's state from the restarted nats-server, with every record acknowledged before the kill", async () => {
+          after = await auditStream(world).catch(() => undefined);
+          return after && after.last_seq >= beforeKill.last_seq && after.messages >= beforeKill.messages ? after : false;
+        }, 30_000);
       } catch (err) {
-        throw new Error(`${name} ${when}: Deployments (spec.replicas by member) ${JSON.stringify(seen)}, want ${JSON.stringify(want)}; status ${JSON.stringify(w.status?.placements)}`, { cause: err });
+        throw new Error(`audit records acknowledged before the kill are gone: before ${JSON.stringify(beforeKill)}, after ${JSON.stringify(after)}`, { cause: err });
       }
-    };
-    for (const m of burst) await converged(m, "after nats-server's restart");
-    // Once every workload got there, every one is still there: a late decision (a member
-    // that missed heartbeats during the outage, a new leader) must not leave members and status apart.
-    for (const m of burst) await converged(m, "once every workload converged");
-    await world.auditor.check("after nats-server's SIGKILL and restart");
+      assert.ok(after.first_seq <= beforeKill.first_seq || beforeKill.messages === 0, `the audit stream lost its head: first_seq ${beforeKill.first_seq} → ${after.first_seq}`);
+      assert.ok(after.last_seq >= beforeKill.last_seq, `audit records acknowledged before the kill are gone: last_seq ${beforeKill.last_seq} → ${after.last_seq}`);
+      assert.ok(after.messages >= beforeKill.messages, `audit records acknowledged before the kill are gone: ${beforeKill.messages} → ${after.messages} messages`);
 
-    // Still every record, once the control plane has published what the burst's settling added.
-    const settled = await auditStream(world);
-    assert.ok(settled.last_seq >= after.last_seq && settled.messages >= beforeKill.messages, JSON.stringify({ beforeKill, after, settled }));
+      for (const m of burst) await converged(sc, m, "after nats-server's restart");
+      sc.recovered(back);
+      // Once every workload got there, every one is still there: a late decision (a member
+      // that missed heartbeats during the outage, a new leader) must not leave members and status apart.
+      for (const m of burst) await converged(sc, m, "once every workload converged");
+      await world.auditor.check("after nats-server's SIGKILL and restart");
+      // Still every record, once the control plane has published what the burst's settling added.
+      const settled = await auditStream(world);
+      assert.ok(settled.last_seq >= after.last_seq && settled.messages >= beforeKill.messages, JSON.stringify({ beforeKill, after, settled }));
+      sc.note(`killed with ${beforeKill.last_seq - baseline.last_seq} audit record(s) of the burst acknowledged; all there after the restart (last_seq ${beforeKill.last_seq} → ${settled.last_seq})`);
+      world.kubectl(["delete", "swl", "--all", "-n", ns, "--wait=true", "--timeout=120s"]);
+      for (const u of [...sc.expectations.values()]) sc.expectGone({ uid: u.uid, name: u.name });
+      await world.until("nothing left of the burst on any member", async () => (await members.list()).filter((o) => sc.gone.has(o.workloadUid)).length === 0, 90_000);
+    });
+  });
+
+  it(`down longer than the duplicate window (${DUPLICATE_WINDOW_S} s) while workloads are applied, scaled and deleted: everything converges, nothing duplicated or left`, async function () {
+    const downS = DUPLICATE_WINDOW_S + 10;
+    await runScenario({ name: `nats-server down ${downS}s (past the ${DUPLICATE_WINDOW_S}s dedup window)`, world, members }, async (sc) => {
+      const count = SHORT ? 4 : 8;
+      const before = Array.from({ length: count }, (_, i) => manifest(i));
+      world.apply(before);
+      const uids = new Map<string, string>();
+      for (const m of before) uids.set(m.metadata.name, (await settle({ world, sc, namespace: ns, name: m.metadata.name, replicas: m.spec.replicas })).uid);
+
+      await killNats();
+      const downAt = Date.now();
+      let back: number;
+      // What the host changes while NATS is away: one scaled up, one down, one deleted, new ones applied.
+      const [up, down, doomed] = [before[0]!, before[1]!, before[2]!];
+      const added = Array.from({ length: SHORT ? 2 : 4 }, (_, i) => manifest(count + i));
+      const after = [manifest(0, 4), manifest(1, 1), ...before.slice(3), ...added];
+      try {
+        world.apply([manifest(0, 4), manifest(1, 1), ...added]);
+        world.kubectl(["delete", "swl", doomed.metadata.name, "-n", ns, "--wait=false"]);
+        sc.expectGone({ uid: uids.get(doomed.metadata.name)!, name: doomed.metadata.name });
+        await world.until(`nats-server down ${downS} s`, async () => Date.now() - downAt >= downS * 1000, (downS + 10) * 1000);
+        // While NATS is away nothing of the changes reaches a member (so what follows measures
+        // what the return delivers): the new workloads have nothing there, the scaled one its old count.
+        const addedUids = new Set<string>();
+        for (const a of added) addedUids.add((await world.workload(ns, a.metadata.name))?.metadata.uid ?? "");
+        const onMembers = await members.list();
+        const addedThere = onMembers.filter((o) => addedUids.has(o.workloadUid)).length;
+        assert.equal(addedThere, 0, "objects of workloads applied while NATS is down are on members");
+        const upPods = onMembers.filter((o) => o.workloadUid === uids.get(up.metadata.name) && o.kind === "Pod").length;
+        assert.equal(upPods, up.spec.replicas, `${up.metadata.name} still has its ${up.spec.replicas} pods while NATS is down (the scale to 4 cannot have reached a member)`);
+        sc.note(`down ${((Date.now() - downAt) / 1000).toFixed(0)} s; meanwhile ${up.metadata.name} 2→4, ${down.metadata.name} 3→1, ${doomed.metadata.name} deleted, ${added.length} applied; none of it on a member before the return`);
+      } finally {
+        startNats();
+        back = Date.now();
+      }
+      for (const m of after) await converged(sc, m, "after nats-server's return");
+      await world.until(`${doomed.metadata.name} gone from the host and every member`, async () =>
+        (await world.workload(ns, doomed.metadata.name)) === undefined && (await world.podsOf(uids.get(doomed.metadata.name)!)).length === 0, 120_000);
+      sc.recovered(back);
+      // And it stays so: nothing published twice turns up later.
+      for (const m of after) await converged(sc, m, "once every workload converged");
+      await world.auditor.check(`after nats-server down ${downS} s`);
+      world.kubectl(["delete", "swl", "--all", "-n", ns, "--wait=true", "--timeout=120s"]);
+      for (const u of [...sc.expectations.values()]) sc.expectGone({ uid: u.uid, name: u.name });
+      await world.until("nothing left of the scenario's workloads on any member", async () => (await members.list()).filter((o) => sc.gone.has(o.workloadUid)).length === 0, 90_000);
+    });
   });
 });

@@ -80,6 +80,11 @@ export class Controller<K extends string = string> implements Runnable {
     this.#queue.addAfter(key, ms);
   }
 
+  /** A dependency is back (NATS reconnected): every key in backoff or waiting for a requeue is tried now (WorkQueue.addWaitingNow). */
+  retryWaitingNow(): number {
+    return this.#queue.addWaitingNow();
+  }
+
   /** Exposed for tests and health: keys waiting for a worker. */
   get queueLength(): number {
     return this.#queue.len();

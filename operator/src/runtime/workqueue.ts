@@ -88,6 +88,24 @@ export class WorkQueue<K extends string = string> {
     this.addAfter(key, this.#limiter.when(key));
   }
 
+  /**
+   * Every key waiting for a delayed add (a failure's backoff, a requeueAfter) is added now,
+   * its backoff started over; returns how many. For when what they failed on is back (NATS
+   * reconnected): with client-go's backoff capped at 1,000 s, a key that failed through a
+   * two-minute outage would otherwise wait minutes more after it ended. Reconciles are
+   * level-based, so one that was only due later looks now and asks for its delay again.
+   */
+  addWaitingNow(): number {
+    const keys = [...this.#waiting.keys()];
+    for (const key of keys) {
+      this.#waiting.get(key)?.cancel.abort();
+      this.#waiting.delete(key);
+      this.#limiter.forget(key);
+      this.add(key);
+    }
+    return keys.length;
+  }
+
   /** The key succeeded (or gave up): its backoff starts over. */
   forget(key: K): void {
     this.#limiter.forget(key);

@@ -120,6 +120,37 @@ describe("WorkQueue", () => {
     assert.equal(queue.numRequeues("a"), 0);
   });
 
+  it("addWaitingNow adds every key in backoff or waiting for a requeue at once, backoff started over; a key not waiting stays out", async () => {
+    const { clock, queue } = newQueue();
+    // "a" failed 14 times in a row (an outage): its next try is 5 ms × 2^14 ≈ 82 s away.
+    for (let i = 0; i < 14; i++) {
+      queue.addRateLimited("a");
+      await clock.advance(5 * 2 ** i);
+      await settle();
+      assert.equal(await queue.get(), "a");
+      queue.done("a");
+    }
+    queue.addRateLimited("a");
+    queue.addAfter("b", 60_000);
+    queue.add("c");
+    assert.equal(await queue.get(), "c");
+    queue.done("c");
+    await clock.advance(1_000);
+    await settle();
+    assert.equal(queue.len(), 0, "the positive control: nothing is due yet");
+    assert.equal(queue.addWaitingNow(), 2);
+    assert.equal(queue.len(), 2);
+    assert.deepEqual([await queue.get(), await queue.get()].sort(), ["a", "b"]);
+    queue.done("a");
+    queue.done("b");
+    assert.equal(queue.numRequeues("a"), 0, "the backoff starts over");
+    // The cancelled timers do not add them a second time.
+    await clock.advance(200_000);
+    await settle();
+    assert.equal(queue.len(), 0);
+    assert.equal(queue.addWaitingNow(), 0);
+  });
+
   it("reports depth, adds, queue and work durations, retries and unfinished work", async () => {
     const clock = new TestClock();
     const calls: string[] = [];
