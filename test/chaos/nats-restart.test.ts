@@ -2,9 +2,11 @@ import assert from "node:assert/strict";
 import { AppsV1Api, KubeConfig } from "@kubernetes/client-node";
 import type { SovereignWorkload } from "../../operator/src/api/index.ts";
 import { MEMBER_LABELS } from "../../operator/src/api/index.ts";
-import { streams } from "../../operator/src/federation/index.ts";
+import { readAuditMessages, streams } from "../../operator/src/federation/index.ts";
+import { parseLine } from "../../operator/src/ledger/index.ts";
 import { stopComponent } from "../../hack/lib/federation/index.ts";
 import { federationStateDir, repoRoot } from "../integration/env.ts";
+import { connectAs } from "../integration/federation/helpers.ts";
 import { workloadManifest, World } from "../e2e/support/world.ts";
 import { Members, runScenario, type Scenario, settle, SHORT } from "./support/chaos.ts";
 import { natsServersOf, type StreamState, streamState } from "./support/jetstream-cluster.ts";
@@ -47,13 +49,33 @@ describe("chaos: nats-server killed with SIGKILL, end to end", function () {
     // milliseconds between what the test read and the crash.
     await Promise.all(natsServersOf(world.env).map((s) => stopComponent({ root: repoRoot, stateDir: federationStateDir(), component: s.component, signal: "KILL" })));
   };
+  /** Every nats-server started again (`hack/federation start` of one already running waits for it and succeeds). */
   const startNats = () => {
-    for (const s of natsServersOf(world.env)) {
-      try {
-        world.component("start", s.component);
-      } catch {
-        // already running
+    for (const s of natsServersOf(world.env)) world.component("start", s.component);
+  };
+
+  /** Every workload of the namespace deleted on the host; waits until the host and every member hold nothing of them. */
+  const deleteAll = async (sc: Scenario) => {
+    world.kubectl(["delete", "swl", "--all", "-n", ns, "--wait=false"]);
+    for (const u of [...sc.expectations.values()]) sc.expectGone({ uid: u.uid, name: u.name });
+    await world.until("every workload of the scenario gone from the host and every member", async () => {
+      const left = JSON.parse(world.kubectl(["get", "swl", "-n", ns, "-o", "json"])) as { items: unknown[] };
+      return left.items.length === 0 && (await members.list()).every((o) => !sc.gone.has(o.workloadUid));
+    }, 150_000);
+  };
+
+  /** Every audit record stored since `since`, by id: a record stored twice has two entries. */
+  const auditIdsSince = async (since: Date): Promise<Map<string, number>> => {
+    const client = await connectAs(world.env, "control-plane");
+    try {
+      const counts = new Map<string, number>();
+      for await (const m of readAuditMessages({ jsm: await client.manager(), js: client.js, since })) {
+        const id = parseLine(m.data).id;
+        counts.set(id, (counts.get(id) ?? 0) + 1);
       }
+      return counts;
+    } finally {
+      await client.drain();
     }
   };
 
@@ -69,7 +91,7 @@ describe("chaos: nats-server killed with SIGKILL, end to end", function () {
 
   after(async function () {
     // Whatever happened, leave every nats-server running for the next file.
-    await world?.finish({ namespace: ns, cleanup: [startNats], deleteTimeout: "120s" });
+    await world?.finish({ namespace: ns, cleanup: [() => startNats()], deleteTimeout: "120s" });
   });
 
   /** Ready with its replicas, exactly those pods Running and one Deployment per placed cluster, none anywhere else; recorded for the census. */
@@ -109,8 +131,11 @@ describe("chaos: nats-server killed with SIGKILL, end to end", function () {
         const st = await auditStream(world);
         return st.last_seq > baseline.last_seq ? st : false;
       }, 120_000);
-      await killNats();
-      startNats();
+      try {
+        await killNats();
+      } finally {
+        startNats();
+      }
       const back = Date.now();
 
       // A keep-alive connection to the killed server's monitor fails once: read again until the new one answers.
@@ -138,57 +163,62 @@ describe("chaos: nats-server killed with SIGKILL, end to end", function () {
       const settled = await auditStream(world);
       assert.ok(settled.last_seq >= after.last_seq && settled.messages >= beforeKill.messages, JSON.stringify({ beforeKill, after, settled }));
       sc.note(`killed with ${beforeKill.last_seq - baseline.last_seq} audit record(s) of the burst acknowledged; all there after the restart (last_seq ${beforeKill.last_seq} → ${settled.last_seq})`);
-      world.kubectl(["delete", "swl", "--all", "-n", ns, "--wait=true", "--timeout=120s"]);
-      for (const u of [...sc.expectations.values()]) sc.expectGone({ uid: u.uid, name: u.name });
-      await world.until("nothing left of the burst on any member", async () => (await members.list()).filter((o) => sc.gone.has(o.workloadUid)).length === 0, 90_000);
+      await deleteAll(sc);
     });
   });
 
-  it(`down longer than the duplicate window (${DUPLICATE_WINDOW_S} s) while workloads are applied, scaled and deleted: everything converges, nothing duplicated or left`, async function () {
+  it(`down longer than the duplicate window (${DUPLICATE_WINDOW_S} s), killed during a burst and changed meanwhile: everything converges, no Deployment, pod or audit record twice`, async function () {
     const downS = DUPLICATE_WINDOW_S + 10;
+    this.timeout(900_000);
     await runScenario({ name: `nats-server down ${downS}s (past the ${DUPLICATE_WINDOW_S}s dedup window)`, world, members }, async (sc) => {
+      const startedAt = new Date();
       const count = SHORT ? 4 : 8;
-      const before = Array.from({ length: count }, (_, i) => manifest(i));
-      world.apply(before);
+      const steady = Array.from({ length: count }, (_, i) => manifest(i));
+      world.apply(steady);
       const uids = new Map<string, string>();
-      for (const m of before) uids.set(m.metadata.name, (await settle({ world, sc, namespace: ns, name: m.metadata.name, replicas: m.spec.replicas })).uid);
+      for (const m of steady) uids.set(m.metadata.name, (await settle({ world, sc, namespace: ns, name: m.metadata.name, replicas: m.spec.replicas })).uid);
 
-      await killNats();
-      const downAt = Date.now();
+      // Killed while a burst is in flight: intents and audit records sent, some acknowledged,
+      // some perhaps stored with their acknowledgement lost, and retried only after the window.
+      const baseline = await auditStream(world);
+      const burst = Array.from({ length: SHORT ? 4 : 8 }, (_, i) => manifest(count + i));
+      world.apply(burst);
+      await world.until("the first audit records of the burst acknowledged", async () => ((await auditStream(world)).last_seq > baseline.last_seq ? true : false), 120_000);
+      let downAt = Date.now();
       let back: number;
-      // What the host changes while NATS is away: one scaled up, one down, one deleted, new ones applied.
-      const [up, down, doomed] = [before[0]!, before[1]!, before[2]!];
-      const added = Array.from({ length: SHORT ? 2 : 4 }, (_, i) => manifest(count + i));
-      const after = [manifest(0, 4), manifest(1, 1), ...before.slice(3), ...added];
+      // What the host changes while NATS is away: one scaled up, one down, one deleted.
+      const [up, down, doomed] = [steady[0]!, steady[1]!, steady[2]!];
+      const final = [manifest(0, 4), manifest(1, 1), ...steady.slice(3), ...burst];
       try {
-        world.apply([manifest(0, 4), manifest(1, 1), ...added]);
+        await killNats();
+        downAt = Date.now();
+        world.apply([manifest(0, 4), manifest(1, 1)]);
         world.kubectl(["delete", "swl", doomed.metadata.name, "-n", ns, "--wait=false"]);
         sc.expectGone({ uid: uids.get(doomed.metadata.name)!, name: doomed.metadata.name });
+        // While NATS is away the scale cannot reach a member (so what follows measures what the return delivers).
+        const upPods = (await members.list()).filter((o) => o.workloadUid === uids.get(up.metadata.name) && o.kind === "Pod").length;
+        assert.equal(upPods, up.spec.replicas, `${up.metadata.name} has its ${up.spec.replicas} pods while NATS is down`);
         await world.until(`nats-server down ${downS} s`, async () => Date.now() - downAt >= downS * 1000, (downS + 10) * 1000);
-        // While NATS is away nothing of the changes reaches a member (so what follows measures
-        // what the return delivers): the new workloads have nothing there, the scaled one its old count.
-        const addedUids = new Set<string>();
-        for (const a of added) addedUids.add((await world.workload(ns, a.metadata.name))?.metadata.uid ?? "");
-        const onMembers = await members.list();
-        const addedThere = onMembers.filter((o) => addedUids.has(o.workloadUid)).length;
-        assert.equal(addedThere, 0, "objects of workloads applied while NATS is down are on members");
-        const upPods = onMembers.filter((o) => o.workloadUid === uids.get(up.metadata.name) && o.kind === "Pod").length;
-        assert.equal(upPods, up.spec.replicas, `${up.metadata.name} still has its ${up.spec.replicas} pods while NATS is down (the scale to 4 cannot have reached a member)`);
-        sc.note(`down ${((Date.now() - downAt) / 1000).toFixed(0)} s; meanwhile ${up.metadata.name} 2→4, ${down.metadata.name} 3→1, ${doomed.metadata.name} deleted, ${added.length} applied; none of it on a member before the return`);
+        const stillUp = (await members.list()).filter((o) => o.workloadUid === uids.get(up.metadata.name) && o.kind === "Pod").length;
+        assert.equal(stillUp, up.spec.replicas, `the scale of ${up.metadata.name} reached a member while NATS was down`);
+        sc.note(`killed during a burst of ${burst.length}; down ${((Date.now() - downAt) / 1000).toFixed(0)} s; meanwhile ${up.metadata.name} 2→4, ${down.metadata.name} 3→1, ${doomed.metadata.name} deleted`);
       } finally {
         startNats();
         back = Date.now();
       }
-      for (const m of after) await converged(sc, m, "after nats-server's return");
+      for (const m of final) await converged(sc, m, "after nats-server's return");
       await world.until(`${doomed.metadata.name} gone from the host and every member`, async () =>
         (await world.workload(ns, doomed.metadata.name)) === undefined && (await world.podsOf(uids.get(doomed.metadata.name)!)).length === 0, 120_000);
       sc.recovered(back);
       // And it stays so: nothing published twice turns up later.
-      for (const m of after) await converged(sc, m, "once every workload converged");
+      for (const m of final) await converged(sc, m, "once every workload converged");
       await world.auditor.check(`after nats-server down ${downS} s`);
-      world.kubectl(["delete", "swl", "--all", "-n", ns, "--wait=true", "--timeout=120s"]);
-      for (const u of [...sc.expectations.values()]) sc.expectGone({ uid: u.uid, name: u.name });
-      await world.until("nothing left of the scenario's workloads on any member", async () => (await members.list()).filter((o) => sc.gone.has(o.workloadUid)).length === 0, 90_000);
+      const ids = await auditIdsSince(startedAt);
+      const twice = [...ids].filter(([, n]) => n > 1).map(([id, n]) => `${id} ×${n}`);
+      assert.ok(ids.size > 0, "the positive control: the scenario's audit records are read back");
+      assert.deepEqual(twice, [], "audit records stored more than once");
+      sc.note(`${ids.size} audit records since the scenario began, each stored once`);
+      await deleteAll(sc);
     });
   });
 });

@@ -80,9 +80,9 @@ export class Controller<K extends string = string> implements Runnable {
     this.#queue.addAfter(key, ms);
   }
 
-  /** A dependency is back (NATS reconnected): every key in backoff or waiting for a requeue is tried now (WorkQueue.addWaitingNow). */
-  retryWaitingNow(): number {
-    return this.#queue.addWaitingNow();
+  /** A dependency is back (NATS reconnected): every key in a failure's backoff is tried now (WorkQueue.retryFailedNow). */
+  retryFailedNow(): number {
+    return this.#queue.retryFailedNow();
   }
 
   /** Exposed for tests and health: keys waiting for a worker. */

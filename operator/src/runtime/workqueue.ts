@@ -89,20 +89,22 @@ export class WorkQueue<K extends string = string> {
   }
 
   /**
-   * Every key waiting for a delayed add (a failure's backoff, a requeueAfter) is added now,
-   * its backoff started over; returns how many. For when what they failed on is back (NATS
-   * reconnected): with client-go's backoff capped at 1,000 s, a key that failed through a
-   * two-minute outage would otherwise wait minutes more after it ended. Reconciles are
-   * level-based, so one that was only due later looks now and asks for its delay again.
+   * Every key in a failure's backoff is added now, its backoff started over (so is that of
+   * a key being worked on, which may be failing on the same cause); returns how many were
+   * added. For when what they failed on is back (NATS reconnected): with client-go's
+   * backoff capped at 1,000 s, a key that failed through a two-minute outage would
+   * otherwise wait minutes more after it ended. A key waiting for a requeueAfter of a
+   * successful reconcile (a toleration, a certification's expiry) keeps its time.
    */
-  addWaitingNow(): number {
-    const keys = [...this.#waiting.keys()];
+  retryFailedNow(): number {
+    const keys = [...this.#waiting.keys()].filter((key) => this.#limiter.numRequeues(key) > 0);
     for (const key of keys) {
       this.#waiting.get(key)?.cancel.abort();
       this.#waiting.delete(key);
       this.#limiter.forget(key);
       this.add(key);
     }
+    for (const key of this.#processing) this.#limiter.forget(key);
     return keys.length;
   }
 

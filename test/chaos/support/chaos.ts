@@ -14,7 +14,7 @@ import type { MemberCluster, SovereignWorkload } from "../../../operator/src/api
 import { MEMBER_LABELS } from "../../../operator/src/api/index.ts";
 import type { World } from "../../e2e/support/world.ts";
 
-/** CHAOS_SHORT=1: every scenario in its short variant (about a minute each). */
+/** CHAOS_SHORT=1: every scenario in its short variant (about a minute each; nats-server down past the 2-minute dedup window takes 4). */
 export const SHORT = process.env.CHAOS_SHORT === "1";
 
 /** A seed from CHAOS_SEED, else a fresh one. */

@@ -77,6 +77,44 @@ describe("Controller", () => {
     await t.done;
   });
 
+  it("retryFailedNow reconciles a key in backoff at once, and its backoff starts over", async () => {
+    const down = () => new Error("NATS unreachable");
+    const t = run({ script: { a: [down(), down(), down(), down(), {}] } });
+    t.controller.enqueue("a");
+    await until("first failure", () => t.calls.length === 1 && t.m.events.includes("test error"));
+    await t.clock.advance(5);
+    await until("second failure", () => t.calls.length === 2 && t.m.events.filter((e) => e === "test error").length === 2);
+    await t.clock.advance(10);
+    await until("third failure, now 20 ms away", () => t.calls.length === 3 && t.m.events.filter((e) => e === "test error").length === 3);
+    assert.equal(t.controller.retryFailedNow(), 1);
+    await until("tried without the clock moving", () => t.calls.length === 4 && t.m.events.filter((e) => e === "test error").length === 4);
+    await t.clock.advance(5);
+    await until("the next failure backed off 5 ms again, not 40", () => t.calls.length === 5);
+    assert.equal(t.controller.retryFailedNow(), 0, "nothing waits once it succeeded");
+    t.stop.abort();
+    await t.done;
+  });
+
+  it("retryFailedNow while a key's reconcile is in flight: if that reconcile then fails, its backoff starts over too", async () => {
+    const down = () => new Error("NATS unreachable");
+    let fail!: (err: Error) => void;
+    const inFlight = () => new Promise<Result>((_resolve, reject) => { fail = reject; });
+    const t = run({ script: { a: [down(), down(), down(), inFlight, {}] } });
+    t.controller.enqueue("a");
+    for (const [n, wait] of [[1, 5], [2, 10], [3, 20]] as const) {
+      await until(`failure ${n}`, () => t.m.events.filter((e) => e === "test error").length === n);
+      await t.clock.advance(wait);
+    }
+    await until("the fourth reconcile in flight", () => t.calls.length === 4);
+    assert.equal(t.controller.retryFailedNow(), 0, "nothing waits: the key is held");
+    fail(down());
+    await until("the in-flight reconcile failed", () => t.m.events.filter((e) => e === "test error").length === 4);
+    await t.clock.advance(5);
+    await until("retried after 5 ms, not 40", () => t.calls.length === 5);
+    t.stop.abort();
+    await t.done;
+  });
+
   it("a terminal error is counted and logged but never retried", async () => {
     const t = run({ script: { a: [new TerminalError("spec.residency: no such policy"), {}], b: [{}] } });
     t.controller.enqueue("a");

@@ -120,7 +120,7 @@ describe("WorkQueue", () => {
     assert.equal(queue.numRequeues("a"), 0);
   });
 
-  it("addWaitingNow adds every key in backoff or waiting for a requeue at once, backoff started over; a key not waiting stays out", async () => {
+  it("retryFailedNow adds every key in a failure's backoff at once, backoff started over; a requeueAfter keeps its time", async () => {
     const { clock, queue } = newQueue();
     // "a" failed 14 times in a row (an outage): its next try is 5 ms × 2^14 ≈ 82 s away.
     for (let i = 0; i < 14; i++) {
@@ -138,17 +138,41 @@ describe("WorkQueue", () => {
     await clock.advance(1_000);
     await settle();
     assert.equal(queue.len(), 0, "the positive control: nothing is due yet");
-    assert.equal(queue.addWaitingNow(), 2);
-    assert.equal(queue.len(), 2);
-    assert.deepEqual([await queue.get(), await queue.get()].sort(), ["a", "b"]);
+    assert.equal(queue.retryFailedNow(), 1);
+    assert.equal(queue.len(), 1);
+    assert.equal(await queue.get(), "a");
     queue.done("a");
-    queue.done("b");
     assert.equal(queue.numRequeues("a"), 0, "the backoff starts over");
-    // The cancelled timers do not add them a second time.
+    // "b" (a requeueAfter, no failure) comes at its time, and the cancelled timer of "a" adds nothing.
+    await clock.advance(58_999);
+    await settle();
+    assert.equal(queue.len(), 0);
+    await clock.advance(1);
+    await settle();
+    assert.equal(queue.len(), 1);
+    assert.equal(await queue.get(), "b");
+    queue.done("b");
     await clock.advance(200_000);
     await settle();
     assert.equal(queue.len(), 0);
-    assert.equal(queue.addWaitingNow(), 0);
+    assert.equal(queue.retryFailedNow(), 0);
+  });
+
+  it("retryFailedNow keeps one worker per key: a failed key a worker holds is handed out again only once done, a queued one is not queued twice", async () => {
+    const { queue } = newQueue();
+    queue.add("held");
+    assert.equal(await queue.get(), "held");
+    queue.addRateLimited("held");
+    queue.add("queued");
+    queue.addRateLimited("queued");
+    queue.addRateLimited("queued");
+    assert.equal(queue.retryFailedNow(), 2);
+    assert.equal(queue.len(), 1, "the queued key once; the held one waits for its worker");
+    assert.equal(await queue.get(), "queued");
+    assert.equal(await queue.get(AbortSignal.timeout(50)), undefined, "no second worker gets the held key");
+    queue.done("held");
+    assert.equal(queue.len(), 1, "tried again once its worker is done");
+    assert.equal(await queue.get(), "held");
   });
 
   it("reports depth, adds, queue and work durations, retries and unfinished work", async () => {

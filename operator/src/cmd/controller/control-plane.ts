@@ -192,8 +192,8 @@ export async function startControlPlane(params: ControlPlaneParams): Promise<Run
 
   // NATS back after an outage: what failed on it is tried now, not after its grown backoff.
   connection.onReconnect(() => {
-    const retried = [workloadController, statusController, clusterController].map((c) => ({ controller: c.name, keys: c.retryWaitingNow() }));
-    log.info({ retried }, "NATS reconnected: keys waiting for a retry are tried now");
+    const retried = [workloadController, statusController, clusterController].map((c) => ({ controller: c.name, keys: c.retryFailedNow() }));
+    log.info({ retried }, "NATS reconnected: keys in a failure's backoff are tried now");
   });
 
   // Federation-wide series (leader-only; refreshed from the whole caches on every change).

@@ -9,7 +9,7 @@ import type { RejectedCluster } from "../../api/index.ts";
 import { getCondition, REJECTION_REASONS, setCondition, WORKLOAD_CONDITIONS } from "../../api/index.ts";
 import { planWorkload } from "../../scheduler/index.ts";
 import type { Placement } from "../../scheduler/index.ts";
-import { buildAudit, buildEvents, buildIntents } from "./records.ts";
+import { buildAudit, buildEvents, buildIntents, zeroIntent } from "./records.ts";
 import { buildStatus, withReadiness, WorkloadReason } from "./status.ts";
 import type { DesiredInput, DesiredState } from "./types.ts";
 
@@ -49,11 +49,12 @@ export function desired(input: DesiredInput): DesiredState {
 
 /**
  * The workload names a ResidencyPolicy that does not exist (not yet, or deleted since):
- * nothing can be decided, so nothing moves. The replicas it has keep running where the
- * status lists them (their intents carry the residency they were placed under, which each
- * member's guard holds them to); no intent, no audit record. Scheduled=False, reason
- * PolicyNotFound, naming the field, and one Warning Event when that state begins; the
- * policy's arrival wakes the workload (the controller's policy index).
+ * nothing can be decided, so nothing is placed anew. The replicas it has keep running
+ * where the status lists them (their intents carry the residency they were placed under,
+ * which each member's guard holds them to); a cluster being vacated still gets its zero
+ * intent and leaves the status once JetStream acknowledged it; no audit record.
+ * Scheduled=False, reason PolicyNotFound, naming the field, and one Warning Event when
+ * that state begins; the policy's arrival wakes the workload (the controller's policy index).
  */
 function policyNotFound(input: DesiredInput & { named: string }): DesiredState {
   const { workload, now, named } = input;
@@ -63,14 +64,17 @@ function policyNotFound(input: DesiredInput & { named: string }): DesiredState {
   const conditions = setCondition(workload.status?.conditions, {
     type: WORKLOAD_CONDITIONS.Scheduled, status: "False", reason: WorkloadReason.PolicyNotFound, message, observedGeneration: generation,
   }, now);
-  const placements = workload.status?.placements ?? [];
+  const vacated = (p: { cluster: string; replicas: number }) => p.replicas === 0 && input.removalAcknowledged.has(p.cluster);
+  const listed = (workload.status?.placements ?? []).filter((p) => !vacated(p));
   const status = withReadiness({
-    status: { ...workload.status, observedGeneration: generation, conditions: [...conditions], placements }, reports: input.reports, wanted: workload.spec.replicas, generation, now,
+    // No decision, so no rejected clusters: the last decision's would be read as this one's.
+    status: { ...workload.status, observedGeneration: generation, conditions: [...conditions], placements: listed, rejectedClusters: [] },
+    reports: input.reports, wanted: workload.spec.replicas, generation, now,
   });
   const fresh = previous?.status !== "False" || previous.reason !== WorkloadReason.PolicyNotFound;
   return {
-    placements: placements.filter((p) => p.replicas > 0).map((p) => ({ cluster: p.cluster, country: p.country, replicas: p.replicas })),
-    intents: [],
+    placements: listed.filter((p) => p.replicas > 0).map((p) => ({ cluster: p.cluster, country: p.country, replicas: p.replicas })),
+    intents: listed.filter((p) => p.replicas === 0).map((p) => zeroIntent({ workload, cluster: p.cluster, now, why: "vacated" })),
     status,
     events: fresh ? [{ type: "Warning", reason: "Unschedulable", message: `${WorkloadReason.PolicyNotFound}: ${message}` }] : [],
     audit: [],

@@ -24,8 +24,9 @@ import type { SchedulerCache } from "../../scheduler/index.ts";
 import type { ReportBook } from "../reports.ts";
 import { desired } from "./desired.ts";
 import { deletionPlan, hasFinalizer, MEMBER_CLEANUP_FINALIZER } from "./finalizer.ts";
-import { workloadRef } from "./records.ts";
+import { zeroIntent } from "./records.ts";
 import type { ReconcilesToReady } from "./status-aggregator.ts";
+import { WorkloadReason } from "./status.ts";
 import type { OwnWrites } from "./watches.ts";
 
 export const WORKLOAD_FIELD_MANAGER = "sovereign-control-plane";
@@ -107,7 +108,10 @@ export class WorkloadReconciler implements Reconciler {
       now, decidedBy: `control-plane/${d.identity}`, removalAcknowledged: this.#acknowledgedRemovals(uid),
     });
     const scheduled = state.status.conditions?.find((c) => c.type === "Scheduled");
-    this.#metrics.decision({ seconds: (performance.now() - started) / 1000, scheduled: scheduled?.status === "True", rejectedReasons: (state.status.rejectedClusters ?? []).flatMap((r) => r.reasons) });
+    // A missing policy is not a decision: nothing was weighed, so nothing is counted as one.
+    if (scheduled?.reason !== WorkloadReason.PolicyNotFound) {
+      this.#metrics.decision({ seconds: (performance.now() - started) / 1000, scheduled: scheduled?.status === "True", rejectedReasons: (state.status.rejectedClusters ?? []).flatMap((r) => r.reasons) });
+    }
     this.#metrics.workloadUnschedulable({ namespace, name, unschedulable: scheduled?.status !== "True" });
     d.scheduler.assume({ workload: key, placements: state.placements, now: now.getTime() });
 
@@ -212,12 +216,8 @@ export class WorkloadReconciler implements Reconciler {
     const clusters = new Map(d.clusters.list().map((c) => [c.metadata.name, c]));
     const acknowledged = this.#acknowledgedRemovals(uid);
     const plan = deletionPlan({ workload, clusters, reports: d.reports.reportsOf(uid), acknowledged });
-    const generation = workload.metadata.generation ?? 0;
     for (const cluster of plan.publishZeroTo) {
-      const intent: PlacementIntent = {
-        intentId: `intent:${cluster}:${uid}:g${generation}:deleted`, workload: workloadRef(workload), generation, cluster, replicas: 0,
-        podTemplate: undefined, residency: undefined, residencyPolicy: workload.spec.residencyPolicy ?? "", decidedAt: now, requirements: undefined, podSecurity: undefined,
-      };
+      const intent = zeroIntent({ workload, cluster, now, why: "deleted" });
       await d.ensureMember(cluster);
       d.reports.intentPublished(intent);
       await d.publisher.publishIntent(intent);

@@ -87,6 +87,20 @@ export function buildIntents({ workload, policy, request, placements, previous, 
   });
 }
 
+/**
+ * A zero intent that needs no decision (no policy, no requirements): for a workload being
+ * deleted, and for a cluster being vacated while the workload's ResidencyPolicy is missing.
+ * The member's agent only needs the workload and the cluster to remove the Deployment.
+ */
+export function zeroIntent({ workload, cluster, now, why }: { workload: SovereignWorkload; cluster: string; now: Date; why: "deleted" | "vacated" }): PlacementIntent {
+  const ref = workloadRef(workload);
+  const generation = workload.metadata.generation ?? 0;
+  return {
+    intentId: `intent:${cluster}:${ref.uid}:g${generation}:${why}`, workload: ref, generation, cluster, replicas: 0,
+    podTemplate: undefined, residency: undefined, residencyPolicy: workload.spec.residencyPolicy ?? "", decidedAt: now, requirements: undefined, podSecurity: undefined,
+  };
+}
+
 /** One record per cluster whose replica count changed. */
 export function buildAudit({ workload, request, before, after, plan, holders, clusters, now, decidedBy, basis }: {
   workload: SovereignWorkload;

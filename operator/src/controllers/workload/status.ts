@@ -47,7 +47,8 @@ export function withReadiness({ status, reports, wanted, generation, now }: {
   const allReady = replicas > 0 && holding.every((p) => p.readyReplicas >= p.replicas);
   const conditions = setCondition(status.conditions, {
     type: WORKLOAD_CONDITIONS.Ready,
-    ...(wanted === 0
+    // Scaled to 0 and none left placed (a workload whose policy is missing keeps its replicas).
+    ...(wanted === 0 && holding.length === 0
       ? { status: "True" as const, reason: WorkloadReason.NoReplicasRequested, message: "spec.replicas is 0" }
       : allReady && scheduled
         ? { status: "True" as const, reason: WorkloadReason.AllReplicasReady, message: `${readyReplicas}/${replicas} replicas ready` }

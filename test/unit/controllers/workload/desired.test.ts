@@ -197,7 +197,7 @@ describe("workload desired step: status and records", () => {
 
 describe("workload desired step: the ResidencyPolicy it names does not exist", () => {
   const policy = (name: string) => ({ apiVersion: "sovereignty.eu/v1alpha1" as const, kind: "ResidencyPolicy" as const, metadata: { name }, spec: { allowedCountries: ["FR" as const] } });
-  const scheduledOf = (s: { status: { conditions?: { type: string; status: string; reason: string; message: string; lastTransitionTime: string }[] } }) => s.status.conditions?.find((c) => c.type === "Scheduled");
+  const scheduledOf = (s: { status: { conditions?: { type: string; status: string; reason: string; message: string; lastTransitionTime: string; observedGeneration?: number }[] } }) => s.status.conditions?.find((c) => c.type === "Scheduled");
 
   it("never placed: Scheduled=False PolicyNotFound naming spec.residencyPolicy, nothing placed, one Warning Event", () => {
     const s = run({ workload: workload({ policy: "x" }), clusters: [cluster(FR1), cluster(DE1)] });
@@ -238,5 +238,44 @@ describe("workload desired step: the ResidencyPolicy it names does not exist", (
     assert.equal(scheduledOf(back)?.status, "True");
     assert.deepEqual(on(back), { "fr-1": 3 });
     assert.ok(back.intents.some((i) => i.cluster === "fr-1" && i.replicas === 3));
+  });
+
+  it("placed under the policy, a cluster being vacated, then the spec changed and the policy deleted: status at the new generation, the vacated cluster still listed with 0, the rest of the status kept", () => {
+    const clusters = [cluster(FR1), cluster(FR2)];
+    const vacating = { cluster: "fr-2", country: "FR" as const, replicas: 0 };
+    const decided = run({ workload: workload({ policy: "health", placements: [...placed(["fr-1", "FR", 3]), vacating] }), clusters, policy: policy("health") });
+    assert.deepEqual(decided.status.placements?.map((p) => [p.cluster, p.replicas]), [["fr-1", 3], ["fr-2", 0]], "the positive control: fr-2's zero intent is not acknowledged");
+    const s = run({ workload: { ...workload({ policy: "health", generation: 2 }), status: decided.status }, clusters, now: T0 + 60_000 });
+    assert.deepEqual(on(s), { "fr-1": 3 }, "placements are the clusters with replicas only");
+    assert.deepEqual(s.status.placements?.map((p) => [p.cluster, p.replicas]), [["fr-1", 3], ["fr-2", 0]], "a Deployment that may still run stays listed");
+    assert.equal(s.status.observedGeneration, 2);
+    assert.equal(scheduledOf(s)?.observedGeneration, 2);
+    assert.equal(scheduledOf(s)?.lastTransitionTime, new Date(T0 + 60_000).toISOString().replace(/\.\d{3}Z$/, "Z"));
+    assert.equal(s.status.selector, decided.status.selector);
+    assert.equal(s.status.replicas, 3);
+    // The vacated cluster still gets its zero intent (no decision needed), and nothing else does.
+    assert.deepEqual(s.intents.map((i) => [i.cluster, i.replicas, i.podTemplate]), [["fr-2", 0, undefined]]);
+    // Once JetStream acknowledged it, the status lets it go.
+    const acked = run({ workload: { ...workload({ policy: "health", generation: 2 }), status: s.status }, clusters, now: T0 + 61_000, acknowledged: new Set(["fr-2"]) });
+    assert.deepEqual(acked.status.placements?.map((p) => [p.cluster, p.replicas]), [["fr-1", 3]]);
+    assert.deepEqual(acked.intents, []);
+  });
+
+  it("while the policy is missing, the last decision's rejected clusters are not shown, and a scale to 0 does not say Ready while replicas still run", () => {
+    const placedUnder = run({ workload: workload({ policy: "health" }), clusters: [cluster(FR1), cluster(DE1)], policy: policy("health") });
+    assert.deepEqual(placedUnder.status.rejectedClusters, [{ cluster: "de-1", reasons: ["CountryNotAllowed"] }], "the positive control");
+    const reports = new Map([["fr-1", { desiredReplicas: 3, readyReplicas: 3, observedGeneration: 1, message: "" }]]);
+    const missing = run({ workload: { ...workload({ policy: "health", replicas: 0, generation: 2 }), status: placedUnder.status }, clusters: [cluster(FR1), cluster(DE1)], reports, now: T0 + 5_000 });
+    assert.deepEqual(missing.status.rejectedClusters, []);
+    assert.deepEqual(on(missing), { "fr-1": 3 });
+    const ready = missing.status.conditions?.find((c) => c.type === "Ready");
+    assert.equal(ready?.status, "False", JSON.stringify(ready));
+  });
+
+  it("already Scheduled=False for another reason: the Event still says PolicyNotFound once", () => {
+    const unplaced = run({ workload: workload({ policy: "health" }), clusters: [cluster(DE1)], policy: policy("health") });
+    assert.equal(scheduledOf(unplaced)?.reason, "NoCompliantCluster", "the positive control");
+    const s = run({ workload: { ...workload({ policy: "health" }), status: unplaced.status }, clusters: [cluster(DE1)], now: T0 + 5_000 });
+    assert.deepEqual(s.events.map((e) => [e.type, e.reason, e.message.split(":")[0]]), [["Warning", "Unschedulable", "PolicyNotFound"]]);
   });
 });
