@@ -104,6 +104,8 @@ describe("the residency guard restored by the running agent, the drift shown on 
       return events.length > eventsBefore ? events.at(-1) : undefined;
     }, { what: "a GuardDriftRestored Event on the MemberCluster", timeoutMs: 30_000, intervalMs: 500 });
     assert.equal(event.type, "Warning");
+    // What the agent cannot put back: kube-apiserver's reading of the parameter (kubernetes#133827).
+    assert.match(event.message, /restart the member's kube-apiserver/);
     await waitFor(async () => ((await driftTotal(member)) ?? 0) > totalBefore, { what: "sovereign_guard_drift_total counted it", timeoutMs: 15_000, intervalMs: 500 });
   });
 

@@ -48,3 +48,16 @@ export function guardRestoreEventName(params: { cluster: string; object: string;
   const digest = createHash("sha256").update(`${params.object}\u0000${params.change}\u0000${params.restoredAt.getTime()}`).digest("hex").slice(0, 16);
   return `${params.cluster}.guard-restored.${digest}`;
 }
+
+/**
+ * The Event message of one restore. A deleted policy or binding also says what the agent
+ * cannot put back: kube-apiserver stops reading the guard's ConfigMap parameter at the
+ * first policy refresh without such a binding and never starts again
+ * (kubernetes/kubernetes#133827, charts/member-agent/README.md), so only a restart of the
+ * member's kube-apiserver makes the guard follow the member's facts again.
+ */
+export function guardRestoreMessage(r: { object: string; change: string; restoredAt: Date }): string {
+  const base = `residency guard ${r.object} was ${r.change} on the member; its agent restored it at ${r.restoredAt.toISOString()}`;
+  if (r.change !== "deleted" || r.object.startsWith("ConfigMap/")) return base;
+  return `${base}; restart the member's kube-apiserver: until then it keeps the guard's parameter as it was at the deletion, or none (kubernetes/kubernetes#133827)`;
+}

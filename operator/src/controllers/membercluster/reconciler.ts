@@ -13,7 +13,7 @@ import type { Cache, Clock, Reconciler, Result } from "../../runtime/index.ts";
 import { isReservedLabelKey } from "../../scheduler/index.ts";
 import type { ReportBook } from "../reports.ts";
 import { clusterDesired, type HeartbeatTiming } from "./desired.ts";
-import { freshGuardRestores, guardRestoreEventName } from "./guard-drift.ts";
+import { freshGuardRestores, guardRestoreEventName, guardRestoreMessage } from "./guard-drift.ts";
 import { MEMBER_STREAMS_RETRY_MS } from "./member-streams.ts";
 import type { MemberStreamsRemoval } from "../../federation/index.ts";
 
@@ -118,7 +118,7 @@ export class MemberClusterReconciler implements Reconciler {
         involved: { kind: "MemberCluster", name, ...(cluster.metadata.uid ? { uid: cluster.metadata.uid } : {}) },
         name: guardRestoreEventName({ cluster: name, ...r }),
         type: "Warning", reason: REASON_GUARD_RESTORED,
-        message: `residency guard ${r.object} was ${r.change} on the member; its agent restored it at ${r.restoredAt.toISOString()}`,
+        message: guardRestoreMessage(r),
         reportingController: CLUSTER_STATUS_FIELD_MANAGER, reportingInstance: this.#d.identity ?? "control-plane", at: now,
       }).catch((err: unknown) => this.#d.log.warn({ err, cluster: name }, "could not record an Event"));
     }

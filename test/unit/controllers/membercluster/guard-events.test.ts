@@ -4,7 +4,7 @@
 import assert from "node:assert/strict";
 import { describe, it } from "mocha";
 import fc from "fast-check";
-import { guardRestoreEventName } from "../../../../operator/src/controllers/membercluster/guard-drift.ts";
+import { guardRestoreEventName, guardRestoreMessage } from "../../../../operator/src/controllers/membercluster/guard-drift.ts";
 
 const DNS_SUBDOMAIN = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/;
 const restore = { cluster: "ovh-par-1", object: "ValidatingAdmissionPolicyBinding/sovereign-residency-guard", change: "deleted", restoredAt: new Date("2026-12-05T03:00:00.123Z") };
@@ -31,4 +31,22 @@ describe("guard restore Event names", () => {
       return name.length <= 253 && DNS_SUBDOMAIN.test(name) && name.startsWith(`${cluster}.`);
     }), { numRuns: 500 });
   });
+});
+
+describe("guard restore Event messages", () => {
+  const at = new Date("2026-12-05T03:00:00.123Z");
+  const cases = [
+    { object: "ValidatingAdmissionPolicyBinding/sovereign-residency-guard", change: "deleted", restart: true },
+    { object: "ValidatingAdmissionPolicy/sovereign-residency-guard-unlabelled", change: "deleted", restart: true },
+    { object: "ValidatingAdmissionPolicyBinding/sovereign-residency-guard", change: "edited", restart: false },
+    { object: "ConfigMap/sovereign-residency-facts", change: "deleted", restart: false },
+    { object: "ConfigMap/sovereign-residency-facts", change: "edited", restart: false },
+  ];
+  for (const c of cases) {
+    it(`${c.object} ${c.change}: names the object, the change and the time${c.restart ? ", and says to restart the member's kube-apiserver" : ", nothing more"}`, () => {
+      const m = guardRestoreMessage({ object: c.object, change: c.change, restoredAt: at });
+      assert.ok(m.startsWith(`residency guard ${c.object} was ${c.change} on the member; its agent restored it at 2026-12-05T03:00:00.123Z`), m);
+      assert.equal(m.includes("restart the member's kube-apiserver") && m.includes("kubernetes/kubernetes#133827"), c.restart, m);
+    });
+  }
 });
