@@ -85,7 +85,9 @@ export function chartHtml(params: { title: string; subtitle: string; panels: rea
     out.push(`<rect x="${left}" y="${y0}" width="${plotW}" height="${h}" fill="none" stroke="#999"/>`);
     for (const m of params.markers ?? []) {
       out.push(`<line x1="${x(m.x).toFixed(1)}" x2="${x(m.x).toFixed(1)}" y1="${y0}" y2="${y0 + h}" stroke="#888" stroke-dasharray="6,4"/>`);
-      if (i === 0) out.push(`<text x="${(x(m.x) + 4).toFixed(1)}" y="${y0 + 14}" fill="#666">${esc(m.label)}</text>`);
+      // Right of its line, or left of it where it would run into the legends (about 7 px a character).
+      const fits = x(m.x) + 4 + m.label.length * 7 <= left + plotW;
+      if (i === 0) out.push(`<text x="${(x(m.x) + (fits ? 4 : -4)).toFixed(1)}" y="${y0 + 14}" fill="#666"${fits ? "" : ' text-anchor="end"'}>${esc(m.label)}</text>`);
     }
     panel.series.forEach((s, k) => {
       out.push(`<path d="${pathData(s.points, x, y)}" fill="none" stroke="${s.colour}" stroke-width="2"/>`);

@@ -122,4 +122,11 @@ describe("the soak's plot (bench/lib/plot.ts)", function () {
     assert.match(html, /warm-up ends/);
     assert.match(html, /stroke-dasharray/);
   });
+
+  it("draws a marker's label left of its line when it would run into the legends at the right edge", function () {
+    const s = series((t) => 100 + t, { until: 60 });
+    const html = chartHtml({ title: "t", subtitle: "s", panels: panels(s, ["control-plane"]), markers: [{ x: 0.1, label: "churn starts" }, { x: 1, label: "churn ends" }] });
+    assert.match(html, /<text [^>]*fill="#666">churn starts<\/text>/, "the positive control: room on the right");
+    assert.match(html, /<text [^>]*text-anchor="end">churn ends<\/text>/);
+  });
 });
