@@ -25,13 +25,33 @@ export function isConditionTrue(conditions: readonly Condition[] | undefined, ty
   return getCondition(conditions, type)?.status === "True";
 }
 
+/** metav1.Condition.message's limit in the CRDs (`maxLength: 32768`), counted here in UTF-8 bytes (never fewer than characters). */
+export const CONDITION_MESSAGE_MAX_BYTES = 32_768;
+
 /**
- * Returns the conditions with `update` applied. lastTransitionTime is `now` for a new
+ * A message the API server accepts: one longer than the limit is cut (never inside a
+ * character) and says how much was left out. A message built from user input (every
+ * violation of a pod template, say) can be longer, and the status write of the whole
+ * object would be refused with it.
+ */
+export function conditionMessage(message: string, maxBytes = CONDITION_MESSAGE_MAX_BYTES): string {
+  const bytes = Buffer.from(message, "utf8");
+  if (bytes.length <= maxBytes) return message;
+  const tail = (left: number) => ` … (${left} more bytes)`;
+  let cut = maxBytes - Buffer.byteLength(tail(bytes.length));
+  // Back to the start of a character: UTF-8 continuation bytes are 10xxxxxx.
+  while (cut > 0 && (bytes[cut]! & 0xc0) === 0x80) cut--;
+  return bytes.subarray(0, cut).toString("utf8") + tail(bytes.length - cut);
+}
+
+/**
+ * Returns the conditions with `update` applied (its message cut to the API's limit). lastTransitionTime is `now` for a new
  * condition or a changed status, and kept otherwise. When nothing changes, the very same
  * array is returned, so `next !== prev` tells whether a status write is needed.
  */
 export function setCondition(conditions: readonly Condition[] | undefined, update: ConditionUpdate, now: Date): readonly Condition[] {
   const list = conditions ?? [];
+  update = { ...update, message: conditionMessage(update.message) };
   const index = list.findIndex((c) => c.type === update.type);
   const existing = index >= 0 ? list[index] : undefined;
   if (!existing) return [...list, { ...update, lastTransitionTime: formatTime(now) }];

@@ -3,7 +3,7 @@ export * from "./types.ts";
 export * from "./member-labels.ts";
 export { ApiValidationError, decodeMemberCluster, decodeObject, decodeResidencyPolicy, decodeSovereignWorkload } from "./decode.ts";
 export type { DecodeOptions, Issue } from "./decode.ts";
-export { formatTime, getCondition, isConditionTrue, removeCondition, setCondition } from "./conditions.ts";
+export { CONDITION_MESSAGE_MAX_BYTES, conditionMessage, formatTime, getCondition, isConditionTrue, removeCondition, setCondition } from "./conditions.ts";
 export type { ConditionUpdate } from "./conditions.ts";
 export { isDate, isDateTime, QUANTITY } from "./formats.ts";
 export {

@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import fc from "fast-check";
-import { formatTime, getCondition, isConditionTrue, removeCondition, setCondition } from "../../../operator/src/api/conditions.ts";
+import { CONDITION_MESSAGE_MAX_BYTES, conditionMessage, formatTime, getCondition, isConditionTrue, removeCondition, setCondition } from "../../../operator/src/api/conditions.ts";
 import type { ConditionUpdate } from "../../../operator/src/api/conditions.ts";
 import type { Condition } from "../../../operator/src/api/types.ts";
 
@@ -76,5 +76,37 @@ describe("condition helpers", () => {
         assert.equal(list!.length, 1);
       }),
     );
+  });
+});
+
+describe("condition messages within the API's limit", () => {
+  const t0 = new Date("2026-12-05T10:00:00Z");
+  const bytes = (s: string) => Buffer.byteLength(s, "utf8");
+
+  it("keeps a message at the limit as it is, and cuts one byte over it, saying how much was left out", () => {
+    const atLimit = "x".repeat(CONDITION_MESSAGE_MAX_BYTES);
+    assert.equal(conditionMessage(atLimit), atLimit);
+    const over = conditionMessage(`${atLimit}y`);
+    assert.ok(bytes(over) <= CONDITION_MESSAGE_MAX_BYTES, String(bytes(over)));
+    assert.match(over, /^x+ … \(\d+ more bytes\)$/);
+    const left = Number(/\((\d+) more bytes\)$/.exec(over)![1]);
+    assert.equal(over.length - ` … (${left} more bytes)`.length + left, CONDITION_MESSAGE_MAX_BYTES + 1, "kept + left out = the whole");
+  });
+
+  it("never cuts inside a character, and never exceeds the limit (any text, any limit)", () => {
+    fc.assert(fc.property(fc.string({ unit: "grapheme", maxLength: 400 }), fc.integer({ min: 40, max: 300 }), (text, max) => {
+      const out = conditionMessage(text, max);
+      if (bytes(text) <= max) return out === text;
+      return bytes(out) <= max && !out.includes("\uFFFD") && text.startsWith(out.slice(0, out.lastIndexOf(" … (")));
+    }), { numRuns: 500 });
+  });
+
+  it("setCondition stores the cut message, so the status write is not refused", () => {
+    const long = "spec.template.spec.serviceAccountName: ".repeat(2_000);
+    const out = setCondition(undefined, { type: "Scheduled", status: "False", reason: "PodTemplateForbidden", message: long, observedGeneration: 1 }, t0);
+    assert.ok(bytes(out[0]!.message) <= CONDITION_MESSAGE_MAX_BYTES);
+    assert.ok(bytes(long) > CONDITION_MESSAGE_MAX_BYTES, "the positive control: the input was over the limit");
+    // Applying the same long update again changes nothing (the cut is stable).
+    assert.equal(setCondition(out, { type: "Scheduled", status: "False", reason: "PodTemplateForbidden", message: long, observedGeneration: 1 }, t0), out);
   });
 });

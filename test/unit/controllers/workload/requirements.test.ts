@@ -59,6 +59,18 @@ describe("a workload whose pod template no member may run", () => {
     assert.deepEqual(allowed.placements.map((p) => p.cluster), ["fr-1"]);
   });
 
+  it("a template whose violations make a message over the API's 32 KiB limit still gets a condition the API server accepts (found by the 100,000-case fuzz)", () => {
+    // Many containers, each naming a capability no member may grant: one violation each.
+    const w = forbidden((spec) => {
+      spec.containers = Array.from({ length: 600 }, (_, i) => ({ name: `c${i}`, image: "registry.example.eu/app:1", securityContext: { capabilities: { add: ["SYS_ADMIN"] } } })) as never;
+    });
+    const s = run({ workload: w, clusters: [cluster({ name: "fr-1" })] });
+    const scheduled = s.status.conditions!.find((c) => c.type === "Scheduled")!;
+    assert.equal(scheduled.reason, "PodTemplateForbidden");
+    assert.ok(Buffer.byteLength(scheduled.message) <= 32_768, `${Buffer.byteLength(scheduled.message)} bytes`);
+    assert.match(scheduled.message, / … \(\d+ more bytes\)$/, "the positive control: the whole message was longer");
+  });
+
   it("is refused in kube-system or sovereign-system, even if stored before the admission policy existed", () => {
     for (const namespace of ["kube-system", "sovereign-system"]) {
       const w = workload({ replicas: 1 });
