@@ -10,7 +10,8 @@ import { OwnWrites, schedulingPredicate } from "../../../operator/src/controller
 import { ConflictError, KubeHostApi, loadKubeConfig, sovereignWorkloadInformer } from "../../../operator/src/kube/index.ts";
 import { waitFor } from "../../../operator/src/runtime/index.ts";
 import type { WatchEvent } from "../../../operator/src/runtime/index.ts";
-import { readFederationEnv } from "../env.ts";
+import { startComponent, stopComponent } from "../../../hack/lib/federation/index.ts";
+import { federationStateDir, readFederationEnv, repoRoot } from "../env.ts";
 import { createNamespace, deleteNamespace, hostKubeConfig } from "../runtime/helpers.ts";
 
 const log = pino({ level: process.env.LOG_LEVEL ?? "silent" });
@@ -119,10 +120,12 @@ describe("the control plane's host client", function () {
     });
     const stop = new AbortController();
     const running = informer.start(stop.signal);
+    // The federation's control plane would write to this workload too (its finalizer, its
+    // status): stopped for this test, the writes here are the only ones; started again after.
+    const lib = { root: repoRoot, stateDir: federationStateDir(), component: "control-plane" };
+    await stopComponent(lib);
     try {
       await informer.waitForSync(AbortSignal.timeout(30_000));
-      // It names a ResidencyPolicy that does not exist, so the federation's running control
-      // plane never writes to it (it stops at the missing policy): the writes here are the only ones.
       await api.createNamespacedCustomObject({ group: GROUP, version: VERSION, namespace: ns, plural: "sovereignworkloads", body: {
         apiVersion: `${GROUP}/${VERSION}`, kind: "SovereignWorkload", metadata: { name: "web", namespace: ns },
         spec: { replicas: 1, residencyPolicy: `absent-${suffix}`, placement: { mode: "Divided" }, residency: { allowedCountries: ["FR"] },
@@ -130,9 +133,7 @@ describe("the control plane's host client", function () {
       } });
       const created = await waitFor(() => informer.get(key), { what: "workload in cache", timeoutMs: 20_000, intervalMs: 20 });
       assert.deepEqual(passed.map((e) => e.kind), ["create"]);
-      // The federation's running control plane may still touch it (its finalizer, before it
-      // finds the policy missing): another writer's change rightly passes. So each check
-      // below names the versions this test wrote, not the count of what passed.
+      // Each check below names the versions this test wrote, not the count of what passed.
       const passedAt = (rv: string | undefined) => passed.some((e) => e.object.metadata.resourceVersion === rv);
 
       // What a first reconcile writes: the finalizer, then the status.
@@ -149,7 +150,7 @@ describe("the control plane's host client", function () {
       assert.ok(!woken.includes(key) || passed.length > 1, "an echo woke the key");
 
       // Another writer's readiness-only status change (the aggregator's) wakes nothing either.
-      // Read fresh and retried on a conflict: the running control plane may write in between.
+      // Read fresh and retried on a conflict.
       const ready = await waitFor(async () => {
         const latest = (await host.getSovereignWorkload(ns, "web"))!;
         return host.updateSovereignWorkloadStatus({ namespace: ns, name: "web", fieldManager: "sovereign-status-aggregator", resourceVersion: latest.metadata.resourceVersion!, status: {
@@ -181,6 +182,7 @@ describe("the control plane's host client", function () {
       await host.setSovereignWorkloadFinalizers({ namespace: ns, name: "web", finalizers: [], resourceVersion: "" }).catch(() => undefined);
       stop.abort();
       await running;
+      await startComponent({ ...lib, timeoutMs: 120_000 });
     }
   });
 });
