@@ -35,6 +35,8 @@ export const CONDITION_MESSAGE_MAX_BYTES = 32_768;
  * object would be refused with it.
  */
 export function conditionMessage(message: string, maxBytes = CONDITION_MESSAGE_MAX_BYTES): string {
+  // Every reconcile sets conditions: no encoding for the usual short message (a UTF-16 unit is at most 3 UTF-8 bytes).
+  if (message.length * 3 <= maxBytes) return message;
   const bytes = Buffer.from(message, "utf8");
   if (bytes.length <= maxBytes) return message;
   const tail = (left: number) => ` … (${left} more bytes)`;
